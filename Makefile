@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   install everything, run the nightly flow over samples/calls into data/callqa.duckdb
+#   make test   install everything, run the test suite
+VENV    ?= .venv
+PYTHON  ?= python3.11
+DB      ?= data/callqa.duckdb
+INBOX   ?= samples/calls
+STAMP   := $(VENV)/.installed
+CALLQA  := $(VENV)/bin/callqa
+
+.PHONY: demo test install app clean samples
+
+demo: $(STAMP)
+	$(CALLQA) models
+	$(CALLQA) run --inbox $(INBOX) --db $(DB)
+	$(CALLQA) stats --db $(DB)
+	@echo
+	@echo "Sample calls are scored and stored in $(DB)."
+	@echo "Next: review them in the QA app:  $(CALLQA) app --db $(DB)"
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	PYTHON=$(PYTHON) bash scripts/bootstrap.sh $(VENV)
+	touch $@
+
+app: $(STAMP)
+	$(CALLQA) app --db $(DB)
+
+samples: $(STAMP)
+	$(VENV)/bin/python samples/make_samples.py
+
+clean:
+	rm -rf $(VENV) data

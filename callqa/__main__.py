@@ -1,0 +1,5 @@
+import sys
+
+from callqa.cli import main
+
+sys.exit(main())

@@ -1,0 +1,168 @@
+"""The ``callqa`` command line.
+
+Exit codes: 0 success, 2 bad input (unreadable audio, bad arguments), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _settings(args: argparse.Namespace, **extra):
+    from callqa.config import load_settings
+
+    return load_settings(**extra)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from callqa.runtime import build_analyzer
+    from pipeline.errors import BadRecording
+
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"callqa: error: {path}: no such file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    settings = _settings(
+        args, language=args.language, scorecard=args.scorecard, operator_channel=args.operator_channel, db=None
+    )
+    analyzer = build_analyzer(settings)
+    try:
+        analysis = analyzer.analyze(path)
+    except BadRecording as err:
+        print(f"callqa: error: {path}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(analysis.to_json(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    data = analysis.to_json()
+    print(f"{path.name}: {data['duration_s']} s, {data['channels']} ch, {data['language']}, score {data['score']}, flags {', '.join(data['flags']) or '-'}")
+    for seg in data["segments"]:
+        print(f"  [{seg['start']:7.2f}-{seg['end']:7.2f}] {seg['speaker']:>8}: {seg['text']}")
+    for c in data["criteria"]:
+        ev = f" \u2190 \"{c['evidence']['text']}\" @{c['evidence']['start']}s" if c["evidence"] else ""
+        print(f"  {c['id']:<22} {c['result']:<8} ({c['method']}, {c['confidence']:.2f}){ev}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.nightly import nightly
+
+    summary = nightly(inbox=args.inbox, db=args.db, batch_size=args.batch_size)
+    settings = _settings(args, db=args.db)
+    print(
+        f"run {summary.run_id}: {summary.discovered} recordings, {summary.processed} processed, "
+        f"{summary.quarantined} quarantined, {summary.failed} failed, {summary.skipped} already known "
+        f"({summary.audio_s:.0f} s of audio in {summary.wall_s:.0f} s)"
+    )
+    print(f"results in {settings.db}; review them with: callqa app --db {settings.db}")
+    return EXIT_OK if summary.failed == 0 else EXIT_INTERNAL
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from storage.db import connect
+    from storage.queries import stats
+
+    settings = _settings(args, db=args.db)
+    if not Path(settings.db).exists():
+        print(f"callqa: error: database {settings.db} does not exist yet (run `callqa run` first)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with connect(settings.db, read_only=True) as con:
+        result = stats(con)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        for key, value in result.to_json().items():
+            print(f"{key:>17}: {value}")
+    return EXIT_OK
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    settings = _settings(args, db=args.db)
+    app = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
+    env = dict(os.environ, CALLQA_DB=str(Path(settings.db).resolve()))
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.port", str(args.port), "--server.address", args.host,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    print(f"QA app on http://{args.host}:{args.port} (database {settings.db})")
+    return subprocess.call(command, env=env)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from models.weights import WeightsNotFound, resolve_whisper
+
+    settings = _settings(args)
+    try:
+        weights = resolve_whisper(settings.asr_model, settings.models_dir, allow_download=settings.allow_download)
+    except WeightsNotFound as err:
+        print(f"whisper {settings.asr_model}: MISSING\n  {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"whisper {settings.asr_model}: {weights.path} (from {weights.source})")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callqa", description="Offline speech analytics for call-center QA.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and model loading")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("analyze", help="transcribe and score one recording")
+    p.add_argument("path")
+    p.add_argument("--language", choices=["ru", "en", "auto"], default=None)
+    p.add_argument("--scorecard", default=None, help="scorecard name (in scorecards/) or path to a YAML file")
+    p.add_argument("--operator-channel", choices=["left", "right"], default=None)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("run", help="run the nightly flow once, now")
+    p.add_argument("--inbox", default=None)
+    p.add_argument("--db", default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("stats", help="counts of calls, verdicts and reviews")
+    p.add_argument("--db", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("app", help="start the QA review app")
+    p.add_argument("--db", default=None)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("models", help="show (and assemble) the offline model weights")
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # one line for users; the traceback with CALLQA_DEBUG=1
+        from models.weights import WeightsNotFound
+        from pipeline.scorecard import ScorecardError
+
+        if os.environ.get("CALLQA_DEBUG"):
+            raise
+        code = EXIT_BAD_INPUT if isinstance(err, (ScorecardError, ValueError, FileNotFoundError)) and not isinstance(err, WeightsNotFound) else EXIT_INTERNAL
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"callqa: error: {message}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Settings: defaults, overridden by a TOML config file, overridden by environment variables.
+
+The config file is ``$CALLQA_CONFIG`` or ``./callqa.toml``. Relative paths in
+it are relative to the file; relative paths from the environment or the
+defaults are relative to the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from pipeline.analyze import AnalyzeOptions
+from pipeline.audio import AudioLimits
+from pipeline.transcribe import TranscribeOptions
+
+
+@dataclass(frozen=True)
+class Settings:
+    inbox: Path = Path("data/inbox")
+    db: Path = Path("data/callqa.duckdb")
+    models_dir: Path = Path("data/models")
+    quarantine_dir: Path | None = None  # None: a "quarantine" folder beside the database
+    scorecards_dir: Path | None = None  # None: the scorecards/ folder shipped with the project
+    scorecard: str = "inbound_support"
+    language: str = "auto"  # ru | en | auto
+    operator_channel: str = "left"  # which stereo channel carries the operator
+    asr_model: str = "base"
+    asr_device: str = "auto"  # auto | cpu | cuda
+    asr_compute_type: str = "auto"  # auto: int8 on CPU, float16 on CUDA
+    beam_size: int = 5
+    batch_size: int = 8  # calls per flow task; models load once per batch
+    audio_extensions: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".wma", ".amr", ".gsm")
+    max_duration_s: float = 4 * 3600.0
+    allow_download: bool = False  # never fetch weights from the internet unless asked to
+
+    def analyze_options(self) -> AnalyzeOptions:
+        return AnalyzeOptions(
+            transcribe=TranscribeOptions(
+                language=None if self.language == "auto" else self.language,
+                operator_channel=self.operator_channel,  # type: ignore[arg-type]
+                beam_size=self.beam_size,
+            ),
+            limits=AudioLimits(max_duration_s=self.max_duration_s),
+        )
+
+
+_PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir"}
+
+
+def _coerce(name: str, value: object, base: Path | None) -> object:
+    if name in _PATHS:
+        path = Path(str(value)).expanduser()
+        return (base / path) if base is not None and not path.is_absolute() else path
+    if name in {"beam_size", "batch_size"}:
+        return int(value)  # type: ignore[arg-type]
+    if name == "max_duration_s":
+        return float(value)  # type: ignore[arg-type]
+    if name == "allow_download":
+        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
+    if name == "audio_extensions":
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        return tuple(e if e.startswith(".") else f".{e}" for e in (i.strip().lower() for i in items) if e)
+    return str(value)
+
+
+def _validate(settings: Settings) -> Settings:
+    if settings.language not in {"ru", "en", "auto"}:
+        raise ValueError(f"language must be ru, en or auto, not {settings.language!r}")
+    if settings.operator_channel not in {"left", "right"}:
+        raise ValueError(f"operator_channel must be left or right, not {settings.operator_channel!r}")
+    if settings.batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    return settings
+
+
+def config_path() -> Path | None:
+    explicit = os.environ.get("CALLQA_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"CALLQA_CONFIG points to {path}, which does not exist")
+        return path
+    local = Path("callqa.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Defaults < config file < ``CALLQA_*`` environment variables < explicit ``overrides`` (e.g. CLI flags)."""
+    settings = Settings()
+    names = {f.name for f in fields(Settings)}
+    path = config_path()
+    if path is not None:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+        data = data.get("callqa", data)
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"{path}: unknown settings {sorted(unknown)} (known: {sorted(names)})")
+        settings = replace(settings, **{k: _coerce(k, v, path.parent) for k, v in data.items()})
+    env = {n: os.environ[f"CALLQA_{n.upper()}"] for n in names if f"CALLQA_{n.upper()}" in os.environ}
+    settings = replace(settings, **{k: _coerce(k, v, None) for k, v in env.items()})
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    settings = replace(settings, **{k: _coerce(k, v, None) for k, v in explicit.items()})
+    if settings.quarantine_dir is None:
+        settings = replace(settings, quarantine_dir=Path(settings.db).parent / "quarantine")
+    return _validate(settings)

@@ -1,0 +1,1 @@
+"""Prefect flows that wire the pipeline's stages together."""

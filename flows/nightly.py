@@ -1,0 +1,170 @@
+"""The nightly flow: scan the inbox, analyse new recordings in batches, store results.
+
+Exactly-once by content: a recording already processed or quarantined (same
+sha256) is skipped, so rerunning the flow changes nothing. Results are stored
+after each batch by this process alone (DuckDB has one writer), so a crash
+loses at most the batches in flight, which the next run picks up again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from callqa.config import Settings, load_settings
+from callqa.runtime import build_analyzer
+from pipeline.errors import BadRecording
+from pipeline.inbox import discover, identify
+from pipeline.records import CallAnalysis
+from storage.calls import SourceFile, call_statuses, finish_run, save_analysis, save_problem, start_run
+from storage.db import connect
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    source: SourceFile
+    status: str  # processed | quarantined | failed
+    analysis: CallAnalysis | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    discovered: int
+    new_calls: int
+    processed: int
+    quarantined: int
+    failed: int
+    skipped: int
+    audio_s: float
+    wall_s: float
+
+
+@task(cache_policy=NO_CACHE)
+def find_new_recordings(settings: Settings) -> tuple[list[SourceFile], int]:
+    """Recordings in the inbox that are not yet processed or quarantined, and how many were found in all."""
+    paths = discover(settings.inbox, settings.audio_extensions)
+    sources: dict[str, SourceFile] = {}
+    for path in paths:
+        try:
+            call_id, sha, size = identify(path)
+        except OSError as err:  # vanished or unreadable between listing and hashing: next run sees it
+            get_run_logger().warning("cannot read %s: %s", path, err)
+            continue
+        sources.setdefault(call_id, SourceFile(str(path), sha, call_id, size))  # same bytes twice: one call
+    with connect(settings.db) as con:
+        statuses = call_statuses(con, list(sources))
+    new = [s for cid, s in sources.items() if statuses.get(cid) not in ("processed", "quarantined")]
+    return new, len(paths)
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5, tags=["asr"])
+def analyze_batch(batch: list[SourceFile], settings: Settings) -> list[CallOutcome]:
+    """Analyse a batch with one set of loaded models; a bad file never stops the batch."""
+    logger = get_run_logger()
+    analyzer = build_analyzer(settings)  # cached per process: models load once
+    outcomes = []
+    for source in batch:
+        try:
+            analysis = analyzer.analyze(source.path, sha256=source.sha256)
+            outcomes.append(CallOutcome(source, "processed", analysis))
+            logger.info("%s: score %s, flags %s", source.name, analysis.score.value, list(analysis.score.flags))
+        except BadRecording as err:
+            logger.warning("%s quarantined: %s", source.name, err)
+            outcomes.append(CallOutcome(source, "quarantined", reason=str(err)))
+        except Exception as err:  # a bug or a resource problem: record it, retry on the next run
+            logger.error("%s failed: %s\n%s", source.name, err, traceback.format_exc())
+            outcomes.append(CallOutcome(source, "failed", reason=f"{type(err).__name__}: {err}"[:500]))
+    return outcomes
+
+
+def quarantine_file(source: SourceFile, reason: str, quarantine_dir: Path) -> None:
+    """Move a bad recording out of the inbox, with its reason beside it."""
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    target = quarantine_dir / f"{source.call_id}-{source.name}"
+    shutil.move(source.path, target)
+    target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+
+
+def store_outcomes(outcomes: list[CallOutcome], settings: Settings, run_id: str) -> None:
+    with connect(settings.db) as con:
+        for outcome in outcomes:
+            if outcome.analysis is not None:
+                save_analysis(con, outcome.source, outcome.analysis, run_id)
+            else:
+                save_problem(con, outcome.source, outcome.status, outcome.reason or "", run_id)  # type: ignore[arg-type]
+    for outcome in outcomes:
+        if outcome.status == "quarantined" and settings.quarantine_dir and Path(outcome.source.path).exists():
+            try:
+                quarantine_file(outcome.source, outcome.reason or "", settings.quarantine_dir)
+            except OSError as err:  # a read-only inbox: the database record is enough
+                get_run_logger().warning("could not move %s to quarantine: %s", outcome.source.path, err)
+
+
+def batches(items: list[SourceFile], size: int) -> list[list[SourceFile]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@flow(name="nightly", task_runner=ThreadPoolTaskRunner(max_workers=1), log_prints=True)
+def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | None = None) -> RunSummary:
+    settings = load_settings(inbox=inbox, db=db, batch_size=batch_size)
+    logger = get_run_logger()
+    started = time.perf_counter()
+    with connect(settings.db) as con:
+        run_id = start_run(con, "nightly", str(settings.inbox))
+    counts = dict(processed=0, quarantined=0, failed=0)
+    audio_s = 0.0
+    try:
+        new, discovered = find_new_recordings(settings)
+        logger.info("%d recordings in %s, %d new", discovered, settings.inbox, len(new))
+        futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.batch_size)]
+        for future in as_completed(futures):
+            outcomes = future.result()
+            store_outcomes(outcomes, settings, run_id)
+            for o in outcomes:
+                counts[o.status] += 1
+                audio_s += o.analysis.duration_s if o.analysis else 0.0
+    except BaseException:
+        with connect(settings.db) as con:
+            finish_run(con, run_id, "failed", wall_s=time.perf_counter() - started, audio_s=audio_s, **counts)
+        raise
+    wall_s = time.perf_counter() - started
+    summary = RunSummary(
+        run_id=run_id,
+        discovered=discovered,
+        new_calls=len(new),
+        skipped=discovered - len(new),
+        audio_s=audio_s,
+        wall_s=wall_s,
+        **counts,
+    )
+    with connect(settings.db) as con:
+        finish_run(
+            con,
+            run_id,
+            "completed",
+            discovered=discovered,
+            new_calls=len(new),
+            skipped=summary.skipped,
+            audio_s=audio_s,
+            wall_s=wall_s,
+            **counts,
+        )
+    logger.info(
+        "run %s: %d processed, %d quarantined, %d failed, %d already known; %.0f s of audio in %.0f s",
+        run_id, summary.processed, summary.quarantined, summary.failed, summary.skipped, audio_s, wall_s,
+    )
+    return summary
+
+
+if __name__ == "__main__":
+    print(nightly())

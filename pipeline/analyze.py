@@ -1,0 +1,62 @@
+"""One recording in, one scored call out: decode -> transcribe -> judge.
+
+The models are loaded once by :class:`CallAnalyzer` and reused for every call
+it analyses (a nightly batch builds one analyzer per worker).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.asr import SpeechRecognizer
+from models.nlp import load_lemmatizer
+from pipeline.audio import AudioLimits, decode
+from pipeline.identity import call_id_from_sha256, content_sha256
+from pipeline.records import CallAnalysis
+from pipeline.scorecard import Scorecard
+from pipeline.scoring import judge_transcript
+from pipeline.transcribe import TranscribeOptions, transcribe_call
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    transcribe: TranscribeOptions = TranscribeOptions()
+    limits: AudioLimits = AudioLimits()
+
+
+class CallAnalyzer:
+    def __init__(self, recognizer: SpeechRecognizer, scorecard: Scorecard, options: AnalyzeOptions = AnalyzeOptions()):
+        self.recognizer = recognizer
+        self.scorecard = scorecard
+        self.options = options
+        for language in scorecard.languages:
+            load_lemmatizer(language)  # load now, so the first call is not slower than the rest
+
+    def analyze(self, path: str | os.PathLike, sha256: str | None = None) -> CallAnalysis:
+        path = Path(path)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        sha256 = sha256 or content_sha256(path)
+        audio = decode(path, self.options.limits)
+        t1 = time.perf_counter()
+        transcript = transcribe_call(audio, self.recognizer, self.options.transcribe)
+        t2 = time.perf_counter()
+        criteria, score = judge_transcript(transcript, self.scorecard, load_lemmatizer(transcript.language))
+        t3 = time.perf_counter()
+        timings.update(decode_s=t1 - t0, transcribe_s=t2 - t1, score_s=t3 - t2, total_s=t3 - t0)
+        return CallAnalysis(
+            call_id=call_id_from_sha256(sha256),
+            source_path=str(path),
+            duration_s=audio.duration_s,
+            channels=audio.channels,
+            sample_rate=audio.source_sample_rate,
+            transcript=transcript,
+            criteria=criteria,
+            score=score,
+            scorecard_name=self.scorecard.name,
+            scorecard_version=self.scorecard.version,
+            timings_s=timings,
+        )

@@ -1,0 +1,170 @@
+"""Typed records that flow between the pipeline's stages.
+
+audio -> ``DecodedAudio`` -> ``Segment`` list -> ``CriterionResult`` list -> ``CallAnalysis``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Speaker = Literal["operator", "customer", "unknown"]
+Verdict = Literal["pass", "fail", "unknown", "na"]
+SPEAKERS: tuple[Speaker, ...] = ("operator", "customer", "unknown")
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """A recording decoded to float32 PCM at the models' sample rate.
+
+    ``samples`` has shape (channels, frames); values are in [-1, 1].
+    """
+
+    samples: np.ndarray
+    sample_rate: int
+    source_sample_rate: int
+    source_channels: int
+    codec: str
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.shape[1] / self.sample_rate
+
+    def channel(self, index: int) -> np.ndarray:
+        return self.samples[index]
+
+    def mono(self) -> np.ndarray:
+        return self.samples.mean(axis=0) if self.channels > 1 else self.samples[0]
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One speaker's stretch of speech, with its words and who said it."""
+
+    speaker: Speaker
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    channel: int | None = None
+    # Mean recognition probability of the words (0..1).
+    asr_confidence: float = 0.0
+    # How sure the speaker label is (1.0 for a known stereo channel).
+    speaker_confidence: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "speaker": self.speaker,
+            "start": round(self.start, 2),
+            "end": round(self.end, 2),
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    segments: tuple[Segment, ...]
+    asr_model: str
+    speaker_method: str  # "stereo_channels", "mono_clusters", "mono_unassigned"
+
+    @property
+    def asr_confidence(self) -> float:
+        """Duration-weighted mean word probability over the whole call."""
+        words = [w for s in self.segments for w in s.words]
+        if not words:
+            return 0.0
+        weights = np.array([max(w.end - w.start, 0.01) for w in words])
+        probs = np.array([w.probability for w in words])
+        return float((weights * probs).sum() / weights.sum())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    start: float
+    end: float
+    text: str
+    speaker: Speaker = "unknown"
+
+    def to_json(self) -> dict:
+        return {"start": round(self.start, 2), "end": round(self.end, 2), "text": self.text}
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    id: str
+    result: Verdict
+    confidence: float
+    method: str
+    evidence: Evidence | None = None
+    weight: float = 0.0
+    critical: bool = False
+    reason: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "result": self.result,
+            "evidence": self.evidence.to_json() if self.evidence else None,
+            "confidence": round(self.confidence, 3),
+            "method": self.method,
+        }
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float | None  # 0-100; None when nothing could be judged
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CallAnalysis:
+    call_id: str
+    source_path: str
+    duration_s: float
+    channels: int
+    sample_rate: int
+    transcript: Transcript
+    criteria: tuple[CriterionResult, ...]
+    score: Score
+    scorecard_name: str
+    scorecard_version: int
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def language(self) -> str:
+        return self.transcript.language
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        return self.transcript.segments
+
+    def to_json(self) -> dict:
+        """The ``callqa analyze --json`` contract."""
+        return {
+            "call_id": self.call_id,
+            "duration_s": round(self.duration_s, 2),
+            "channels": self.channels,
+            "language": self.language,
+            "segments": [s.to_json() for s in self.segments],
+            "criteria": [c.to_json() for c in self.criteria],
+            "score": None if self.score.value is None else round(self.score.value, 1),
+            "flags": list(self.score.flags),
+            "scorecard": {"name": self.scorecard_name, "version": self.scorecard_version},
+            "asr_model": self.transcript.asr_model,
+            "speaker_method": self.transcript.speaker_method,
+        }

@@ -1,0 +1,131 @@
+"""Reading: counts for the CLI, the review queue and call details for the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Stats:
+    calls: int
+    processed: int
+    quarantined: int
+    failed: int
+    criteria_results: int
+    reviews: int
+
+    def to_json(self) -> dict:
+        return self.__dict__.copy()
+
+
+def stats(con: duckdb.DuckDBPyConnection) -> Stats:
+    row = con.execute(
+        """
+        SELECT
+            (SELECT count(*) FROM calls),
+            (SELECT count(*) FROM calls WHERE status = 'processed'),
+            (SELECT count(*) FROM calls WHERE status = 'quarantined'),
+            (SELECT count(*) FROM calls WHERE status = 'failed'),
+            (SELECT count(*) FROM criteria_results),
+            (SELECT count(*) FROM reviews)
+        """
+    ).fetchone()
+    return Stats(*[int(v) for v in row])
+
+
+_CURRENT_SCORE = """
+    FROM calls c
+    LEFT JOIN scores s
+      ON s.call_id = c.call_id AND s.scorecard_name = c.scorecard_name AND s.scorecard_version = c.scorecard_version
+"""
+
+
+def review_queue(
+    con: duckdb.DuckDBPyConnection, flagged_only: bool = True, limit: int = 100, offset: int = 0
+) -> pd.DataFrame:
+    """Processed calls, worst first: critical flags, then more flags, then lower score."""
+    where = "c.status = 'processed'" + (" AND len(s.flags) > 0" if flagged_only else "")
+    return con.execute(
+        f"""
+        SELECT c.call_id, c.file_name, c.processed_at, c.duration_s, c.language, c.channels,
+               s.score, s.flags,
+               EXISTS (SELECT 1 FROM reviews r WHERE r.call_id = c.call_id AND r.action = 'reviewed') AS reviewed
+        {_CURRENT_SCORE}
+        WHERE {where}
+        ORDER BY list_contains(s.flags, 'critical_fail') DESC, len(s.flags) DESC, s.score ASC NULLS FIRST, c.call_id
+        LIMIT ? OFFSET ?
+        """,
+        [limit, offset],
+    ).df()
+
+
+def queue_size(con: duckdb.DuckDBPyConnection, flagged_only: bool = True) -> int:
+    where = "c.status = 'processed'" + (" AND len(s.flags) > 0" if flagged_only else "")
+    return int(con.execute(f"SELECT count(*) {_CURRENT_SCORE} WHERE {where}").fetchone()[0])
+
+
+def problem_calls(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFrame:
+    return con.execute(
+        "SELECT call_id, file_name, source_path, status, error, processed_at FROM calls "
+        "WHERE status <> 'processed' ORDER BY processed_at DESC LIMIT ?",
+        [limit],
+    ).df()
+
+
+def call_detail(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
+    df = con.execute(
+        f"""
+        SELECT c.*, s.score, s.flags
+        {_CURRENT_SCORE}
+        WHERE c.call_id = ?
+        """,
+        [call_id],
+    ).df()
+    return None if df.empty else df.iloc[0].to_dict()
+
+
+def call_segments(con: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT idx, speaker, channel, start_s, end_s, text, asr_confidence, speaker_confidence "
+        "FROM segments WHERE call_id = ? ORDER BY idx",
+        [call_id],
+    ).df()
+
+
+def call_criteria(con: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
+    """The current scorecard's verdicts, each with its latest reviewer verdict (if any)."""
+    return con.execute(
+        """
+        WITH latest AS (
+            SELECT criterion_id, verdict, comment, reviewer, created_at,
+                   row_number() OVER (PARTITION BY criterion_id ORDER BY created_at DESC) AS n
+            FROM reviews
+            WHERE call_id = ? AND criterion_id IS NOT NULL AND action IN ('confirm', 'override')
+        )
+        SELECT r.criterion_id, r.result, r.method, r.confidence, r.weight, r.critical, r.reason,
+               r.evidence_text, r.evidence_start, r.evidence_end,
+               l.verdict AS review_verdict, l.comment AS review_comment, l.reviewer, l.created_at AS reviewed_at
+        FROM criteria_results r
+        JOIN calls c ON c.call_id = r.call_id
+             AND c.scorecard_name = r.scorecard_name AND c.scorecard_version = r.scorecard_version
+        LEFT JOIN latest l ON l.criterion_id = r.criterion_id AND l.n = 1
+        WHERE r.call_id = ?
+        ORDER BY r.criterion_id
+        """,
+        [call_id, call_id],
+    ).df()
+
+
+def call_reviews(con: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT criterion_id, action, verdict, comment, reviewer, created_at FROM reviews "
+        "WHERE call_id = ? ORDER BY created_at",
+        [call_id],
+    ).df()
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> pd.DataFrame:
+    return con.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", [limit]).df()

@@ -1,0 +1,87 @@
+"""Shared fixtures: real models, real audio, a real DuckDB file filled by a real flow run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples" / "calls"
+EVAL = Path(os.environ.get("CALLQA_EVAL_DIR", REPO.parent / "shared" / "eval"))
+
+
+@pytest.fixture(scope="session")
+def eval_dir() -> Path:
+    if not EVAL.is_dir():
+        pytest.skip(f"evaluation audio not found at {EVAL} (it sits beside the repo as ../shared/eval in CI)")
+    return EVAL
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    assert SAMPLES.is_dir() and any(SAMPLES.glob("*.flac")), "bundled sample calls are missing from samples/calls"
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    """Where the tests' weights are assembled: $CALLQA_MODELS_DIR when set (reused), else a fresh folder."""
+    configured = os.environ.get("CALLQA_MODELS_DIR")
+    return Path(configured) if configured else tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def settings(models_dir, tmp_path_factory):
+    from callqa.config import load_settings
+
+    work = tmp_path_factory.mktemp("callqa")
+    return load_settings(models_dir=models_dir, db=work / "callqa.duckdb", inbox=work / "inbox")
+
+
+@pytest.fixture(scope="session")
+def analyzer(settings):
+    from callqa.runtime import build_analyzer
+
+    return build_analyzer(settings)
+
+
+def write_bad_files(folder: Path) -> dict[str, str]:
+    """Files that are not usable audio, named as audio; returns name -> expected reason fragment."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "random.wav").write_bytes(os.urandom(4096))
+    (folder / "empty.flac").write_bytes(b"")
+    (folder / "notes.mp3").write_text("this is a text file, not a recording\n")
+    return {"random.wav": "not a readable audio file", "empty.flac": "empty file", "notes.mp3": "not a readable audio file"}
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def flow_db(prefect_harness, settings, samples_dir, tmp_path_factory, monkeypatch_session):
+    """A DuckDB file filled by one real nightly run over the sample calls plus bad files."""
+    from flows.nightly import nightly
+
+    work = tmp_path_factory.mktemp("nightly")
+    inbox = work / "inbox"
+    shutil.copytree(samples_dir, inbox, ignore=shutil.ignore_patterns("*.json", "*.md"))
+    bad = write_bad_files(inbox / "bad")
+    db = work / "callqa.duckdb"
+    monkeypatch_session.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    summary = nightly(inbox=str(inbox), db=str(db), batch_size=4)
+    return {"db": db, "inbox": inbox, "summary": summary, "bad": bad, "work": work}
+
+
+@pytest.fixture(scope="session")
+def monkeypatch_session():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()

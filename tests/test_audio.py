@@ -1,0 +1,105 @@
+"""Audio in: formats, sample rates, channels, band-limited resampling, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from pipeline.audio import MODEL_SAMPLE_RATE, decode, resample
+from pipeline.errors import NotAudio, UnusableAudio
+
+
+def _tone(freq: float, sr: int, seconds: float = 1.0, amp: float = 0.5) -> np.ndarray:
+    t = np.arange(int(sr * seconds)) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def _band_energy(x: np.ndarray, sr: int, lo: float, hi: float) -> float:
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1 / sr)
+    return float(spectrum[(freqs >= lo) & (freqs <= hi)].sum())
+
+
+def test_resampling_keeps_the_band_and_rejects_what_would_alias():
+    sr = 44_100
+    passband = resample(_tone(1000, sr)[None], sr, MODEL_SAMPLE_RATE)[0]
+    # 10 kHz is above the new Nyquist (8 kHz): a naive decimator folds it to 6 kHz.
+    alias = resample(_tone(10_000, sr)[None], sr, MODEL_SAMPLE_RATE)[0]
+    kept = _band_energy(passband, MODEL_SAMPLE_RATE, 900, 1100)
+    folded = _band_energy(alias, MODEL_SAMPLE_RATE, 5500, 6500)
+    assert len(passband) == MODEL_SAMPLE_RATE
+    assert kept > 0
+    assert 10 * np.log10(kept / max(folded, 1e-20)) > 60, "aliased energy must be at least 60 dB down"
+
+
+@pytest.mark.parametrize("fmt,subtype,ext", [("WAV", "PCM_16", "wav"), ("FLAC", "PCM_16", "flac"), ("OGG", "VORBIS", "ogg"), ("MP3", None, "mp3")])
+def test_decodes_common_formats_and_rates(tmp_path, fmt, subtype, ext):
+    sr = 8000
+    stereo = np.stack([_tone(440, sr, 2.0), _tone(660, sr, 2.0, 0.3)], axis=1)
+    path = tmp_path / f"call.{ext}"
+    try:
+        sf.write(path, stereo, sr, format=fmt, subtype=subtype)
+    except (sf.LibsndfileError, TypeError, ValueError) as err:  # libsndfile built without this encoder
+        pytest.skip(f"cannot write {fmt} here: {err}")
+    audio = decode(path)
+    assert audio.sample_rate == MODEL_SAMPLE_RATE
+    assert audio.source_sample_rate == sr
+    assert audio.channels == 2
+    assert abs(audio.duration_s - 2.0) < 0.15
+    # Channels stay apart: the left one is the louder 440 Hz tone.
+    assert np.abs(audio.channel(0)).max() > np.abs(audio.channel(1)).max()
+
+
+def test_identical_stereo_channels_are_treated_as_mono(tmp_path):
+    tone = _tone(300, 16_000, 1.0)
+    path = tmp_path / "dual_mono.wav"
+    sf.write(path, np.stack([tone, tone], axis=1), 16_000)
+    audio = decode(path)
+    assert audio.channels == 1
+    assert audio.source_channels == 2
+
+
+def test_real_8khz_telephone_recording(eval_dir):
+    audio = decode(eval_dir / "telephony_ru" / "tone_short_8k.flac")
+    assert audio.source_sample_rate == 8000
+    assert audio.channels == 1
+    assert 6.0 < audio.duration_s < 7.0
+
+
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        (b"", "empty file"),
+        (b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk" * 4, "not a readable audio file"),
+        ("Здравствуйте, это текст, а не запись.\n".encode(), "not a readable audio file"),
+    ],
+)
+def test_bad_input_raises_not_audio(tmp_path, content, reason):
+    path = tmp_path / "bad.wav"
+    path.write_bytes(content)
+    with pytest.raises(NotAudio, match=reason):
+        decode(path)
+
+
+def test_random_bytes_are_not_audio(tmp_path):
+    path = tmp_path / "noise.mp3"
+    path.write_bytes(np.random.default_rng(0).bytes(8192))
+    with pytest.raises(NotAudio):
+        decode(path)
+
+
+def test_silent_recording_is_unusable(tmp_path):
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(16_000 * 2, dtype=np.float32), 16_000)
+    with pytest.raises(UnusableAudio, match="silent"):
+        decode(path)
+
+
+def test_too_long_recording_is_unusable(tmp_path):
+    from pipeline.audio import AudioLimits
+
+    path = tmp_path / "long.wav"
+    sf.write(path, _tone(440, 8000, 3.0), 8000)
+    with pytest.raises(UnusableAudio, match="too long"):
+        decode(path, AudioLimits(max_duration_s=2.0))
