@@ -46,14 +46,6 @@ def _package_dir(module: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _sha256(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _is_ct2_dir(path: Path) -> bool:
     return all((path / name).is_file() for name in ("model.bin", "config.json")) and (
         (path / "tokenizer.json").is_file() or (path / "vocabulary.txt").is_file()

@@ -117,51 +117,40 @@ def judge_criterion(
     speech_conf = _speech_confidence(relevant)
     who = criterion.speaker
 
-    if criterion.kind == "required":
-        if hits_own:
-            best = max(hits_own, key=lambda f: f.word_confidence)
-            conf = best.word_confidence * best.segment.segment.speaker_confidence
-            return CriterionResult(result="pass", confidence=conf, method="lemma", evidence=best.evidence, **base)
-        if hits_unattributed:
-            best = max(hits_unattributed, key=lambda f: f.word_confidence)
-            return CriterionResult(
-                result="pass",
-                confidence=best.word_confidence * UNATTRIBUTED_FACTOR,
-                method="lemma_unattributed",
-                evidence=best.evidence,
-                reason="phrase found in speech not attributed to a speaker",
-                **base,
-            )
-        if not relevant:
-            return CriterionResult(result="unknown", confidence=0.0, method="lemma", reason=f"no {who} speech recognised", **base)
-        if speech_conf < MIN_ASR_CONFIDENCE:
-            return CriterionResult(
-                result="unknown", confidence=speech_conf, method="lemma", reason=f"low recognition confidence ({speech_conf:.2f})", **base
-            )
-        return CriterionResult(result="fail", confidence=speech_conf, method="lemma", reason=f"no such phrase from the {who}", **base)
-
-    # forbidden
+    # A phrase heard from the criterion's speaker decides at once: pass if required, fail if forbidden.
+    said_verdict, absent_verdict = ("pass", "fail") if criterion.kind == "required" else ("fail", "pass")
     if hits_own:
-        worst = max(hits_own, key=lambda f: f.word_confidence)
-        conf = worst.word_confidence * worst.segment.segment.speaker_confidence
-        return CriterionResult(result="fail", confidence=conf, method="lemma", evidence=worst.evidence, reason=f"said: {worst.match.phrase}", **base)
-    if hits_unattributed:
-        first = hits_unattributed[0]
+        best = max(hits_own, key=lambda f: f.word_confidence)
         return CriterionResult(
-            result="unknown",
-            confidence=first.word_confidence * UNATTRIBUTED_FACTOR,
-            method="lemma_unattributed",
-            evidence=first.evidence,
-            reason="forbidden phrase heard, but the speaker is not identified",
+            result=said_verdict,
+            confidence=best.word_confidence * best.segment.segment.speaker_confidence,
+            method="lemma",
+            evidence=best.evidence,
+            reason=f"said: {best.match.phrase}",
             **base,
         )
+    if hits_unattributed:
+        # Heard, but nobody knows who said it: a greeting still counts (with less confidence);
+        # a forbidden phrase is never pinned on the operator without knowing it was theirs.
+        best = max(hits_unattributed, key=lambda f: f.word_confidence)
+        return CriterionResult(
+            result="pass" if criterion.kind == "required" else "unknown",
+            confidence=best.word_confidence * UNATTRIBUTED_FACTOR,
+            method="lemma_unattributed",
+            evidence=best.evidence,
+            reason=f"heard in speech not attributed to a speaker: {best.match.phrase}",
+            **base,
+        )
+    # Not heard: that only means "not said" when there is enough well-recognised speech.
     if not relevant:
         return CriterionResult(result="unknown", confidence=0.0, method="lemma", reason=f"no {who} speech recognised", **base)
     if speech_conf < MIN_ASR_CONFIDENCE:
         return CriterionResult(
             result="unknown", confidence=speech_conf, method="lemma", reason=f"low recognition confidence ({speech_conf:.2f})", **base
         )
-    return CriterionResult(result="pass", confidence=speech_conf, method="lemma", **base)
+    return CriterionResult(
+        result=absent_verdict, confidence=speech_conf, method="lemma", reason=f"no such phrase from the {who}", **base
+    )
 
 
 def compute_score(results: Sequence[CriterionResult], scorecard: Scorecard, transcript: Transcript) -> Score:
