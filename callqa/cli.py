@@ -91,7 +91,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.port", str(args.port), "--server.address", args.host,
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
     ]
     print(f"QA app on http://{args.host}:{args.port} (database {settings.db})")
     return subprocess.call(command, env=env)

@@ -23,6 +23,8 @@ MIN_ASR_CONFIDENCE = 0.5
 MIN_MATCH_CONFIDENCE = 0.35
 # Evidence found in speech nobody could attribute counts, but with this much less confidence.
 UNATTRIBUTED_FACTOR = 0.5
+# Flag a call for review when this share of its speech could not be attributed to a party.
+UNASSIGNED_FLAG_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,9 @@ def compute_score(results: Sequence[CriterionResult], scorecard: Scorecard, tran
         flags.append("low_asr_confidence")
     if any(r.result == "unknown" for r in results):
         flags.append("unjudged_criteria")
-    if transcript.segments and any(s.speaker == "unknown" for s in transcript.segments):
+    speech_s = sum(s.end - s.start for s in transcript.segments)
+    unassigned_s = sum(s.end - s.start for s in transcript.segments if s.speaker == "unknown")
+    if speech_s > 0 and unassigned_s / speech_s >= UNASSIGNED_FLAG_SHARE:
         flags.append("speakers_unassigned")
     return Score(value, tuple(flags))
 

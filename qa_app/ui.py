@@ -1,0 +1,61 @@
+"""Small drawing helpers shared by the pages: times, labels and colours."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+RESULT_COLORS = {"pass": "green", "fail": "red", "unknown": "orange", "na": "gray"}
+SPEAKER_COLORS = {"operator": "blue", "customer": "violet", "unknown": "gray"}
+VERDICT_LABELS = {"pass": "pass", "fail": "fail", "na": "not applicable"}
+FLAG_COLORS = {"critical_fail": "red", "forbidden_phrase": "red", "escalation": "red"}
+_AUDIO_TYPES = {
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".m4a": "audio/mp4",
+}
+
+
+def clock(seconds: float | None) -> str:
+    """``83.4`` -> ``01:23``; ``3725`` -> ``1:02:05``."""
+    if seconds is None:
+        return "–"
+    total = max(int(seconds), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def label(identifier: str) -> str:
+    """``no_forbidden_phrases`` -> ``No forbidden phrases``."""
+    text = identifier.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def badge(text: str, color: str) -> str:
+    """Markdown for a coloured badge."""
+    safe = text.replace("[", "(").replace("]", ")")
+    return f":{color}-badge[{safe}]"
+
+
+def result_badge(result: str) -> str:
+    return badge(result, RESULT_COLORS.get(result, "gray"))
+
+
+def flag_badges(flags: tuple[str, ...] | list[str]) -> str:
+    if not flags:
+        return badge("no flags", "green")
+    return " ".join(badge(label(f), FLAG_COLORS.get(f, "orange")) for f in flags)
+
+
+def audio_type(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    return _AUDIO_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "audio/wav"
+
+
+def quote(text: str) -> str:
+    """A transcript quote, safe to put into markdown."""
+    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("$", "\\$").replace("[", "\\[")

@@ -1,0 +1,103 @@
+"""What a person sees: the app served by Streamlit, rendered by headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+APP = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("chromium is not installed (scripts/bootstrap.sh installs it with apt-get where it can)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_url(flow_db):
+    port = _free_port()
+    env = dict(os.environ, CALLQA_DB=str(flow_db["db"]))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start within 60 s")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def render(chromium: str, url: str, tmp: Path, expect: str, attempts: int = 4) -> str:
+    """The page's DOM after its scripts ran, as headless Chromium sees it.
+
+    The first load of a cold Streamlit server can outlast the browser's virtual
+    time and show only the loading skeleton, so load again until ``expect`` shows.
+    """
+    for _ in range(attempts):
+        dom = _dump_dom(chromium, url, tmp)
+        if expect in dom:
+            break
+    return dom
+
+
+def _dump_dom(chromium: str, url: str, tmp: Path) -> str:
+    profile = tempfile.mkdtemp(dir=tmp)
+    proc = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", "--window-size=1400,1000",
+         "--virtual-time-budget=20000", "--run-all-compositor-stages-before-draw", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_queue_page_shows_the_flagged_calls(chromium, app_url, tmp_path):
+    dom = render(chromium, app_url, tmp_path, expect="ru_stereo_rude.flac")
+    assert "ru_stereo_rude.flac" in dom
+    assert "en_mono_rude.flac" in dom
+    assert "Traceback" not in dom
+
+
+def test_call_page_shows_transcript_and_evidence(chromium, app_url, flow_db, tmp_path):
+    from storage.db import connect
+
+    with connect(flow_db["db"], read_only=True) as con:
+        call_id = con.execute("SELECT call_id FROM calls WHERE file_name = 'ru_stereo_rude.flac'").fetchone()[0]
+    dom = render(chromium, f"{app_url}/call?call_id={call_id}", tmp_path, expect="ru_stereo_rude.flac")
+    assert "ru_stereo_rude.flac" in dom
+    assert "не знаю" in dom.lower()  # the forbidden phrase, quoted as evidence and in the transcript
+    assert "no_forbidden_phrases" in dom or "Без запрещённых фраз" in dom
+    assert "Traceback" not in dom
