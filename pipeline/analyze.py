@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.asr import SpeechRecognizer
+from models.embeddings import load_speaker_encoder
 from models.nlp import load_lemmatizer
 from pipeline.audio import AudioLimits, decode
 from pipeline.identity import call_id_from_sha256, content_sha256
@@ -32,8 +33,10 @@ class CallAnalyzer:
         self.recognizer = recognizer
         self.scorecard = scorecard
         self.options = options
+        # Load everything now, so the first call of a batch is not slower than the rest.
         for language in scorecard.languages:
-            load_lemmatizer(language)  # load now, so the first call is not slower than the rest
+            load_lemmatizer(language)
+        load_speaker_encoder()
 
     def analyze(self, path: str | os.PathLike, sha256: str | None = None) -> CallAnalysis:
         path = Path(path)

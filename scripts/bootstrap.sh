@@ -39,10 +39,12 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+# pip repeats one warning per unreachable mirror folder of some site configs: keep the log readable.
+quiet_pip() { "${PIP[@]}" "$@" 2>&1 | { grep -v '^WARNING: Location .* is ignored' || true; }; }
 # torch first and pinned: left to the resolver, pip may pick a torch that breaks torchaudio.
 say "installing torch 2.11.0 + torchaudio 2.11.0"
-"${PIP[@]}" install -q "torch==2.11.0" "torchaudio==2.11.0"
+quiet_pip install -q "torch==2.11.0" "torchaudio==2.11.0"
 say "installing callqa and its dependencies"
-"${PIP[@]}" install -q -e ".[test]" --constraint <(printf 'torch==2.11.0\ntorchaudio==2.11.0\n')
+quiet_pip install -q -e ".[test]" --constraint <(printf 'torch==2.11.0\ntorchaudio==2.11.0\n')
 "${PIP[@]}" check
 say "done: $VENV"
