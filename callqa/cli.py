@@ -110,6 +110,52 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_models_prepare(args: argparse.Namespace) -> int:
+    """Build the openai-whisper checkpoint from the CTranslate2 weights, offline."""
+    from models.weights import WeightsNotFound
+    from models.whisper_convert import prepare_openai_whisper
+
+    settings = _settings(args)
+    try:
+        prepared = prepare_openai_whisper(settings.asr_model, settings.models_dir)
+    except WeightsNotFound as err:
+        print(f"whisper {settings.asr_model}: MISSING\n  {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"openai-whisper {settings.asr_model}: {prepared.path}")
+    print(f"  sha256 {prepared.sha256}")
+    print(f"  {prepared.size_bytes} bytes, built from {prepared.source} in {prepared.seconds:.1f} s")
+    return EXIT_OK
+
+
+def cmd_diarize(args: argparse.Namespace) -> int:
+    from models.diarization import load_diarizer
+    from pipeline.audio import decode
+    from pipeline.errors import BadRecording
+
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"callqa: error: {path}: no such file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.num_speakers is not None and args.num_speakers < 1:
+        print("callqa: error: --num-speakers must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    settings = _settings(args)
+    try:
+        audio = decode(path)
+    except BadRecording as err:
+        print(f"callqa: error: {path}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    pipeline = str(settings.diarization_pipeline) if settings.diarization_pipeline else None
+    result = load_diarizer(pipeline, str(settings.models_dir)).diarize(audio.mono(), num_speakers=args.num_speakers)
+    if args.rttm:
+        print("\n".join(result.to_rttm(path.stem)))
+        return EXIT_OK
+    print(f"{path.name}: {audio.duration_s:.2f} s, {len(result.speakers)} speakers")
+    for t in result.turns:
+        print(f"  [{t.start:7.2f}-{t.end:7.2f}] {t.speaker}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callqa", description="Offline speech analytics for call-center QA.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and model loading")
@@ -129,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None)
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("diarize", help="who spoke when in one recording (mono mix)")
+    p.add_argument("path")
+    p.add_argument("--num-speakers", type=int, default=None, help="number of voices, when known (default: estimated)")
+    p.add_argument("--rttm", action="store_true", help="print RTTM lines")
+    p.set_defaults(func=cmd_diarize)
+
     p = sub.add_parser("stats", help="counts of calls, verdicts and reviews")
     p.add_argument("--db", default=None)
     p.add_argument("--json", action="store_true")
@@ -142,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="show (and assemble) the offline model weights")
     p.set_defaults(func=cmd_models)
+    models_sub = p.add_subparsers(dest="models_command", metavar="{prepare}")
+    models_sub.add_parser(
+        "prepare", help="build the openai-whisper checkpoint (for asr_backend = openai-whisper) from the local weights"
+    ).set_defaults(func=cmd_models_prepare)
     return parser
 
 

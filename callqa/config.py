@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.analyze import AnalyzeOptions
 from pipeline.audio import AudioLimits
+from pipeline.speakers import MonoSpeakerOptions
 from pipeline.transcribe import TranscribeOptions
 
 
@@ -30,11 +31,16 @@ class Settings:
     asr_model: str = "base"
     asr_device: str = "auto"  # auto | cpu | cuda
     asr_compute_type: str = "auto"  # auto: int8 on CPU, float16 on CUDA
+    asr_backend: str = "faster-whisper"  # faster-whisper | openai-whisper (needs `callqa models prepare`)
+    asr_batch_size: int = 0  # faster-whisper speech chunks per batch; 0 = auto (1 on CPU, 16 on CUDA)
     beam_size: int = 5
     batch_size: int = 8  # calls per flow task; models load once per batch
     audio_extensions: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".wma", ".amr", ".gsm")
     max_duration_s: float = 4 * 3600.0
     allow_download: bool = False  # never fetch weights from the internet unless asked to
+    asr_vocabulary_hint: bool = False  # bias ASR towards the scorecard's phrases (hurt WER with base: off)
+    num_speakers: int = 2  # voices in a mono call (0: estimate the count)
+    diarization_pipeline: Path | None = None  # a local official pyannote pipeline (directory or config.yaml); None: bundled
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
@@ -42,23 +48,28 @@ class Settings:
                 language=None if self.language == "auto" else self.language,
                 operator_channel=self.operator_channel,  # type: ignore[arg-type]
                 beam_size=self.beam_size,
+                speakers=MonoSpeakerOptions(
+                    num_speakers=self.num_speakers or None,
+                    diarization_pipeline=str(self.diarization_pipeline) if self.diarization_pipeline else None,
+                ),
             ),
             limits=AudioLimits(max_duration_s=self.max_duration_s),
+            vocabulary_hint=self.asr_vocabulary_hint,
         )
 
 
-_PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir"}
+_PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir", "diarization_pipeline"}
 
 
 def _coerce(name: str, value: object, base: Path | None) -> object:
     if name in _PATHS:
         path = Path(str(value)).expanduser()
         return (base / path) if base is not None and not path.is_absolute() else path
-    if name in {"beam_size", "batch_size"}:
+    if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers"}:
         return int(value)  # type: ignore[arg-type]
     if name == "max_duration_s":
         return float(value)  # type: ignore[arg-type]
-    if name == "allow_download":
+    if name in {"allow_download", "asr_vocabulary_hint"}:
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
     if name == "audio_extensions":
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
@@ -73,6 +84,12 @@ def _validate(settings: Settings) -> Settings:
         raise ValueError(f"operator_channel must be left or right, not {settings.operator_channel!r}")
     if settings.batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if settings.num_speakers < 0:
+        raise ValueError("num_speakers must be 0 (estimate) or a count of voices")
+    if settings.asr_backend not in {"faster-whisper", "openai-whisper"}:
+        raise ValueError(f"asr_backend must be faster-whisper or openai-whisper, not {settings.asr_backend!r}")
+    if settings.asr_batch_size < 0:
+        raise ValueError("asr_batch_size must be 0 (auto) or more")
     return settings
 
 

@@ -46,6 +46,14 @@ def _package_dir(module: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _is_ct2_dir(path: Path) -> bool:
     return all((path / name).is_file() for name in ("model.bin", "config.json")) and (
         (path / "tokenizer.json").is_file() or (path / "vocabulary.txt").is_file()
@@ -125,3 +133,19 @@ def describe_whisper(size: str, models_dir: str | os.PathLike) -> str:
     except WeightsNotFound as err:
         return f"whisper {size}: MISSING - {err}"
     return f"whisper {size}: {weights.path} ({weights.source})"
+
+
+def openai_whisper_checkpoint(size: str, models_dir: str | os.PathLike) -> Path:
+    """Where ``callqa models prepare`` writes the openai-whisper checkpoint for ``size``."""
+    return Path(models_dir) / f"openai-whisper-{size}.pt"
+
+
+def resolve_openai_whisper(size: str, models_dir: str | os.PathLike) -> ResolvedWeights:
+    """The openai-whisper checkpoint built by ``callqa models prepare``; never downloads one."""
+    path = openai_whisper_checkpoint(size, models_dir)
+    if not path.is_file():
+        raise WeightsNotFound(
+            f"openai-whisper '{size}' checkpoint not found at {path}. Build it offline from the "
+            f"CTranslate2 weights with `callqa models prepare` (same models_dir, asr_model={size})."
+        )
+    return ResolvedWeights(f"openai-whisper-{size}", path, "models_dir")

@@ -20,6 +20,8 @@ from pipeline.records import DecodedAudio
 MODEL_SAMPLE_RATE = 16_000
 # A channel whose peak stays below this is treated as silent (digital silence or line hiss).
 SILENCE_PEAK_DBFS = -50.0
+# Shorter than this is no conversation (a hang-up, a click).
+MIN_DURATION_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,8 @@ def decode(path: str | os.PathLike, limits: AudioLimits = AudioLimits()) -> Deco
 
     samples = resample(samples, source_rate, MODEL_SAMPLE_RATE)
     peak = float(np.max(np.abs(samples))) if samples.size else 0.0
-    if samples.shape[1] < MODEL_SAMPLE_RATE // 10:
-        raise UnusableAudio(f"recording too short ({samples.shape[1] / MODEL_SAMPLE_RATE:.2f} s)")
+    if samples.shape[1] < MIN_DURATION_S * MODEL_SAMPLE_RATE:
+        raise UnusableAudio(f"recording too short ({samples.shape[1] / MODEL_SAMPLE_RATE:.2f} s < {MIN_DURATION_S} s)")
     if _dbfs(peak) < SILENCE_PEAK_DBFS:
         raise UnusableAudio(f"silent recording (peak {_dbfs(peak):.0f} dBFS)")
     return DecodedAudio(
@@ -118,10 +120,6 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
     g = math.gcd(int(source_rate), int(target_rate))
     out = resample_poly(samples, target_rate // g, source_rate // g, axis=-1, window=("kaiser", 8.0))
     return np.ascontiguousarray(out, dtype=np.float32)
-
-
-def channel_is_silent(channel: np.ndarray) -> bool:
-    return channel.size == 0 or _dbfs(float(np.max(np.abs(channel)))) < SILENCE_PEAK_DBFS
 
 
 def _same_channels(samples: np.ndarray) -> bool:

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
+from models.weights import file_sha256 as content_sha256
 
-
-def content_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["call_id_from_sha256", "content_sha256"]
 
 
 def call_id_from_sha256(sha256: str) -> str:

@@ -80,7 +80,11 @@ class Transcript:
     language: str
     segments: tuple[Segment, ...]
     asr_model: str
-    speaker_method: str  # "stereo_channels", "mono_clusters", "mono_unassigned"
+    speaker_method: str  # how speakers were assigned, e.g. "stereo_channels", "mono_unassigned"
+    # Recognised stretches removed by the hallucination guards (text the audio did not support).
+    dropped_segments: int = 0
+    # Seconds spent per stage (vad, asr, speakers), for benchmarks and run reports.
+    timings_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def asr_confidence(self) -> float:

@@ -47,6 +47,18 @@ class Scorecard:
     def label(self) -> str:
         return f"{self.name}@{self.version}"
 
+    def vocabulary(self, language: str, per_criterion: int = 3) -> str:
+        """The required phrases of ``language`` as a decoding hint for ASR.
+
+        Forbidden phrases are left out on purpose: biasing recognition towards
+        them would make the system hear what it is meant to catch.
+        """
+        phrases: list[str] = []
+        for c in self.criteria:
+            if c.kind == "required":
+                phrases += [p for p in c.phrases.get(language, ())[:per_criterion] if p not in phrases]
+        return ", ".join(phrases)
+
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:
             if c.id == criterion_id:

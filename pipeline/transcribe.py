@@ -7,15 +7,19 @@ transcribed once and labelled by :mod:`pipeline.speakers`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
 import numpy as np
 
 from models.asr import AsrOptions, AsrSegment, SpeechRecognizer
-from pipeline.audio import channel_is_silent
+from models.vad import SAMPLE_RATE, SpeechRegion, VadOptions, load_vad
+from pipeline.crosstalk import gate_crosstalk
+from pipeline.guards import DroppedText, GuardOptions, guard_segments
 from pipeline.records import DecodedAudio, Segment, Speaker, Transcript, Word
-from pipeline.speakers import label_mono_speakers
+from pipeline.speakers import MonoSpeakerOptions, label_mono_speakers
+from pipeline.speech_timeline import SpeechTimeline
 
 OperatorChannel = Literal["left", "right"]
 
@@ -28,6 +32,22 @@ class TranscribeOptions:
     beam_size: int = 5
     # A pause this long inside a recognised segment starts a new turn.
     turn_pause_s: float = 0.6
+    vad: VadOptions = VadOptions()
+    guards: GuardOptions = GuardOptions()
+    # Mute one stereo channel where it only carries the other party's bleed.
+    gate_crosstalk: bool = True
+    # Mono calls: diarization and roles.
+    speakers: MonoSpeakerOptions = MonoSpeakerOptions()
+    # Per language, words the calls are expected to contain (the scorecard's phrases), as an ASR hint.
+    vocabulary: tuple[tuple[str, str], ...] = ()
+
+    def asr_options(self, language: str) -> AsrOptions:
+        return AsrOptions(
+            language=language,
+            languages=self.languages,
+            beam_size=self.beam_size,
+            vocabulary=dict(self.vocabulary).get(language) or None,
+        )
 
 
 def channel_roles(operator_channel: OperatorChannel) -> tuple[Speaker, Speaker]:
@@ -71,32 +91,95 @@ def to_segments(
     return out
 
 
+@dataclass(frozen=True)
+class ChannelSpeech:
+    """One channel's detected speech, packed for recognition (silence cut out)."""
+
+    regions: list[SpeechRegion]
+    timeline: SpeechTimeline | None
+    packed: np.ndarray
+
+    @property
+    def has_speech(self) -> bool:
+        return self.timeline is not None
+
+
+@dataclass(frozen=True)
+class ChannelText:
+    segments: list[AsrSegment]
+    dropped: list[DroppedText]
+
+
+def find_speech(samples: np.ndarray, options: TranscribeOptions) -> ChannelSpeech:
+    regions = load_vad().speech_regions(samples, options.vad)
+    if not regions:
+        return ChannelSpeech([], None, np.zeros(0, dtype=np.float32))
+    timeline = SpeechTimeline(regions, len(samples) / SAMPLE_RATE)
+    return ChannelSpeech(regions, timeline, timeline.pack(samples, SAMPLE_RATE))
+
+
+def recognize_speech(
+    speech: ChannelSpeech, recognizer: SpeechRecognizer, asr_options: AsrOptions, options: TranscribeOptions
+) -> ChannelText:
+    """ASR over one channel's speech only; a channel without speech yields no text at all."""
+    if speech.timeline is None:
+        return ChannelText([], [])
+    result = recognizer.transcribe(speech.packed, asr_options)
+    kept, dropped = guard_segments(speech.timeline.map_segments(result.segments), speech.regions, options.guards)
+    return ChannelText(kept, dropped)
+
+
+def _detect_language(speeches: list[ChannelSpeech], recognizer: SpeechRecognizer, options: TranscribeOptions) -> str:
+    for speech in speeches:  # the first channel with speech decides, for the whole call
+        if speech.has_speech:
+            return recognizer.detect_language(speech.packed, options.languages).language
+    return options.languages[0]
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.totals[stage] = self.totals.get(stage, 0.0) + now - self._t
+        self._t = now
+
+
 def transcribe_call(audio: DecodedAudio, recognizer: SpeechRecognizer, options: TranscribeOptions) -> Transcript:
-    language = options.language
+    clock = _Stopwatch()
     if audio.channels == 2:
+        left, right = audio.channel(0), audio.channel(1)
+        if options.gate_crosstalk:
+            left, right, _, _ = gate_crosstalk(left, right, audio.sample_rate)
         roles = channel_roles(options.operator_channel)
-        operator_index = roles.index("operator")
-        active = [i for i in range(2) if not channel_is_silent(audio.channel(i))]
-        if language is None and active:
-            # Detect once, on the operator's channel when it has speech, and use it for both parties.
-            probe = operator_index if operator_index in active else active[0]
-            language = recognizer.detect_language(audio.channel(probe), options.languages).language
-        language = language or options.languages[0]
-        asr_options = AsrOptions(language=language, languages=options.languages, beam_size=options.beam_size)
+        speeches = [find_speech(left, options), find_speech(right, options)]
+        clock.lap("vad")
+        operator_first = sorted(range(2), key=lambda i: roles[i] != "operator")
+        language = options.language or _detect_language([speeches[i] for i in operator_first], recognizer, options)
+        asr_options = options.asr_options(language)
         segments: list[Segment] = []
-        for index in active:
-            result = recognizer.transcribe(audio.channel(index), asr_options)
-            segments += to_segments(result.segments, roles[index], index, 1.0, options.turn_pause_s)
+        dropped = 0
+        for index, speech in enumerate(speeches):
+            text = recognize_speech(speech, recognizer, asr_options, options)
+            dropped += len(text.dropped)
+            segments += to_segments(text.segments, roles[index], index, 1.0, options.turn_pause_s)
         segments.sort(key=lambda s: (s.start, s.end))
-        return Transcript(language, tuple(segments), recognizer.name, "stereo_channels")
+        clock.lap("asr")
+        return Transcript(language, tuple(segments), recognizer.name, "stereo_channels", dropped, clock.totals)
 
     mono = audio.channel(0)
-    result = recognizer.transcribe(
-        mono, AsrOptions(language=language, languages=options.languages, beam_size=options.beam_size)
-    )
-    unlabelled = to_segments(result.segments, "unknown", None, 0.0, options.turn_pause_s)
-    labelled, method = label_mono_speakers(mono, audio.sample_rate, unlabelled)
-    return Transcript(result.language, tuple(labelled), recognizer.name, method)
+    speech = find_speech(mono, options)
+    clock.lap("vad")
+    language = options.language or _detect_language([speech], recognizer, options)
+    asr_options = options.asr_options(language)
+    text = recognize_speech(speech, recognizer, asr_options, options)
+    unlabelled = to_segments(text.segments, "unknown", None, 0.0, options.turn_pause_s)
+    clock.lap("asr")
+    labelled, method = label_mono_speakers(mono, audio.sample_rate, unlabelled, options=options.speakers)
+    clock.lap("speakers")
+    return Transcript(language, tuple(labelled), recognizer.name, method, len(text.dropped), clock.totals)
 
 
 def with_roles_swapped(transcript: Transcript) -> Transcript:

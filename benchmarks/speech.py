@@ -1,0 +1,166 @@
+"""Speech layer accuracy and speed: WER, role error, per-stage speed, and plain-Whisper baselines.
+
+    .venv/bin/python benchmarks/speech.py [--eval-dir ../shared/eval] [--no-openai] [--json benchmarks/results/speech.json]
+
+For each recording (the real ones in ../shared/eval/asr and /stereo, and the bundled
+sample calls) it runs the full pipeline (`CallAnalyzer.analyze`: VAD, guards,
+crosstalk gate, ASR, diarization and roles) and, in the same run on the same audio
+with the same weights, plain faster-whisper `transcribe()` and plain openai-whisper
+`transcribe()` on the mono mix. It prints WER (lower case, no punctuation, ё→е),
+role error (share of word time given the wrong role; `unknown` counts as wrong),
+audio seconds per wall second for each stage and end to end, and the speed ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+EVAL_REFERENCES = {
+    "asr/jfk.flac": ("en", {"all": "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."}),
+    "asr/ru_pisets.wav": ("ru", {"all": "нейронные сети это хорошо"}),
+    "stereo/stereo_diarization.wav": (
+        "en",
+        {
+            "operator": "He began a confused complaint against the wizard, who had vanished behind the curtain on the left.",
+            "customer": "The horizon seems extremely distant.",
+        },
+    ),
+}
+
+
+def role_error(analysis, turns: list[dict]) -> float:
+    """Share of recognised word time whose role differs from the truth turn it falls in."""
+    wrong = total = 0.0
+    for seg in analysis.segments:
+        for w in seg.words:
+            mid = (w.start + w.end) / 2
+            truth = next((t["speaker"] for t in turns if t["start"] - 0.3 <= mid <= t["end"] + 0.3), None)
+            if truth is None:
+                continue
+            d = max(w.end - w.start, 0.01)
+            total += d
+            wrong += d if seg.speaker != truth else 0.0
+    return wrong / total if total else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eval-dir", default=str(REPO.parent / "shared" / "eval"))
+    parser.add_argument("--no-openai", action="store_true", help="skip the slow openai-whisper baseline")
+    parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "speech.json"))
+    args = parser.parse_args()
+
+    import whisper
+
+    from callqa.config import load_settings
+    from callqa.evaluation import word_error_rate
+    from callqa.runtime import build_analyzer
+    from models.weights import openai_whisper_checkpoint, resolve_whisper
+    from models.whisper_convert import convert_ct2_to_openai
+    from pipeline.audio import decode
+
+    settings = load_settings()
+    analyzer = build_analyzer(settings)
+    fw_model = analyzer.recognizer._model
+    ow_model = None
+    if not args.no_openai:
+        pt = openai_whisper_checkpoint(settings.asr_model, settings.models_dir)
+        if not pt.is_file():
+            convert_ct2_to_openai(resolve_whisper(settings.asr_model, settings.models_dir).path, pt)
+        ow_model = whisper.load_model(str(pt), device="cpu")
+
+    items: list[tuple[Path, str, dict, list | None]] = []
+    eval_dir = Path(args.eval_dir)
+    if eval_dir.is_dir():
+        for rel, (lang, refs) in EVAL_REFERENCES.items():
+            items.append((eval_dir / rel, lang, refs, None))
+    else:
+        print(f"note: {eval_dir} not found, benchmarking the sample calls only")
+    for truth_path in sorted((REPO / "samples" / "calls").glob("*.truth.json")):
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        refs = {"all": " ".join(t["text"] for t in truth["turns"])}
+        refs["operator"] = " ".join(t["text"] for t in truth["turns"] if t["speaker"] == "operator")
+        items.append((truth_path.parent / truth["file"], truth["language"], refs, truth["turns"]))
+
+    rows = []
+    for path, lang, refs, turns in items:
+        audio = decode(path)
+        t = time.perf_counter()
+        a = analyzer.analyze(path)
+        wall = time.perf_counter() - t
+        texts = {"all": " ".join(s.text for s in a.segments)}
+        for role in ("operator", "customer"):
+            texts[role] = " ".join(s.text for s in a.segments if s.speaker == role)
+        row = {
+            "file": path.name,
+            "language": lang,
+            "channels": a.channels,
+            "audio_s": round(a.duration_s, 2),
+            "speaker_method": a.transcript.speaker_method,
+            "wer": {k: round(word_error_rate(ref, texts[k]), 3) for k, ref in refs.items()},
+            "role_error": round(role_error(a, turns), 3) if turns else None,
+            "wall_s": round(wall, 3),
+            "speed_x": round(a.duration_s / wall, 2),
+            "stages_x": {k[:-2]: round(a.duration_s / v, 1) for k, v in a.timings_s.items() if v > 0 and k != "total_s"},
+        }
+        mix = audio.mono()
+        t = time.perf_counter()
+        segs, _ = fw_model.transcribe(mix, language=lang, beam_size=settings.beam_size)
+        fw_text = " ".join(s.text.strip() for s in segs)
+        fw_wall = time.perf_counter() - t
+        row["faster_whisper_plain"] = {"wall_s": round(fw_wall, 3), "wer_all": round(word_error_rate(refs.get("all", refs.get("operator", "")), fw_text), 3) if "all" in refs else None}
+        row["ratio_vs_faster_whisper"] = round(fw_wall / wall, 2)
+        if ow_model is not None:
+            t = time.perf_counter()
+            out = whisper.transcribe(ow_model, mix, language=lang, beam_size=settings.beam_size, best_of=5, fp16=False, verbose=None)
+            ow_wall = time.perf_counter() - t
+            row["openai_whisper_plain"] = {"wall_s": round(ow_wall, 3), "wer_all": round(word_error_rate(refs["all"], out["text"]), 3) if "all" in refs else None}
+            row["ratio_vs_openai_whisper"] = round(ow_wall / wall, 2)
+        rows.append(row)
+
+    print(f"{'file':<28}{'ch':>3}{'audio':>7}{'x rt':>6}{'WER all':>9}{'WER op':>8}{'role err':>9}{'vs fw':>7}{'vs ow':>7}  stages (x real time)")
+    for r in rows:
+        wer = r["wer"]
+        print(
+            f"{r['file']:<28}{r['channels']:>3}{r['audio_s']:>7.1f}{r['speed_x']:>6.1f}"
+            f"{wer.get('all', float('nan')):>9.3f}{wer.get('operator', float('nan')):>8.3f}"
+            f"{(r['role_error'] if r['role_error'] is not None else float('nan')):>9.3f}"
+            f"{r['ratio_vs_faster_whisper']:>7.2f}{r.get('ratio_vs_openai_whisper', float('nan')):>7.2f}  "
+            + " ".join(f"{k}={v}" for k, v in r["stages_x"].items())
+        )
+    samples = [r for r in rows if r["role_error"] is not None]
+    summary = {}
+    for group, pick in {
+        "ru_stereo": lambda r: r["language"] == "ru" and r["channels"] == 2,
+        "ru_mono": lambda r: r["language"] == "ru" and r["channels"] == 1,
+        "en_stereo": lambda r: r["language"] == "en" and r["channels"] == 2,
+        "en_mono": lambda r: r["language"] == "en" and r["channels"] == 1,
+    }.items():
+        chosen = [r for r in samples if pick(r)]
+        if chosen:
+            summary[group] = {"wer_all": round(sum(r["wer"]["all"] for r in chosen) / len(chosen), 3),
+                              "role_error": round(sum(r["role_error"] for r in chosen) / len(chosen), 3)}
+    mono = [r for r in samples if r["channels"] == 1]
+    if mono:
+        audio = sum(r["audio_s"] for r in mono)
+        summary["mono_end_to_end_x"] = round(audio / sum(r["wall_s"] for r in mono), 2)
+        summary["mono_ratio_vs_faster_whisper"] = round(sum(r["faster_whisper_plain"]["wall_s"] for r in mono) / sum(r["wall_s"] for r in mono), 2)
+        if ow_model is not None:
+            summary["mono_ratio_vs_openai_whisper"] = round(sum(r["openai_whisper_plain"]["wall_s"] for r in mono) / sum(r["wall_s"] for r in mono), 2)
+    print("sample-call summary:", json.dumps(summary))
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"rows": rows, "summary": summary}, indent=2, ensure_ascii=False))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Stereo crosstalk: one party's voice leaking, much quieter, into the other's channel.
+
+Telephone recorders put each party on its own channel, but echo and bleed
+copy some of each voice onto the other. Transcribing the leak would give the
+operator the customer's words. Where a channel is far quieter than the other
+at the same moment, it is carrying the other party: those frames are muted.
+Both parties speaking at once (overtalk) stay, since both channels are loud.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FRAME_S = 0.02
+# A channel this much quieter than the other in a frame is taken for bleed there.
+BLEED_MARGIN_DB = 15.0
+# Frames quieter than this on the louder channel are silence, not speech that can bleed.
+SPEECH_FLOOR_DBFS = -45.0
+
+
+def _frame_db(x: np.ndarray, frame: int) -> np.ndarray:
+    n = len(x) // frame
+    frames = x[: n * frame].reshape(n, frame).astype(np.float64)
+    rms = np.sqrt((frames**2).mean(axis=1) + 1e-12)
+    return 20 * np.log10(rms)
+
+
+def _smooth_mask(mute: np.ndarray, frame: int, length: int) -> np.ndarray:
+    """Per-sample gain: 0 in muted frames, with 10 ms ramps so no clicks are introduced."""
+    gain = np.repeat((~mute).astype(np.float32), frame)
+    gain = np.concatenate([gain, np.ones(length - len(gain), dtype=np.float32)])
+    ramp = max(1, frame // 2)
+    kernel = np.ones(ramp, dtype=np.float32) / ramp
+    return np.clip(np.convolve(gain, kernel, mode="same"), 0.0, 1.0)
+
+
+def gate_crosstalk(left: np.ndarray, right: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Mute each channel where it only carries the other party's bleed.
+
+    Returns the gated channels and the share of frames muted in each.
+    """
+    frame = int(FRAME_S * sample_rate)
+    db_l, db_r = _frame_db(left, frame), _frame_db(right, frame)
+    # Bleed lags and smears a little: compare against the other channel's local maximum.
+    def local_max(db: np.ndarray) -> np.ndarray:
+        padded = np.pad(db, 2, mode="edge")
+        return np.max(np.stack([padded[i : i + len(db)] for i in range(5)]), axis=0)
+
+    # Compare levels relative to each channel's own speech level, so a quiet microphone's
+    # real speech during overtalk is not mistaken for bleed from a loud one.
+    rel_l = db_l - np.percentile(db_l, 95)
+    rel_r = db_r - np.percentile(db_r, 95)
+    mute_l = (local_max(db_r) > SPEECH_FLOOR_DBFS) & (rel_l < local_max(rel_r) - BLEED_MARGIN_DB)
+    mute_r = (local_max(db_l) > SPEECH_FLOOR_DBFS) & (rel_r < local_max(rel_l) - BLEED_MARGIN_DB)
+    gated_l = left * _smooth_mask(mute_l, frame, len(left))
+    gated_r = right * _smooth_mask(mute_r, frame, len(right))
+    return gated_l.astype(np.float32), gated_r.astype(np.float32), float(mute_l.mean()), float(mute_r.mean())
