@@ -1,14 +1,17 @@
 """Speech layer accuracy and speed: WER, role error, per-stage speed, and plain-Whisper baselines.
 
-    .venv/bin/python benchmarks/speech.py [--eval-dir ../shared/eval] [--no-openai] [--json benchmarks/results/speech.json]
+    .venv/bin/python benchmarks/speech.py [--eval-dir ../shared/eval] [--set DIR] [--no-openai] [--json benchmarks/results/speech.json]
 
 For each recording (the real ones in ../shared/eval/asr and /stereo, and the bundled
-sample calls) it runs the full pipeline (`CallAnalyzer.analyze`: VAD, guards,
+sample calls, or the calls with a *.truth.json in --set DIR, e.g. the set made by
+benchmarks/make_synthetic_set.py) it runs the full pipeline (`CallAnalyzer.analyze`: VAD, guards,
 crosstalk gate, ASR, diarization and roles) and, in the same run on the same audio
 with the same weights, plain faster-whisper `transcribe()` and plain openai-whisper
 `transcribe()` on the mono mix. It prints WER (lower case, no punctuation, ё→е),
 role error (share of word time given the wrong role; `unknown` counts as wrong),
 audio seconds per wall second for each stage and end to end, and the speed ratios.
+For calls with a truth file it also compares the pipeline's criteria verdicts with the
+truth's expected_criteria (summary `criteria_agreement`).
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eval-dir", default=str(REPO.parent / "shared" / "eval"))
     parser.add_argument("--no-openai", action="store_true", help="skip the slow openai-whisper baseline")
+    parser.add_argument("--set", default=str(REPO / "samples" / "calls"),
+                        help="folder of calls with *.truth.json (default: the bundled samples/calls)")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "speech.json"))
     args = parser.parse_args()
 
@@ -83,11 +88,13 @@ def main() -> int:
             items.append((eval_dir / rel, lang, refs, None))
     else:
         print(f"note: {eval_dir} not found, benchmarking the sample calls only")
-    for truth_path in sorted((REPO / "samples" / "calls").glob("*.truth.json")):
+    expected: dict[Path, dict] = {}
+    for truth_path in sorted(Path(args.set).glob("*.truth.json")):
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         refs = {"all": " ".join(t["text"] for t in truth["turns"])}
         refs["operator"] = " ".join(t["text"] for t in truth["turns"] if t["speaker"] == "operator")
         items.append((truth_path.parent / truth["file"], truth["language"], refs, truth["turns"]))
+        expected[truth_path.parent / truth["file"]] = truth.get("expected_criteria") or {}
 
     rows = []
     for path, lang, refs, turns in items:
@@ -110,6 +117,9 @@ def main() -> int:
             "speed_x": round(a.duration_s / wall, 2),
             "stages_x": {k[:-2]: round(a.duration_s / v, 1) for k, v in a.timings_s.items() if v > 0 and k != "total_s"},
         }
+        if expected.get(path):
+            got = {c.id: c.result for c in a.criteria}
+            row["criteria_wrong"] = {k: f"{want}->{got.get(k)}" for k, want in expected[path].items() if got.get(k) != want}
         mix = audio.mono()
         t = time.perf_counter()
         segs, _ = fw_model.transcribe(mix, language=lang, beam_size=settings.beam_size)
@@ -154,6 +164,18 @@ def main() -> int:
         summary["mono_ratio_vs_faster_whisper"] = round(sum(r["faster_whisper_plain"]["wall_s"] for r in mono) / sum(r["wall_s"] for r in mono), 2)
         if ow_model is not None:
             summary["mono_ratio_vs_openai_whisper"] = round(sum(r["openai_whisper_plain"]["wall_s"] for r in mono) / sum(r["wall_s"] for r in mono), 2)
+    judged = [r for r in samples if "criteria_wrong" in r]
+    if judged:
+        n_crit = sum(len(expected[p]) for p in expected if expected[p])
+        summary["criteria_agreement"] = {
+            "calls_all_match": sum(not r["criteria_wrong"] for r in judged),
+            "calls": len(judged),
+            "criteria_match": n_crit - sum(len(r["criteria_wrong"]) for r in judged),
+            "criteria": n_crit,
+        }
+        for r in judged:
+            if r["criteria_wrong"]:
+                print(f"criteria differ from truth: {r['file']}: " + ", ".join(f"{k} {v}" for k, v in r["criteria_wrong"].items()))
     print("sample-call summary:", json.dumps(summary))
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -232,20 +232,27 @@ def scorecard_phrases(text: str, language: str, card: Scorecard) -> list[str]:
             for m in PhraseMatcher(lem, c.phrases.get(language, ()), max_gap=card.max_gap).find_all(tokens)]
 
 
+def script_problems(call: dict, card: Scorecard) -> list[str]:
+    """What is wrong with one call's written dialogue: verdicts that differ from its
+    declared ``expected_criteria``, odd flags, scorecard phrases said by the customer."""
+    results, score = judge_call(call, card)
+    problems = verdict_problems(call["name"], results, call["expected_criteria"], "the text")
+    odd = [f for f in score.flags if f not in VERDICT_FLAGS]
+    if odd:
+        problems.append(f"{call['name']}: the written script gets flags {odd}")
+    for s, t in call["turns"]:
+        if s == CU:
+            problems += [f"{call['name']}: customer says scorecard phrase {p!r}: {t!r}"
+                         for p in scorecard_phrases(t, call["language"], card)]
+    return problems
+
+
 def check_script_text(card: Scorecard) -> None:
     """The written dialogue must get the declared verdicts from the product, and
     customers must not say any scorecard phrase."""
     problems = []
     for call in CALLS:
-        results, score = judge_call(call, card)
-        problems += verdict_problems(call["name"], results, call["expected_criteria"], "the text")
-        odd = [f for f in score.flags if f not in VERDICT_FLAGS]
-        if odd:
-            problems.append(f"{call['name']}: the written script gets flags {odd}")
-        for s, t in call["turns"]:
-            if s == CU:
-                problems += [f"{call['name']}: customer says scorecard phrase {p!r}: {t!r}"
-                             for p in scorecard_phrases(t, call["language"], card)]
+        problems += script_problems(call, card)
     if problems:
         raise SystemExit("dialogue does not match the ground truth:\n  " + "\n  ".join(problems))
 
@@ -293,7 +300,13 @@ PHONE = ["highpass", "300", "lowpass", "3400"]
 TRIM = ["silence", "1", "0.02", "0.3%", "reverse", "silence", "1", "0.02", "0.3%", "reverse"]
 
 
-def synth_turn(lang: str, speaker: str, text: str, tmp: Path, idx: int) -> array.array:
+def synth_turn(lang: str, speaker: str, text: str, tmp: Path, idx: int,
+               voice: dict | None = None) -> array.array:
+    """One turn through TTS and the telephone channel. ``voice`` overrides the default
+    voice of ``speaker`` (used by benchmarks/make_synthetic_set.py): "espeak" (espeak-ng
+    voice name) and "speed" (words per minute) for English, "fx" (sox effects applied
+    after festival) for Russian. Without it the samples' voices are used."""
+    voice = voice or {}
     raw = tmp / f"t{idx}_raw.wav"
     out = tmp / f"t{idx}.wav"
     voice_fx: list[str] = []
@@ -301,11 +314,14 @@ def synth_turn(lang: str, speaker: str, text: str, tmp: Path, idx: int) -> array
         txt = tmp / f"t{idx}.txt"
         txt.write_text(text + "\n", encoding="utf-8")
         run(["text2wave", "-eval", "(voice_msu_ru_nsh_clunits)", str(txt), "-o", str(raw)], cwd=tmp)
-        if speaker == CU:
+        if "fx" in voice:
+            voice_fx = list(voice["fx"])
+        elif speaker == CU:
             voice_fx = ["pitch", "-350", "tempo", "1.05"]
     else:
-        voice = "en-us+f3" if speaker == OP else "en-gb+m3"
-        run(["espeak-ng", "-v", voice, "-s", "140", "-g", "2", "-w", str(raw), text])
+        name = voice.get("espeak") or ("en-us+f3" if speaker == OP else "en-gb+m3")
+        speed = str(voice.get("speed", 140))
+        run(["espeak-ng", "-v", name, "-s", speed, "-g", "2", "-w", str(raw), text])
     # -D: no dither, so silence stays digital zero and the FLAC stays small.
     run(["sox", "-D", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(out)]
         + voice_fx + PHONE + TRIM + ["gain", "-n", "-10"])
@@ -318,10 +334,14 @@ def synth_turn(lang: str, speaker: str, text: str, tmp: Path, idx: int) -> array
 
 
 def build_call(call: dict, out_dir: Path, card: Scorecard) -> dict:
+    """Synthesise one call dict (name, language, channels, topic, turns, expected_criteria
+    and optionally voices: {speaker: voice} for synth_turn) into out_dir; returns its truth."""
     name, lang, nch = call["name"], call["language"], call["channels"]
+    voices = call.get("voices") or {}
     with tempfile.TemporaryDirectory(prefix="mksamples_") as td:
         tmp = Path(td)
-        pieces = [synth_turn(lang, spk, text, tmp, i) for i, (spk, text) in enumerate(call["turns"])]
+        pieces = [synth_turn(lang, spk, text, tmp, i, voices.get(spk))
+                  for i, (spk, text) in enumerate(call["turns"])]
 
         pos = int(round(LEAD_IN * SR))
         placed = []
