@@ -7,7 +7,7 @@ identified as the operator, the verdict is ``unknown``, never ``fail``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -25,6 +25,8 @@ MIN_MATCH_CONFIDENCE = 0.35
 UNATTRIBUTED_FACTOR = 0.5
 # Flag a call for review when this share of its speech could not be attributed to a party.
 UNASSIGNED_FLAG_SHARE = 0.1
+# A party's segments closer than this are matched as one utterance.
+TURN_JOIN_S = 1.5
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,33 @@ class Found:
     segment: TokenizedSegment
     evidence: Evidence
     word_confidence: float
+
+
+def speaker_turns(segments: Sequence[Segment], max_pause_s: float = TURN_JOIN_S) -> list[Segment]:
+    """Join each party's consecutive segments that are close in time into one utterance.
+
+    A phrase split by a recognition pause, or by a word of the other party timed
+    in between ("Есть" | "Ладно" | "ли у вас ещё вопросы?"), is still one phrase.
+    """
+    last: dict[str, int] = {}
+    out: list[Segment] = []
+    for seg in sorted(segments, key=lambda s: (s.start, s.end)):
+        i = last.get(seg.speaker)
+        if i is not None and seg.start - out[i].end <= max_pause_s and seg.channel == out[i].channel:
+            prev = out[i]
+            words = prev.words + seg.words
+            out[i] = replace(
+                prev,
+                end=max(prev.end, seg.end),
+                text=f"{prev.text} {seg.text}",
+                words=words,
+                asr_confidence=float(np.mean([w.probability for w in words])) if words else prev.asr_confidence,
+                speaker_confidence=min(prev.speaker_confidence, seg.speaker_confidence),
+            )
+        else:
+            last[seg.speaker] = len(out)
+            out.append(seg)
+    return out
 
 
 def tokenize_segments(segments: Sequence[Segment], lemmatizer: Lemmatizer) -> list[TokenizedSegment]:
@@ -187,7 +216,7 @@ def compute_score(results: Sequence[CriterionResult], scorecard: Scorecard, tran
 def judge_transcript(
     transcript: Transcript, scorecard: Scorecard, lemmatizer: Lemmatizer
 ) -> tuple[tuple[CriterionResult, ...], Score]:
-    segments = tokenize_segments(transcript.segments, lemmatizer)
+    segments = tokenize_segments(speaker_turns(transcript.segments), lemmatizer)
     results = tuple(
         judge_criterion(c, transcript.language, segments, lemmatizer, scorecard.max_gap) for c in scorecard.criteria
     )

@@ -166,3 +166,23 @@ def test_invalid_scorecards_fail_with_a_clear_message(raw, message):
 def test_unknown_scorecard_name_lists_the_available_ones():
     with pytest.raises(ScorecardError, match="inbound_support"):
         load_scorecard("no_such_scorecard")
+
+
+def test_a_phrase_split_by_a_pause_or_the_other_partys_word_still_counts(scorecard):
+    t = transcript(
+        "ru",
+        seg("operator", 0.0, "Здравствуйте, компания Связьтелеком, меня зовут Анна."),
+        seg("operator", 10.0, "Есть"),
+        seg("customer", 10.4, "Ладно"),
+        seg("operator", 11.0, "ли у вас ещё вопросы?"),
+    )
+    results, _ = judge_transcript(t, scorecard, load_lemmatizer("ru"))
+    extra = next(r for r in results if r.id == "extra_help")
+    assert extra.result == "pass"
+    assert extra.evidence.start == 10.0 and extra.evidence.text.startswith("Есть")
+
+
+def test_far_apart_segments_are_not_joined(scorecard):
+    t = transcript("ru", seg("operator", 0.0, "Чем могу"), seg("operator", 20.0, "помочь"))
+    results, _ = judge_transcript(t, scorecard, load_lemmatizer("ru"))
+    assert next(r for r in results if r.id == "needs_discovery").result == "fail"
