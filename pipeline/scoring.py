@@ -26,7 +26,7 @@ UNATTRIBUTED_FACTOR = 0.5
 # Flag a call for review when this share of its speech could not be attributed to a party.
 UNASSIGNED_FLAG_SHARE = 0.1
 # A party's segments closer than this are matched as one utterance.
-TURN_JOIN_S = 1.5
+TURN_JOIN_S = 3.0
 
 
 @dataclass(frozen=True)
