@@ -67,7 +67,7 @@ def role_error(truth_path: Path, diarizer) -> dict:
                 expected[(w.start, w.text)] = t["speaker"]
                 words.append(w)
         segments.append(Segment("unknown", words[0].start, words[-1].end, " ".join(w.text for w in words), tuple(words)))
-    out, method = label_mono_speakers(audio, 16_000, segments, diarizer, MonoSpeakerOptions(num_speakers=2))
+    out, method = label_mono_speakers(audio, 16_000, segments, truth["language"], diarizer, MonoSpeakerOptions(num_speakers=2))
     total = wrong = unknown = 0.0
     for seg in out:
         for w in seg.words:

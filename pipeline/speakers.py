@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Sequence
@@ -78,8 +77,6 @@ CUSTOMER_CUES: dict[str, tuple[tuple[str, float], ...]] = {
 }
 FIRST_SPEAKER_WEIGHT = 0.5  # on an inbound line the operator answers, but not every recording starts there
 
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 # ---- words to voices -------------------------------------------------------------------------
@@ -172,10 +169,6 @@ class RoleDecision:
     evidence: dict[str, float]  # voice -> operator score
 
 
-def _language_of(text: str) -> str:
-    return "ru" if len(_CYRILLIC.findall(text)) >= len(_LATIN.findall(text)) else "en"
-
-
 @lru_cache(maxsize=4)
 def _cue_matchers(language: str) -> tuple[PhraseMatcher, dict[str, float], PhraseMatcher, dict[str, float]]:
     lemmatizer = load_lemmatizer(language)
@@ -195,10 +188,8 @@ def cue_scores(texts: Sequence[str], language: str) -> tuple[float, float]:
     return op, cu
 
 
-def decide_roles(voiced: Sequence[VoicedSegment], voices: Sequence[str]) -> RoleDecision:
+def decide_roles(voiced: Sequence[VoicedSegment], voices: Sequence[str], language: str) -> RoleDecision:
     """Which voice is the operator, and how sure: operator cues for a voice, customer cues against it."""
-    text = " ".join(v.segment.text for v in voiced)
-    language = _language_of(text)
     scores: dict[str, float] = {}
     for voice in voices:
         op, cu = cue_scores([v.segment.text for v in voiced if v.voice == voice], language)
@@ -229,6 +220,7 @@ def label_mono_speakers(
     audio: np.ndarray,
     sample_rate: int,
     segments: Sequence[Segment],
+    language: str,
     diarizer: Diarizer | None = None,
     options: MonoSpeakerOptions | None = None,
 ) -> tuple[list[Segment], str]:
@@ -238,18 +230,21 @@ def label_mono_speakers(
         return segments, UNASSIGNED
     options = options or MonoSpeakerOptions()
     diarization = diarize_mono(audio, sample_rate, options, diarizer)
-    return assign_roles(segments, diarization, options)
+    return assign_roles(segments, diarization, language, options)
 
 
 def assign_roles(
-    segments: Sequence[Segment], diarization: Diarization, options: MonoSpeakerOptions = MonoSpeakerOptions()
+    segments: Sequence[Segment],
+    diarization: Diarization,
+    language: str,
+    options: MonoSpeakerOptions = MonoSpeakerOptions(),
 ) -> tuple[list[Segment], str]:
     voices = [v for v in diarization.speakers if diarization.speech_s(v) >= options.min_voice_s]
     if len(voices) < 2:
         return list(segments), UNASSIGNED
     index = TurnIndex([t for t in diarization.exclusive_turns if t.speaker in voices])
     voiced = split_by_voice(segments, index, options.max_word_gap_s)
-    decision = decide_roles(voiced, voices)
+    decision = decide_roles(voiced, voices, language)
     sure = decision.operator is not None and decision.confidence >= options.min_role_confidence
     out = []
     for v in voiced:

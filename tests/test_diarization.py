@@ -87,7 +87,7 @@ def test_single_speaker_is_one_voice_and_gets_no_roles(diarizer, eval_dir):
     assert len(result.speakers) == 1
     words = tuple(Word(0.3 + i * 0.5, 0.7 + i * 0.5, "word", 0.9) for i in range(18))
     segments = [Segment("unknown", words[0].start, words[-1].end, " ".join(w.text for w in words), words)]
-    out, method = assign_roles(segments, result)
+    out, method = assign_roles(segments, result, "en")
     assert method == UNASSIGNED
     assert all(s.speaker == "unknown" for s in out)
 
@@ -138,7 +138,7 @@ def role_error(samples_dir: Path, truth_path: Path, diarizer) -> tuple[float, li
             for w in spread_words(t["text"], t["start"], t["end"]):
                 expected[(w.start, w.text)] = t["speaker"]
         segments.append(Segment("unknown", words[0].start, words[-1].end, " ".join(w.text for w in words), words))
-    out, method = label_mono_speakers(audio, 16_000, segments, diarizer, MonoSpeakerOptions(num_speakers=2))
+    out, method = label_mono_speakers(audio, 16_000, segments, truth["language"], diarizer, MonoSpeakerOptions(num_speakers=2))
     total = wrong = 0.0
     for seg in out:
         for w in seg.words:
