@@ -49,6 +49,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     for c in data["criteria"]:
         ev = f" \u2190 \"{c['evidence']['text']}\" @{c['evidence']['start']}s" if c["evidence"] else ""
         print(f"  {c['id']:<22} {c['result']:<8} ({c['method']}, {c['confidence']:.2f}){ev}")
+    for e in data["escalations"]:
+        print(f"  escalation: {e['category']} \u2190 \"{e['evidence']['text']}\" @{e['evidence']['start']}s")
+    if data["sentiment"]:
+        print("  sentiment: " + ", ".join(f"{k} {v}" for k, v in data["sentiment"].items()))
+    if data["metrics"]:
+        m = data["metrics"]
+        print(f"  metrics: talk/listen {m.get('talk_listen_ratio')}, dead air {m.get('dead_air_s')} s, "
+              f"overtalk {m.get('overtalk_s')} s, holds {m['hold_count']}")
+    if data["pii"]:
+        print(f"  redacted: {len(data['pii'])} span(s) of personal data")
     return EXIT_OK
 
 
@@ -81,6 +91,52 @@ def cmd_stats(args: argparse.Namespace) -> int:
     else:
         for key, value in result.to_json().items():
             print(f"{key:>17}: {value}")
+    return EXIT_OK
+
+
+def _day(value: str | None):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value) if value else None
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from callqa.rescore import rescore, resolve_for_rescore
+
+    settings = _settings(args, db=args.db)
+    if not Path(settings.db).exists():
+        print(f"callqa: error: database {settings.db} does not exist yet: run `callqa run` first", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    scorecard = resolve_for_rescore(args.scorecard, settings.db, settings.scorecards_dir)
+    summary = rescore(settings.db, scorecard, since=_day(args.since), until=_day(args.until), operator=args.operator)
+    if args.json:
+        print(json.dumps(summary.to_json()))
+    else:
+        print(f"re-judged {summary.calls} stored calls with {summary.scorecard} in {summary.wall_s:.1f} s; "
+              f"{summary.changed_scores} scores changed. Earlier versions' verdicts stay queryable.")
+    return EXIT_OK
+
+
+def cmd_coaching(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from storage.coaching import coaching_topics
+    from storage.db import connect
+
+    settings = _settings(args, db=args.db)
+    until = _day(args.until) or datetime.now() + timedelta(days=1)
+    since = _day(args.since) or until - timedelta(days=30)
+    with connect(settings.db, read_only=True) as con:
+        topics = coaching_topics(con, since, until, operator=args.operator, limit=args.limit)
+    if args.json:
+        print(json.dumps([t.to_json() for t in topics], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not topics:
+        print(f"no coaching topics between {since:%Y-%m-%d} and {until:%Y-%m-%d} (calls need an operator id)")
+    for t in topics:
+        examples = ", ".join(f"{c}@{at:.0f}s" if at is not None else c for c, at in t.example_calls)
+        print(f"{t.operator_id:<16} {t.criterion_id:<22} failed {t.failed}/{t.calls} ({t.fail_rate:.0%}) "
+              f"vs team {t.team_fail_rate:.0%}, +{t.excess_failures:.1f} calls  e.g. {examples}")
     return EXIT_OK
 
 
@@ -156,6 +212,23 @@ def cmd_diarize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    """One text per line on stdin -> one JSON object per line: {text, score, label}."""
+    import io
+
+    from models.sentiment import guess_language, label_for, load_sentiment
+
+    raw = getattr(sys.stdin, "buffer", None)  # decode as UTF-8 whatever the locale says
+    lines = io.TextIOWrapper(raw, encoding="utf-8", errors="replace") if raw is not None else sys.stdin
+    for line in lines:
+        text = line.strip()
+        if not text:
+            continue
+        score = load_sentiment(args.language or guess_language(text)).score([text])[0]
+        print(json.dumps({"text": text, "score": round(score, 4), "label": label_for(score)}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callqa", description="Offline speech analytics for call-center QA.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and model loading")
@@ -181,10 +254,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rttm", action="store_true", help="print RTTM lines")
     p.set_defaults(func=cmd_diarize)
 
+    p = sub.add_parser("sentiment", help="sentiment of texts: one per line on stdin, one JSON object per line out")
+    p.add_argument("--language", choices=["ru", "en"], default=None, help="default: guessed per line (Cyrillic -> ru)")
+    p.set_defaults(func=cmd_sentiment)
+
     p = sub.add_parser("stats", help="counts of calls, verdicts and reviews")
     p.add_argument("--db", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("rescore", help="re-judge stored transcripts with a scorecard (version), without re-transcribing")
+    p.add_argument("--scorecard", required=True, help="NAME or NAME@VERSION (older versions: scorecards/archive or the database)")
+    p.add_argument("--db", default=None)
+    p.add_argument("--since", default=None, help="only calls from this date (YYYY-MM-DD)")
+    p.add_argument("--until", default=None, help="only calls before this date")
+    p.add_argument("--operator", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_rescore)
+
+    p = sub.add_parser("coaching", help="criteria each operator fails more often than the team, with example calls")
+    p.add_argument("--db", default=None)
+    p.add_argument("--since", default=None, help="period start (default: 30 days before --until)")
+    p.add_argument("--until", default=None, help="period end (default: tomorrow)")
+    p.add_argument("--operator", default=None)
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_coaching)
 
     p = sub.add_parser("app", help="start the QA review app")
     p.add_argument("--db", default=None)

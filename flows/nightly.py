@@ -20,11 +20,14 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from callqa.config import Settings, load_settings
-from callqa.runtime import build_analyzer
+from callqa.runtime import build_analyzer, scorecard_for
+from pipeline.call_meta import CallMeta, CallMetaError, read_call_meta
 from pipeline.errors import BadRecording
 from pipeline.inbox import discover, identify
 from pipeline.records import CallAnalysis
-from storage.calls import SourceFile, call_statuses, finish_run, save_analysis, save_problem, start_run
+from storage.calls import (
+    SourceFile, call_statuses, finish_run, register_scorecard, save_analysis, save_problem, start_run,
+)
 from storage.db import connect
 
 
@@ -60,7 +63,14 @@ def find_new_recordings(settings: Settings) -> tuple[list[SourceFile], int]:
         except OSError as err:  # vanished or unreadable between listing and hashing: next run sees it
             get_run_logger().warning("cannot read %s: %s", path, err)
             continue
-        sources.setdefault(call_id, SourceFile(str(path), sha, call_id, size))  # same bytes twice: one call
+        if call_id in sources:  # same bytes twice: one call
+            continue
+        try:
+            meta = read_call_meta(path, settings.filename_pattern or None)
+        except CallMetaError as err:  # the call is still analysed; who handled it stays unknown
+            get_run_logger().warning("%s", err)
+            meta = CallMeta()
+        sources[call_id] = SourceFile(str(path), sha, call_id, size, meta.operator, meta.team, meta.queue, meta.started_at)
     with connect(settings.db) as con:
         statuses = call_statuses(con, list(sources))
     new = [s for cid, s in sources.items() if statuses.get(cid) not in ("processed", "quarantined")]
@@ -119,7 +129,9 @@ def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | N
     settings = load_settings(inbox=inbox, db=db, batch_size=batch_size)
     logger = get_run_logger()
     started = time.perf_counter()
+    scorecard = scorecard_for(settings)  # a broken scorecard stops the run before any call is touched
     with connect(settings.db) as con:
+        register_scorecard(con, scorecard)
         run_id = start_run(con, "nightly", str(settings.inbox))
     counts = dict(processed=0, quarantined=0, failed=0)
     audio_s = 0.0

@@ -26,6 +26,9 @@ class Token:
     start: int  # character offsets in the source text
     end: int
     lemmas: frozenset[str]
+    # Grammatical tags: Russian, the grammemes of every reading (pymorphy3: VERB, perf, past, Name...);
+    # English, the Penn tag (VBN, NNP...). For the scorecard's patterns ("the operator says what they did").
+    tags: frozenset[str] = frozenset()
 
 
 class Lemmatizer(Protocol):
@@ -44,14 +47,23 @@ class RussianLemmatizer:
 
     @lru_cache(maxsize=65536)
     def lemmas(self, word: str) -> frozenset[str]:
-        word = normalize(word)
-        forms = {word}
+        return self._analyse(normalize(word))[0]
+
+    @lru_cache(maxsize=65536)
+    def _analyse(self, word: str) -> tuple[frozenset[str], frozenset[str]]:
+        forms, tags = {word}, set()
         if not word.isdigit():
-            forms.update(normalize(p.normal_form) for p in self._morph.parse(word))
-        return frozenset(forms)
+            for p in self._morph.parse(word):
+                forms.add(normalize(p.normal_form))
+                tags.update(p.tag.grammemes)
+        return frozenset(forms), frozenset(tags)
 
     def tokens(self, text: str) -> list[Token]:
-        return [Token(m.group(), m.start(), m.end(), self.lemmas(m.group())) for m in _WORD.finditer(text)]
+        out = []
+        for m in _WORD.finditer(text):
+            lemmas, tags = self._analyse(normalize(m.group()))
+            out.append(Token(m.group(), m.start(), m.end(), lemmas, tags))
+        return out
 
 
 # Contractions whose lemma the tagger leaves as is ("My name's Anna" must match "my name is").
@@ -76,7 +88,7 @@ class EnglishLemmatizer:
                 continue
             text = normalize(tok.text).replace("’", "'")
             lemmas = {text, normalize(tok.lemma_)} | _EN_CONTRACTIONS.get(text, set())
-            out.append(Token(tok.text, tok.idx, tok.idx + len(tok.text), frozenset(lemmas)))
+            out.append(Token(tok.text, tok.idx, tok.idx + len(tok.text), frozenset(lemmas), frozenset({tok.tag_})))
         return out
 
 

@@ -13,12 +13,15 @@ from pathlib import Path
 
 from models.asr import SpeechRecognizer
 from models.diarization import load_diarizer
+from models.embeddings import load_sentence_encoder
 from models.nlp import load_lemmatizer
+from models.sentiment import load_sentiment
+from pipeline.assess import assess_transcript
 from pipeline.audio import AudioLimits, decode
 from pipeline.identity import call_id_from_sha256, content_sha256
 from pipeline.records import CallAnalysis
 from pipeline.scorecard import Scorecard
-from pipeline.scoring import judge_transcript
+from pipeline.scoring import ScorecardJudge
 from pipeline.transcribe import TranscribeOptions, transcribe_call
 
 
@@ -29,6 +32,8 @@ class AnalyzeOptions:
     # Bias ASR towards the scorecard's phrases. Off by default: with Whisper base it made the
     # model echo the hint into silence and raised WER on the sample calls (see issue #3 notes).
     vocabulary_hint: bool = False
+    # Mask phone, card and passport numbers and e-mails in everything stored.
+    redact_pii: bool = True
 
 
 class CallAnalyzer:
@@ -40,8 +45,9 @@ class CallAnalyzer:
             options = replace(options, transcribe=replace(options.transcribe, vocabulary=vocabulary))
         self.options = options
         # Load everything now, so the first call of a batch is not slower than the rest.
+        self.judge = build_judge(scorecard)
         for language in scorecard.languages:
-            load_lemmatizer(language)
+            load_sentiment(language)
         load_diarizer(options.transcribe.speakers.diarization_pipeline)
 
     def analyze(self, path: str | os.PathLike, sha256: str | None = None) -> CallAnalysis:
@@ -53,7 +59,7 @@ class CallAnalyzer:
         t1 = time.perf_counter()
         transcript = transcribe_call(audio, self.recognizer, self.options.transcribe)
         t2 = time.perf_counter()
-        criteria, score = judge_transcript(transcript, self.scorecard, load_lemmatizer(transcript.language))
+        assessment = assess_transcript(transcript, audio.duration_s, self.judge, redact=self.options.redact_pii)
         t3 = time.perf_counter()
         timings.update(decode_s=t1 - t0, transcribe_s=t2 - t1, score_s=t3 - t2, total_s=t3 - t0)
         timings.update({f"{stage}_s": s for stage, s in transcript.timings_s.items()})
@@ -63,10 +69,22 @@ class CallAnalyzer:
             duration_s=audio.duration_s,
             channels=audio.channels,
             sample_rate=audio.source_sample_rate,
-            transcript=transcript,
-            criteria=criteria,
-            score=score,
+            transcript=assessment.transcript,
+            criteria=assessment.criteria,
+            score=assessment.score,
             scorecard_name=self.scorecard.name,
             scorecard_version=self.scorecard.version,
             timings_s=timings,
+            detections=assessment.detections,
+            metrics=assessment.metrics,
+            sentiment=assessment.sentiment,
+            pii=assessment.pii,
         )
+
+
+def build_judge(scorecard: Scorecard) -> ScorecardJudge:
+    """The scorecard compiled with its lemmatizers and, when any criterion uses it, the sentence encoder."""
+    lemmatizers = {language: load_lemmatizer(language) for language in scorecard.languages}
+    criteria = [*scorecard.criteria, *([scorecard.escalation] if scorecard.escalation else [])]
+    semantic = any("semantic" in c.methods and c.semantic_threshold is not None for c in criteria)
+    return ScorecardJudge(scorecard, lemmatizers, load_sentence_encoder() if semantic else None)

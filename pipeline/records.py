@@ -6,9 +6,14 @@ audio -> ``DecodedAudio`` -> ``Segment`` list -> ``CriterionResult`` list -> ``C
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:  # records of later stages, defined next to the code that makes them
+    from pipeline.metrics import ConversationMetrics
+    from pipeline.pii import PiiSpan
+    from pipeline.sentiment import CallSentiment
 
 Speaker = Literal["operator", "customer", "unknown"]
 Verdict = Literal["pass", "fail", "unknown", "na"]
@@ -85,6 +90,10 @@ class Transcript:
     dropped_segments: int = 0
     # Seconds spent per stage (vad, asr, speakers), for benchmarks and run reports.
     timings_s: dict[str, float] = field(default_factory=dict)
+    # Where voice activity detection heard speech, per channel of the recording (stereo:
+    # left, right; mono: one), as (start, end) seconds of the original audio. Conversation
+    # metrics (silence, holds, overtalk) are measured on these, not on the words.
+    speech_regions: tuple[tuple[tuple[float, float], ...], ...] = ()
 
     @property
     def asr_confidence(self) -> float:
@@ -130,6 +139,27 @@ class CriterionResult:
 
 
 @dataclass(frozen=True)
+class Detection:
+    """Something noticed in the call that is not scored, e.g. a customer escalating."""
+
+    kind: str  # "escalation"
+    category: str  # e.g. "manager", "complaint", "regulator", "legal", "cancellation"
+    evidence: Evidence
+    method: str
+    confidence: float
+    phrase: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "category": self.category,
+            "evidence": self.evidence.to_json(),
+            "method": self.method,
+            "confidence": round(self.confidence, 3),
+        }
+
+
+@dataclass(frozen=True)
 class Score:
     value: float | None  # 0-100; None when nothing could be judged
     flags: tuple[str, ...]
@@ -148,6 +178,10 @@ class CallAnalysis:
     scorecard_name: str
     scorecard_version: int
     timings_s: dict[str, float] = field(default_factory=dict)
+    detections: tuple[Detection, ...] = ()
+    metrics: ConversationMetrics | None = None
+    sentiment: CallSentiment | None = None
+    pii: tuple[PiiSpan, ...] = ()
 
     @property
     def language(self) -> str:
@@ -171,4 +205,8 @@ class CallAnalysis:
             "scorecard": {"name": self.scorecard_name, "version": self.scorecard_version},
             "asr_model": self.transcript.asr_model,
             "speaker_method": self.transcript.speaker_method,
+            "escalations": [d.to_json() for d in self.detections if d.kind == "escalation"],
+            "sentiment": self.sentiment.to_json() if self.sentiment else None,
+            "metrics": self.metrics.to_json() if self.metrics else None,
+            "pii": [p.to_json() for p in self.pii],
         }

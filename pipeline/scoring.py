@@ -1,21 +1,31 @@
 """Judging a transcript against a scorecard: verdicts with evidence, a score, flags.
 
+For each criterion: take the speech of the party who must say it, keep what
+lies in the criterion's window, and look for it by lemmas, then fuzzily, then
+by sentence similarity (:mod:`pipeline.matching`); the first method that finds
+it decides, and the verdict records that method, the quote and its times.
+
 Fairness rules: a criterion is only failed on evidence. When the words that
 would decide it were recognised with low confidence, or nobody could be
-identified as the operator, the verdict is ``unknown``, never ``fail``.
+identified as the operator, the verdict is ``unknown``, never ``fail``. A
+forbidden phrase is never pinned on the operator from speech nobody could
+attribute.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
-from models.nlp import Lemmatizer, Token
-from pipeline.matching import PhraseMatch, PhraseMatcher
-from pipeline.records import CriterionResult, Evidence, Score, Segment, Transcript
-from pipeline.scorecard import Criterion, Scorecard
+from models.embeddings import SentenceEncoder
+from models.nlp import Lemmatizer, Token, normalize
+from pipeline.matching import FuzzyMatcher, PhraseMatcher, SemanticMatcher
+from pipeline.patterns import FINDERS
+from pipeline.records import CriterionResult, Detection, Evidence, Score, Segment, Transcript
+from pipeline.scorecard import Criterion, PhraseSet, Scorecard
 
 # Below this mean word probability a transcript is too unreliable to fail anyone on.
 MIN_ASR_CONFIDENCE = 0.5
@@ -27,22 +37,36 @@ UNATTRIBUTED_FACTOR = 0.5
 UNASSIGNED_FLAG_SHARE = 0.1
 # A party's segments closer than this are matched as one utterance.
 TURN_JOIN_S = 3.0
+# How much a grammatical pattern (not a listed phrase) is trusted.
+PATTERN_SCORE = 0.8
+_NEGATIONS = frozenset({"не", "ни", "not", "n't", "never", "no"})
 
 
 @dataclass(frozen=True)
-class TokenizedSegment:
+class Utterance:
+    """One party's turn with its tokens; ``turn`` counts that party's turns from 0."""
+
     segment: Segment
     tokens: list[Token]
     # For each token, the index range of the segment's words it overlaps.
     token_words: list[tuple[int, int]]
+    turn: int = 0
+    turns: int = 1
 
 
 @dataclass(frozen=True)
-class Found:
-    match: PhraseMatch
-    segment: TokenizedSegment
+class Hit:
+    method: str  # lemma | fuzzy | semantic
+    phrase: str
+    category: str
+    utterance: Utterance
     evidence: Evidence
     word_confidence: float
+    match_score: float
+
+    @property
+    def confidence(self) -> float:
+        return self.word_confidence * self.match_score * self.utterance.segment.speaker_confidence
 
 
 def speaker_turns(segments: Sequence[Segment], max_pause_s: float = TURN_JOIN_S) -> list[Segment]:
@@ -72,16 +96,28 @@ def speaker_turns(segments: Sequence[Segment], max_pause_s: float = TURN_JOIN_S)
     return out
 
 
-def tokenize_segments(segments: Sequence[Segment], lemmatizer: Lemmatizer) -> list[TokenizedSegment]:
+def tokenize_segments(segments: Sequence[Segment], lemmatizer: Lemmatizer) -> list[Utterance]:
     out = []
+    counts: dict[str, int] = {}
+    for seg in segments:
+        counts[seg.speaker] = counts.get(seg.speaker, 0) + 1
+    seen: dict[str, int] = {}
     for seg in segments:
         tokens = lemmatizer.tokens(seg.text)
         spans = _word_char_spans(seg)
+        starts = [a for a, _ in spans]
         token_words = []
         for tok in tokens:
-            idx = [i for i, (a, b) in enumerate(spans) if a < tok.end and tok.start < b]
-            token_words.append((idx[0], idx[-1]) if idx else (-1, -1))
-        out.append(TokenizedSegment(seg, tokens, token_words))
+            # words overlapping [tok.start, tok.end): binary search over the words' start offsets
+            hi = bisect_right(starts, tok.end - 1) - 1
+            lo = hi
+            while lo > 0 and spans[lo - 1][1] > tok.start:
+                lo -= 1
+            ok = hi >= 0 and spans[hi][1] > tok.start and spans[lo][0] < tok.end
+            token_words.append((lo, hi) if ok else (-1, -1))
+        turn = seen.get(seg.speaker, 0)
+        seen[seg.speaker] = turn + 1
+        out.append(Utterance(seg, tokens, token_words, turn, counts[seg.speaker]))
     return out
 
 
@@ -97,90 +133,306 @@ def _word_char_spans(seg: Segment) -> list[tuple[int, int]]:
     return spans
 
 
-def _found(match: PhraseMatch, ts: TokenizedSegment) -> Found:
-    seg = ts.segment
-    first_word = ts.token_words[match.first_token][0]
-    last_word = ts.token_words[match.last_token][1]
-    tokens = ts.tokens
-    quote = seg.text[tokens[match.first_token].start : tokens[match.last_token].end]
-    if first_word >= 0 and last_word >= 0 and seg.words:
-        words = seg.words[first_word : last_word + 1]
-        start, end = words[0].start, words[-1].end
-        confidence = float(np.mean([w.probability for w in words]))
-    else:
-        start, end, confidence = seg.start, seg.end, seg.asr_confidence
-    return Found(match, ts, Evidence(start, end, quote, seg.speaker), confidence)
+def _char_evidence(u: Utterance, a: int, b: int) -> tuple[Evidence, float]:
+    """Evidence for characters [a, b) of the utterance, timed by the words they cover."""
+    seg = u.segment
+    spans = _word_char_spans(seg)
+    idx = [i for i, (s, e) in enumerate(spans) if s < b and a < e]
+    quote = seg.text[a:b]
+    if idx:
+        words = seg.words[idx[0] : idx[-1] + 1]
+        return Evidence(words[0].start, words[-1].end, quote, seg.speaker), float(np.mean([w.probability for w in words]))
+    return Evidence(seg.start, seg.end, quote, seg.speaker), seg.asr_confidence
 
 
-def _search(matcher: PhraseMatcher, segments: Sequence[TokenizedSegment]) -> list[Found]:
-    found = []
-    for ts in segments:
-        for m in matcher.find_all(ts.tokens):
-            found.append(_found(m, ts))
-    return found
+def _token_hit(method: str, phrase: str, category: str, u: Utterance, first: int, last: int, score: float) -> Hit:
+    evidence, conf = _char_evidence(u, u.tokens[first].start, u.tokens[last].end)
+    return Hit(method, phrase, category, u, evidence, conf, score)
 
 
-def _speech_confidence(segments: Sequence[TokenizedSegment]) -> float:
-    words = [w for ts in segments for w in ts.segment.words]
+class CriterionMatcher:
+    """Matchers for one criterion in one language, built once per scorecard (not per call)."""
+
+    def __init__(self, criterion: Criterion, language: str, lemmatizer: Lemmatizer, max_gap: int,
+                 encoder: SentenceEncoder | None):
+        self.criterion = criterion
+        self.language = language
+        self.sets: list[tuple[PhraseSet, PhraseMatcher, FuzzyMatcher | None, SemanticMatcher | None, PhraseMatcher | None]] = []
+        for ps in criterion.phrase_sets:
+            phrases = ps.phrases.get(language, ())
+            examples = ps.examples.get(language, ())
+            if not phrases and not examples and not ps.patterns:
+                continue
+            lemma = PhraseMatcher(lemmatizer, phrases, max_gap=max_gap)
+            fuzzy = FuzzyMatcher(phrases, criterion.fuzzy_threshold) if "fuzzy" in criterion.methods else None
+            semantic = None
+            if "semantic" in criterion.methods and encoder is not None and criterion.semantic_threshold is not None:
+                # Examples of every language: the encoder is multilingual, so an English example
+                # also recognises its Russian paraphrase. Phrases of 1-2 words make poor examples:
+                # short texts sit close to their opposites ("карта заблокирована" / "разблокирована").
+                all_examples = [e for lang_examples in ps.examples.values() for e in lang_examples]
+                all_examples += [p for p in phrases if len(p.split()) >= 3]
+                semantic = SemanticMatcher(encoder, all_examples, criterion.semantic_threshold)
+            exceptions = ps.exceptions.get(language, ())
+            unless = PhraseMatcher(lemmatizer, exceptions, max_gap=max_gap) if exceptions else None
+            self.sets.append((ps, lemma, fuzzy, semantic, unless))
+        anchors = criterion.anchors.get(language, ())
+        self.anchor_lemmas = frozenset().union(*(t.lemmas for a in anchors for t in lemmatizer.tokens(a)))
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.sets)
+
+    @property
+    def parts(self) -> list[str]:
+        return [ps.category for ps, *_ in self.sets]
+
+    def search(self, utterances: Sequence[Utterance], method: str, part: str | None = None) -> list[Hit]:
+        hits: list[Hit] = []
+        for ps, lemma, fuzzy, semantic, unless in self.sets:
+            if part is not None and ps.category != part:
+                continue
+            for u in utterances:
+                if method == "lemma":
+                    found = [_token_hit("lemma", m.phrase, ps.category, u, m.first_token, m.last_token, 1.0)
+                             for m in lemma.find_all(u.tokens)]
+                elif method == "pattern" and ps.patterns:
+                    found = [_token_hit("pattern", name, ps.category, u, a, b, PATTERN_SCORE)
+                             for name in ps.patterns for a, b in FINDERS[name](u.tokens, u.segment.text, self.language)]
+                elif method == "fuzzy" and fuzzy is not None:
+                    found = [_token_hit("fuzzy", m.phrase, ps.category, u, m.first_token, m.last_token, m.score)
+                             for m in fuzzy.find_all(u.tokens)]
+                elif method == "semantic" and semantic is not None:
+                    found = []
+                    for m in semantic.find_all(u.segment.text):
+                        if self.anchor_lemmas and not any(
+                            t.lemmas & self.anchor_lemmas for t in u.tokens if m.char_start <= t.start < m.char_end
+                        ):
+                            continue
+                        evidence, conf = _char_evidence(u, m.char_start, m.char_end)
+                        strength = 0.6 + 0.4 * (m.score - semantic.threshold) / (1 - semantic.threshold)
+                        found.append(Hit("semantic", m.example, ps.category, u, evidence, conf, min(1.0, strength)))
+                else:
+                    found = []
+                if unless is not None:
+                    found = [h for h in found if not _excused(h, unless)]
+                hits += found
+        return [h for h in hits if h.word_confidence >= MIN_MATCH_CONFIDENCE]
+
+
+def _excused(hit: Hit, unless: PhraseMatcher) -> bool:
+    """True when the sentence holding the hit also holds an exception phrase."""
+    text = hit.utterance.segment.text
+    quote_at = text.find(hit.evidence.text)
+    if quote_at < 0:
+        quote_at = 0
+    a = max(text.rfind(ch, 0, quote_at) for ch in ".!?") + 1
+    ends = [i for i in (text.find(ch, quote_at + len(hit.evidence.text)) for ch in ".!?") if i >= 0]
+    b = min(ends) if ends else len(text)
+    sentence_tokens = [t for t in hit.utterance.tokens if a <= t.start < b]
+    return bool(unless.find_all(sentence_tokens))
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What windows are measured against."""
+
+    first_start: dict[str, float]  # party -> start of its first utterance
+    end: float  # end of the last speech
+
+
+def _context(utterances: Sequence[Utterance]) -> CallContext:
+    first: dict[str, float] = {}
+    for u in utterances:
+        first.setdefault(u.segment.speaker, u.segment.start)
+    end = max((u.segment.end for u in utterances), default=0.0)
+    return CallContext(first, end)
+
+
+def _in_window(hit: Hit, criterion: Criterion, ctx: CallContext) -> bool:
+    w = criterion.window
+    u = hit.utterance
+    party = criterion.speaker if u.segment.speaker == "unknown" else u.segment.speaker
+    first = ctx.first_start.get(party, ctx.first_start.get("unknown", 0.0))
+    if u.segment.speaker == "unknown":
+        first = min(ctx.first_start.values(), default=0.0)
+    if w.first_s is not None and hit.evidence.start > first + w.first_s:
+        return False
+    if w.last_s is not None and hit.evidence.end < ctx.end - w.last_s:
+        return False
+    if w.first_turns is not None and u.turn >= w.first_turns:
+        return False
+    if w.last_turns is not None and u.turn < u.turns - w.last_turns:
+        return False
+    return True
+
+
+def _words_confidence(utterances: Sequence[Utterance]) -> float:
+    words = [w for u in utterances for w in u.segment.words]
     if not words:
         return 0.0
     return float(np.mean([w.probability for w in words]))
 
 
-def judge_criterion(
-    criterion: Criterion,
-    language: str,
-    segments: Sequence[TokenizedSegment],
-    lemmatizer: Lemmatizer,
-    max_gap: int,
-) -> CriterionResult:
-    base = dict(id=criterion.id, weight=criterion.weight, critical=criterion.critical)
-    phrases = criterion.phrases.get(language)
-    if not phrases:
-        return CriterionResult(result="na", confidence=1.0, method="none", reason=f"no phrases for language {language}", **base)
-
-    matcher = PhraseMatcher(lemmatizer, phrases, max_gap=max_gap)
-    own = [ts for ts in segments if ts.segment.speaker == criterion.speaker]
-    unattributed = [ts for ts in segments if ts.segment.speaker == "unknown"]
-    hits_own = [f for f in _search(matcher, own) if f.word_confidence >= MIN_MATCH_CONFIDENCE]
-    hits_unattributed = [f for f in _search(matcher, unattributed) if f.word_confidence >= MIN_MATCH_CONFIDENCE]
-    relevant = own + unattributed
-    speech_conf = _speech_confidence(relevant)
-    who = criterion.speaker
-
-    # A phrase heard from the criterion's speaker decides at once: pass if required, fail if forbidden.
-    said_verdict, absent_verdict = ("pass", "fail") if criterion.kind == "required" else ("fail", "pass")
-    if hits_own:
-        best = max(hits_own, key=lambda f: f.word_confidence)
-        return CriterionResult(
-            result=said_verdict,
-            confidence=best.word_confidence * best.segment.segment.speaker_confidence,
-            method="lemma",
-            evidence=best.evidence,
-            reason=f"said: {best.match.phrase}",
-            **base,
-        )
-    if hits_unattributed:
-        # Heard, but nobody knows who said it: a greeting still counts (with less confidence);
-        # a forbidden phrase is never pinned on the operator without knowing it was theirs.
-        best = max(hits_unattributed, key=lambda f: f.word_confidence)
-        return CriterionResult(
-            result="pass" if criterion.kind == "required" else "unknown",
-            confidence=best.word_confidence * UNATTRIBUTED_FACTOR,
-            method="lemma_unattributed",
-            evidence=best.evidence,
-            reason=f"heard in speech not attributed to a speaker: {best.match.phrase}",
-            **base,
-        )
-    # Not heard: that only means "not said" when there is enough well-recognised speech.
-    if not relevant:
-        return CriterionResult(result="unknown", confidence=0.0, method="lemma", reason=f"no {who} speech recognised", **base)
-    if speech_conf < MIN_ASR_CONFIDENCE:
-        return CriterionResult(
-            result="unknown", confidence=speech_conf, method="lemma", reason=f"low recognition confidence ({speech_conf:.2f})", **base
-        )
+def _result(criterion: Criterion, verdict: str, confidence: float, method: str, reason: str,
+            hit: Hit | None = None) -> CriterionResult:
     return CriterionResult(
-        result=absent_verdict, confidence=speech_conf, method="lemma", reason=f"no such phrase from the {who}", **base
+        id=criterion.id,
+        result=verdict,
+        confidence=float(confidence),
+        method=method,
+        evidence=hit.evidence if hit else None,
+        weight=criterion.weight,
+        critical=criterion.critical,
+        reason=reason,
+    )
+
+
+def _window_utterances(utterances: Sequence[Utterance], criterion: Criterion, ctx: CallContext) -> list[Utterance]:
+    """Utterances that can hold an in-window hit (for the recognition-confidence check)."""
+    w = criterion.window
+    out = []
+    for u in utterances:
+        first = ctx.first_start.get(u.segment.speaker, 0.0)
+        if w.first_s is not None and u.segment.start > first + w.first_s:
+            continue
+        if w.last_s is not None and u.segment.end < ctx.end - w.last_s:
+            continue
+        if w.first_turns is not None and u.turn >= w.first_turns:
+            continue
+        if w.last_turns is not None and u.turn < u.turns - w.last_turns:
+            continue
+        out.append(u)
+    return out
+
+
+@dataclass
+class _PartSearch:
+    found: Hit | None = None
+    method: str = ""
+    early: Hit | None = None
+    outside: Hit | None = None
+
+
+def _search_part(criterion: Criterion, matcher: CriterionMatcher, own: Sequence[Utterance],
+                 unattributed: Sequence[Utterance], ctx: CallContext, not_before: float | None,
+                 excluded: Sequence[Evidence], part: str | None) -> _PartSearch:
+    result = _PartSearch()
+    for pool, suffix in ((own, ""), (unattributed, "_unattributed")):
+        for method in criterion.methods:
+            if suffix and method == "pattern":
+                continue  # a question or a verb form says nothing about who spoke: only phrases count
+            hits = [h for h in matcher.search(pool, method, part) if not any(_overlaps(h.evidence, e) for e in excluded)]
+            in_window = [h for h in hits if _in_window(h, criterion, ctx)]
+            if result.outside is None and method in ("lemma", "fuzzy"):
+                result.outside = next((h for h in hits if h not in in_window), None)
+            ordered = [h for h in in_window if not_before is None or h.evidence.start >= not_before]
+            if in_window and not ordered and result.early is None:
+                result.early = max(in_window, key=lambda h: h.confidence)
+            if ordered:
+                result.found = max(ordered, key=lambda h: h.confidence)
+                result.method = method + suffix
+                return result
+    return result
+
+
+def _overlaps(a: Evidence, b: Evidence) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _describe(hit: Hit) -> str:
+    if hit.method == "semantic":
+        return f"paraphrase of: {hit.phrase} ({hit.match_score:.2f})"
+    if hit.method == "pattern":
+        return f"{hit.phrase.replace('_', ' ')}: {hit.evidence.text}"
+    return f"said: {hit.phrase}"
+
+
+def judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance],
+                   ctx: CallContext, not_before: float | None, not_before_id: str = "",
+                   excluded: Sequence[Evidence] = ()) -> CriterionResult:
+    own = [u for u in utterances if u.segment.speaker == criterion.speaker]
+    unattributed = [u for u in utterances if u.segment.speaker == "unknown"]
+    who = criterion.speaker
+    parts = matcher.parts if criterion.match_all else [None]
+    searches = {part: _search_part(criterion, matcher, own, unattributed, ctx, not_before, excluded, part)
+                for part in parts}
+    if all(s.found for s in searches.values()):
+        hits = [s.found for s in searches.values()]
+        first = min(hits, key=lambda h: h.evidence.start)
+        unattributed_hit = any(s.method.endswith("_unattributed") for s in searches.values())
+        factor = UNATTRIBUTED_FACTOR if unattributed_hit else 1.0
+        methods = "+".join(dict.fromkeys(s.method for s in searches.values()))
+        reason = "; ".join(_describe(h) for h in hits)
+        if unattributed_hit:
+            reason = f"heard in speech not attributed to a speaker; {reason}"
+        return _result(criterion, "pass", min(h.confidence for h in hits) * factor, methods, reason, first)
+    missing = [p for p, s in searches.items() if not s.found]
+    early = next((searches[p].early for p in missing if searches[p].early), None)
+    outside = next((searches[p].outside for p in missing if searches[p].outside), None)
+    what = f" ({', '.join(missing)} missing)" if criterion.match_all else ""
+    relevant = _window_utterances(own + unattributed, criterion, ctx)
+    if early is not None:
+        return _result(criterion, "fail", early.confidence, early.method,
+                       f"said before {not_before_id}, out of order{what}", early)
+    if outside is not None:
+        return _result(criterion, "fail", outside.confidence, outside.method,
+                       f"said outside its window ({criterion.window.describe()}){what}", outside)
+    if not relevant:
+        return _result(criterion, "unknown", 0.0, "none", f"no {who} speech recognised")
+    speech_conf = _words_confidence(relevant)
+    if speech_conf < MIN_ASR_CONFIDENCE:
+        return _result(criterion, "unknown", speech_conf, "none", f"low recognition confidence ({speech_conf:.2f})")
+    methods = "/".join(m for m in criterion.methods if m != "semantic" or any(s[3] for s in matcher.sets))
+    return _result(criterion, "fail", speech_conf, methods, f"not said by the {who}{what}")
+
+
+def judge_forbidden(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]) -> CriterionResult:
+    own = [u for u in utterances if u.segment.speaker == criterion.speaker]
+    unattributed = [u for u in utterances if u.segment.speaker == "unknown"]
+    for method in criterion.methods:
+        hits = matcher.search(own, method)
+        if hits:
+            best = max(hits, key=lambda h: h.confidence)
+            return _result(criterion, "fail", best.confidence, method, f"{best.category}: {best.phrase}", best)
+    for method in criterion.methods:
+        hits = matcher.search(unattributed, method)
+        if hits:
+            best = max(hits, key=lambda h: h.confidence)
+            return _result(criterion, "unknown", best.confidence * UNATTRIBUTED_FACTOR, method + "_unattributed",
+                           f"{best.category}: {best.phrase}, heard in speech not attributed to a speaker", best)
+    relevant = own + unattributed
+    if not relevant:
+        return _result(criterion, "unknown", 0.0, "none", f"no {criterion.speaker} speech recognised")
+    speech_conf = _words_confidence(relevant)
+    if speech_conf < MIN_ASR_CONFIDENCE:
+        return _result(criterion, "unknown", speech_conf, "none", f"low recognition confidence ({speech_conf:.2f})")
+    return _result(criterion, "pass", speech_conf, "/".join(criterion.methods), "no forbidden phrase heard")
+
+
+def _negated(hit: Hit) -> bool:
+    """"I'm not looking to complain" is no complaint: a negation up to three words before a phrase,
+    or anywhere in a sentence that only resembles an example."""
+    tokens = hit.utterance.tokens
+    quote_at = hit.utterance.segment.text.find(hit.evidence.text)
+    first = next((i for i, t in enumerate(tokens) if t.start >= quote_at), 0)
+    if hit.method == "semantic":
+        end = quote_at + len(hit.evidence.text)
+        return any(normalize(t.text) in _NEGATIONS for t in tokens if quote_at <= t.start < end)
+    return any(normalize(t.text) in _NEGATIONS for t in tokens[max(0, first - 3) : first])
+
+
+def detect(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]) -> tuple[Detection, ...]:
+    """One detection per category heard from the party (or from unattributed speech)."""
+    pool = [u for u in utterances if u.segment.speaker in (criterion.speaker, "unknown")]
+    best: dict[str, Hit] = {}
+    for method in criterion.methods:
+        for h in matcher.search(pool, method):
+            if h.category not in best and not _negated(h):
+                best[h.category] = h
+    return tuple(
+        Detection(criterion.id, h.category, h.evidence, h.method, h.confidence, h.phrase)
+        for h in sorted(best.values(), key=lambda h: h.evidence.start)
     )
 
 
@@ -194,7 +446,7 @@ def compute_score(results: Sequence[CriterionResult], scorecard: Scorecard, tran
     if critical_fail:
         value = 0.0
     by_id = {c.id: c for c in scorecard.criteria}
-    if any(r.result == "fail" and by_id[r.id].kind == "forbidden" for r in results):
+    if any(r.result == "fail" and r.id in by_id and by_id[r.id].kind == "forbidden" for r in results):
         flags.append("forbidden_phrase")
     if critical_fail:
         flags.append("critical_fail")
@@ -213,11 +465,80 @@ def compute_score(results: Sequence[CriterionResult], scorecard: Scorecard, tran
     return Score(value, tuple(flags))
 
 
+@dataclass(frozen=True)
+class Judgement:
+    criteria: tuple[CriterionResult, ...]
+    score: Score
+    detections: tuple[Detection, ...]
+
+
+class ScorecardJudge:
+    """A scorecard compiled for judging: matchers are built once and reused for every call."""
+
+    def __init__(self, scorecard: Scorecard, lemmatizers: dict[str, Lemmatizer], encoder: SentenceEncoder | None = None):
+        self.scorecard = scorecard
+        self.lemmatizers = lemmatizers
+        self.encoder = encoder
+        self._matchers: dict[tuple[str, str], CriterionMatcher] = {}
+
+    def matcher(self, criterion: Criterion, language: str) -> CriterionMatcher:
+        key = (criterion.id, language)
+        if key not in self._matchers:
+            self._matchers[key] = CriterionMatcher(
+                criterion, language, self.lemmatizers[language], self.scorecard.max_gap, self.encoder
+            )
+        return self._matchers[key]
+
+    def judge(self, transcript: Transcript) -> Judgement:
+        language = transcript.language
+        lemmatizer = self.lemmatizers.get(language)
+        if lemmatizer is None or language not in self.scorecard.languages:
+            results = tuple(
+                _result(c, "na", 1.0, "none", f"the scorecard has no phrases for language {language!r}")
+                for c in self.scorecard.criteria
+            )
+            score = compute_score(results, self.scorecard, transcript)
+            return Judgement(results, replace(score, flags=score.flags + ("unsupported_language",)), ())
+        utterances = tokenize_segments(speaker_turns(transcript.segments), lemmatizer)
+        ctx = _context(utterances)
+        results: dict[str, CriterionResult] = {}
+
+        def judge_one(c: Criterion) -> CriterionResult:
+            if c.id in results:
+                return results[c.id]
+            matcher = self.matcher(c, language)
+            if not matcher.usable:
+                r = _result(c, "na", 1.0, "none", f"no phrases for language {language}")
+            elif c.kind == "forbidden":
+                r = judge_forbidden(c, matcher, utterances)
+            else:
+                not_before, dep_id = None, ""
+                for dep in c.after:
+                    d = judge_one(self.scorecard.criterion(dep))
+                    if d.result == "pass" and d.evidence is not None and (not_before is None or d.evidence.start > not_before):
+                        not_before, dep_id = d.evidence.start, dep
+                excluded = [e for e in (judge_one(self.scorecard.criterion(o)).evidence for o in c.not_with) if e]
+                r = judge_required(c, matcher, utterances, ctx, not_before, dep_id, excluded)
+            results[c.id] = r
+            return r
+
+        for c in self.scorecard.criteria:
+            judge_one(c)
+        ordered = tuple(results[c.id] for c in self.scorecard.criteria)
+        detections: tuple[Detection, ...] = ()
+        if self.scorecard.escalation is not None:
+            m = self.matcher(self.scorecard.escalation, language)
+            if m.usable:
+                detections = detect(self.scorecard.escalation, m, utterances)
+        score = compute_score(ordered, self.scorecard, transcript)
+        if detections:
+            score = replace(score, flags=score.flags + ("escalation",))
+        return Judgement(ordered, score, detections)
+
+
 def judge_transcript(
-    transcript: Transcript, scorecard: Scorecard, lemmatizer: Lemmatizer
+    transcript: Transcript, scorecard: Scorecard, lemmatizer: Lemmatizer, encoder: SentenceEncoder | None = None
 ) -> tuple[tuple[CriterionResult, ...], Score]:
-    segments = tokenize_segments(speaker_turns(transcript.segments), lemmatizer)
-    results = tuple(
-        judge_criterion(c, transcript.language, segments, lemmatizer, scorecard.max_gap) for c in scorecard.criteria
-    )
-    return results, compute_score(results, scorecard, transcript)
+    """One-off judging (tests, tools); a batch keeps one :class:`ScorecardJudge`."""
+    judgement = ScorecardJudge(scorecard, {lemmatizer.language: lemmatizer}, encoder).judge(transcript)
+    return judgement.criteria, judgement.score

@@ -167,7 +167,8 @@ def transcribe_call(audio: DecodedAudio, recognizer: SpeechRecognizer, options: 
             segments += to_segments(text.segments, roles[index], index, 1.0, options.turn_pause_s)
         segments.sort(key=lambda s: (s.start, s.end))
         clock.lap("asr")
-        return Transcript(language, tuple(segments), recognizer.name, "stereo_channels", dropped, clock.totals)
+        return Transcript(language, tuple(segments), recognizer.name, "stereo_channels", dropped, clock.totals,
+                          tuple(_region_times(speech) for speech in speeches))
 
     mono = audio.channel(0)
     speech = find_speech(mono, options)
@@ -179,7 +180,12 @@ def transcribe_call(audio: DecodedAudio, recognizer: SpeechRecognizer, options: 
     clock.lap("asr")
     labelled, method = label_mono_speakers(mono, audio.sample_rate, unlabelled, language, options=options.speakers)
     clock.lap("speakers")
-    return Transcript(language, tuple(labelled), recognizer.name, method, len(text.dropped), clock.totals)
+    return Transcript(language, tuple(labelled), recognizer.name, method, len(text.dropped), clock.totals,
+                      (_region_times(speech),))
+
+
+def _region_times(speech: ChannelSpeech) -> tuple[tuple[float, float], ...]:
+    return tuple((round(r.start, 3), round(r.end, 3)) for r in speech.regions)
 
 
 def with_roles_swapped(transcript: Transcript) -> Transcript:

@@ -65,7 +65,7 @@ TAIL = 0.50               # silence after the last turn, seconds
 # Pauses between turns (cycled, deterministic): natural 0.5-0.8 s gaps.
 PAUSES = (0.60, 0.75, 0.55, 0.70, 0.65, 0.80, 0.50)
 
-CRITERIA = ("greeting", "introduction", "identification", "needs_discovery",
+CRITERIA = ("greeting", "introduction", "identification", "needs_discovery", "resolution",
             "extra_help", "farewell", "no_forbidden_phrases")
 # The product's flags that the truth files list (a call must get each of them).
 # compute_score also emits "critical_fail" with every failed critical criterion;
@@ -119,7 +119,7 @@ CALLS = [
         ],
         "expected_criteria": {
             "greeting": F, "introduction": F, "identification": P,
-            "needs_discovery": F, "extra_help": F, "farewell": F,
+            "needs_discovery": F, "resolution": F, "extra_help": F, "farewell": F,
             "no_forbidden_phrases": F,
         },
     },
@@ -139,7 +139,7 @@ CALLS = [
         ],
         "expected_criteria": {
             "greeting": P, "introduction": P, "identification": F,
-            "needs_discovery": P, "extra_help": F, "farewell": P,
+            "needs_discovery": P, "resolution": P, "extra_help": F, "farewell": P,
             "no_forbidden_phrases": P,
         },
     },
@@ -177,7 +177,7 @@ CALLS = [
         ],
         "expected_criteria": {
             "greeting": P, "introduction": F, "identification": P,
-            "needs_discovery": F, "extra_help": F, "farewell": P,
+            "needs_discovery": F, "resolution": F, "extra_help": F, "farewell": P,
             "no_forbidden_phrases": F,
         },
     },
@@ -210,7 +210,10 @@ def script_transcript(call: dict, timings: list[tuple[float, float]] | None = No
 
 def judge_call(call: dict, card: Scorecard, timings: list[tuple[float, float]] | None = None
                ) -> tuple[tuple[CriterionResult, ...], Score]:
-    return judge_transcript(script_transcript(call, timings), card, load_lemmatizer(call["language"]))
+    from pipeline.analyze import build_judge
+
+    judgement = build_judge(card).judge(script_transcript(call, timings))  # the product's own judge
+    return judgement.criteria, judgement.score
 
 
 def verdict_problems(name: str, results, expected: dict, source: str) -> list[str]:

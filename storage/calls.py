@@ -7,18 +7,21 @@ half of one. Reviews are append-only and never touched by reprocessing.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
 import duckdb
 
-from pipeline.records import CallAnalysis
+from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment
+from pipeline.scorecard import Scorecard
 from storage.db import now
 
 CallStatus = Literal["processed", "quarantined", "failed"]
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,11 @@ class SourceFile:
     sha256: str
     call_id: str
     size: int
+    # Who handled the call and when, from the recording's metadata (pipeline.call_meta).
+    operator_id: str | None = None
+    team: str | None = None
+    queue: str | None = None
+    started_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -80,47 +88,139 @@ def save_analysis(con: duckdb.DuckDBPyConnection, source: SourceFile, analysis: 
             scorecard_name=analysis.scorecard_name,
             scorecard_version=analysis.scorecard_version,
             pipeline_version=PIPELINE_VERSION,
+            operator_id=source.operator_id,
+            team=source.team,
+            queue=source.queue,
+            started_at=source.started_at,
+            dropped_segments=analysis.transcript.dropped_segments,
+            speech_regions=json.dumps(analysis.transcript.speech_regions),
         )
-        con.execute("DELETE FROM segments WHERE call_id = ?", [source.call_id])
-        if analysis.segments:
-            con.executemany(
-                "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [source.call_id, i, s.speaker, s.channel, s.start, s.end, s.text, s.asr_confidence, s.speaker_confidence]
-                    for i, s in enumerate(analysis.segments)
-                ],
-            )
-        key = [source.call_id, analysis.scorecard_name, analysis.scorecard_version]
-        con.execute(
-            "DELETE FROM criteria_results WHERE call_id = ? AND scorecard_name = ? AND scorecard_version = ?", key
-        )
-        con.executemany(
-            "INSERT INTO criteria_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    *key,
-                    c.id,
-                    c.result,
-                    c.method,
-                    c.confidence,
-                    c.weight,
-                    c.critical,
-                    c.reason or None,
-                    c.evidence.text if c.evidence else None,
-                    c.evidence.start if c.evidence else None,
-                    c.evidence.end if c.evidence else None,
-                    c.evidence.speaker if c.evidence else None,
-                    ts,
-                ]
-                for c in analysis.criteria
-            ],
-        )
-        con.execute("DELETE FROM scores WHERE call_id = ? AND scorecard_name = ? AND scorecard_version = ?", key)
-        con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?)", [*key, analysis.score.value, list(analysis.score.flags), ts])
+        scores = analysis.sentiment.segment_scores if analysis.sentiment else ()
+        _replace_segments(con, source.call_id, analysis.segments, scores)
+        _replace_analytics(con, analysis)
+        _replace_verdicts(con, source.call_id, analysis.scorecard_name, analysis.scorecard_version,
+                          analysis.criteria, analysis.score, analysis.detections, ts)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def _replace_segments(con: duckdb.DuckDBPyConnection, call_id: str, segments: Sequence[Segment],
+                      sentiment: Sequence[float]) -> None:
+    con.execute("DELETE FROM segments WHERE call_id = ?", [call_id])
+    if segments:
+        con.executemany(
+            "INSERT INTO segments (call_id, idx, speaker, channel, start_s, end_s, text, asr_confidence,"
+            " speaker_confidence, words, sentiment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [call_id, i, s.speaker, s.channel, s.start, s.end, s.text, s.asr_confidence, s.speaker_confidence,
+                 [{"s": w.start, "e": w.end, "w": w.text, "p": w.probability} for w in s.words],
+                 sentiment[i] if i < len(sentiment) else None]
+                for i, s in enumerate(segments)
+            ],
+        )
+
+
+def _replace_analytics(con: duckdb.DuckDBPyConnection, analysis: CallAnalysis) -> None:
+    call_id = analysis.call_id
+    con.execute("DELETE FROM call_analytics WHERE call_id = ?", [call_id])
+    m, s = analysis.metrics, analysis.sentiment
+    con.execute(
+        "INSERT INTO call_analytics VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [call_id, json.dumps(m.to_json()) if m else None, json.dumps(s.to_json()) if s else None,
+         s.customer_end if s else None, m.talk_listen_ratio if m else None, m.dead_air_s if m else None,
+         m.overtalk_s if m else None, m.handle_time_s if m else None],
+    )
+    con.execute("DELETE FROM pii_spans WHERE call_id = ?", [call_id])
+    if analysis.pii:
+        con.executemany(
+            "INSERT INTO pii_spans VALUES (?, ?, ?, ?, ?, ?)",
+            [[call_id, i, p.kind, p.segment_index, p.start, p.end] for i, p in enumerate(analysis.pii)],
+        )
+
+
+def _replace_verdicts(con: duckdb.DuckDBPyConnection, call_id: str, scorecard_name: str, scorecard_version: int,
+                      criteria: Sequence[CriterionResult], score: Score, detections: Sequence[Detection],
+                      ts: datetime) -> None:
+    """One scorecard version's verdicts for a call; other versions' rows stay queryable."""
+    key = [call_id, scorecard_name, scorecard_version]
+    where = "WHERE call_id = ? AND scorecard_name = ? AND scorecard_version = ?"
+    con.execute(f"DELETE FROM detections {where}", key)
+    if detections:
+        con.executemany(
+            "INSERT INTO detections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[*key, d.kind, d.category, d.method, d.confidence, d.evidence.text, d.evidence.start, d.evidence.end]
+             for d in detections],
+        )
+    con.execute(f"DELETE FROM criteria_results {where}", key)
+    con.executemany(
+        "INSERT INTO criteria_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                *key,
+                c.id,
+                c.result,
+                c.method,
+                c.confidence,
+                c.weight,
+                c.critical,
+                c.reason or None,
+                c.evidence.text if c.evidence else None,
+                c.evidence.start if c.evidence else None,
+                c.evidence.end if c.evidence else None,
+                c.evidence.speaker if c.evidence else None,
+                ts,
+            ]
+            for c in criteria
+        ],
+    )
+    con.execute(f"DELETE FROM scores {where}", key)
+    con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?)", [*key, score.value, list(score.flags), ts])
+
+
+def save_rescore(con: duckdb.DuckDBPyConnection, call_id: str, scorecard: Scorecard,
+                 criteria: Sequence[CriterionResult], score: Score, detections: Sequence[Detection],
+                 make_current: bool = True) -> None:
+    """Verdicts of another scorecard version for a stored call; earlier versions' verdicts stay."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _replace_verdicts(con, call_id, scorecard.name, scorecard.version, criteria, score, detections, now())
+        if make_current:
+            con.execute("UPDATE calls SET scorecard_name = ?, scorecard_version = ? WHERE call_id = ?",
+                        [scorecard.name, scorecard.version, call_id])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+class ScorecardConflict(ValueError):
+    pass
+
+
+def register_scorecard(con: duckdb.DuckDBPyConnection, scorecard: Scorecard) -> None:
+    """Keep the exact text of each scorecard version; a changed file under an old version number is refused."""
+    if not scorecard.digest:
+        return
+    row = con.execute(
+        "SELECT digest FROM scorecards WHERE scorecard_name = ? AND scorecard_version = ?",
+        [scorecard.name, scorecard.version],
+    ).fetchone()
+    if row is None:
+        con.execute("INSERT INTO scorecards VALUES (?, ?, ?, ?, ?)",
+                    [scorecard.name, scorecard.version, scorecard.digest, scorecard.text, now()])
+    elif row[0] != scorecard.digest:
+        raise ScorecardConflict(
+            f"scorecard {scorecard.label} ({scorecard.source}) differs from the {scorecard.label} already used "
+            f"for stored verdicts: bump 'version' when changing a scorecard"
+        )
+
+
+def stored_scorecard_text(con: duckdb.DuckDBPyConnection, name: str, version: int) -> str | None:
+    row = con.execute("SELECT yaml FROM scorecards WHERE scorecard_name = ? AND scorecard_version = ?",
+                      [name, version]).fetchone()
+    return row[0] if row else None
 
 
 def save_problem(con: duckdb.DuckDBPyConnection, source: SourceFile, status: CallStatus, reason: str, run_id: str | None = None) -> None:

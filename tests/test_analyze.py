@@ -102,13 +102,22 @@ def test_cli_analyze_json_contract(settings, samples_dir):
     assert all(set(s) == {"speaker", "start", "end", "text"} for s in data["segments"])
     assert all(s["speaker"] in ("operator", "customer", "unknown") for s in data["segments"])
     ids = [c["id"] for c in data["criteria"]]
-    assert ids == ["greeting", "introduction", "identification", "needs_discovery", "extra_help", "farewell", "no_forbidden_phrases"]
+    assert ids == ["greeting", "introduction", "identification", "needs_discovery", "resolution", "extra_help",
+                   "farewell", "no_forbidden_phrases"]
     for c in data["criteria"]:
         assert c["result"] in ("pass", "fail", "unknown", "na")
         assert c["evidence"] is None or set(c["evidence"]) == {"start", "end", "text"}
         assert 0.0 <= c["confidence"] <= 1.0
     assert 0 <= data["score"] <= 100
     assert "forbidden_phrase" in data["flags"]
+    # issue #4 additions: sentiment in [-1, 1], conversation metrics, escalations, redacted spans
+    assert set(data["sentiment"]) == {"customer_start", "customer_end", "operator_mean"}
+    assert all(v is None or -1 <= v <= 1 for v in data["sentiment"].values())
+    metrics = data["metrics"]
+    assert abs(metrics["handle_time_s"] - data["duration_s"]) < 0.1
+    assert 0 < metrics["speech_s"] <= metrics["handle_time_s"] and metrics["talk_listen_ratio"] > 0
+    assert metrics["operator_wpm"] > 40 and metrics["customer_wpm"] > 40
+    assert data["escalations"] == [] and data["pii"] == []
 
 
 def test_cli_analyze_rejects_bad_input_with_exit_2(tmp_path, settings):

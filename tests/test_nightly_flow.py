@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from pipeline.scorecard import load_scorecard
 from storage.db import connect
 from storage.queries import review_queue, stats
 
@@ -27,8 +28,23 @@ def test_good_calls_processed_bad_files_quarantined(flow_db, samples_dir):
     for name, fragment in flow_db["bad"].items():
         assert fragment in reasons[name]
     assert counts.calls == n_samples + len(flow_db["bad"])
-    assert counts.criteria_results == n_samples * 7
+    assert counts.criteria_results == n_samples * len(load_scorecard("inbound_support").criteria)
     assert run == [("completed", n_samples, len(flow_db["bad"]))]
+
+
+def test_flow_stores_metadata_analytics_and_the_scorecard_text(flow_db):
+    with connect(flow_db["db"], read_only=True) as con:
+        meta = con.execute("SELECT operator_id, team, started_at FROM calls WHERE file_name = 'ru_stereo_good.flac'").fetchone()
+        analytics = con.execute(
+            "SELECT count(*), count(customer_end_sentiment), min(handle_time_s) FROM call_analytics").fetchone()
+        words = con.execute("SELECT count(*) FROM segments WHERE len(words) > 0").fetchone()[0]
+        card = con.execute("SELECT scorecard_name, scorecard_version, digest FROM scorecards").fetchall()
+    assert meta[0] == "op.andreev" and meta[1] == "support-1" and meta[2].isoformat() == "2026-11-20T09:15:00"
+    n_samples = flow_db["summary"].processed
+    assert analytics[0] == n_samples and analytics[1] >= 3 and analytics[2] > 20
+    assert words > 0
+    current = load_scorecard("inbound_support")
+    assert card == [(current.name, current.version, current.digest)]
 
 
 def test_quarantined_files_leave_the_inbox_with_their_reason(flow_db):
@@ -54,13 +70,17 @@ def test_second_run_changes_nothing(flow_db):
 
     with connect(flow_db["db"]) as con:
         call_id = con.execute("SELECT call_id FROM calls WHERE file_name = 'ru_stereo_rude.flac'").fetchone()[0]
-        add_review(con, call_id, "qa.petrova", "reviewed", comment="checked")
+        review_id = add_review(con, call_id, "qa.petrova", "reviewed", comment="checked")
         before = stats(con)
-    summary = nightly(inbox=str(flow_db["inbox"]), db=str(flow_db["db"]))
-    with connect(flow_db["db"], read_only=True) as con:
-        after = stats(con)
-    assert (summary.new_calls, summary.processed, summary.quarantined) == (0, 0, 0)
-    assert after == before and after.reviews >= 1
+    try:
+        summary = nightly(inbox=str(flow_db["inbox"]), db=str(flow_db["db"]))
+        with connect(flow_db["db"], read_only=True) as con:
+            after = stats(con)
+        assert (summary.new_calls, summary.processed, summary.quarantined) == (0, 0, 0)
+        assert after == before and after.reviews >= 1
+    finally:  # the database is shared with the app tests, which expect no reviews yet
+        with connect(flow_db["db"]) as con:
+            con.execute("DELETE FROM reviews WHERE review_id = ?", [review_id])
 
 
 def test_same_recording_under_two_names_is_one_call(flow_db, samples_dir, tmp_path):

@@ -75,7 +75,8 @@ def test_good_russian_call_passes_everything(scorecard):
         seg("operator", 0.0, "Здравствуйте! Компания Связьтелеком, меня зовут Анна."),
         seg("customer", 4.0, "У меня не работает интернет."),
         seg("operator", 6.0, "Назовите, пожалуйста, номер договора. Что у вас случилось?"),
-        seg("operator", 12.0, "Могу ли я ещё чем-то помочь? Всего доброго!"),
+        seg("operator", 12.0, "Я оформил заявку, мастер приедет завтра."),
+        seg("operator", 20.0, "Могу ли я ещё чем-то помочь? Всего доброго!"),
     )
     results, score = judge_transcript(t, scorecard, load_lemmatizer("ru"))
     assert set(verdicts(results).values()) == {"pass"}
@@ -142,7 +143,8 @@ def test_no_operator_speech_is_unknown(scorecard):
 def test_scorecard_loads_with_expected_criteria(scorecard):
     assert scorecard.version >= 1
     assert [c.id for c in scorecard.criteria] == [
-        "greeting", "introduction", "identification", "needs_discovery", "extra_help", "farewell", "no_forbidden_phrases",
+        "greeting", "introduction", "identification", "needs_discovery", "resolution", "extra_help", "farewell",
+        "no_forbidden_phrases",
     ]
     assert all(set(c.phrases) == {"ru", "en"} for c in scorecard.criteria)
 

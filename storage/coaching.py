@@ -1,0 +1,96 @@
+"""Coaching topics: which criteria an operator fails more often than the team.
+
+For a period, each operator's failure rate per criterion (automatic verdicts of
+the calls' current scorecard, overridden by a reviewer's latest verdict) against
+the rate of the operator's team (all operators when teams are not known).
+Topics are ranked by *excess failures*: how many more calls the operator failed
+than a team-average operator would have with the same number of calls. That
+weighs a big gap on many calls above a 100% rate on one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+
+# A topic needs at least this many judged calls of the operator to be worth coaching on.
+MIN_CALLS = 2
+
+
+@dataclass(frozen=True)
+class CoachingTopic:
+    operator_id: str
+    team: str | None
+    criterion_id: str
+    calls: int  # the operator's judged calls on this criterion
+    failed: int
+    fail_rate: float
+    team_fail_rate: float
+    excess_failures: float
+    example_calls: tuple[tuple[str, float | None], ...] = field(default=())  # (call_id, evidence/moment seconds)
+
+    def to_json(self) -> dict:
+        return {
+            "operator": self.operator_id, "team": self.team, "criterion": self.criterion_id, "calls": self.calls,
+            "failed": self.failed, "fail_rate": round(self.fail_rate, 3), "team_fail_rate": round(self.team_fail_rate, 3),
+            "excess_failures": round(self.excess_failures, 2),
+            "examples": [{"call_id": c, "at_s": None if t is None else round(t, 1)} for c, t in self.example_calls],
+        }
+
+
+_VERDICTS = """
+WITH latest_review AS (
+    SELECT call_id, criterion_id, verdict
+    FROM reviews
+    WHERE action IN ('override', 'confirm') AND criterion_id IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY call_id, criterion_id ORDER BY created_at DESC) = 1
+)
+SELECT c.call_id, c.operator_id, coalesce(c.team, '') AS team, r.criterion_id,
+       coalesce(lr.verdict, r.result) AS verdict, r.evidence_start,
+       coalesce(c.started_at, c.processed_at) AS at
+FROM calls c
+JOIN criteria_results r ON r.call_id = c.call_id
+     AND r.scorecard_name = c.scorecard_name AND r.scorecard_version = c.scorecard_version
+LEFT JOIN latest_review lr ON lr.call_id = c.call_id AND lr.criterion_id = r.criterion_id
+WHERE c.status = 'processed' AND c.operator_id IS NOT NULL
+  AND coalesce(c.started_at, c.processed_at) >= ? AND coalesce(c.started_at, c.processed_at) < ?
+"""
+
+
+def coaching_topics(con: duckdb.DuckDBPyConnection, since: datetime, until: datetime, operator: str | None = None,
+                    limit: int = 20, examples: int = 3) -> list[CoachingTopic]:
+    rows = con.execute(
+        f"""
+        WITH v AS ({_VERDICTS}),
+        judged AS (SELECT * FROM v WHERE verdict IN ('pass', 'fail')),
+        per_op AS (
+            SELECT operator_id, team, criterion_id, count(*) AS n, count(*) FILTER (verdict = 'fail') AS failed
+            FROM judged GROUP BY ALL
+        ),
+        per_team AS (
+            SELECT team, criterion_id, count(*) FILTER (verdict = 'fail') / count(*) AS team_rate
+            FROM judged GROUP BY ALL
+        ),
+        ranked AS (
+            SELECT o.operator_id, o.team, o.criterion_id, o.n, o.failed, o.failed / o.n AS rate, t.team_rate,
+                   o.failed - t.team_rate * o.n AS excess
+            FROM per_op o JOIN per_team t USING (team, criterion_id)
+            WHERE o.n >= ? AND o.failed > 0 AND o.failed / o.n > t.team_rate
+              AND (? IS NULL OR o.operator_id = ?)
+        )
+        SELECT ranked.*, list(struct_pack(call_id := j.call_id, at := j.evidence_start) ORDER BY j.at DESC)[1:?] AS ex
+        FROM ranked
+        JOIN judged j ON j.operator_id = ranked.operator_id AND j.criterion_id = ranked.criterion_id AND j.verdict = 'fail'
+        GROUP BY ALL
+        ORDER BY excess DESC, rate DESC, operator_id, criterion_id
+        LIMIT ?
+        """,
+        [since, until, MIN_CALLS, operator, operator, examples, limit],
+    ).fetchall()
+    return [
+        CoachingTopic(op, team or None, crit, n, failed, rate, team_rate, excess,
+                      tuple((e["call_id"], e["at"]) for e in ex))
+        for op, team, crit, n, failed, rate, team_rate, excess, ex in rows
+    ]

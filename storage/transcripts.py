@@ -1,0 +1,59 @@
+"""Reading stored transcripts back as pipeline records, for re-judging without the audio."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from pipeline.records import Segment, Transcript, Word
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    call_id: str
+    duration_s: float
+    transcript: Transcript
+
+
+def processed_call_ids(con: duckdb.DuckDBPyConnection, since: datetime | None = None, until: datetime | None = None,
+                       operator: str | None = None) -> list[str]:
+    sql = "SELECT call_id FROM calls WHERE status = 'processed'"
+    args: list = []
+    if since is not None:
+        sql += " AND coalesce(started_at, processed_at) >= ?"
+        args.append(since)
+    if until is not None:
+        sql += " AND coalesce(started_at, processed_at) < ?"
+        args.append(until)
+    if operator is not None:
+        sql += " AND operator_id = ?"
+        args.append(operator)
+    return [r[0] for r in con.execute(sql + " ORDER BY call_id", args).fetchall()]
+
+
+def load_stored_call(con: duckdb.DuckDBPyConnection, call_id: str) -> StoredCall | None:
+    row = con.execute(
+        "SELECT duration_s, language, asr_model, speaker_method, coalesce(dropped_segments, 0), speech_regions"
+        " FROM calls WHERE call_id = ? AND status = 'processed'",
+        [call_id],
+    ).fetchone()
+    if row is None:
+        return None
+    duration_s, language, asr_model, speaker_method, dropped, regions = row
+    rows = con.execute(
+        "SELECT speaker, start_s, end_s, text, words, channel, asr_confidence, speaker_confidence"
+        " FROM segments WHERE call_id = ? ORDER BY idx",
+        [call_id],
+    ).fetchall()
+    segments = tuple(
+        Segment(speaker, start, end, text,
+                tuple(Word(w["s"], w["e"], w["w"], w["p"]) for w in (words or ())),
+                channel, asr_conf or 0.0, spk_conf or 0.0)
+        for speaker, start, end, text, words, channel, asr_conf, spk_conf in rows
+    )
+    speech_regions = tuple(tuple(tuple(r) for r in ch) for ch in json.loads(regions)) if regions else ()
+    transcript = Transcript(language or "", segments, asr_model or "", speaker_method or "", dropped, {}, speech_regions)
+    return StoredCall(call_id, duration_s or 0.0, transcript)

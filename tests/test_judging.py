@@ -1,0 +1,206 @@
+"""How a good reviewer judges: windows, order, fuzzy and semantic matching, exceptions, escalation."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.embeddings import load_sentence_encoder
+from models.nlp import load_lemmatizer
+from pipeline.matching import FuzzyMatcher, sentence_units
+from pipeline.scorecard import ScorecardError, load_scorecard, parse_scorecard
+from pipeline.scoring import ScorecardJudge
+from tests.test_scoring import seg, transcript
+
+
+@pytest.fixture(scope="module")
+def scorecard():
+    return load_scorecard("inbound_support")
+
+
+@pytest.fixture(scope="module")
+def judge(scorecard):
+    return ScorecardJudge(scorecard, {"ru": load_lemmatizer("ru"), "en": load_lemmatizer("en")}, load_sentence_encoder())
+
+
+@pytest.fixture(scope="module")
+def lexical_judge(scorecard):
+    """Lemmas and fuzzy only: shows what the semantic method adds."""
+    return ScorecardJudge(scorecard, {"ru": load_lemmatizer("ru"), "en": load_lemmatizer("en")}, None)
+
+
+def result(judgement, cid):
+    return next(r for r in judgement.criteria if r.id == cid)
+
+
+def test_greeting_only_counts_in_the_operators_first_seconds(judge):
+    late = judge.judge(transcript(
+        "ru",
+        seg("operator", 0.0, "Компания Связьтелеком, меня зовут Анна."),
+        seg("customer", 3.0, "У меня не работает интернет."),
+        seg("operator", 40.0, "Добрый день, сейчас проверю."),
+    ))
+    greeting = result(late, "greeting")
+    assert greeting.result == "fail"
+    assert "outside its window" in greeting.reason and greeting.evidence.start == 40.0
+
+
+def test_farewell_in_the_middle_of_the_call_does_not_count(judge):
+    j = judge.judge(transcript(
+        "en",
+        seg("operator", 0.0, "Hello, my name is Anna. Goodbye to the old tariff then."),
+        seg("customer", 5.0, "Right."),
+        seg("operator", 8.0, "So your new plan starts today."),
+        seg("customer", 12.0, "Okay."),
+        seg("operator", 14.0, "Your account number please."),
+        seg("customer", 18.0, "It is one two three."),
+        seg("operator", 22.0, "Thanks. That is all set."),
+        seg("customer", 26.0, "Fine."),
+        seg("operator", 30.0, "The invoice follows by email."),
+    ))
+    assert result(j, "farewell").result == "fail"
+
+
+def test_resolution_must_follow_needs_discovery(judge):
+    t = transcript(
+        "ru",
+        seg("operator", 0.0, "Здравствуйте, меня зовут Анна. Деньги вернутся в течение трёх дней."),
+        seg("customer", 6.0, "Какие деньги? У меня интернет не работает."),
+        seg("operator", 10.0, "Что у вас случилось?"),
+        seg("customer", 14.0, "Нет связи."),
+        seg("operator", 18.0, "Понятно. До свидания."),
+    )
+    r = result(judge.judge(t), "resolution")
+    assert r.result == "fail" and "before needs_discovery" in r.reason
+
+
+def test_fuzzy_matching_catches_recognition_errors_but_not_substrings():
+    m = FuzzyMatcher(["до свидания", "здравствуйте", "hell"], threshold=88)
+    ru = load_lemmatizer("ru")
+    assert [x.phrase for x in m.find_all(ru.tokens("Здраствуйте, компания Ромашка"))] == ["здравствуйте"]
+    assert [x.phrase for x in m.find_all(ru.tokens("Всего доброго, до свиданья"))] == ["до свидания"]
+    en = load_lemmatizer("en")
+    assert m.find_all(en.tokens("Hello there")) == []  # "hell" is too short for fuzzy, and whole words only
+
+
+def test_fuzzy_decides_when_lemmas_miss(lexical_judge):
+    j = lexical_judge.judge(transcript("ru", seg("operator", 0.0, "Здраствуйте, компания Ромашка.")))
+    greeting = result(j, "greeting")
+    assert greeting.result == "pass" and greeting.method == "fuzzy"
+    assert greeting.evidence.text.lower().startswith("здраст")
+
+
+def test_semantic_matching_accepts_paraphrases_the_scorecard_does_not_list(judge, lexical_judge):
+    t = transcript(
+        "ru",
+        seg("operator", 0.0, "Алло, компания Ромашка, меня зовут Анна."),
+        seg("customer", 3.0, "У меня списали лишние деньги."),
+        seg("operator", 6.0, "Понятно. Что у вас стряслось?"),
+    )
+    assert result(lexical_judge.judge(t), "needs_discovery").result == "fail"
+    r = result(judge.judge(t), "needs_discovery")
+    assert r.result == "pass" and r.method == "semantic"
+    assert "paraphrase of" in r.reason and r.evidence.start >= 6.0
+
+
+def test_semantic_matching_does_not_pass_unrelated_speech(judge):
+    t = transcript(
+        "ru",
+        seg("operator", 0.0, "Компания Ромашка, меня зовут Анна."),
+        seg("customer", 3.0, "У меня списали лишние деньги."),
+        seg("operator", 6.0, "Назовите номер договора."),
+        seg("operator", 9.0, "Списание было за подписку на кино."),
+    )
+    j = judge.judge(t)
+    assert result(j, "extra_help").result == "fail"
+    assert result(j, "farewell").result == "fail"
+
+
+def test_forbidden_phrase_excused_when_the_operator_goes_on_to_find_out(judge):
+    excused = judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте. Я не знаю точной даты, но сейчас уточню.")))
+    assert result(excused, "no_forbidden_phrases").result == "pass"
+    refused = judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте. Я не знаю. Звоните в другое место.")))
+    r = result(refused, "no_forbidden_phrases")
+    assert r.result == "fail" and r.reason.startswith("dismissive")
+    assert "forbidden_phrase" in refused.score.flags
+
+
+@pytest.mark.parametrize(
+    "language,text,category",
+    [
+        ("ru", "Соедините меня с вашим руководителем немедленно!", "manager"),
+        ("ru", "Я буду жаловаться в Роспотребнадзор.", "regulator"),
+        ("ru", "Я напишу жалобу на вашу компанию.", "complaint"),
+        ("ru", "Всё, я хочу расторгнуть договор.", "cancellation"),
+        ("en", "I want to speak to your manager right now.", "manager"),
+        ("en", "My lawyer will hear about this.", "legal"),
+        ("en", "I'm going to cancel my subscription.", "cancellation"),
+    ],
+)
+def test_escalation_is_detected_on_the_customers_side(judge, language, text, category):
+    j = judge.judge(transcript(language, seg("operator", 0.0, "Hello" if language == "en" else "Здравствуйте"),
+                               seg("customer", 2.0, text)))
+    assert "escalation" in j.score.flags
+    assert category in {d.category for d in j.detections}
+    d = next(d for d in j.detections if d.category == category)
+    assert d.evidence.start >= 2.0 and d.kind == "escalation"
+
+
+def test_no_escalation_in_a_calm_call_or_from_the_operator(judge):
+    calm = judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте, я передам вопрос руководителю отдела."),
+                                  seg("customer", 4.0, "Хорошо, спасибо, жду.")))
+    assert calm.detections == () and "escalation" not in calm.score.flags
+
+
+def test_text_in_a_language_the_scorecard_lacks_is_not_applicable(judge):
+    j = judge.judge(transcript("de", seg("operator", 0.0, "Guten Tag")))
+    assert {r.result for r in j.criteria} == {"na"}
+    assert "unsupported_language" in j.score.flags and j.score.value is None
+
+
+def test_empty_and_one_sided_transcripts(judge):
+    empty = judge.judge(transcript("ru"))
+    assert {r.result for r in empty.criteria} == {"unknown"} and "no_speech" in empty.score.flags
+    customer_only = judge.judge(transcript("ru", seg("customer", 0.0, "Алло? Алло, меня слышно?")))
+    assert {r.result for r in customer_only.criteria} == {"unknown"}
+
+
+def test_sentence_units_cover_sentences_and_clauses():
+    text = "Здравствуйте, компания Ромашка, меня зовут Анна. Чем могу помочь?"
+    units = [text[a:b] for a, b in sentence_units(text)]
+    assert "Чем могу помочь" in units and "меня зовут Анна" in units
+    assert units[0].startswith("Здравствуйте") and units[0].endswith("Анна")
+
+
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrses": {"ru": ["да"]}}]}, "unknown key 'phrses' .*did you mean 'phrases'"),
+        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "window": {"first_sec": 5}}]}, "did you mean 'first_s'"),
+        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "after": ["b"]}]}, "unknown criterion 'b'"),
+        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "methods": ["magic"]}]}, "methods must be"),
+        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "semantic_threshold": 3}]}, "semantic_threshold"),
+        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}}], "forbiden": {}}, "did you mean 'forbidden'"),
+        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}}], "forbidden": {"categories": {"rude": {"phrase": {}}}}}, "unknown key 'phrase'"),
+        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "weight": "ten"}]}, "weight must be a number"),
+    ],
+)
+def test_scorecard_typos_fail_with_a_clear_message(raw, message):
+    with pytest.raises(ScorecardError, match=message):
+        parse_scorecard(raw, source="test.yaml")
+
+
+def test_older_scorecard_versions_load_by_label():
+    old = load_scorecard("inbound_support@1")
+    assert old.version == 1 and old.label == "inbound_support@1"
+    assert "resolution" not in [c.id for c in old.criteria]
+    with pytest.raises(ScorecardError, match="not found"):
+        load_scorecard("inbound_support@99")
+
+
+def test_criteria_that_depend_on_each_other_in_a_circle_are_refused():
+    raw = {"name": "x", "version": 1, "criteria": [
+        {"id": "a", "phrases": {"ru": ["да"]}, "after": ["b"]},
+        {"id": "b", "phrases": {"ru": ["нет"]}, "not_with": ["a"]},
+    ]}
+    with pytest.raises(ScorecardError, match="circle: a -> b -> a"):
+        parse_scorecard(raw, source="test.yaml")
