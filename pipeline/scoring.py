@@ -252,10 +252,10 @@ def _context(utterances: Sequence[Utterance]) -> CallContext:
 def _in_window(hit: Hit, criterion: Criterion, ctx: CallContext) -> bool:
     w = criterion.window
     u = hit.utterance
-    party = criterion.speaker if u.segment.speaker == "unknown" else u.segment.speaker
-    first = ctx.first_start.get(party, ctx.first_start.get("unknown", 0.0))
-    if u.segment.speaker == "unknown":
+    if u.segment.speaker == "unknown":  # nobody knows whose first words these are: count from the first speech
         first = min(ctx.first_start.values(), default=0.0)
+    else:
+        first = ctx.first_start.get(u.segment.speaker, 0.0)
     if w.first_s is not None and hit.evidence.start > first + w.first_s:
         return False
     if w.last_s is not None and hit.evidence.end < ctx.end - w.last_s:

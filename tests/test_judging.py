@@ -94,7 +94,7 @@ def test_semantic_matching_accepts_paraphrases_the_scorecard_does_not_list(judge
         "ru",
         seg("operator", 0.0, "Алло, компания Ромашка, меня зовут Анна."),
         seg("customer", 3.0, "У меня списали лишние деньги."),
-        seg("operator", 6.0, "Понятно. Что у вас стряслось?"),
+        seg("operator", 6.0, "Понятно. Расскажите, что у вас стряслось."),
     )
     assert result(lexical_judge.judge(t), "needs_discovery").result == "fail"
     r = result(judge.judge(t), "needs_discovery")
@@ -204,3 +204,52 @@ def test_criteria_that_depend_on_each_other_in_a_circle_are_refused():
     ]}
     with pytest.raises(ScorecardError, match="circle: a -> b -> a"):
         parse_scorecard(raw, source="test.yaml")
+
+
+def test_introduction_needs_both_the_name_and_the_company(lexical_judge):
+    both = lexical_judge.judge(transcript("ru", seg("operator", 0.0, "Добрый день! Городской телеком, на линии Павел.")))
+    r = result(both, "introduction")
+    assert r.result == "pass" and r.reason == "said: на линии; said: городской телеком"
+    pattern = lexical_judge.judge(transcript("ru", seg("operator", 0.0, "Городской телеком, Павел, здравствуйте.")))
+    assert result(pattern, "introduction").result == "pass"
+    assert "person name: Городской телеком, Павел" in result(pattern, "introduction").reason
+    name_only = lexical_judge.judge(transcript("en", seg("operator", 0.0, "Hey there! I'm Sophie. I'm listening.")))
+    r = result(name_only, "introduction")
+    assert r.result == "fail" and "company missing" in r.reason
+
+
+@pytest.mark.parametrize(
+    "language,line,expected",
+    [
+        ("ru", "Я снял блокировку, картой можно пользоваться.", "pass"),
+        ("ru", "Курьер приедет завтра с двенадцати до трёх.", "pass"),
+        ("ru", "Я не снял блокировку.", "fail"),  # negated
+        ("ru", "Я вас понял.", "fail"),  # understanding is not an action
+        ("ru", "Карта заблокирована службой безопасности.", "fail"),  # a state, not a solution
+        ("en", "I've moved you to the Basic plan from Monday.", "pass"),
+        ("en", "It will arrive the day after tomorrow.", "pass"),
+        ("en", "We'll try to look at it.", "fail"),
+    ],
+)
+def test_resolution_by_what_the_operator_did(lexical_judge, language, line, expected):
+    ask = "Что у вас случилось?" if language == "ru" else "What seems to be the problem?"
+    j = lexical_judge.judge(transcript(language, seg("operator", 0.0, ask), seg("customer", 3.0, "..."),
+                                       seg("operator", 6.0, line)))
+    assert result(j, "resolution").result == expected, result(j, "resolution").reason
+
+
+def test_a_question_about_the_problem_is_needs_discovery_but_identification_is_not(lexical_judge):
+    diag = lexical_judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте."), seg("customer", 2.0, "Карта не работает."),
+                                          seg("operator", 5.0, "Вы сегодня платили картой за границей?")))
+    r = result(diag, "needs_discovery")
+    assert r.result == "pass" and r.method == "pattern" and r.evidence.start >= 5.0
+    ident = lexical_judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте."), seg("customer", 2.0, "Карта не работает."),
+                                           seg("operator", 5.0, "Назовите, пожалуйста, номер договора?")))
+    assert result(ident, "identification").result == "pass"
+    assert result(ident, "needs_discovery").result == "fail"  # the same question is identification's evidence
+
+
+def test_escalation_phrases_under_negation_do_not_count(judge):
+    j = judge.judge(transcript("en", seg("operator", 0.0, "Hello"),
+                               seg("customer", 2.0, "I'm not looking to complain, I just want it sorted.")))
+    assert j.detections == ()
