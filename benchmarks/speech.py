@@ -93,6 +93,7 @@ def main() -> int:
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         refs = {"all": " ".join(t["text"] for t in truth["turns"])}
         refs["operator"] = " ".join(t["text"] for t in truth["turns"] if t["speaker"] == "operator")
+        refs["customer"] = " ".join(t["text"] for t in truth["turns"] if t["speaker"] == "customer")
         items.append((truth_path.parent / truth["file"], truth["language"], refs, truth["turns"]))
         expected[truth_path.parent / truth["file"]] = truth.get("expected_criteria") or {}
 
@@ -155,8 +156,18 @@ def main() -> int:
     }.items():
         chosen = [r for r in samples if pick(r)]
         if chosen:
-            summary[group] = {"wer_all": round(sum(r["wer"]["all"] for r in chosen) / len(chosen), 3),
-                              "role_error": round(sum(r["role_error"] for r in chosen) / len(chosen), 3)}
+            def mean(values):
+                values = [v for v in values if v is not None]
+                return round(sum(values) / len(values), 3) if values else None
+            summary[group] = {
+                "calls": len(chosen),
+                "wer_all": mean(r["wer"]["all"] for r in chosen),
+                "wer_operator": mean(r["wer"].get("operator") for r in chosen),
+                "wer_customer": mean(r["wer"].get("customer") for r in chosen),
+                # the baseline in the same run: plain faster-whisper on the mono mix, same weights
+                "wer_all_plain_faster_whisper": mean(r["faster_whisper_plain"]["wer_all"] for r in chosen),
+                "role_error": mean(r["role_error"] for r in chosen),
+            }
     mono = [r for r in samples if r["channels"] == 1]
     if mono:
         audio = sum(r["audio_s"] for r in mono)
