@@ -11,7 +11,9 @@ Two sources of transcripts:
 - ``--source truth`` (default): the written dialogue with its true speakers and
   times, as if ASR and diarization were perfect: measures the judging alone;
 - ``--source audio``: the full pipeline on the recordings (ASR + diarization
-  included; slow): what a user gets.
+  included; slow): what a user gets. The transcripts are saved beside the results;
+- ``--source cached``: the transcripts saved by the last ``--source audio`` run of that
+  set, judged again (fast): for working on the judge with real recognition errors.
 
 ``--calibrate`` also sweeps each criterion's semantic threshold on the truth
 transcripts and prints the accuracy per threshold (how the scorecard's
@@ -61,6 +63,26 @@ def truth_transcript(truth: dict) -> Transcript:
         regions = (tuple((s.start, s.end) for s in segments),)
     return Transcript(truth["language"], tuple(segments), "truth",
                       "stereo_channels" if truth["channels"] == 2 else "truth_speakers", 0, {}, regions)
+
+
+def transcript_to_json(t: Transcript) -> dict:
+    return {
+        "language": t.language, "asr_model": t.asr_model, "speaker_method": t.speaker_method,
+        "speech_regions": t.speech_regions,
+        "segments": [{"speaker": s.speaker, "start": s.start, "end": s.end, "text": s.text, "channel": s.channel,
+                      "asr_confidence": s.asr_confidence, "speaker_confidence": s.speaker_confidence,
+                      "words": [[w.start, w.end, w.text, w.probability] for w in s.words]} for s in t.segments],
+    }
+
+
+def transcript_from_json(d: dict) -> Transcript:
+    segments = tuple(
+        Segment(s["speaker"], s["start"], s["end"], s["text"], tuple(Word(*w) for w in s["words"]), s["channel"],
+                s["asr_confidence"], s["speaker_confidence"])
+        for s in d["segments"]
+    )
+    regions = tuple(tuple(tuple(r) for r in ch) for ch in d["speech_regions"])
+    return Transcript(d["language"], segments, d["asr_model"], d["speaker_method"], 0, {}, regions)
 
 
 def load_set(folder: Path, include_ambiguous: bool) -> list[dict]:
@@ -185,7 +207,7 @@ def calibrate(transcripts: list[tuple[dict, Transcript]], card: Scorecard) -> di
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", default=str(REPO / "benchmarks" / "data" / "qa_dev"))
-    ap.add_argument("--source", choices=("truth", "audio"), default="truth")
+    ap.add_argument("--source", choices=("truth", "audio", "cached"), default="truth")
     ap.add_argument("--scorecard", default="inbound_support")
     ap.add_argument("--include-ambiguous", action="store_true")
     ap.add_argument("--calibrate", action="store_true")
@@ -204,7 +226,21 @@ def main() -> int:
     results, transcripts = [], []
     t0 = time.perf_counter()
     audio_s = 0.0
-    if args.source == "truth":
+    cache = REPO / "benchmarks" / "results" / "transcripts" / folder.name
+    if args.source == "cached":
+        from pipeline.analyze import build_judge as _build
+
+        judge = _build(card)
+        for truth in truths:
+            saved = cache / (Path(truth["file"]).stem + ".json")
+            if not saved.is_file():
+                print(f"no saved transcript {saved}: run --source audio first", file=sys.stderr)
+                return 2
+            d = json.loads(saved.read_text(encoding="utf-8"))
+            tr = transcript_from_json(d)
+            transcripts.append((tr, d["duration_s"]))
+            results.append((truth, assess_transcript(tr, d["duration_s"], judge, redact=False)))
+    elif args.source == "truth":
         for truth in truths:
             tr = truth_transcript(truth)
             transcripts.append((tr, float(truth["duration"])))
@@ -214,8 +250,11 @@ def main() -> int:
         from callqa.runtime import build_analyzer
 
         analyzer = build_analyzer(load_settings(scorecard=args.scorecard))
+        cache.mkdir(parents=True, exist_ok=True)
         for truth in truths:
             a = analyzer.analyze(folder / truth["file"])
+            saved = {**transcript_to_json(a.transcript), "duration_s": a.duration_s}
+            (cache / (Path(truth["file"]).stem + ".json")).write_text(json.dumps(saved, ensure_ascii=False))
             audio_s += a.duration_s
             transcripts.append((a.transcript, a.duration_s))
             results.append((truth, a))

@@ -62,22 +62,29 @@ class PhraseMatcher:
                 end = self._extend(tokens, j, pattern[1:])
                 if end is not None:
                     return end
+            if tokens[j].lemmas & _GAP_NEGATIONS:  # "я не оформил заявку" is not "я оформил заявку"
+                return None
         return None
 
+
+_GAP_NEGATIONS = frozenset({"не", "not", "never"})
 
 # Below this many letters a phrase is too short to match fuzzily without false hits.
 FUZZY_MIN_CHARS = 6
 
 
+_CYRILLIC = re.compile(r"[а-яё]")
 _NEGATIONS = frozenset({"не", "ни", "нет", "not", "no", "never", "don't", "can't", "won't", "didn't"})
 
 
 class FuzzyMatcher:
     """Edit-distance matching, word for word, for recognition errors.
 
-    Each word of a hit starts with the same letter as the phrase's word, and the
-    hit is not negated: a one-letter prefix is often the whole meaning in Russian
-    ("разблокирована" / "заблокирована") and "не" turns a promise around.
+    A Russian word of a hit starts with the same letter as the phrase's word, and
+    no hit is negated: a one-letter prefix is often the whole meaning in Russian
+    ("разблокирована" / "заблокирована") and "не" turns a promise around. English
+    prefixes change a word's length ("unblocked"), so there a changed first sound
+    is just a recognition error ("account folder" for "account holder").
     """
 
     def __init__(self, phrases: Sequence[str], threshold: float = 88.0) -> None:
@@ -99,7 +106,7 @@ class FuzzyMatcher:
             best: PhraseMatch | None = None
             for start in range(0, len(words) - n + 1):
                 run = words[start : start + n]
-                if any(a[0] != b[0] for a, b in zip(run, target)):
+                if any(a[0] != b[0] and _CYRILLIC.match(b) for a, b in zip(run, target)):
                     continue
                 if start > 0 and words[start - 1] in _NEGATIONS:
                     continue

@@ -6,8 +6,9 @@
 - ``operator_action``: the operator states something done or about to happen
   ("я снял блокировку", "курьер приедет", "I've moved you to
   the Basic plan", "it will arrive on Monday"): Russian, a perfective verb in the
-  past or future tense; English, a perfect
-  ("'ve" / "have" + past participle) or "will" + verb. Not when negated.
+  past or future tense; English, a perfect ("'ve" / "have" + past participle),
+  "will" + verb, or "I" / "we" + a verb (recognition often drops the "'ve").
+  Not when negated, and not verbs of hearing, thinking or trying.
 - ``question``: a question of at least three words (the sentence ends with "?").
 
 Each finder yields (first_token, last_token) ranges of one utterance's tokens.
@@ -31,7 +32,11 @@ _NOT_ACTIONS = frozenset({
     "понять", "услышать", "увидеть", "сказать", "спросить", "попробовать", "постараться", "посмотреть", "подумать",
     "понимать", "разобраться", "быть", "стать", "мочь", "смочь", "указать", "случиться", "произойти",
     "try", "look", "see", "understand", "hear", "say", "ask", "think", "be", "get", "have", "need", "want",
+    "know", "mean", "guess", "hope", "apologise", "apologize", "feel", "wonder", "believe", "like", "agree",
+    "do", "can", "could", "would", "should", "must", "may", "might", "let", "go", "call", "speak", "help",
 })
+_EN_SUBJECTS = frozenset({"i", "we"})
+_EN_VERBS = frozenset({"VBD", "VBN", "VBP", "VB"})
 
 
 def _negated(tokens: Sequence[Token], i: int) -> bool:
@@ -61,7 +66,9 @@ def operator_action(tokens: Sequence[Token], text: str, language: str) -> Iterat
                 yield (max(0, i - 1), min(len(tokens) - 1, i + 2))
         else:
             prev = tokens[i - 1].text.lower() if i > 0 else ""
-            if ("VBN" in t.tags and prev in _EN_PERFECT) or ("VB" in t.tags and prev in _EN_FUTURE):
+            # Whisper often drops the "'ve": "I lifted the block", "I move you to the basic plan".
+            said_done = prev in _EN_SUBJECTS and t.tags & _EN_VERBS
+            if ("VBN" in t.tags and prev in _EN_PERFECT) or ("VB" in t.tags and prev in _EN_FUTURE) or said_done:
                 yield (max(0, i - 2), min(len(tokens) - 1, i + 2))
 
 

@@ -80,6 +80,10 @@ def test_fuzzy_matching_catches_recognition_errors_but_not_substrings():
     assert [x.phrase for x in m.find_all(ru.tokens("Всего доброго, до свиданья"))] == ["до свидания"]
     en = load_lemmatizer("en")
     assert m.find_all(en.tokens("Hello there")) == []  # "hell" is too short for fuzzy, and whole words only
+    # a Russian prefix is meaning, an English first sound is a recognition error
+    assert FuzzyMatcher(["карта разблокирована"]).find_all(ru.tokens("Карта заблокирована")) == []
+    assert FuzzyMatcher(["я оформил заявку"]).find_all(ru.tokens("я не оформил заявку")) == []
+    assert [x.phrase for x in FuzzyMatcher(["account holder"]).find_all(en.tokens("and to the account folder"))] == ["account holder"]
 
 
 def test_fuzzy_decides_when_lemmas_miss(lexical_judge):

@@ -45,6 +45,8 @@ def verdicts(results) -> dict[str, str]:
         ("чем могу помочь", "могу помочь чем", False),  # order matters
         ("чем могу помочь", "чем я сегодня вообще ещё могу помочь", False),  # too far apart
         ("всего доброго", "Всего доброго, хорошего дня", True),
+        ("я оформил заявку", "Я не оформил заявку", False),  # a negation between phrase words turns it round
+        ("ничем не могу помочь", "ничем я не могу помочь", True),  # unless the phrase has it too
     ],
 )
 def test_russian_lemma_matching(phrase, text, expected):
