@@ -284,7 +284,7 @@ def main() -> int:
     if args.show_wrong:
         for line in report["wrong"]:
             print("  wrong:", line)
-    if args.calibrate and args.source == "truth":
+    if args.calibrate:
         print("semantic threshold sweep (accuracy per threshold):")
         report["calibration"] = calibrate([(t, tr) for t, (tr, _) in zip(truths, transcripts)], card)
     out = Path(args.json or REPO / "benchmarks" / "results" / f"qa_{args.source}.json")

@@ -138,7 +138,8 @@ CALLS = [
             (OP, "Спасибо за обращение, всего хорошего!"),
         ],
         "expected_criteria": {
-            "greeting": P, "introduction": P, "identification": F,
+            # asking for the order number identifies the customer's case (the QA dev set's rule too)
+            "greeting": P, "introduction": P, "identification": P,
             "needs_discovery": P, "resolution": P, "extra_help": F, "farewell": P,
             "no_forbidden_phrases": P,
         },
@@ -150,7 +151,7 @@ CALLS = [
         "topic": "bank card: payment declined",
         "turns": [
             (OP, "Good afternoon, and thank you for calling Northwind Bank. My name is Emma. How can I help you today?"),
-            (CU, "My card stopped working at the shop this morning."),
+            (CU, "My card stopped working at the shop today."),
             (OP, "May I have your name, please?"),
             (CU, "Sure, the card is in the name of Peter Brown."),
             (OP, "Thank you, Mr Brown. Your card was blocked after an unusual payment. It works again now."),
