@@ -228,9 +228,6 @@ def main() -> int:
     audio_s = 0.0
     cache = REPO / "benchmarks" / "results" / "transcripts" / folder.name
     if args.source == "cached":
-        from pipeline.analyze import build_judge as _build
-
-        judge = _build(card)
         for truth in truths:
             saved = cache / (Path(truth["file"]).stem + ".json")
             if not saved.is_file():

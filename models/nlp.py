@@ -45,7 +45,6 @@ class RussianLemmatizer:
 
         self._morph = pymorphy3.MorphAnalyzer(lang="ru")
 
-    @lru_cache(maxsize=65536)
     def lemmas(self, word: str) -> frozenset[str]:
         return self._analyse(normalize(word))[0]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pipeline.metrics import ConversationMetrics, conversation_metrics, has_long_silence
+from pipeline.metrics import LONG_SILENCE_FLAG, ConversationMetrics, conversation_metrics, has_long_silence
 from pipeline.pii import PiiSpan, redact_segments
 from pipeline.records import CriterionResult, Detection, Score, Transcript
 from pipeline.scoring import ScorecardJudge
@@ -41,7 +41,7 @@ def assess_transcript(transcript: Transcript, duration_s: float, judge: Scorecar
     sentiment = call_sentiment(transcript.segments, transcript.language)
     flags = list(judgement.score.flags)
     if has_long_silence(metrics):
-        flags.append("long_silence")
+        flags.append(LONG_SILENCE_FLAG)
     if sentiment.customer_end is not None and sentiment.customer_end <= NEGATIVE_END_THRESHOLD:
         flags.append("negative_customer_end")
     return Assessment(

@@ -24,6 +24,7 @@ from rapidfuzz import fuzz
 
 from models.embeddings import SentenceEncoder
 from models.nlp import Lemmatizer, Token, normalize
+from pipeline.patterns import NEGATIONS
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ FUZZY_MIN_CHARS = 6
 
 
 _CYRILLIC = re.compile(r"[а-яё]")
-_NEGATIONS = frozenset({"не", "ни", "нет", "not", "no", "never", "don't", "can't", "won't", "didn't"})
+# Before a fuzzy run, a bare "нет" counts as negation too (token texts: "don't" arrives as "do" + "n't").
+_NEGATIONS = NEGATIONS | {"нет"}
 
 
 class FuzzyMatcher:

@@ -22,7 +22,8 @@ from typing import Callable, Iterator, Sequence
 from models.nlp import Token
 
 PATTERNS = ("person_name", "operator_action", "question")
-_NEGATION = frozenset({"не", "ни", "not", "n't", "never", "no"})
+# Words that turn what follows around (token texts, lower case: spaCy splits "don't" into "do" + "n't").
+NEGATIONS = frozenset({"не", "ни", "not", "n't", "never", "no"})
 _EN_NAME_CUES = frozenset({"'m", "am", "is", "name", "called", "with"})
 _EN_PERFECT = frozenset({"'ve", "have", "has", "'s", "had"})
 _EN_FUTURE = frozenset({"will", "'ll"})
@@ -40,7 +41,7 @@ _EN_VERBS = frozenset({"VBD", "VBN", "VBP", "VB"})
 
 
 def _negated(tokens: Sequence[Token], i: int) -> bool:
-    return any(t.text.lower() in _NEGATION for t in tokens[max(0, i - 2) : i])
+    return any(t.text.lower() in NEGATIONS for t in tokens[max(0, i - 2) : i])
 
 
 def person_name(tokens: Sequence[Token], text: str, language: str) -> Iterator[tuple[int, int]]:

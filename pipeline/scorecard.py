@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Mapping
 
@@ -224,8 +224,6 @@ def parse_scorecard_text(text: str, source: str = "<scorecard>") -> Scorecard:
 
 
 def _with_text(card: Scorecard, text: str) -> Scorecard:
-    from dataclasses import replace
-
     return replace(card, text=text, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 

@@ -14,7 +14,7 @@ attribute.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -23,7 +23,7 @@ import numpy as np
 from models.embeddings import SentenceEncoder
 from models.nlp import Lemmatizer, Token, normalize
 from pipeline.matching import FuzzyMatcher, PhraseMatcher, SemanticMatcher
-from pipeline.patterns import FINDERS
+from pipeline.patterns import FINDERS, NEGATIONS
 from pipeline.records import CriterionResult, Detection, Evidence, Score, Segment, Transcript
 from pipeline.scorecard import Criterion, PhraseSet, Scorecard
 
@@ -39,7 +39,6 @@ UNASSIGNED_FLAG_SHARE = 0.1
 TURN_JOIN_S = 3.0
 # How much a grammatical pattern (not a listed phrase) is trusted.
 PATTERN_SCORE = 0.8
-_NEGATIONS = frozenset({"не", "ни", "not", "n't", "never", "no"})
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,8 @@ class Utterance:
 
     segment: Segment
     tokens: list[Token]
-    # For each token, the index range of the segment's words it overlaps.
-    token_words: list[tuple[int, int]]
+    # Character span of each of the segment's words in its text (empty when they don't line up).
+    word_spans: list[tuple[int, int]]
     turn: int = 0
     turns: int = 1
 
@@ -63,6 +62,9 @@ class Hit:
     evidence: Evidence
     word_confidence: float
     match_score: float
+    # Where the quote sits in the utterance's text.
+    char_start: int = 0
+    char_end: int = 0
 
     @property
     def confidence(self) -> float:
@@ -97,27 +99,12 @@ def speaker_turns(segments: Sequence[Segment], max_pause_s: float = TURN_JOIN_S)
 
 
 def tokenize_segments(segments: Sequence[Segment], lemmatizer: Lemmatizer) -> list[Utterance]:
+    counts = Counter(seg.speaker for seg in segments)
+    seen: Counter[str] = Counter()
     out = []
-    counts: dict[str, int] = {}
     for seg in segments:
-        counts[seg.speaker] = counts.get(seg.speaker, 0) + 1
-    seen: dict[str, int] = {}
-    for seg in segments:
-        tokens = lemmatizer.tokens(seg.text)
-        spans = _word_char_spans(seg)
-        starts = [a for a, _ in spans]
-        token_words = []
-        for tok in tokens:
-            # words overlapping [tok.start, tok.end): binary search over the words' start offsets
-            hi = bisect_right(starts, tok.end - 1) - 1
-            lo = hi
-            while lo > 0 and spans[lo - 1][1] > tok.start:
-                lo -= 1
-            ok = hi >= 0 and spans[hi][1] > tok.start and spans[lo][0] < tok.end
-            token_words.append((lo, hi) if ok else (-1, -1))
-        turn = seen.get(seg.speaker, 0)
-        seen[seg.speaker] = turn + 1
-        out.append(Utterance(seg, tokens, token_words, turn, counts[seg.speaker]))
+        out.append(Utterance(seg, lemmatizer.tokens(seg.text), _word_char_spans(seg), seen[seg.speaker], counts[seg.speaker]))
+        seen[seg.speaker] += 1
     return out
 
 
@@ -136,8 +123,7 @@ def _word_char_spans(seg: Segment) -> list[tuple[int, int]]:
 def _char_evidence(u: Utterance, a: int, b: int) -> tuple[Evidence, float]:
     """Evidence for characters [a, b) of the utterance, timed by the words they cover."""
     seg = u.segment
-    spans = _word_char_spans(seg)
-    idx = [i for i, (s, e) in enumerate(spans) if s < b and a < e]
+    idx = [i for i, (s, e) in enumerate(u.word_spans) if s < b and a < e]
     quote = seg.text[a:b]
     if idx:
         words = seg.words[idx[0] : idx[-1] + 1]
@@ -145,9 +131,13 @@ def _char_evidence(u: Utterance, a: int, b: int) -> tuple[Evidence, float]:
     return Evidence(seg.start, seg.end, quote, seg.speaker), seg.asr_confidence
 
 
+def _char_hit(method: str, phrase: str, category: str, u: Utterance, a: int, b: int, score: float) -> Hit:
+    evidence, conf = _char_evidence(u, a, b)
+    return Hit(method, phrase, category, u, evidence, conf, score, a, b)
+
+
 def _token_hit(method: str, phrase: str, category: str, u: Utterance, first: int, last: int, score: float) -> Hit:
-    evidence, conf = _char_evidence(u, u.tokens[first].start, u.tokens[last].end)
-    return Hit(method, phrase, category, u, evidence, conf, score)
+    return _char_hit(method, phrase, category, u, u.tokens[first].start, u.tokens[last].end, score)
 
 
 class CriterionMatcher:
@@ -209,9 +199,9 @@ class CriterionMatcher:
                             t.lemmas & self.anchor_lemmas for t in u.tokens if m.char_start <= t.start < m.char_end
                         ):
                             continue
-                        evidence, conf = _char_evidence(u, m.char_start, m.char_end)
                         strength = 0.6 + 0.4 * (m.score - semantic.threshold) / (1 - semantic.threshold)
-                        found.append(Hit("semantic", m.example, ps.category, u, evidence, conf, min(1.0, strength)))
+                        found.append(_char_hit("semantic", m.example, ps.category, u, m.char_start, m.char_end,
+                                               min(1.0, strength)))
                 else:
                     found = []
                 if unless is not None:
@@ -223,11 +213,8 @@ class CriterionMatcher:
 def _excused(hit: Hit, unless: PhraseMatcher) -> bool:
     """True when the sentence holding the hit also holds an exception phrase."""
     text = hit.utterance.segment.text
-    quote_at = text.find(hit.evidence.text)
-    if quote_at < 0:
-        quote_at = 0
-    a = max(text.rfind(ch, 0, quote_at) for ch in ".!?") + 1
-    ends = [i for i in (text.find(ch, quote_at + len(hit.evidence.text)) for ch in ".!?") if i >= 0]
+    a = max(text.rfind(ch, 0, hit.char_start) for ch in ".!?") + 1
+    ends = [i for i in (text.find(ch, hit.char_end) for ch in ".!?") if i >= 0]
     b = min(ends) if ends else len(text)
     sentence_tokens = [t for t in hit.utterance.tokens if a <= t.start < b]
     return bool(unless.find_all(sentence_tokens))
@@ -250,15 +237,19 @@ def _context(utterances: Sequence[Utterance]) -> CallContext:
 
 
 def _in_window(hit: Hit, criterion: Criterion, ctx: CallContext) -> bool:
+    return _window_allows(hit.utterance, hit.evidence.start, hit.evidence.end, criterion, ctx)
+
+
+def _window_allows(u: Utterance, start: float, end: float, criterion: Criterion, ctx: CallContext) -> bool:
+    """Whether speech of ``u`` from ``start`` to ``end`` lies in the criterion's window."""
     w = criterion.window
-    u = hit.utterance
     if u.segment.speaker == "unknown":  # nobody knows whose first words these are: count from the first speech
         first = min(ctx.first_start.values(), default=0.0)
     else:
         first = ctx.first_start.get(u.segment.speaker, 0.0)
-    if w.first_s is not None and hit.evidence.start > first + w.first_s:
+    if w.first_s is not None and start > first + w.first_s:
         return False
-    if w.last_s is not None and hit.evidence.end < ctx.end - w.last_s:
+    if w.last_s is not None and end < ctx.end - w.last_s:
         return False
     if w.first_turns is not None and u.turn >= w.first_turns:
         return False
@@ -290,20 +281,7 @@ def _result(criterion: Criterion, verdict: str, confidence: float, method: str, 
 
 def _window_utterances(utterances: Sequence[Utterance], criterion: Criterion, ctx: CallContext) -> list[Utterance]:
     """Utterances that can hold an in-window hit (for the recognition-confidence check)."""
-    w = criterion.window
-    out = []
-    for u in utterances:
-        first = ctx.first_start.get(u.segment.speaker, 0.0)
-        if w.first_s is not None and u.segment.start > first + w.first_s:
-            continue
-        if w.last_s is not None and u.segment.end < ctx.end - w.last_s:
-            continue
-        if w.first_turns is not None and u.turn >= w.first_turns:
-            continue
-        if w.last_turns is not None and u.turn < u.turns - w.last_turns:
-            continue
-        out.append(u)
-    return out
+    return [u for u in utterances if _window_allows(u, u.segment.start, u.segment.end, criterion, ctx)]
 
 
 @dataclass
@@ -414,12 +392,10 @@ def _negated(hit: Hit) -> bool:
     """"I'm not looking to complain" is no complaint: a negation up to three words before a phrase,
     or anywhere in a sentence that only resembles an example."""
     tokens = hit.utterance.tokens
-    quote_at = hit.utterance.segment.text.find(hit.evidence.text)
-    first = next((i for i, t in enumerate(tokens) if t.start >= quote_at), 0)
     if hit.method == "semantic":
-        end = quote_at + len(hit.evidence.text)
-        return any(normalize(t.text) in _NEGATIONS for t in tokens if quote_at <= t.start < end)
-    return any(normalize(t.text) in _NEGATIONS for t in tokens[max(0, first - 3) : first])
+        return any(normalize(t.text) in NEGATIONS for t in tokens if hit.char_start <= t.start < hit.char_end)
+    first = next((i for i, t in enumerate(tokens) if t.start >= hit.char_start), 0)
+    return any(normalize(t.text) in NEGATIONS for t in tokens[max(0, first - 3) : first])
 
 
 def detect(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]) -> tuple[Detection, ...]:
