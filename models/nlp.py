@@ -55,6 +55,10 @@ class RussianLemmatizer:
             for p in self._morph.parse(word):
                 forms.add(normalize(p.normal_form))
                 tags.update(p.tag.grammemes)
+                # Grammemes of different readings mix in the union; a first name in the nominative
+                # ("Роман") must not be confused with a surname-like plural genitive ("Петров").
+                if {"Name", "nomn", "sing"} <= p.tag.grammemes:
+                    tags.add("Name+nomn")
         return frozenset(forms), frozenset(tags)
 
     def tokens(self, text: str) -> list[Token]:

@@ -75,6 +75,8 @@ FUZZY_MIN_CHARS = 6
 
 
 _CYRILLIC = re.compile(r"[а-яё]")
+LONG_PHRASE_CHARS = 12
+LONG_PHRASE_BONUS = 3.0
 # Before a fuzzy run, a bare "нет" counts as negation too (token texts: "don't" arrives as "do" + "n't").
 _NEGATIONS = NEGATIONS | {"нет"}
 
@@ -112,7 +114,8 @@ class FuzzyMatcher:
                     continue
                 if start > 0 and words[start - 1] in _NEGATIONS:
                     continue
-                score = fuzz.ratio(joined, " ".join(run), score_cutoff=self.threshold)
+                cutoff = self.threshold - LONG_PHRASE_BONUS if len(joined) >= LONG_PHRASE_CHARS else self.threshold
+                score = fuzz.ratio(joined, " ".join(run), score_cutoff=cutoff)
                 if score and (best is None or score / 100 > best.score):
                     best = PhraseMatch(phrase, start, start + n - 1, score / 100)
             if best is not None:

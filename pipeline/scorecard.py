@@ -23,11 +23,12 @@ from typing import Literal, Mapping
 
 import yaml
 
+from pipeline.patterns import PATTERNS
+
 CriterionKind = Literal["required", "forbidden", "detect"]
 Party = Literal["operator", "customer"]
 MatchMethod = Literal["lemma", "fuzzy", "pattern", "semantic"]
 METHODS: tuple[MatchMethod, ...] = ("lemma", "fuzzy", "pattern", "semantic")
-PATTERNS = ("person_name", "operator_action", "question")
 DEFAULT_SCORECARDS_DIR = Path(__file__).resolve().parent.parent / "scorecards"
 FORBIDDEN_ID = "no_forbidden_phrases"
 ESCALATION_ID = "escalation"
@@ -39,7 +40,7 @@ _CRITERION_KEYS = {"id", "title", "description", "kind", "speaker", "weight", "c
                    "semantic_threshold"}
 _PART_KEYS = {"phrases", "examples", "patterns"}
 _LIST_KEYS = {"id", "title", "description", "speaker", "weight", "critical", "categories", "methods",
-              "fuzzy_threshold", "semantic_threshold"}
+              "fuzzy_threshold", "semantic_threshold", "anchors"}
 _CATEGORY_KEYS = {"phrases", "examples", "except"}
 _WINDOW_KEYS = {"first_s", "last_s", "first_turns", "last_turns"}
 
@@ -331,7 +332,6 @@ class _Parser:
             weight=float(self.number(where, item, "weight", 1)),
             critical=bool(item.get("critical", False)),
             phrase_sets=tuple(sets),
-            anchors=self.per_language(where, item.get("anchors"), "anchors", required=False),
             match_all=parts is not None,
             not_with=tuple(not_with),
             window=self.window(where, item.get("window")),
@@ -339,6 +339,7 @@ class _Parser:
             methods=self.methods(where, item, METHODS if kind == "required" else ("lemma", "fuzzy")),
             fuzzy_threshold=float(self.number(where, item, "fuzzy_threshold", defaults["fuzzy_threshold"])),
             semantic_threshold=self.number(where, item, "semantic_threshold", defaults["semantic_threshold"]),
+            anchors=self.per_language(where, item.get("anchors"), "anchors", required=False),
         )
 
     def phrase_set(self, where: str, name: str, body: dict) -> PhraseSet:
@@ -383,6 +384,7 @@ class _Parser:
             methods=self.methods(where, item, ("lemma", "fuzzy")),
             fuzzy_threshold=float(self.number(where, item, "fuzzy_threshold", defaults["fuzzy_threshold"])),
             semantic_threshold=self.number(where, item, "semantic_threshold", defaults["semantic_threshold"]),
+            anchors=self.per_language(where, item.get("anchors"), "anchors", required=False),
         )
 
 

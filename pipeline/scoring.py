@@ -388,14 +388,30 @@ def judge_forbidden(criterion: Criterion, matcher: CriterionMatcher, utterances:
     return _result(criterion, "pass", speech_conf, "/".join(criterion.methods), "no forbidden phrase heard")
 
 
+_CLAUSE_BREAK = frozenset(".,;:!?—")
+
+
 def _negated(hit: Hit) -> bool:
-    """"I'm not looking to complain" is no complaint: a negation up to three words before a phrase,
-    or anywhere in a sentence that only resembles an example."""
+    """"I'm not looking to complain" is no complaint: a negation up to three words before a phrase
+    or after it ("жалобу писать не буду") within its clause, or anywhere in a sentence that only
+    resembles an example. "Я не шучу, дайте начальника" still escalates."""
     tokens = hit.utterance.tokens
     if hit.method == "semantic":
         return any(normalize(t.text) in NEGATIONS for t in tokens if hit.char_start <= t.start < hit.char_end)
+    text = hit.utterance.segment.text
     first = next((i for i, t in enumerate(tokens) if t.start >= hit.char_start), 0)
-    return any(normalize(t.text) in NEGATIONS for t in tokens[max(0, first - 3) : first])
+    last = next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i].end <= hit.char_end), first)
+    for t in reversed(tokens[max(0, first - 3) : first]):
+        if _CLAUSE_BREAK.intersection(text[t.end : hit.char_start]):
+            break
+        if normalize(t.text) in NEGATIONS:
+            return True
+    for t in tokens[last + 1 : last + 4]:
+        if _CLAUSE_BREAK.intersection(text[hit.char_end : t.start]):
+            break
+        if normalize(t.text) in NEGATIONS:
+            return True
+    return False
 
 
 def detect(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]) -> tuple[Detection, ...]:

@@ -257,3 +257,52 @@ def test_escalation_phrases_under_negation_do_not_count(judge):
     j = judge.judge(transcript("en", seg("operator", 0.0, "Hello"),
                                seg("customer", 2.0, "I'm not looking to complain, I just want it sorted.")))
     assert j.detections == ()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "You've reached Orbit Mobile, Megan on the line.",
+        "Plus Mobile customer care, Rachel speaking.",
+        "Good morning! It's Natalie from the Crown Savings help desk.",
+        "Hello hello! Rachel at Crown Savings support.",
+    ],
+)
+def test_english_introductions_name_the_person_and_the_place_in_either_order(lexical_judge, line):
+    r = result(lexical_judge.judge(transcript("en", seg("operator", 0.0, line))), "introduction")
+    assert r.result == "pass", r.reason
+
+
+def test_a_capitalised_word_alone_is_neither_a_name_nor_a_company(lexical_judge):
+    r = result(lexical_judge.judge(transcript("en", seg("operator", 0.0, "Hello? Is anyone there? Go on."))), "introduction")
+    assert r.result == "fail" and "name, company missing" in r.reason
+
+
+def test_a_russian_first_name_counts_in_the_nominative_only():
+    from pipeline.patterns import person_name
+
+    ru = load_lemmatizer("ru")
+    text = "Это Роман, служба поддержки."
+    assert list(person_name(ru.tokens(text), text, "ru"))  # "Роман" also reads as a surname
+    text = "Это заявка от Петров."  # "Петров" is a first name only as a plural genitive ("пять Петров")
+    assert not list(person_name(ru.tokens(text), text, "ru"))
+
+
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("ru", "Жалобу писать не буду, просто помогите."),  # the negation comes after the phrase
+        ("ru", "Записывайте: Волков Дмитрий, счёт на мне."),  # resembles "закройте мой счёт", asks for nothing
+        ("en", "I'm not going to sue anyone, I just need the card."),
+    ],
+)
+def test_no_escalation_when_the_customer_says_they_will_not(judge, language, text):
+    j = judge.judge(transcript(language, seg("operator", 0.0, "Hello" if language == "en" else "Здравствуйте"),
+                               seg("customer", 2.0, text)))
+    assert j.detections == (), j.detections
+
+
+def test_escalation_after_a_negated_clause_still_counts(judge):
+    j = judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте"),
+                               seg("customer", 2.0, "Я не шучу, дайте мне вашего начальника.")))
+    assert {d.category for d in j.detections} == {"manager"}
