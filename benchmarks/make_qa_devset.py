@@ -25,16 +25,18 @@ reached through benchmarks/make_synthetic_set.py (voice variation per call, comp
 the duration estimate). Its build_call also writes the samples' product-judged
 fields; this script replaces the truth file with its own.
 
-Two sentence banks fill the same places: "dev" (TEXT, the default; the scorecard and the
-judge were tuned looking at calls built from it, so figures on it are optimistic) and
+Three sentence banks fill the same places: "dev" (TEXT, the default; the scorecard and the
+judge were tuned looking at calls built from it, so figures on it are optimistic),
 "heldout" (HELDOUT_TEXT: fresh wording, operator names and companies, with the same stages,
-failure modes, hard negatives, moods, rules and truth schema, and its own random streams).
-`--bank heldout` writes to benchmarks/data/qa_heldout/ unless --out is given.
+failure modes, hard negatives, moods, rules and truth schema, and its own random streams) and
+"unseen" (UNSEEN_TEXT in qa_bank_unseen.py: a third such bank, written without seeing the
+scorecard, repeating neither of the others). `--bank heldout` / `--bank unseen` write to
+benchmarks/data/qa_heldout/ / qa_unseen/ unless --out is given.
 
 Default: 60 calls (30 ru + 30 en, half stereo, half mono, 20-60 s each) in
 benchmarks/data/qa_dev/, with NAME.flac, NAME.truth.json and index.json.
 
-    .venv/bin/python benchmarks/make_qa_devset.py [--bank dev|heldout] [--out DIR] [--count N] [--seed S]
+    .venv/bin/python benchmarks/make_qa_devset.py [--bank dev|heldout|unseen] [--out DIR] [--count N] [--seed S]
         [--only-language ru|en] [--jobs J]
     .venv/bin/python benchmarks/make_qa_devset.py --check [--bank B | --out DIR]   # validate the truth files
 """
@@ -59,6 +61,7 @@ for _path in (REPO, HERE):  # run as a file: the project's packages and the sibl
         sys.path.insert(0, str(_path))
 
 import make_synthetic_set as synthetic  # noqa: E402  (voices, companies, estimate; loads make_samples)
+from qa_bank_unseen import UNSEEN_TEXT  # noqa: E402  (the third, unseen sentence bank)
 
 ms = synthetic.ms
 OP, CU, P, F = ms.OP, ms.CU, ms.P, ms.F
@@ -780,14 +783,15 @@ HELDOUT_TEXT: dict[str, dict] = {
         },
     },
 }
-BANKS = {"dev": TEXT, "heldout": HELDOUT_TEXT}
+BANKS = {"dev": TEXT, "heldout": HELDOUT_TEXT, "unseen": UNSEEN_TEXT}
 DEFAULT_BANK = "dev"
 
 
 def bank_problems(bank: str) -> list[str]:
     """What keeps a bank from standing in for TEXT: a place TEXT fills that it leaves empty
     or shapes differently (compose() would fail or drop a stage), or a sentence it shares
-    with TEXT (a held-out bank must not repeat the wording the scorecard was tuned on)."""
+    with TEXT (a held-out bank must not repeat the wording the scorecard was tuned on) or,
+    for a bank other than dev, with another bank (each one must be unseen by the others)."""
     problems: list[str] = []
 
     def shape(ref, other, where: str) -> None:
@@ -831,9 +835,12 @@ def bank_problems(bank: str) -> list[str]:
     for lang in TEXT:
         shape(TEXT[lang], texts.get(lang), f"{bank}.{lang}")
     if bank != DEFAULT_BANK:
-        seen = {s for lang in TEXT for s in sentences(TEXT[lang])}
-        problems += [f"{bank}: repeats {s!r} from the dev bank"
-                     for lang in TEXT for s in sentences(texts.get(lang, {})) if s in seen]
+        for other, other_texts in BANKS.items():
+            if other == bank:
+                continue
+            seen = {s for lang in other_texts for s in sentences(other_texts[lang])}
+            problems += [f"{bank}: repeats {s!r} from the {other} bank"
+                         for lang in TEXT for s in sentences(texts.get(lang, {})) if s in seen]
     return problems
 
 
@@ -1445,14 +1452,15 @@ def check_dir(out_dir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", help="output folder (default benchmarks/data/qa_dev; qa_heldout with --bank heldout)")
+    ap.add_argument("--out", help="output folder (default benchmarks/data/qa_dev; qa_BANK with --bank heldout|unseen)")
     ap.add_argument("--count", type=int, default=60, help="number of calls, split evenly between languages (default 60)")
     ap.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same set (default 0)")
     ap.add_argument("--only-language", choices=("ru", "en"), help="generate calls in one language only")
     ap.add_argument("--jobs", type=int, default=2, help="calls synthesised in parallel (default 2)")
     ap.add_argument("--bank", choices=tuple(BANKS), default=DEFAULT_BANK,
-                    help="sentence bank: dev (default; the wording the scorecard was tuned on) or heldout "
-                         "(fresh wording, same places and labelling rules, for figures that are not optimistic)")
+                    help="sentence bank: dev (default; the wording the scorecard was tuned on), heldout or unseen "
+                         "(fresh wording, same places and labelling rules, for figures that are not optimistic; "
+                         "unseen was written without seeing the scorecard)")
     ap.add_argument("--check", action="store_true", help="only validate the truth files in --out")
     args = ap.parse_args(argv)
     out_dir = Path(args.out) if args.out else HERE / "data" / ("qa_dev" if args.bank == DEFAULT_BANK else f"qa_{args.bank}")

@@ -108,7 +108,8 @@ def cmd_rescore(args: argparse.Namespace) -> int:
         print(f"callqa: error: database {settings.db} does not exist yet: run `callqa run` first", file=sys.stderr)
         return EXIT_BAD_INPUT
     scorecard = resolve_for_rescore(args.scorecard, settings.db, settings.scorecards_dir)
-    summary = rescore(settings.db, scorecard, since=_day(args.since), until=_day(args.until), operator=args.operator)
+    summary = rescore(settings.db, scorecard, since=_day(args.since), until=_day(args.until), operator=args.operator,
+                      flipped_only=args.flipped)
     if args.json:
         print(json.dumps(summary.to_json()))
     else:
@@ -144,6 +145,9 @@ def cmd_app(args: argparse.Namespace) -> int:
     settings = _settings(args, db=args.db)
     app = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
     env = dict(os.environ, CALLQA_DB=str(Path(settings.db).resolve()))
+    if args.users:
+        env["CALLQA_USERS"] = str(Path(args.users).resolve())
+    # The app itself asks for a login unless it is bound to loopback with no users (qa_app/auth.py).
     command = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.port", str(args.port), "--server.address", args.host,
@@ -151,6 +155,77 @@ def cmd_app(args: argparse.Namespace) -> int:
     ]
     print(f"QA app on http://{args.host}:{args.port} (database {settings.db})")
     return subprocess.call(command, env=env)
+
+
+def _users_file(args: argparse.Namespace) -> Path:
+    from qa_app.auth import users_path
+
+    if args.users:
+        return Path(args.users)
+    if os.environ.get("CALLQA_USERS"):
+        return users_path()
+    return users_path(_settings(args, db=args.db).db)  # beside the configured database, as the app finds it
+
+
+def _new_password(args: argparse.Namespace, name: str) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"password for {name}: ")
+    if getpass.getpass("again: ") != first:
+        raise ValueError("the passwords do not match")
+    return first
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from qa_app import auth
+
+    path = _users_file(args)
+    if args.sso:
+        auth.add_oidc_role(path, args.name, args.role)
+        print(f"OIDC identity {args.name.lower()} may log in as {args.role} ({path})")
+        return EXIT_OK
+    auth.check_new_user(path, args.name, args.role)  # a bad name or role, or a duplicate, fails before the prompt
+    user = auth.add_user(path, args.name, args.role, _new_password(args, args.name), display_name=args.display_name)
+    print(f"added {user.name} ({user.role.value}) to {path}")
+    return EXIT_OK
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from qa_app import auth
+
+    path = _users_file(args)
+    users = auth.list_users(path)
+    if args.json:
+        print(json.dumps([{"name": u.name, "role": u.role.value, "display_name": u.display_name, "source": u.source}
+                          for u in users], ensure_ascii=False))
+        return EXIT_OK
+    if not users:
+        print(f"no users in {path}: `callqa app` runs as local admin on 127.0.0.1 only")
+    for u in users:
+        print(f"{u.name:<32} {u.role.value:<9} {'sso' if u.source == 'oidc' else 'password':<9} {u.display_name or ''}".rstrip())
+    return EXIT_OK
+
+
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    from qa_app import auth
+
+    path = _users_file(args)
+    removed = auth.remove_user(path, args.name)
+    print(f"removed {args.name} ({' and '.join(removed)}) from {path}")
+    return EXIT_OK
+
+
+def cmd_users_passwd(args: argparse.Namespace) -> int:
+    from qa_app import auth
+
+    path = _users_file(args)
+    if args.name not in auth.load(path).users:  # fail before the prompt
+        raise auth.UsersError(f"no local user {args.name!r} in {path}")
+    auth.set_password(path, args.name, _new_password(args, args.name))
+    print(f"changed the password of {args.name} ({path})")
+    return EXIT_OK
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -269,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", default=None, help="only calls from this date (YYYY-MM-DD)")
     p.add_argument("--until", default=None, help="only calls before this date")
     p.add_argument("--operator", default=None)
+    p.add_argument("--flipped", action="store_true", help="only calls whose operator/customer roles a reviewer flipped")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rescore)
 
@@ -284,8 +360,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("app", help="start the QA review app")
     p.add_argument("--db", default=None)
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--address", "--host", dest="host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; any other address requires a login)")
+    p.add_argument("--users", default=None, help="users file (default: users.toml beside the database, or $CALLQA_USERS)")
     p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("users", help="who may use the QA app: add, list, remove users, change passwords")
+    users_sub = p.add_subparsers(dest="users_command", required=True)
+    users_file = argparse.ArgumentParser(add_help=False)
+    users_file.add_argument("--users", default=None, help="users file (default: users.toml beside the database, or $CALLQA_USERS)")
+    users_file.add_argument("--db", default=None, help="database whose folder holds the default users file")
+    password_stdin = argparse.ArgumentParser(add_help=False)
+    password_stdin.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    u = users_sub.add_parser("add", parents=[users_file, password_stdin], help="add a user (prompts for the password twice)")
+    u.add_argument("name", help="user name, or with --sso the OIDC e-mail")
+    u.add_argument("--role", required=True, help="reviewer, trainer or admin")
+    u.add_argument("--display-name", default=None)
+    u.add_argument("--sso", action="store_true", help="grant an OIDC identity (e-mail) a role; it logs in with st.login, no password")
+    u.set_defaults(func=cmd_users_add)
+    u = users_sub.add_parser("list", parents=[users_file], help="list users and OIDC identities with their roles")
+    u.add_argument("--json", action="store_true")
+    u.set_defaults(func=cmd_users_list)
+    u = users_sub.add_parser("remove", parents=[users_file], help="remove a user or an OIDC identity")
+    u.add_argument("name")
+    u.set_defaults(func=cmd_users_remove)
+    u = users_sub.add_parser("passwd", parents=[users_file, password_stdin], help="change a user's password")
+    u.add_argument("name")
+    u.set_defaults(func=cmd_users_passwd)
 
     p = sub.add_parser("models", help="show (and assemble) the offline model weights")
     p.set_defaults(func=cmd_models)

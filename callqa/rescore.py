@@ -46,13 +46,14 @@ def resolve_for_rescore(label: str, db: Path, scorecards_dir: Path | None) -> Sc
 
 
 def rescore(db: Path, scorecard: Scorecard, since: datetime | None = None, until: datetime | None = None,
-            operator: str | None = None) -> RescoreSummary:
+            operator: str | None = None, flipped_only: bool = False) -> RescoreSummary:
+    """Re-judge stored transcripts; ``flipped_only``: just the calls whose roles a reviewer flipped."""
     started = time.perf_counter()
     judge = build_judge(scorecard)
     changed = 0
     with connect(db) as con:
         register_scorecard(con, scorecard)
-        call_ids = processed_call_ids(con, since, until, operator)
+        call_ids = processed_call_ids(con, since, until, operator, flipped_since_scored=flipped_only)
         for call_id in call_ids:
             stored = load_stored_call(con, call_id)
             if stored is None:

@@ -1,7 +1,8 @@
-"""The QA review app's entrypoint: navigation, the reviewer's name, and the database check.
+"""The QA review app's entrypoint: login, navigation, and the database check.
 
 `callqa app` runs it with CALLQA_DB set to the database; the pages only draw,
-reading and writing through ``qa_app.data``.
+reading and writing through ``qa_app.data``. Nothing but the login page is drawn
+until ``auth.gate`` lets a user in.
 """
 
 from __future__ import annotations
@@ -16,31 +17,27 @@ _PROJECT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT not in sys.path:
     sys.path.insert(0, _PROJECT)
 
-from qa_app import data  # noqa: E402
+from qa_app import auth, data  # noqa: E402
 
 st.set_page_config(page_title="callqa · QA review", page_icon=":material/headset_mic:", layout="wide")
 
+user = auth.gate()
+
 page = st.navigation(
-    [
-        st.Page("pages/queue.py", title="Review queue", icon=":material/inbox:", default=True),
-        st.Page("pages/call.py", title="Call", icon=":material/call:", url_path="call"),
-    ]
-)
-
-# The name lives under a plain key (kept across pages); the widget only edits it.
-st.session_state.setdefault("reviewer", data.DEFAULT_REVIEWER)
-
-
-def _set_reviewer() -> None:
-    st.session_state["reviewer"] = st.session_state["reviewer_input"].strip() or data.DEFAULT_REVIEWER
-
-
-st.sidebar.text_input(
-    "Reviewer",
-    value=st.session_state["reviewer"],
-    key="reviewer_input",
-    on_change=_set_reviewer,
-    help="Your name, stored with every verdict you save.",
+    {
+        "Review": [
+            st.Page("views/queue.py", title="Review queue", icon=":material/inbox:", default=True),
+            st.Page("views/call.py", title="Call review", icon=":material/call:", url_path="call"),
+            st.Page("views/calibration.py", title="Calibration", icon=":material/balance:", url_path="calibration"),
+        ],
+        "Coaching": [
+            st.Page("views/operator.py", title="Operator dashboard", icon=":material/person:", url_path="operator"),
+            st.Page("views/training.py", title="Training needs", icon=":material/school:", url_path="training"),
+        ],
+        "Operations": [
+            st.Page("views/runs.py", title="Runs", icon=":material/schedule:", url_path="runs"),
+        ],
+    }
 )
 
 try:

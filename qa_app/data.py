@@ -2,8 +2,11 @@
 
 Every read opens a short-lived read-only connection, so the nightly flow can
 take the write lock between page loads; results are cached for a short while
-and the cache is cleared after every write. Pages call these functions and
-only draw what they return.
+and the cache is cleared after every write. A write that cannot get the lock in
+``WRITE_WAIT_S`` (the flow is loading) goes to the journal (``storage.pending``)
+and is applied by the next writer, so a reviewer's verdict is never lost; the
+pages show journalled reviews as saved. Pages call these functions and only draw
+what they return.
 """
 
 from __future__ import annotations
@@ -21,15 +24,17 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from storage import calls, queries
-from storage.db import connect
+from storage import calibration, calls, coaching, dashboards, pending, queries, review_queue, training
+from storage.db import connect, now
+from storage.review_queue import FilterOptions, QueueFilter, Sort
 
 DB_ENV = "CALLQA_DB"
-DEFAULT_REVIEWER = "local-admin"
 PAGE_SIZE = 100
 CACHE_TTL_S = 30
 # How long a page waits for the nightly flow to release the database.
 LOCK_WAIT_S = 10.0
+# How long a save waits before journalling the write instead.
+WRITE_WAIT_S = 3.0
 VERDICTS: tuple[str, ...] = ("pass", "fail", "na")
 
 # One connection at a time in this process: DuckDB refuses a read-only and a
@@ -40,6 +45,10 @@ _CONNECTION_LOCK = threading.Lock()
 
 class DatabaseUnavailable(RuntimeError):
     """The database is not configured, missing, unreadable or busy; the message says which."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """Another process (the nightly flow) holds the database's write lock."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +78,12 @@ class CallView:
 @dataclass(frozen=True)
 class SegmentView:
     idx: int
-    speaker: str
+    speaker: str  # as the reviewers last set it (a role flip swaps operator and customer)
     start: float
     end: float
     text: str
     asr_confidence: float | None
+    sentiment: float | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class ReviewerVerdict:
     comment: str | None
     reviewer: str
     created_at: datetime
+    pending: bool = False  # journalled, not yet in the database
 
 
 @dataclass(frozen=True)
@@ -146,17 +157,17 @@ def database_path() -> Path:
 
 
 @contextmanager
-def _connection(db: str, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+def _connection(db: str, read_only: bool, wait_s: float = LOCK_WAIT_S) -> Iterator[duckdb.DuckDBPyConnection]:
     with _CONNECTION_LOCK:
         try:
-            with connect(db, read_only=read_only, timeout_s=LOCK_WAIT_S) as con:
+            with connect(db, read_only=read_only, timeout_s=wait_s) as con:
                 yield con
         except FileNotFoundError as err:
             raise DatabaseUnavailable(str(err)) from err
         except duckdb.Error as err:
             text = " ".join(str(err).split())
             if "lock" in text.lower():
-                raise DatabaseUnavailable(
+                raise DatabaseBusy(
                     f"Database {db} is busy (the nightly run is writing to it); reload the page in a moment."
                 ) from err
             raise DatabaseUnavailable(f"Cannot read database {db}: {text}") from err
@@ -166,16 +177,22 @@ def _connection(db: str, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def queue(db: str, flagged_only: bool, limit: int = PAGE_SIZE, offset: int = 0) -> pd.DataFrame:
-    """One page of the review queue, worst first (see ``storage.queries.review_queue``)."""
+def queue(db: str, filt: QueueFilter, limit: int = PAGE_SIZE, offset: int = 0, sort: Sort = "priority") -> pd.DataFrame:
+    """One page of the review queue (see ``storage.review_queue``)."""
     with _connection(db, read_only=True) as con:
-        return queries.review_queue(con, flagged_only=flagged_only, limit=limit, offset=offset)
+        return review_queue.review_queue(con, filt, limit=limit, offset=offset, sort=sort)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def queue_size(db: str, flagged_only: bool) -> int:
+def queue_size(db: str, filt: QueueFilter) -> int:
     with _connection(db, read_only=True) as con:
-        return queries.queue_size(con, flagged_only=flagged_only)
+        return review_queue.queue_size(con, filt)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def filter_options(db: str) -> FilterOptions:
+    with _connection(db, read_only=True) as con:
+        return review_queue.filter_options(con)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -228,21 +245,76 @@ def call(db: str, call_id: str) -> CallView | None:
     )
 
 
+_FLIPPED = {"operator": "customer", "customer": "operator"}
+
+
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def segments(db: str, call_id: str) -> list[SegmentView]:
     with _connection(db, read_only=True) as con:
         df = queries.call_segments(con, call_id)
+        flipped = calls.roles_flipped(con, call_id)
     return [
         SegmentView(
             idx=int(r.idx),
-            speaker=r.speaker,
+            speaker=_FLIPPED.get(r.speaker, r.speaker) if flipped else r.speaker,
             start=float(r.start_s),
             end=float(r.end_s),
             text=r.text,
             asr_confidence=_value(r.asr_confidence),
+            sentiment=_value(r.sentiment),
         )
         for r in df.itertuples(index=False)
     ]
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def roles_flipped(db: str, call_id: str) -> bool:
+    with _connection(db, read_only=True) as con:
+        return calls.roles_flipped(con, call_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def pii_spans(db: str, call_id: str) -> list[tuple[str, float, float]]:
+    """(kind, start, end) of every masked moment."""
+    with _connection(db, read_only=True) as con:
+        df = queries.call_pii_spans(con, call_id)
+    return [(r.kind, float(r.start_s), float(r.end_s)) for r in df.itertuples(index=False)]
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def analytics(db: str, call_id: str) -> dict | None:
+    with _connection(db, read_only=True) as con:
+        return queries.call_analytics(con, call_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def detections(db: str, call_id: str) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return queries.call_detections(con, call_id)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def muted_audio(source_path: str, spans: tuple[tuple[float, float], ...], mtime: float) -> bytes:
+    """The recording as WAV with the masked moments silenced (``mtime`` keys the cache)."""
+    import io
+    import wave
+
+    import numpy as np
+
+    from pipeline.audio import decode
+
+    audio = decode(source_path)
+    samples = audio.samples.copy()
+    for start, end in spans:
+        samples[:, max(int(start * audio.sample_rate), 0) : int(end * audio.sample_rate) + 1] = 0.0
+    pcm = (np.clip(samples.T, -1.0, 1.0) * 32767).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(samples.shape[0])
+        w.setsampwidth(2)
+        w.setframerate(audio.sample_rate)
+        w.writeframes(pcm.tobytes())
+    return out.getvalue()
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -273,6 +345,22 @@ def criteria(db: str, call_id: str) -> list[CriterionView]:
     return out
 
 
+def criteria_with_pending(db: str, call_id: str) -> list[CriterionView]:
+    """The verdicts, with reviews still waiting in the journal shown as the latest."""
+    out = []
+    waiting = {}
+    for row in pending.pending_rows(db, "reviews"):
+        if row["call_id"] == call_id and row["criterion_id"] and row["action"] in ("confirm", "override"):
+            waiting[row["criterion_id"]] = row
+    for c in criteria(db, call_id):
+        row = waiting.get(c.id)
+        if row is not None and (c.review is None or row["created_at"] >= c.review.created_at):
+            c = CriterionView(**{**c.__dict__, "review": ReviewerVerdict(
+                row["verdict"], row["comment"], row["reviewer"], row["created_at"], pending=True)})
+        out.append(c)
+    return out
+
+
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def reviews(db: str, call_id: str) -> pd.DataFrame:
     """Every review of the call, oldest first (the audit trail)."""
@@ -284,8 +372,7 @@ def reviews(db: str, call_id: str) -> pd.DataFrame:
 
 
 def clear_cache() -> None:
-    for fn in (queue, queue_size, problem_calls, last_run, call, segments, criteria, reviews):
-        fn.clear()
+    st.cache_data.clear()
 
 
 def review_action(auto_result: str, verdict: str) -> Literal["confirm", "override"]:
@@ -293,32 +380,187 @@ def review_action(auto_result: str, verdict: str) -> Literal["confirm", "overrid
     return "confirm" if verdict == auto_result else "override"
 
 
-def save_verdict(
-    db: str, call_id: str, criterion_id: str, auto_result: str, verdict: str, reviewer: str, comment: str | None = None
-) -> str:
-    """Store a reviewer's verdict on one criterion; returns the review id."""
+@dataclass(frozen=True)
+class Saved:
+    row_id: str
+    stored: bool  # False: journalled while the nightly flow held the database; stored by the next writer
+
+
+def _write(db: str, table: str, row: dict, insert) -> Saved:
+    row_id = next(iter(row.values()))
+    try:
+        with _connection(db, read_only=False, wait_s=WRITE_WAIT_S) as con:
+            insert(con, row)
+        stored = True
+    except DatabaseBusy:
+        pending.record(db, table, row)
+        stored = False
+    clear_cache()
+    return Saved(row_id, stored)
+
+
+def save_verdict(db: str, call_id: str, criterion_id: str, auto_result: str, verdict: str, reviewer: str,
+                 comment: str | None = None, role: str | None = None) -> Saved:
+    """Store a reviewer's verdict on one criterion."""
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
-    with _connection(db, read_only=False) as con:
-        review_id = calls.add_review(
-            con,
-            call_id,
-            reviewer,
-            review_action(auto_result, verdict),
-            criterion_id=criterion_id,
-            verdict=verdict,
-            comment=(comment or "").strip() or None,
-        )
-    clear_cache()
-    return review_id
+    row = calls.review_row(call_id, reviewer, review_action(auto_result, verdict), criterion_id, verdict, comment, role)
+    return _write(db, "reviews", row, calls.insert_review)
 
 
-def mark_reviewed(db: str, call_id: str, reviewer: str, comment: str | None = None) -> str:
-    with _connection(db, read_only=False) as con:
-        review_id = calls.add_review(con, call_id, reviewer, "reviewed", comment=(comment or "").strip() or None)
-    clear_cache()
-    return review_id
+def mark_reviewed(db: str, call_id: str, reviewer: str, comment: str | None = None, role: str | None = None) -> Saved:
+    return _write(db, "reviews", calls.review_row(call_id, reviewer, "reviewed", comment=comment, reviewer_role=role),
+                  calls.insert_review)
 
 
-def reviewer_name() -> str:
-    return (st.session_state.get("reviewer") or "").strip() or DEFAULT_REVIEWER
+def flip_roles(db: str, call_id: str, reviewer: str, comment: str | None = None, role: str | None = None) -> Saved:
+    """Swap operator and customer for this call (verdicts are re-judged by `callqa rescore --flipped`)."""
+    return _write(db, "reviews", calls.review_row(call_id, reviewer, "flip_roles", comment=comment, reviewer_role=role),
+                  calls.insert_review)
+
+
+def assign_topic(db: str, operator_id: str, criterion_id: str, assigned_by: str, note: str | None = None) -> Saved:
+    import uuid
+
+    row = dict(assignment_id=uuid.uuid4().hex, operator_id=operator_id, criterion_id=criterion_id,
+               assigned_by=assigned_by, assigned_at=now(), note=(note or "").strip() or None)
+
+    def insert(con, r):
+        training.assign_topic(con, r["operator_id"], r["criterion_id"], r["assigned_by"], r["note"], r["assignment_id"])
+
+    return _write(db, "coaching_assignments", row, insert)
+
+
+# ---- dashboards ------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def operators(db: str) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return dashboards.operators(con)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def score_trend(db: str, operator: str, since: datetime, until: datetime, bucket: str = "week") -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return dashboards.score_trend(con, operator, since, until, bucket)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def criteria_vs_team(db: str, operator: str, since: datetime, until: datetime) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return dashboards.criteria_vs_team(con, operator, since, until)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def operator_calls(db: str, operator: str, since: datetime, until: datetime, limit: int = PAGE_SIZE,
+                   offset: int = 0) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return dashboards.operator_calls(con, operator, since, until, limit, offset)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def failure_heatmap(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = ()) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return training.failure_heatmap(con, since, until, teams)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def coaching_topics(db: str, since: datetime, until: datetime, operator: str | None = None,
+                    limit: int = 20) -> list[coaching.CoachingTopic]:
+    with _connection(db, read_only=True) as con:
+        return coaching.coaching_topics(con, since, until, operator=operator, limit=limit)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def assignments(db: str, operator: str | None = None) -> list[training.Assignment]:
+    with _connection(db, read_only=True) as con:
+        stored = training.assignments(con, operator)
+    waiting = [training.Assignment(**r) for r in pending.pending_rows(db, "coaching_assignments")
+               if operator is None or r["operator_id"] == operator]
+    return waiting + stored
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def before_after(db: str) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return training.before_after(con)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def weekly_fail_rate(db: str, operator: str, criterion: str, since: datetime, until: datetime) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return training.weekly_fail_rate(con, operator, criterion, since, until)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def agreement(db: str, since: datetime, until: datetime) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return calibration.agreement(con, since, until)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def overturned_calls(db: str, since: datetime, until: datetime, criterion: str | None = None) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return calibration.overturned_calls(con, since, until, criterion)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def runs(db: str, limit: int = 50) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return queries.recent_runs(con, limit=limit)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def run_problems(db: str, run_id: str) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return queries.run_problems(con, run_id)
+
+
+# ---- exports ---------------------------------------------------------------------------------
+
+
+def queue_csv(db: str, filt: QueueFilter, sort: Sort = "priority") -> str:
+    """The whole filtered queue as CSV (built when the reviewer clicks the download)."""
+    with _connection(db, read_only=True) as con:
+        total = review_queue.queue_size(con, filt)
+        rows = review_queue.review_queue(con, filt, limit=max(total, 1), offset=0, sort=sort)
+    rows = rows.drop(columns=["critical", "n_flags"])
+    rows["flags"] = [";".join(f) for f in rows["flags"]]
+    return rows.to_csv(index=False)
+
+
+def verdicts_csv(db: str, call_id: str) -> str:
+    rows = [
+        {
+            "call_id": call_id, "criterion": c.id, "automatic": c.result, "method": c.method,
+            "confidence": c.confidence, "critical": c.critical, "reason": c.reason,
+            "evidence": c.evidence.text if c.evidence else None,
+            "evidence_start_s": c.evidence.start if c.evidence else None,
+            "reviewer_verdict": c.review.verdict if c.review else None,
+            "reviewer": c.review.reviewer if c.review else None,
+            "review_comment": c.review.comment if c.review else None,
+            "current": c.review.verdict if c.review else c.result,
+        }
+        for c in criteria_with_pending(db, call_id)
+    ]
+    return pd.DataFrame(rows).to_csv(index=False)
+
+
+def coaching_plan_csv(db: str, since: datetime, until: datetime) -> str:
+    """Ranked coaching topics of the period with their assignment (if any) and example calls."""
+    assigned = {(a.operator_id, a.criterion_id): a for a in reversed(assignments(db))}
+    rows = []
+    for t in coaching_topics(db, since, until, limit=1000):
+        a = assigned.get((t.operator_id, t.criterion_id))
+        rows.append({
+            "operator": t.operator_id, "team": t.team, "criterion": t.criterion_id, "calls": t.calls,
+            "failed": t.failed, "fail_rate": round(t.fail_rate, 3), "team_fail_rate": round(t.team_fail_rate, 3),
+            "excess_failures": round(t.excess_failures, 2),
+            "example_calls": " ".join(c for c, _ in t.example_calls),
+            "assigned_by": a.assigned_by if a else None, "assigned_at": a.assigned_at if a else None,
+            "note": a.note if a else None,
+        })
+    return pd.DataFrame(rows, columns=["operator", "team", "criterion", "calls", "failed", "fail_rate",
+                                       "team_fail_rate", "excess_failures", "example_calls", "assigned_by",
+                                       "assigned_at", "note"]).to_csv(index=False)

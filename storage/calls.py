@@ -262,22 +262,47 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, **count
     )
 
 
+ReviewAction = Literal["confirm", "override", "comment", "reviewed", "flip_roles"]
+
+
+def review_row(call_id: str, reviewer: str, action: ReviewAction, criterion_id: str | None = None,
+               verdict: str | None = None, comment: str | None = None, reviewer_role: str | None = None) -> dict:
+    """A new review, checked, with its id and time: stored now or journalled (``storage.pending``)."""
+    if action in ("confirm", "override") and verdict not in ("pass", "fail", "na"):
+        raise ValueError("confirm/override needs a verdict: pass, fail or na")
+    if action == "flip_roles" and criterion_id is not None:
+        raise ValueError("roles are flipped for the whole call, not for one criterion")
+    return dict(review_id=uuid.uuid4().hex, call_id=call_id, criterion_id=criterion_id, action=action,
+                verdict=verdict, comment=(comment or "").strip() or None, reviewer=reviewer, created_at=now(),
+                reviewer_role=reviewer_role)
+
+
+def insert_review(con: duckdb.DuckDBPyConnection, row: dict) -> str:
+    """Append a review (append-only; inserting the same review id twice adds nothing)."""
+    if con.execute("SELECT 1 FROM calls WHERE call_id = ?", [row["call_id"]]).fetchone() is None:
+        raise KeyError(f"no call {row['call_id']}")
+    columns = list(row)
+    con.execute(
+        f"INSERT INTO reviews ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING",
+        list(row.values()),
+    )
+    return row["review_id"]
+
+
 def add_review(
     con: duckdb.DuckDBPyConnection,
     call_id: str,
     reviewer: str,
-    action: Literal["confirm", "override", "comment", "reviewed"],
+    action: ReviewAction,
     criterion_id: str | None = None,
     verdict: str | None = None,
     comment: str | None = None,
+    reviewer_role: str | None = None,
 ) -> str:
-    if action in ("confirm", "override") and verdict not in ("pass", "fail", "na"):
-        raise ValueError("confirm/override needs a verdict: pass, fail or na")
-    if con.execute("SELECT 1 FROM calls WHERE call_id = ?", [call_id]).fetchone() is None:
-        raise KeyError(f"no call {call_id}")
-    review_id = uuid.uuid4().hex
-    con.execute(
-        "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [review_id, call_id, criterion_id, action, verdict, comment, reviewer, now()],
-    )
-    return review_id
+    return insert_review(con, review_row(call_id, reviewer, action, criterion_id, verdict, comment, reviewer_role))
+
+
+def roles_flipped(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
+    """True when reviewers flipped the call's operator/customer roles an odd number of times."""
+    n = con.execute("SELECT count(*) FROM reviews WHERE call_id = ? AND action = 'flip_roles'", [call_id]).fetchone()[0]
+    return n % 2 == 1

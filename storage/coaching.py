@@ -15,6 +15,8 @@ from datetime import datetime
 
 import duckdb
 
+from storage.verdicts import CURRENT_VERDICTS
+
 # A topic needs at least this many judged calls of the operator to be worth coaching on.
 MIN_CALLS = 2
 
@@ -40,30 +42,11 @@ class CoachingTopic:
         }
 
 
-_VERDICTS = """
-WITH latest_review AS (
-    SELECT call_id, criterion_id, verdict
-    FROM reviews
-    WHERE action IN ('override', 'confirm') AND criterion_id IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY call_id, criterion_id ORDER BY created_at DESC) = 1
-)
-SELECT c.call_id, c.operator_id, coalesce(c.team, '') AS team, r.criterion_id,
-       coalesce(lr.verdict, r.result) AS verdict, r.evidence_start,
-       coalesce(c.started_at, c.processed_at) AS at
-FROM calls c
-JOIN criteria_results r ON r.call_id = c.call_id
-     AND r.scorecard_name = c.scorecard_name AND r.scorecard_version = c.scorecard_version
-LEFT JOIN latest_review lr ON lr.call_id = c.call_id AND lr.criterion_id = r.criterion_id
-WHERE c.status = 'processed' AND c.operator_id IS NOT NULL
-  AND coalesce(c.started_at, c.processed_at) >= ? AND coalesce(c.started_at, c.processed_at) < ?
-"""
-
-
 def coaching_topics(con: duckdb.DuckDBPyConnection, since: datetime, until: datetime, operator: str | None = None,
                     limit: int = 20, examples: int = 3) -> list[CoachingTopic]:
     rows = con.execute(
         f"""
-        WITH v AS ({_VERDICTS}),
+        WITH v AS ({CURRENT_VERDICTS}),
         judged AS (SELECT * FROM v WHERE verdict IN ('pass', 'fail')),
         per_op AS (
             SELECT operator_id, team, criterion_id, count(*) AS n, count(*) FILTER (verdict = 'fail') AS failed
@@ -80,7 +63,7 @@ def coaching_topics(con: duckdb.DuckDBPyConnection, since: datetime, until: date
             WHERE o.n >= ? AND o.failed > 0 AND o.failed / o.n > t.team_rate
               AND (? IS NULL OR o.operator_id = ?)
         )
-        SELECT ranked.*, list(struct_pack(call_id := j.call_id, at := j.evidence_start) ORDER BY j.at DESC)[1:?] AS ex
+        SELECT ranked.*, list(struct_pack(call_id := j.call_id, at := j.evidence_start) ORDER BY j.call_at DESC)[1:?] AS ex
         FROM ranked
         JOIN judged j ON j.operator_id = ranked.operator_id AND j.criterion_id = ranked.criterion_id AND j.verdict = 'fail'
         GROUP BY ALL

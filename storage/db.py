@@ -3,7 +3,8 @@
 DuckDB lets one process write a database file at a time; a second process
 that opens it (even read-only) while a writer holds it gets "Could not set
 lock on file". Connections here are short-lived and retried with backoff, so
-the app keeps working while the nightly flow loads results.
+the app keeps working while the nightly flow loads results; what the app could
+not write in time waits in a journal (``storage.pending``) that the next writer applies.
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ def connect(path: str | os.PathLike, read_only: bool = False, timeout_s: float =
     try:
         if not read_only:
             migrate(con)
+            # Reviews the app journalled while another process held the file.
+            from storage import pending
+
+            pending.replay(con, path)
         yield con
     finally:
         con.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import json
+
 import duckdb
 import pandas as pd
 
@@ -89,7 +91,7 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
 
 def call_segments(con: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
     return con.execute(
-        "SELECT idx, speaker, channel, start_s, end_s, text, asr_confidence, speaker_confidence "
+        "SELECT idx, speaker, channel, start_s, end_s, text, asr_confidence, speaker_confidence, sentiment "
         "FROM segments WHERE call_id = ? ORDER BY idx",
         [call_id],
     ).df()
@@ -129,3 +131,40 @@ def call_reviews(con: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
 
 def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> pd.DataFrame:
     return con.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", [limit]).df()
+
+
+def call_pii_spans(con: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
+    """Where personal data was masked in the call: the player mutes these moments."""
+    return con.execute(
+        "SELECT idx, kind, segment_idx, start_s, end_s FROM pii_spans WHERE call_id = ? ORDER BY start_s", [call_id]
+    ).df()
+
+
+def call_analytics(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
+    """The call's conversation metrics and sentiment summary (JSON objects), if measured."""
+    row = con.execute("SELECT metrics, sentiment FROM call_analytics WHERE call_id = ?", [call_id]).fetchone()
+    if row is None:
+        return None
+    return {"metrics": json.loads(row[0]) if row[0] else None, "sentiment": json.loads(row[1]) if row[1] else None}
+
+
+def call_detections(con: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
+    """Escalations heard in the call, under its current scorecard."""
+    return con.execute(
+        """
+        SELECT d.kind, d.category, d.method, d.confidence, d.evidence_text, d.evidence_start, d.evidence_end
+        FROM detections d JOIN calls c ON c.call_id = d.call_id
+             AND c.scorecard_name = d.scorecard_name AND c.scorecard_version = d.scorecard_version
+        WHERE d.call_id = ? ORDER BY d.evidence_start
+        """,
+        [call_id],
+    ).df()
+
+
+def run_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+    """The recordings a run quarantined or failed, with their reasons."""
+    return con.execute(
+        "SELECT file_name, status, error, source_path, processed_at FROM calls "
+        "WHERE run_id = ? AND status <> 'processed' ORDER BY file_name",
+        [run_id],
+    ).df()

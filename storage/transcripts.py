@@ -1,4 +1,9 @@
-"""Reading stored transcripts back as pipeline records, for re-judging without the audio."""
+"""Reading stored transcripts back as pipeline records, for re-judging without the audio.
+
+A reviewer who found the operator and customer the wrong way round flips the roles
+(a ``flip_roles`` review); the transcript read back here has them corrected, so
+``callqa rescore`` judges the right party.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from datetime import datetime
 import duckdb
 
 from pipeline.records import Segment, Transcript, Word
+from storage.calls import roles_flipped
+
+_FLIPPED = {"operator": "customer", "customer": "operator"}
 
 
 @dataclass(frozen=True)
@@ -19,9 +27,15 @@ class StoredCall:
 
 
 def processed_call_ids(con: duckdb.DuckDBPyConnection, since: datetime | None = None, until: datetime | None = None,
-                       operator: str | None = None) -> list[str]:
+                       operator: str | None = None, flipped_since_scored: bool = False) -> list[str]:
+    """Processed calls of the period; ``flipped_since_scored``: only those whose roles a reviewer
+    flipped after their verdicts were last written (they need re-judging)."""
     sql = "SELECT call_id FROM calls WHERE status = 'processed'"
     args: list = []
+    if flipped_since_scored:
+        sql += (" AND EXISTS (SELECT 1 FROM reviews r WHERE r.call_id = calls.call_id AND r.action = 'flip_roles'"
+                " AND r.created_at > coalesce((SELECT max(s.scored_at) FROM scores s WHERE s.call_id = calls.call_id),"
+                " calls.processed_at))")
     if since is not None:
         sql += " AND coalesce(started_at, processed_at) >= ?"
         args.append(since)
@@ -48,8 +62,9 @@ def load_stored_call(con: duckdb.DuckDBPyConnection, call_id: str) -> StoredCall
         " FROM segments WHERE call_id = ? ORDER BY idx",
         [call_id],
     ).fetchall()
+    flip = roles_flipped(con, call_id)
     segments = tuple(
-        Segment(speaker, start, end, text,
+        Segment(_FLIPPED.get(speaker, speaker) if flip else speaker, start, end, text,
                 tuple(Word(w["s"], w["e"], w["w"], w["p"]) for w in (words or ())),
                 channel, asr_conf or 0.0, spk_conf or 0.0)
         for speaker, start, end, text, words, channel, asr_conf, spk_conf in rows

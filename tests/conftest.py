@@ -73,12 +73,9 @@ def flow_db(prefect_harness, settings, samples_dir, tmp_path_factory, monkeypatc
 
     work = tmp_path_factory.mktemp("nightly")
     inbox = work / "inbox"
-    shutil.copytree(samples_dir, inbox, ignore=shutil.ignore_patterns("*.json", "*.md"))
+    # Who handled each call comes from the sidecar shipped next to the recording (NAME.meta.json).
+    shutil.copytree(samples_dir, inbox, ignore=shutil.ignore_patterns("*.truth.json", "*.md"))
     bad = write_bad_files(inbox / "bad")
-    # who handled the call comes from a sidecar next to the recording
-    (inbox / "ru_stereo_good.meta.json").write_text(
-        json.dumps({"operator": "op.andreev", "team": "support-1", "started_at": "2026-11-20T09:15:00"}), encoding="utf-8"
-    )
     db = work / "callqa.duckdb"
     monkeypatch_session.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
     summary = nightly(inbox=str(inbox), db=str(db), batch_size=4)

@@ -2,6 +2,8 @@
 
 Every test reads a real DuckDB file filled by one real nightly run over the
 bundled sample calls (``flow_db``); tests that write reviews work on a copy.
+The app is bound to 127.0.0.1 with no users (a single local admin) unless a
+test creates users, who then log in through the login form.
 """
 
 from __future__ import annotations
@@ -11,16 +13,45 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from qa_app import ui
+from qa_app import auth, ui
 
 APP = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
-CALL_PAGE = "pages/call.py"
+CALL_PAGE = "views/call.py"
+
+
+@pytest.fixture(autouse=True)
+def loopback(tmp_path, monkeypatch):
+    """`callqa app` binds to 127.0.0.1 by default; users live in a file of the test's own."""
+    before = st_config.get_option("server.address")
+    st_config.set_option("server.address", "127.0.0.1")
+    monkeypatch.setenv("CALLQA_USERS", str(tmp_path / "users.toml"))
+    yield tmp_path / "users.toml"
+    st_config.set_option("server.address", before)
 
 
 def _app() -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=60)
+
+
+def _login(users, name: str, role: str) -> AppTest:
+    auth.add_user(users, name, role, "correct horse battery", cost=auth.ScryptCost(n=2**10))
+    at = _app().run()
+    assert [t.key for t in at.text_input] == ["callqa_login_name", "callqa_login_password"], "only the login form is shown"
+    at.text_input(key="callqa_login_name").input(name)
+    at.text_input(key="callqa_login_password").input("correct horse battery")
+    at.button(key="callqa_login_submit").click().run()
+    _ok(at)
+    return at
+
+
+def _goto(at: AppTest, page: str, **params) -> AppTest:
+    at.switch_page(page)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
 
 
 def _rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -65,6 +96,13 @@ def _ok(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def _table(at: AppTest, column: str):
+    """The first table with this column (keys of read-only tables do not reach AppTest)."""
+    tables = [d.value for d in at.dataframe if column in d.value.columns]
+    assert tables, f"no table with a {column!r} column"
+    return tables[0]
+
+
 def _queue_table(at: AppTest):
     tables = [d for d in at.dataframe if d.key == "queue_table"]
     assert tables, "the review queue table is missing"
@@ -103,7 +141,8 @@ def test_queue_lists_flagged_calls_worst_first(db, flow_db):
     critical = {n for (n,) in _rows(db, "SELECT c.file_name FROM calls c JOIN scores s USING (call_id) WHERE list_contains(s.flags, 'critical_fail')")}
     if critical:
         assert table["Recording"].iloc[0] in critical, "calls with a critical failure come first"
-    assert set(table.columns) >= {"Recording", "Processed (UTC)", "Duration", "Language", "Score", "Flags", "Reviewed"}
+    assert set(table.columns) >= {"Recording", "Operator", "Team", "Time", "Duration", "Language", "Score", "Flags", "Reviewed"}
+    assert set(table["Operator"]) <= {"op.andreev", "op.belova", "op.carter"}
     # Other tests share this database and may have marked a call reviewed (test_nightly_flow does).
     reviewed = {n for (n,) in _rows(db, "SELECT DISTINCT c.file_name FROM reviews r JOIN calls c USING (call_id) WHERE r.action = 'reviewed'")}
     assert set(table.loc[table["Reviewed"].astype(bool), "Recording"]) == reviewed & flagged
@@ -214,13 +253,9 @@ def test_call_page_shows_transcript_and_verdicts_with_evidence(db):
     assert f"Playing from {ui.clock(forbidden[3])}" in [c.value for c in at.caption]
 
 
-def test_override_and_mark_reviewed_are_stored(db_copy):
+def test_override_and_mark_reviewed_are_stored(db_copy, loopback):
     call_id = _call_id(db_copy, "ru_stereo_rude.flac")
-    at = _app().run()
-    at.text_input(key="reviewer_input").input("anna.qa").run()
-    at.switch_page(CALL_PAGE)
-    at.query_params["call_id"] = call_id
-    at.run()
+    at = _goto(_login(loopback, "anna.qa", "reviewer"), CALL_PAGE, call_id=call_id)
     _ok(at)
 
     # Override the forbidden-phrase verdict.
@@ -228,8 +263,8 @@ def test_override_and_mark_reviewed_are_stored(db_copy):
     at.text_input(key="comment_no_forbidden_phrases").input("said about the bank's policy, not rude")
     at.button(key="save_no_forbidden_phrases").click().run()
     _ok(at)
-    rows = _rows(db_copy, "SELECT criterion_id, action, verdict, comment, reviewer FROM reviews WHERE call_id = ?", [call_id])
-    assert rows == [("no_forbidden_phrases", "override", "pass", "said about the bank's policy, not rude", "anna.qa")]
+    rows = _rows(db_copy, "SELECT criterion_id, action, verdict, comment, reviewer, reviewer_role FROM reviews WHERE call_id = ?", [call_id])
+    assert rows == [("no_forbidden_phrases", "override", "pass", "said about the bank's policy, not rude", "anna.qa", "reviewer")]
     text = _text(at)
     assert "overridden → :green-badge[pass] (anna.qa" in text
     assert "“said about the bank's policy, not rude”" in [c.value for c in at.caption]
@@ -250,10 +285,118 @@ def test_override_and_mark_reviewed_are_stored(db_copy):
     assert ":green-badge[reviewed] by anna.qa" in _text(at)
     assert not [b for b in at.button if b.key == "mark_reviewed"]
 
-    queue = _app().run()
-    table = _queue_table(queue)
-    reviewed = dict(zip(table["call_id"], table["Reviewed"]))
-    assert bool(reviewed[call_id])
+    # The reviewer overturned an automatic verdict: calibration shows it, with a link to the call.
+    _goto(at, "views/calibration.py")
+    _ok(at)
+    table = _table(at, "Agreement")
+    row = table.set_index("Criterion").loc[ui.label("no_forbidden_phrases")]
+    assert row["Reviewed"] == 1 and row["Agreement"] == 0 and row["Overturned"] == 1
+    assert at.selectbox(key="calibration_criterion").value == "no_forbidden_phrases"
+
+    # The queue's "reviewed" filter and column follow.
+    _goto(at, "views/queue.py")
+    at.selectbox(key="f_reviewed").set_value("yes").run()
+    _ok(at)
+    table = _queue_table(at)
+    assert list(table["call_id"]) == [call_id] and bool(table["Reviewed"].iloc[0])
+
+
+def test_flipping_roles_is_stored_and_swaps_the_transcript(db_copy, loopback):
+    call_id = _call_id(db_copy, "en_stereo_good.flac")
+    at = _goto(_login(loopback, "anna.qa", "reviewer"), CALL_PAGE, call_id=call_id)
+    first = _rows(db_copy, "SELECT speaker FROM segments WHERE call_id = ? ORDER BY idx LIMIT 1", [call_id])[0][0]
+    at.button(key="flip_roles").click().run()
+    _ok(at)
+    assert _rows(db_copy, "SELECT action, reviewer FROM reviews WHERE call_id = ?", [call_id]) == [("flip_roles", "anna.qa")]
+    swapped = {"operator": "customer", "customer": "operator"}[first]
+    assert any("flipped operator and customer" in i.value for i in at.info)
+    shown = [m.value for m in at.markdown if m.value.startswith(":") and "-badge[" in m.value]
+    assert f"-badge[{swapped}]" in next(v for v in shown if "operator]" in v or "customer]" in v)
+
+
+def test_a_trainer_reads_calls_but_cannot_change_verdicts(db_copy, loopback):
+    call_id = _call_id(db_copy, "ru_stereo_rude.flac")
+    at = _goto(_login(loopback, "olga.trainer", "trainer"), CALL_PAGE, call_id=call_id)
+    _ok(at)
+    assert not [s for s in at.selectbox if (s.key or "").startswith("verdict_")], "no verdict forms for a trainer"
+    assert at.button(key="flip_roles").disabled and at.button(key="mark_reviewed").disabled
+    assert "Read-only: your role cannot change verdicts." in [c.value for c in at.caption]
+
+
+def test_training_needs_assign_a_topic_as_trainer_not_as_reviewer(db_copy, loopback):
+    # Reviewers' verdicts count: op.andreev (2 calls) failed the farewell, his teammate op.belova did not.
+    verdicts = [("ru_stereo_good.flac", "fail"), ("ru_mono_partial.flac", "fail"), ("ru_stereo_rude.flac", "pass")]
+    con = duckdb.connect(str(db_copy))
+    for name, verdict in verdicts:
+        con.execute("INSERT INTO reviews (review_id, call_id, criterion_id, action, verdict, reviewer, created_at) "
+                    "SELECT ?, call_id, 'farewell', 'override', ?, 'qa', now() FROM calls WHERE file_name = ?",
+                    [f"r-{name}", verdict, name])
+    con.close()
+    at = _goto(_login(loopback, "olga.trainer", "trainer"), "views/training.py")
+    _ok(at)
+    assert any(c.key == "training_heatmap" for c in at.get("arrow_vega_lite_chart")) or at.get("vega_lite_chart")
+    key = "op.andreev_farewell"
+    at.text_input(key=f"note_{key}").input("practise the closing")
+    at.button(key=f"assign_{key}").click().run()
+    _ok(at)
+    stored = _rows(db_copy, "SELECT operator_id, criterion_id, assigned_by, note FROM coaching_assignments")
+    assert stored == [("op.andreev", "farewell", "olga.trainer", "practise the closing")]
+    assert any("assigned to op.andreev" in s.value for s in at.success)
+    assert _table(at, "Fail rate after")["Operator"].tolist() == ["op.andreev"]
+
+    reviewer = _goto(_login(loopback, "anna.qa", "reviewer"), "views/training.py")
+    _ok(reviewer)
+    assert not [b for b in reviewer.button if (b.key or "").startswith("assign_")], "reviewers cannot assign coaching"
+
+
+@pytest.mark.parametrize("page", ["views/operator.py", "views/training.py", "views/calibration.py", "views/runs.py"])
+def test_every_page_draws_on_the_nightly_database(db, page):
+    at = _goto(_app().run(), page)
+    _ok(at)
+    assert at.title and not at.exception
+
+
+def test_operator_dashboard_shows_the_operators_calls(db):
+    at = _goto(_app().run(), "views/operator.py", operator="op.carter")
+    _ok(at)
+    assert at.selectbox(key="operator_pick").value == "op.carter"
+    calls = next(d.value for d in at.dataframe if d.key == "operator_calls")
+    assert set(calls["Recording"]) == {"en_stereo_good.flac", "en_mono_rude.flac"}
+    rates = _table(at, "Team pass rate")
+    assert len(rates) >= 5 and rates["Calls"].max() == 2
+
+
+def test_runs_page_lists_the_run_and_its_quarantined_files(db, flow_db):
+    at = _goto(_app().run(), "views/runs.py")
+    _ok(at)
+    runs = next(d.value for d in at.dataframe if d.key == "runs_table")
+    assert len(runs) >= 1 and runs["Processed"].iloc[-1] == flow_db["summary"].processed
+    problems = _table(at, "Reason")
+    assert set(problems["Recording"]) <= set(flow_db["bad"]) | set(problems["Recording"])
+
+
+def test_queue_filters_by_operator_and_flag(db):
+    at = _app().run()
+    at.multiselect(key="f_operator").set_value(["op.carter"]).run()
+    _ok(at)
+    assert set(_queue_table(at)["Operator"]) == {"op.carter"}
+    at.multiselect(key="f_operator").set_value([]).run()
+    at.multiselect(key="f_flag").set_value(["forbidden_phrase"]).run()
+    _ok(at)
+    flagged = {n for (n,) in _rows(db, "SELECT c.file_name FROM calls c JOIN scores s USING (call_id) "
+                                       "WHERE list_contains(s.flags, 'forbidden_phrase')")}
+    assert set(_queue_table(at)["Recording"]) == flagged
+    assert at.get("download_button")
+
+
+def test_without_a_login_only_the_login_page_is_shown(db, loopback):
+    auth.add_user(loopback, "anna.qa", "reviewer", "correct horse battery", cost=auth.ScryptCost(n=2**10))
+    at = _app().run()
+    assert not at.dataframe and not at.title[1:] and [t.key for t in at.text_input] == ["callqa_login_name", "callqa_login_password"]
+    at.text_input(key="callqa_login_name").input("anna.qa")
+    at.text_input(key="callqa_login_password").input("wrong")
+    at.button(key="callqa_login_submit").click().run()
+    assert not at.dataframe and any(auth.LOGIN_FAILED in e.value for e in at.error)
 
 
 def test_missing_recording_shows_a_warning_not_a_player(db_copy):

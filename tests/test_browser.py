@@ -101,3 +101,41 @@ def test_call_page_shows_transcript_and_evidence(chromium, app_url, flow_db, tmp
     assert "не знаю" in dom.lower()  # the forbidden phrase, quoted as evidence and in the transcript
     assert "no_forbidden_phrases" in dom or "Без запрещённых фраз" in dom
     assert "Traceback" not in dom
+
+
+SCREENSHOTS = Path(os.environ.get("CALLQA_SCREENSHOTS", Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"))
+PAGES = [
+    ("queue", "", "Review queue"),
+    ("call", "call?call_id={call_id}", "ru_stereo_rude.flac"),
+    ("operator", "operator?operator=op.carter", "Operator dashboard"),
+    ("training", "training", "Training needs"),
+    ("calibration", "calibration", "Calibration"),
+    ("runs", "runs", "Runs"),
+]
+
+
+def _screenshot(chromium: str, url: str, target: Path, tmp: Path) -> None:
+    profile = tempfile.mkdtemp(dir=tmp)
+    proc = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", "--window-size=1400,1800",
+         "--virtual-time-budget=20000", "--run-all-compositor-stages-before-draw", "--hide-scrollbars",
+         f"--screenshot={target}", url],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0 and target.is_file() and target.stat().st_size > 10_000, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name,path,expect", PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_renders_without_an_exception_and_is_photographed(chromium, app_url, flow_db, tmp_path, name, path, expect):
+    from storage.db import connect
+
+    with connect(flow_db["db"], read_only=True) as con:
+        call_id = con.execute("SELECT call_id FROM calls WHERE file_name = 'ru_stereo_rude.flac'").fetchone()[0]
+    url = f"{app_url}/{path.format(call_id=call_id)}"
+    dom = render(chromium, url, tmp_path, expect=expect)
+    assert expect in dom
+    assert "stException" not in dom and "Traceback" not in dom
+    assert "running as local admin" in dom  # no users configured: the banner says so
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    _screenshot(chromium, url, SCREENSHOTS / f"{name}.png", tmp_path)

@@ -1,0 +1,300 @@
+"""Call review (deep link ``?call_id=...``): listen, read, and confirm or override each verdict.
+
+Reviewers (and admins) may confirm or override verdicts, flip the roles and mark the
+call reviewed; trainers see everything read-only. Non-admins never see personal data:
+stored transcripts are redacted, and the text is masked again on display in case
+redaction was turned off; the player mutes the masked moments.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from pipeline.pii import redact_text
+from qa_app import auth, data, ui
+
+db = str(data.database_path())
+user = auth.require()
+may_review = auth.can_review(user)
+show_raw = auth.can_see_unredacted(user)
+call_id = st.query_params.get("call_id", "").strip()
+
+st.page_link("views/queue.py", label="Review queue", icon=":material/arrow_back:")
+
+if not call_id:
+    st.info("No call selected: open one from the review queue.")
+    st.stop()
+
+call = data.call(db, call_id)
+if call is None:
+    st.warning(f"There is no call `{call_id}` in this database.")
+    st.stop()
+
+PLAY_KEY = f"play_from:{call_id}"
+FLASH_KEY = "review_flash"
+
+
+def _play_from(seconds: float) -> None:
+    st.session_state[PLAY_KEY] = seconds
+
+
+def _save_verdict(criterion_id: str, auto_result: str) -> None:
+    verdict = st.session_state.get(f"verdict_{criterion_id}")
+    if verdict is None:
+        st.session_state[FLASH_KEY] = ("warning", f"Choose a verdict for {ui.label(criterion_id)} before saving.")
+        return
+    comment = st.session_state.get(f"comment_{criterion_id}", "")
+    action = data.review_action(auto_result, verdict)
+    _report(lambda: data.save_verdict(db, call_id, criterion_id, auto_result, verdict, user.name, comment, user.role),
+            f"{ui.label(criterion_id)}: {action} → {ui.VERDICT_LABELS[verdict]} saved.")
+
+
+def _report(write, message: str) -> None:
+    if not may_review:
+        st.session_state[FLASH_KEY] = ("error", "Your role cannot change verdicts.")
+        return
+    try:
+        saved = write()
+    except data.DatabaseUnavailable as err:
+        st.session_state[FLASH_KEY] = ("error", f"Not saved: {err}")
+        return
+    if not saved.stored:
+        message += " (the nightly load holds the database: kept in the journal, stored in a moment)"
+    st.session_state[FLASH_KEY] = ("success", message)
+
+
+def _mark_reviewed() -> None:
+    _report(lambda: data.mark_reviewed(db, call_id, user.name, role=user.role), "Call marked as reviewed.")
+
+
+def _flip_roles() -> None:
+    _report(lambda: data.flip_roles(db, call_id, user.name, role=user.role),
+            "Operator and customer swapped. Verdicts are re-judged by `callqa rescore --flipped`.")
+
+
+def _shown(text: str) -> str:
+    return text if show_raw else redact_text(text, call.language or "ru")[0]
+
+
+def _play_button(seconds: float, key: str) -> None:
+    st.button(f"▶ {ui.clock(seconds)}", key=key, on_click=_play_from, args=(seconds,), help="Play from here", width="content")
+
+
+# ---- header ----------------------------------------------------------------------------------
+
+st.title(call.file_name)
+details = [f"call `{call.call_id}`"]
+if call.processed_at:
+    details.append(f"processed {call.processed_at:%Y-%m-%d %H:%M} UTC")
+if call.scorecard_name:
+    details.append(f"scorecard {call.scorecard_name} v{call.scorecard_version}")
+if call.asr_model:
+    details.append(f"{call.asr_model}, speakers by {call.speaker_method}")
+st.caption(" · ".join(details))
+
+if call.status != "processed":
+    st.error(f"This recording was {call.status}: {call.error or 'no reason recorded'}")
+    st.stop()
+
+score, duration, language, channels, confidence = st.columns(5)
+score.metric("Score", "–" if call.score is None else f"{call.score:.0f}")
+duration.metric("Duration", ui.clock(call.duration_s))
+language.metric("Language", call.language or "–")
+channels.metric("Channels", "stereo (2)" if call.channels == 2 else ("mono" if call.channels == 1 else str(call.channels)))
+confidence.metric("ASR confidence", "–" if call.asr_confidence is None else f"{call.asr_confidence:.2f}")
+st.markdown(f"**Flags:** {ui.flag_badges(call.flags)}")
+
+history = data.reviews(db, call_id)
+done = history[history["action"] == "reviewed"]
+status, flip, button, export = st.columns([3, 1, 1, 1], vertical_alignment="center")
+if done.empty:
+    status.markdown(ui.badge("not reviewed yet", "orange"))
+    button.button("Mark call reviewed", key="mark_reviewed", type="primary", on_click=_mark_reviewed, width="stretch",
+                  disabled=not may_review)
+else:
+    last = done.iloc[-1]
+    status.markdown(f"{ui.badge('reviewed', 'green')} by {last['reviewer']} at {last['created_at']:%Y-%m-%d %H:%M} UTC")
+flip.button("Flip roles", key="flip_roles", on_click=_flip_roles, width="stretch", disabled=not may_review,
+            help="Operator and customer are the wrong way round: swap them (stored as a review).")
+export.download_button("Verdicts CSV", data=lambda: data.verdicts_csv(db, call_id), file_name=f"verdicts_{call_id}.csv",
+                       mime="text/csv", key="export_verdicts", on_click="ignore", width="stretch")
+if data.roles_flipped(db, call_id):
+    st.info("A reviewer flipped operator and customer for this call: the transcript shows the corrected roles.",
+            icon=":material/swap_horiz:")
+if not may_review:
+    st.caption("Read-only: your role cannot change verdicts.")
+
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash is not None:
+    kind, message = flash
+    {"success": st.success, "warning": st.warning}.get(kind, st.error)(message)
+
+# ---- player ----------------------------------------------------------------------------------
+
+start = st.session_state.get(PLAY_KEY)
+masked = data.pii_spans(db, call_id)
+if call.audio_exists:
+    # Personal data said aloud is muted for everyone but admins.
+    audio, audio_format = call.source_path, ui.audio_type(call.source_path)
+    if masked and not show_raw:
+        try:
+            audio = data.muted_audio(call.source_path, tuple((s, e) for _, s, e in masked), ui.mtime(call.source_path))
+            audio_format = "audio/wav"
+        except Exception as err:  # an unreadable file now: show the transcript, never unmuted audio
+            audio = None
+            st.warning(f"The recording cannot be played with personal data muted ({err}).")
+    # Start a second early so the moment is heard in context.
+    if audio is not None:
+        st.audio(
+            audio,
+            format=audio_format,
+            start_time=0 if start is None else max(int(start) - 1, 0),
+            autoplay=start is not None,
+        )
+    if masked:
+        st.caption(f"{len(masked)} moment(s) with personal data " + ("(not muted: admin)." if show_raw else "muted."))
+    if start is not None:
+        st.caption(f"Playing from {ui.clock(start)}")
+else:
+    st.warning(f"The recording is no longer at `{call.source_path}`: the transcript and verdicts are still here.")
+
+# ---- scorecard -------------------------------------------------------------------------------
+
+st.subheader("Scorecard")
+criteria = data.criteria_with_pending(db, call_id)
+if not criteria:
+    st.caption("No verdicts stored for this call's scorecard.")
+
+COLUMNS = [3, 3.2, 3.8]
+head = st.columns(COLUMNS, gap="medium")
+head[0].markdown("**Criterion · automatic verdict**")
+head[1].markdown("**Evidence**")
+head[2].markdown("**Reviewer verdict**")
+
+# Failures first: they are what the reviewer is here for.
+ORDER = {"fail": 0, "unknown": 1, "pass": 2, "na": 3}
+for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical, c.id)):
+    with st.container(border=True, key=f"criterion_{c.id}"):
+        what, evidence, review = st.columns(COLUMNS, gap="medium")
+
+        critical = " " + ui.badge("critical", "red") if c.critical else ""
+        what.markdown(f"**{ui.label(c.id)}** {ui.result_badge(c.result)}{critical}")
+        how = [f"`{c.id}`", c.method]
+        if c.confidence is not None:
+            how.append(f"confidence {c.confidence:.2f}")
+        if c.weight is not None:
+            how.append(f"weight {c.weight:g}")
+        what.caption(" · ".join(how) + (f" — {c.reason}" if c.reason else ""))
+
+        if c.evidence is None:
+            evidence.caption("no evidence quote")
+        elif c.evidence.start is None:
+            evidence.markdown(f"“{ui.quote(_shown(c.evidence.text))}”")
+        else:
+            with evidence.container(horizontal=True, vertical_alignment="center", wrap=False):
+                _play_button(c.evidence.start, key=f"evidence_{c.id}")
+                st.markdown(f"“{ui.quote(_shown(c.evidence.text))}”")
+
+        if c.review is not None:
+            by = f"{c.review.reviewer}, {c.review.created_at:%Y-%m-%d %H:%M}"
+            kind = "confirmed" if c.review.verdict == c.result else "overridden"
+            waiting = " " + ui.badge("saving", "orange") if c.review.pending else ""
+            review.markdown(f"{kind} → {ui.result_badge(c.review.verdict)} ({by}){waiting}")
+            if c.review.comment:
+                review.caption(f"“{c.review.comment}”")
+        if not may_review:
+            continue
+        with review.form(key=f"review_{c.id}", border=False):
+            current = c.review.verdict if c.review else c.result
+            select, comment, save = st.columns([1.3, 2, 0.9], vertical_alignment="bottom")
+            select.selectbox(
+                "Verdict",
+                data.VERDICTS,
+                index=data.VERDICTS.index(current) if current in data.VERDICTS else None,
+                format_func=ui.VERDICT_LABELS.get,
+                placeholder="choose…",
+                key=f"verdict_{c.id}",
+                label_visibility="collapsed",
+            )
+            comment.text_input(
+                "Comment", key=f"comment_{c.id}", placeholder="comment (optional)", label_visibility="collapsed"
+            )
+            save.form_submit_button("Save", key=f"save_{c.id}", on_click=_save_verdict, args=(c.id, c.result), width="stretch")
+
+# ---- escalations, conversation metrics, sentiment ----------------------------------------------
+
+found = data.detections(db, call_id)
+if not found.empty:
+    st.subheader("Escalation")
+    for d in found.itertuples(index=False):
+        with st.container(horizontal=True, vertical_alignment="center", key=f"escalation_{d.category}"):
+            if d.evidence_start is not None and not pd.isna(d.evidence_start):
+                _play_button(float(d.evidence_start), key=f"escalation_play_{d.category}")
+            st.markdown(f"{ui.badge(ui.label(d.category), 'red')} “{ui.quote(_shown(d.evidence_text or ''))}” · {d.method}")
+
+measured = data.analytics(db, call_id) or {}
+metrics = measured.get("metrics") or {}
+if metrics:
+    st.subheader("Conversation")
+    row = st.columns(6)
+    row[0].metric("Handle time", ui.clock(metrics.get("handle_time_s")))
+    row[1].metric("Dead air", ui.seconds(metrics.get("dead_air_s")))
+    row[2].metric("Holds", f"{metrics.get('hold_count', 0)} · {ui.seconds(metrics.get('hold_s'))}")
+    row[3].metric("Overtalk", ui.seconds(metrics.get("overtalk_s")))
+    row[4].metric("Talk / listen", ui.number(metrics.get("talk_listen_ratio"), 2))
+    row[5].metric("Longest silence", ui.seconds(metrics.get("longest_silence_s")))
+    row = st.columns(6)
+    row[0].metric("Operator wpm", ui.number(metrics.get("operator_wpm"), 0))
+    row[1].metric("Customer wpm", ui.number(metrics.get("customer_wpm"), 0))
+    row[2].metric("Interruptions by operator", ui.number(metrics.get("interruptions_by_operator"), 0))
+    row[3].metric("Interruptions by customer", ui.number(metrics.get("interruptions_by_customer"), 0))
+    row[4].metric("Operator talk", ui.seconds(metrics.get("operator_talk_s")))
+    row[5].metric("Customer talk", ui.seconds(metrics.get("customer_talk_s")))
+
+segments = data.segments(db, call_id)
+timeline = pd.DataFrame(
+    [{"time_s": s.start, "sentiment": s.sentiment, "party": s.speaker} for s in segments if s.sentiment is not None]
+)
+summary = measured.get("sentiment") or {}
+if not timeline.empty:
+    st.subheader("Sentiment")
+    if summary:
+        row = st.columns(3)
+        row[0].metric("Customer at the start", ui.number(summary.get("customer_start"), 2))
+        row[1].metric("Customer at the end", ui.number(summary.get("customer_end"), 2),
+                      delta=None if summary.get("customer_end") is None or summary.get("customer_start") is None
+                      else round(summary["customer_end"] - summary["customer_start"], 2))
+        row[2].metric("Operator mean", ui.number(summary.get("operator_mean"), 2))
+    chart = (
+        alt.Chart(timeline)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("time_s:Q", title="seconds into the call"),
+            y=alt.Y("sentiment:Q", scale=alt.Scale(domain=[-1, 1]), title="sentiment"),
+            color=alt.Color("party:N", scale=alt.Scale(domain=list(ui.SPEAKER_COLORS),
+                                                       range=["#1f77b4", "#9467bd", "#7f7f7f"])),
+            tooltip=["time_s", "party", alt.Tooltip("sentiment:Q", format=".2f")],
+        )
+        .properties(height=220)
+    )
+    st.altair_chart(chart, width="stretch", key="sentiment_chart")
+
+# ---- transcript ------------------------------------------------------------------------------
+
+st.subheader("Transcript")
+if not segments:
+    st.caption("No speech was recognised in this call.")
+else:
+    with st.container(height=520, key="transcript"):
+        for s in segments:
+            play, who, text = st.columns([0.9, 1.1, 8], vertical_alignment="center")
+            with play:
+                _play_button(s.start, key=f"segment_{s.idx}")
+            who.markdown(ui.badge(s.speaker, ui.SPEAKER_COLORS.get(s.speaker, "gray")))
+            text.markdown(ui.quote(_shown(s.text)))
+
+if not history.empty:
+    with st.expander(f"Review history ({len(history)})"):
+        st.dataframe(history, hide_index=True, width="stretch", key="review_history")

@@ -1,0 +1,425 @@
+"""Access control: password hashing, the users file, the `callqa users` CLI, and the app's login gate (AppTest)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from streamlit import config as st_config
+from streamlit.testing.v1 import AppTest
+
+from callqa.cli import main
+from qa_app import auth
+from qa_app.auth import Role, User
+
+PASSWORD = "correct horse battery"
+
+
+@contextmanager
+def _bound_to(address: str | None):
+    """What `streamlit run --server.address` sets (st.get_option reads the real config, not a patched one)."""
+    before = st_config.get_option("server.address")
+    st_config.set_option("server.address", address)
+    try:
+        yield
+    finally:
+        st_config.set_option("server.address", before)
+
+
+def _gate_app() -> None:
+    """A stand-in for qa_app/app.py: the gate, then who got in."""
+    import streamlit as st
+
+    from qa_app import auth
+
+    user = auth.gate()
+    st.markdown(f"USER {user.name} ROLE {user.role.value} SOURCE {user.source}")
+    st.markdown(f"CAN review={auth.can_review(user)} coach={auth.can_assign_coaching(user)}")
+
+
+def _coaching_page() -> None:
+    """A page that only trainers and admins may use, behind the entrypoint's gate."""
+    import streamlit as st
+
+    from qa_app import auth
+
+    auth.gate()
+    auth.require(auth.can_assign_coaching, "assigning coaching")
+    st.markdown("COACHING FORM")
+
+
+@pytest.fixture
+def users_file(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "conf" / "users.toml"
+    monkeypatch.setenv("CALLQA_USERS", str(path))
+    return path
+
+
+def _run(address: str | None, *, secrets: dict | None = None, user: dict | None = None, at: AppTest | None = None,
+         script=_gate_app) -> AppTest:
+    at = at or AppTest.from_function(script, default_timeout=30)
+    if secrets is not None:
+        at.secrets = secrets
+    if user is not None:
+        at.user = user
+    with _bound_to(address):
+        return at.run()
+
+
+def _shown(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in at.markdown)
+
+
+def _on_login_page(at: AppTest) -> bool:
+    keys = {w.key for w in at.text_input}
+    return {"callqa_login_name", "callqa_login_password"} <= keys
+
+
+def _log_in(at: AppTest, address: str, name: str, password: str) -> AppTest:
+    at.text_input(key="callqa_login_name").input(name)
+    at.text_input(key="callqa_login_password").input(password)
+    at.button(key="callqa_login_submit").click()
+    with _bound_to(address):
+        return at.run()
+
+
+# --- hashing and the users file --------------------------------------------------------------
+
+def test_verify_accepts_only_the_right_password(users_file):
+    auth.add_user(users_file, "alice", "reviewer", PASSWORD, display_name="Alice")
+    user = auth.verify(users_file, "alice", PASSWORD)
+    assert user == User("alice", Role.REVIEWER, "Alice", "local")
+    assert auth.verify(users_file, "alice", PASSWORD + "x") is None
+    assert auth.verify(users_file, "alice", "") is None
+    assert auth.verify(users_file, "mallory", PASSWORD) is None
+
+
+def test_users_file_is_private_and_holds_no_password(users_file):
+    auth.add_user(users_file, "alice", "reviewer", PASSWORD)
+    auth.add_user(users_file, "bob", "trainer", PASSWORD)
+    assert stat.S_IMODE(users_file.stat().st_mode) == 0o600
+    text = users_file.read_text()
+    assert PASSWORD not in text and "horse" not in text
+    store = auth.load(users_file)
+    alice, bob = store.users["alice"].password_hash, store.users["bob"].password_hash
+    assert alice.startswith("scrypt$n=16384,r=8,p=1$")
+    assert alice.split("$")[2] != bob.split("$")[2], "each user gets a random salt"
+    auth.set_password(users_file, "bob", "another password")
+    assert stat.S_IMODE(users_file.stat().st_mode) == 0o600, "rewrites stay private"
+    assert not [p for p in users_file.parent.iterdir() if p.name.endswith(".tmp")], "no temporary file left behind"
+
+
+def test_set_and_remove(users_file):
+    auth.add_user(users_file, "bob", "trainer", PASSWORD)
+    auth.set_password(users_file, "bob", "new password 2")
+    assert auth.verify(users_file, "bob", PASSWORD) is None
+    assert auth.verify(users_file, "bob", "new password 2").role == Role.TRAINER
+    auth.add_oidc_role(users_file, "Boss@Example.com", "admin")
+    assert [(u.name, u.source) for u in auth.list_users(users_file)] == [("bob", "local"), ("boss@example.com", "oidc")]
+    assert auth.remove_user(users_file, "bob") == ["local user"]
+    assert auth.remove_user(users_file, "boss@example.com") == ["OIDC identity"]
+    assert auth.load(users_file).empty
+    with pytest.raises(auth.UsersError, match="no user 'bob'"):
+        auth.remove_user(users_file, "bob")
+
+
+def test_bad_requests_are_refused(users_file):
+    auth.add_user(users_file, "alice", "admin", PASSWORD)
+    with pytest.raises(auth.UsersError, match="already exists"):
+        auth.add_user(users_file, "alice", "admin", PASSWORD)
+    with pytest.raises(auth.UsersError, match="unknown role 'root'"):
+        auth.add_user(users_file, "carol", "root", PASSWORD)
+    with pytest.raises(auth.UsersError, match="at least 8"):
+        auth.add_user(users_file, "carol", "admin", "short")
+    with pytest.raises(auth.UsersError, match="invalid user name"):
+        auth.add_user(users_file, "carol smith", "admin", PASSWORD)
+    with pytest.raises(auth.UsersError, match="no local user"):
+        auth.set_password(users_file, "carol", PASSWORD)
+
+
+@pytest.mark.parametrize("encoded", ["", "plain", "md5$x$y$z", "scrypt$n=16384,r=8,p=1$!!$!!", "scrypt$n=1073741824,r=8,p=1$AAAA$AAAA"])
+def test_malformed_hashes_never_match(encoded):
+    assert auth.check_password(PASSWORD, encoded) is False
+
+
+def test_a_broken_users_file_is_an_error_not_an_empty_one(users_file):
+    users_file.parent.mkdir(parents=True)
+    users_file.write_text('[users."alice"]\nrole = "superuser"\npassword = "x"\n')
+    with pytest.raises(auth.UsersFileError, match="malformed"):
+        auth.load(users_file)
+    users_file.write_text("not = [toml")
+    with pytest.raises(auth.UsersFileError, match="cannot read"):
+        auth.load(users_file)
+
+
+def test_default_users_file_sits_beside_the_database(tmp_path, monkeypatch):
+    monkeypatch.delenv("CALLQA_USERS", raising=False)
+    monkeypatch.setenv("CALLQA_DB", str(tmp_path / "db" / "callqa.duckdb"))
+    assert auth.users_path() == tmp_path / "db" / "users.toml"
+    assert auth.users_path(tmp_path / "other" / "x.duckdb") == tmp_path / "other" / "users.toml"
+    monkeypatch.setenv("CALLQA_USERS", str(tmp_path / "elsewhere.toml"))
+    assert auth.users_path(tmp_path / "other" / "x.duckdb") == tmp_path / "elsewhere.toml"
+
+
+# --- roles and addresses ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "role, review, coach, unredacted, admin",
+    [
+        ("reviewer", True, False, False, False),
+        ("trainer", False, True, False, False),
+        ("admin", True, True, True, True),
+    ],
+)
+def test_permissions_per_role(role, review, coach, unredacted, admin):
+    user = User("x", Role(role))
+    assert (auth.can_review(user), auth.can_assign_coaching(user), auth.can_see_unredacted(user), auth.can_admin(user)) == (
+        review, coach, unredacted, admin
+    )
+
+
+def test_nobody_has_permissions():
+    assert not any(f(None) for f in (auth.can_review, auth.can_assign_coaching, auth.can_see_unredacted, auth.can_admin))
+
+
+@pytest.mark.parametrize(
+    "address, loopback",
+    [("127.0.0.1", True), ("127.1.2.3", True), ("localhost", True), ("::1", True), ("[::1]", True),
+     (None, False), ("", False), ("0.0.0.0", False), ("::", False), ("10.0.0.5", False), ("qa.example.com", False),
+     ("unix:///tmp/app.sock", False)],
+)
+def test_loopback(address, loopback):
+    assert auth.is_loopback(address) is loopback
+
+
+def test_oidc_identities_map_to_roles_by_email():
+    store = auth.UserStore(roles={"boss@example.com": Role.ADMIN})
+    assert auth.oidc_user(store, {"is_logged_in": True, "email": "Boss@Example.com", "name": "Boss"}) == User(
+        "boss@example.com", Role.ADMIN, "Boss", "oidc"
+    )
+    assert auth.oidc_user(store, {"email": "someone@example.com"}) is None, "no default role"
+    assert auth.oidc_user(store, {"email": "boss@example.com", "email_verified": False}) is None
+    assert auth.oidc_user(store, {"name": "Boss"}) is None
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+def _cli(monkeypatch, *argv: str, stdin: str = "") -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(list(argv))
+
+
+def test_cli_add_list_passwd_remove(users_file, monkeypatch, capsys):
+    f = ["--users", str(users_file)]
+    assert _cli(monkeypatch, "users", "add", "alice", "--role", "reviewer", "--password-stdin", *f, stdin=PASSWORD + "\n") == 0
+    assert _cli(monkeypatch, "users", "add", "tom", "--role", "trainer", "--display-name", "Tom T", "--password-stdin", *f,
+                stdin=PASSWORD + "\n") == 0
+    assert _cli(monkeypatch, "users", "add", "Boss@Example.com", "--role", "admin", "--sso", *f) == 0
+    assert auth.verify(users_file, "alice", PASSWORD).role == Role.REVIEWER
+    capsys.readouterr()
+    assert _cli(monkeypatch, "users", "list", "--json", *f) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed == [
+        {"name": "alice", "role": "reviewer", "display_name": None, "source": "local"},
+        {"name": "tom", "role": "trainer", "display_name": "Tom T", "source": "local"},
+        {"name": "boss@example.com", "role": "admin", "display_name": None, "source": "oidc"},
+    ]
+    assert _cli(monkeypatch, "users", "passwd", "alice", "--password-stdin", *f, stdin="a new password\n") == 0
+    assert auth.verify(users_file, "alice", PASSWORD) is None
+    assert auth.verify(users_file, "alice", "a new password") is not None
+    assert _cli(monkeypatch, "users", "remove", "tom", *f) == 0
+    capsys.readouterr()
+    assert _cli(monkeypatch, "users", "list", *f) == 0
+    out = capsys.readouterr().out
+    assert "alice" in out and "boss@example.com" in out and "tom" not in out
+
+
+def test_cli_refuses_duplicates_bad_roles_and_unknown_names(users_file, monkeypatch, capsys):
+    f = ["--users", str(users_file)]
+    assert _cli(monkeypatch, "users", "add", "alice", "--role", "admin", "--password-stdin", *f, stdin=PASSWORD + "\n") == 0
+    capsys.readouterr()
+    # the duplicate is refused before any password is read (stdin is empty here)
+    assert _cli(monkeypatch, "users", "add", "alice", "--role", "admin", "--password-stdin", *f) == 2
+    assert "user 'alice' already exists" in capsys.readouterr().err
+    assert _cli(monkeypatch, "users", "add", "bob", "--role", "boss", "--password-stdin", *f, stdin=PASSWORD + "\n") == 2
+    assert "unknown role 'boss': use one of reviewer, trainer, admin" in capsys.readouterr().err
+    assert _cli(monkeypatch, "users", "add", "bob", "--role", "trainer", "--password-stdin", *f, stdin="short\n") == 2
+    assert "at least 8 characters" in capsys.readouterr().err
+    assert _cli(monkeypatch, "users", "remove", "nobody", *f) == 2
+    assert "no user 'nobody'" in capsys.readouterr().err
+    assert _cli(monkeypatch, "users", "passwd", "nobody", "--password-stdin", *f, stdin=PASSWORD + "\n") == 2
+    assert [u.name for u in auth.list_users(users_file)] == ["alice"]
+
+
+def test_cli_prompts_twice_without_password_stdin(users_file, monkeypatch, capsys):
+    answers = iter([PASSWORD, PASSWORD + "typo"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["users", "add", "alice", "--role", "admin", "--users", str(users_file)]) == 2
+    assert "do not match" in capsys.readouterr().err
+    assert not auth.list_users(users_file)
+    answers = iter([PASSWORD, PASSWORD])
+    assert main(["users", "add", "alice", "--role", "admin", "--users", str(users_file)]) == 0
+    assert auth.verify(users_file, "alice", PASSWORD) is not None
+
+
+def test_cli_default_users_file_follows_the_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no callqa.toml here
+    monkeypatch.delenv("CALLQA_USERS", raising=False)
+    monkeypatch.delenv("CALLQA_DB", raising=False)
+    db = tmp_path / "var" / "callqa.duckdb"
+    assert _cli(monkeypatch, "users", "add", "alice", "--role", "admin", "--db", str(db), "--password-stdin",
+                stdin=PASSWORD + "\n") == 0
+    assert auth.verify(tmp_path / "var" / "users.toml", "alice", PASSWORD) is not None
+    assert _cli(monkeypatch, "users", "add", "bob", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n") == 0
+    assert (tmp_path / "data" / "users.toml").is_file(), "default database data/callqa.duckdb -> data/users.toml"
+
+
+def test_cli_app_passes_the_bind_address(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr("subprocess.call", lambda command, env: calls.append((command, env)) or 0)
+    assert main(["app", "--db", str(tmp_path / "x.duckdb"), "--address", "0.0.0.0", "--users", str(tmp_path / "u.toml")]) == 0
+    assert main(["app", "--db", str(tmp_path / "x.duckdb")]) == 0
+    (first, env), (second, _) = calls
+    assert first[first.index("--server.address") + 1] == "0.0.0.0"
+    assert env["CALLQA_USERS"] == str(tmp_path / "u.toml")
+    assert second[second.index("--server.address") + 1] == "127.0.0.1"
+
+
+# --- the gate (AppTest) ----------------------------------------------------------------------
+
+def test_no_users_on_loopback_runs_as_local_admin_with_a_banner(users_file):
+    at = _run("127.0.0.1")
+    assert not at.exception, [e.message for e in at.exception]
+    assert "USER local-admin ROLE admin SOURCE local-admin" in _shown(at)
+    assert any("No users configured" in w.value and "callqa users add" in w.value for w in at.warning)
+    assert not _on_login_page(at)
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", None, "10.1.2.3"])
+def test_no_users_elsewhere_shows_only_the_login_page(users_file, address):
+    at = _run(address)
+    assert not at.exception, [e.message for e in at.exception]
+    assert _on_login_page(at)
+    assert "USER" not in _shown(at)
+    assert not at.warning
+
+
+def test_users_exist_login_required(users_file):
+    auth.add_user(users_file, "alice", "reviewer", PASSWORD, display_name="Alice")
+    at = _run("127.0.0.1")
+    assert _on_login_page(at) and "USER" not in _shown(at)
+
+    at = _log_in(at, "127.0.0.1", "alice", "wrong password")
+    assert [e.value for e in at.error] == [auth.LOGIN_FAILED]
+    assert "USER" not in _shown(at)
+    at = _log_in(at, "127.0.0.1", "mallory", PASSWORD)
+    assert [e.value for e in at.error] == [auth.LOGIN_FAILED], "unknown user and wrong password look alike"
+
+    at = _log_in(at, "127.0.0.1", "alice", PASSWORD)
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error
+    assert "USER alice ROLE reviewer SOURCE local" in _shown(at)
+    assert "CAN review=True coach=False" in _shown(at)
+    assert not _on_login_page(at)
+    assert any("Alice" in c.value for c in at.sidebar.caption)
+
+    at.button(key="callqa_logout").click()
+    at = _run("127.0.0.1", at=at)
+    assert _on_login_page(at) and "USER" not in _shown(at)
+
+
+def test_a_removed_user_is_logged_out(users_file):
+    auth.add_user(users_file, "tom", "trainer", PASSWORD)
+    at = _log_in(_run("0.0.0.0"), "0.0.0.0", "tom", PASSWORD)
+    assert "USER tom ROLE trainer" in _shown(at)
+    auth.remove_user(users_file, "tom")
+    at = _run("0.0.0.0", at=at)
+    assert _on_login_page(at) and "USER" not in _shown(at)
+
+
+def test_repeated_failures_make_the_session_wait(users_file):
+    auth.add_user(users_file, "alice", "admin", PASSWORD)
+    at = _run("127.0.0.1")
+    for _ in range(auth.FREE_ATTEMPTS):
+        at = _log_in(at, "127.0.0.1", "alice", "guess guess")
+        assert [e.value for e in at.error] == [auth.LOGIN_FAILED]
+    at = _log_in(at, "127.0.0.1", "alice", PASSWORD)
+    assert any("Too many failed attempts" in e.value for e in at.error)
+    assert "USER" not in _shown(at)
+
+
+def test_a_broken_users_file_closes_the_app(users_file):
+    users_file.parent.mkdir(parents=True)
+    users_file.write_text("garbage = [")
+    at = _run("127.0.0.1")
+    assert any("cannot read the users file" in e.value for e in at.error)
+    assert "USER" not in _shown(at) and not _on_login_page(at)
+
+
+OIDC_SECRETS = {
+    "auth": {
+        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+        "cookie_secret": "test-cookie-secret",
+        "client_id": "callqa",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration",
+    }
+}
+
+
+def test_oidc_user_with_a_role_gets_in(users_file):
+    auth.add_oidc_role(users_file, "boss@example.com", "trainer")
+    at = _run("0.0.0.0", secrets=OIDC_SECRETS, user={"is_logged_in": True, "email": "Boss@example.com", "name": "Boss"})
+    assert not at.exception, [e.message for e in at.exception]
+    assert "USER boss@example.com ROLE trainer SOURCE oidc" in _shown(at)
+    assert "CAN review=False coach=True" in _shown(at)
+
+
+def test_oidc_user_without_a_role_gets_nothing(users_file):
+    auth.add_oidc_role(users_file, "boss@example.com", "admin")
+    at = _run("0.0.0.0", secrets=OIDC_SECRETS, user={"is_logged_in": True, "email": "intruder@example.com"})
+    assert "USER" not in _shown(at)
+    assert any("intruder@example.com has no access" in e.value for e in at.error)
+
+
+def test_login_page_offers_sso_when_configured(users_file):
+    auth.add_user(users_file, "alice", "admin", PASSWORD)
+    # an e-mail without is_logged_in (AppTest's default user, or Streamlit's local dev user) is no login
+    at = _run("127.0.0.1", secrets=OIDC_SECRETS, user={"email": "boss@example.com"})
+    assert _on_login_page(at) and "USER" not in _shown(at)
+    assert [b.label for b in at.button if b.key == "callqa_sso_default"] == ["Log in with SSO"]
+    at = _run("127.0.0.1")
+    assert not [b for b in at.button if (b.key or "").startswith("callqa_sso")], "no SSO button without [auth]"
+
+
+@pytest.mark.parametrize("name, role, allowed", [("rita", "reviewer", False), ("tom", "trainer", True), ("ada", "admin", True)])
+def test_require_refuses_a_role_without_the_permission(users_file, name, role, allowed):
+    auth.add_user(users_file, name, role, PASSWORD)
+    at = _log_in(_run("127.0.0.1", script=_coaching_page), "127.0.0.1", name, PASSWORD)
+    assert not at.exception, [e.message for e in at.exception]
+    assert ("COACHING FORM" in _shown(at)) is allowed
+    assert bool([e for e in at.error if f"({role}) does not allow assigning coaching" in e.value]) is not allowed
+
+
+def test_require_alone_shows_the_login_page(users_file):
+    """A page run without the entrypoint (Streamlit's pages/ folder mode) is still gated."""
+
+    def page() -> None:
+        import streamlit as st
+
+        from qa_app import auth
+
+        auth.require()
+        st.markdown("SECRET")
+
+    auth.add_user(users_file, "alice", "admin", PASSWORD)
+    at = _run("127.0.0.1", script=page)
+    assert _on_login_page(at) and "SECRET" not in _shown(at)
+    at = _log_in(at, "127.0.0.1", "alice", PASSWORD)
+    assert "SECRET" in _shown(at)
