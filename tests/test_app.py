@@ -399,6 +399,14 @@ def test_without_a_login_only_the_login_page_is_shown(db, loopback):
     assert not at.dataframe and any(auth.LOGIN_FAILED in e.value for e in at.error)
 
 
+def test_a_link_to_a_moment_starts_the_player_there(db):
+    call_id = _call_id(db, "ru_stereo_rude.flac")
+    at = _goto(_app().run(), CALL_PAGE, call_id=call_id, t="12.5")
+    _ok(at)
+    assert at.get("audio")[0].proto.start_time == 11
+    assert f"Playing from {ui.clock(12.5)}" in [c.value for c in at.caption]
+
+
 def test_missing_recording_shows_a_warning_not_a_player(db_copy):
     call_id = _call_id(db_copy, "en_mono_rude.flac")
     con = duckdb.connect(str(db_copy))

@@ -1,4 +1,4 @@
-"""Call review (deep link ``?call_id=...``): listen, read, and confirm or override each verdict.
+"""Call review (deep link ``?call_id=...[&t=SECONDS]``): listen, read, and confirm or override each verdict.
 
 Reviewers (and admins) may confirm or override verdicts, flip the roles and mark the
 call reviewed; trainers see everything read-only. Non-admins never see personal data:
@@ -34,6 +34,13 @@ if call is None:
 
 PLAY_KEY = f"play_from:{call_id}"
 FLASH_KEY = "review_flash"
+# A link to a moment (``&t=SECONDS``, from training needs or calibration) starts the player there once.
+_moment = st.query_params.get("t")
+if _moment and PLAY_KEY not in st.session_state:
+    try:
+        st.session_state[PLAY_KEY] = max(float(_moment), 0.0)
+    except ValueError:
+        pass
 
 
 def _play_from(seconds: float) -> None:

@@ -85,8 +85,9 @@ for t in topics:
         with examples:
             for call_id, at in t.example_calls:
                 moment = "" if at is None else f" at {ui.clock(at)}"
+                link = {"call_id": call_id} if at is None else {"call_id": call_id, "t": f"{at:.1f}"}
                 st.page_link("views/call.py", label=f"call {call_id[:10]}{moment}", icon=":material/play_circle:",
-                             query_params={"call_id": call_id})
+                             query_params=link)
         if (t.operator_id, t.criterion_id) in assigned:
             action.markdown(ui.badge("assigned", "green"))
         elif may_assign:
