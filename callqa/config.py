@@ -35,6 +35,9 @@ class Settings:
     asr_batch_size: int = 0  # faster-whisper speech chunks per batch; 0 = auto (1 on CPU, 16 on CUDA)
     beam_size: int = 5
     batch_size: int = 8  # calls per flow task; models load once per batch
+    # A file whose size or modification time changes over this many seconds (checked once per run)
+    # is still being written by the PBX: it is left for the next run.
+    settle_s: float = 3.0
     audio_extensions: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".wma", ".amr", ".gsm")
     max_duration_s: float = 4 * 3600.0
     allow_download: bool = False  # never fetch weights from the internet unless asked to
@@ -72,7 +75,7 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
         return (base / path) if base is not None and not path.is_absolute() else path
     if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers"}:
         return int(value)  # type: ignore[arg-type]
-    if name == "max_duration_s":
+    if name in {"max_duration_s", "settle_s"}:
         return float(value)  # type: ignore[arg-type]
     if name in {"allow_download", "asr_vocabulary_hint"}:
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
@@ -89,6 +92,8 @@ def _validate(settings: Settings) -> Settings:
         raise ValueError(f"operator_channel must be left or right, not {settings.operator_channel!r}")
     if settings.batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if settings.settle_s < 0:
+        raise ValueError("settle_s must be 0 or more seconds")
     if settings.num_speakers < 0:
         raise ValueError("num_speakers must be 0 (estimate) or a count of voices")
     if settings.asr_backend not in {"faster-whisper", "openai-whisper"}:

@@ -23,10 +23,11 @@ from callqa.config import Settings, load_settings
 from callqa.runtime import build_analyzer, scorecard_for
 from pipeline.call_meta import CallMeta, CallMetaError, read_call_meta
 from pipeline.errors import BadRecording
-from pipeline.inbox import discover, identify
+from pipeline.inbox import discover, identify, settled
 from pipeline.records import CallAnalysis
 from storage.calls import (
-    SourceFile, call_statuses, finish_run, register_scorecard, save_analysis, save_problem, start_run,
+    SourceFile, call_statuses, finish_run, mark_interrupted_runs, register_scorecard, save_analysis, save_problem,
+    start_run,
 )
 from storage.db import connect
 
@@ -54,8 +55,13 @@ class RunSummary:
 
 @task(cache_policy=NO_CACHE)
 def find_new_recordings(settings: Settings) -> tuple[list[SourceFile], int]:
-    """Recordings in the inbox that are not yet processed or quarantined, and how many were found in all."""
-    paths = discover(settings.inbox, settings.audio_extensions)
+    """Recordings in the inbox that are not yet processed or quarantined, and how many were found in all.
+
+    Files still being written (size or time changing over ``settle_s``) are left for the next run."""
+    found = discover(settings.inbox, settings.audio_extensions)
+    paths, writing = settled(found, settings.settle_s)
+    for path in writing:
+        get_run_logger().info("%s is still being written: left for the next run", path)
     sources: dict[str, SourceFile] = {}
     for path in paths:
         try:
@@ -74,7 +80,7 @@ def find_new_recordings(settings: Settings) -> tuple[list[SourceFile], int]:
     with connect(settings.db) as con:
         statuses = call_statuses(con, list(sources))
     new = [s for cid, s in sources.items() if statuses.get(cid) not in ("processed", "quarantined")]
-    return new, len(paths)
+    return new, len(found)
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5, tags=["asr"])
@@ -132,6 +138,8 @@ def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | N
     scorecard = scorecard_for(settings)  # a broken scorecard stops the run before any call is touched
     with connect(settings.db) as con:
         register_scorecard(con, scorecard)
+        for stale in mark_interrupted_runs(con, "nightly"):
+            logger.warning("run %s never finished (the process was killed): marked interrupted", stale)
         run_id = start_run(con, "nightly", str(settings.inbox))
     counts = dict(processed=0, quarantined=0, failed=0)
     audio_s = 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -33,3 +34,26 @@ def identify(path: Path) -> tuple[str, str, int]:
     """(call_id, sha256, size) of a recording."""
     sha = content_sha256(path)
     return call_id_from_sha256(sha), sha, path.stat().st_size
+
+
+def settled(paths: list[Path], settle_s: float) -> tuple[list[Path], list[Path]]:
+    """(settled, still being written): files whose size and modification time did not change
+    over ``settle_s`` seconds. One wait for the whole inbox, not one per file."""
+
+    def snapshot() -> dict[Path, tuple[int, int] | None]:
+        out: dict[Path, tuple[int, int] | None] = {}
+        for p in paths:
+            try:
+                st = p.stat()
+                out[p] = (st.st_size, st.st_mtime_ns)
+            except OSError:  # gone meanwhile (moved by the PBX): not settled
+                out[p] = None
+        return out
+
+    if settle_s <= 0 or not paths:
+        return list(paths), []
+    before = snapshot()
+    time.sleep(settle_s)
+    after = snapshot()
+    stable = [p for p in paths if before[p] is not None and before[p] == after[p]]
+    return stable, [p for p in paths if p not in set(stable)]

@@ -249,6 +249,15 @@ def start_run(con: duckdb.DuckDBPyConnection, flow: str, inbox: str | None) -> s
     return run_id
 
 
+def mark_interrupted_runs(con: duckdb.DuckDBPyConnection, flow: str) -> list[str]:
+    """Runs of ``flow`` still 'running' when a new one starts were killed (one nightly run at a time):
+    call them interrupted. Their stored calls stay; the new run does the rest."""
+    rows = con.execute("SELECT run_id FROM runs WHERE flow = ? AND status = 'running'", [flow]).fetchall()
+    if rows:
+        con.execute("UPDATE runs SET status = 'interrupted' WHERE flow = ? AND status = 'running'", [flow])
+    return [r[0] for r in rows]
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, **counts: float) -> None:
     allowed = {"discovered", "new_calls", "processed", "quarantined", "failed", "skipped", "audio_s", "wall_s"}
     unknown = set(counts) - allowed
