@@ -64,8 +64,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import nightly
+    from flows.progress import listening
 
-    summary = nightly(inbox=args.inbox, db=args.db, batch_size=args.batch_size)
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    bar = ProgressBar() if show else None
+    with listening(bar.update if bar else (lambda p: None)):
+        try:
+            summary = nightly(inbox=args.inbox, db=args.db, batch_size=args.batch_size)
+        finally:
+            if bar:
+                bar.close()
     settings = _settings(args, db=args.db)
     print(
         f"run {summary.run_id}: {summary.discovered} recordings, {summary.processed} processed, "
@@ -74,6 +82,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     print(f"results in {settings.db}; review them with: callqa app --db {settings.db}")
     return EXIT_OK if summary.failed == 0 else EXIT_INTERNAL
+
+
+class ProgressBar:
+    """Calls done of the run's new recordings, audio hours so far, and an ETA (from bytes, since
+    calls differ in length) on stderr."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._started = 0.0
+
+    def update(self, p) -> None:
+        import time
+
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=p.total_calls, unit="call", file=sys.stderr, dynamic_ncols=True,
+                             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} calls [{elapsed}{postfix}]")
+            self._started = time.monotonic()
+        self._bar.n = p.done_calls
+        eta = "?"
+        if p.done_bytes and p.total_bytes:
+            spent = time.monotonic() - self._started
+            left = spent * (p.total_bytes - p.done_bytes) / p.done_bytes
+            eta = f"{int(left // 60)}:{int(left % 60):02d}"
+        self._bar.set_postfix_str(f"audio {p.audio_s / 3600:.2f} h, ETA {eta}", refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -318,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("run", help="run the nightly flow once, now")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr: calls done, audio hours, ETA (default: when stderr is a terminal)")
     p.add_argument("--inbox", default=None)
     p.add_argument("--db", default=None)
     p.add_argument("--batch-size", type=int, default=None)

@@ -21,6 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from callqa.config import Settings, load_settings
 from callqa.runtime import build_analyzer, scorecard_for
+from flows.progress import Progress, publish
 from pipeline.call_meta import CallMeta, CallMetaError, read_call_meta
 from pipeline.errors import BadRecording
 from pipeline.inbox import discover, identify, settled
@@ -146,6 +147,8 @@ def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | N
     try:
         new, discovered = find_new_recordings(settings)
         logger.info("%d recordings in %s, %d new", discovered, settings.inbox, len(new))
+        total_bytes, done_bytes = sum(s.size for s in new), 0
+        publish(Progress(len(new), 0, 0.0, total_bytes, 0))
         futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.batch_size)]
         for future in as_completed(futures):
             outcomes = future.result()
@@ -153,6 +156,8 @@ def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | N
             for o in outcomes:
                 counts[o.status] += 1
                 audio_s += o.analysis.duration_s if o.analysis else 0.0
+                done_bytes += o.source.size
+            publish(Progress(len(new), sum(counts.values()), audio_s, total_bytes, done_bytes))
     except BaseException:
         with connect(settings.db) as con:
             finish_run(con, run_id, "failed", wall_s=time.perf_counter() - started, audio_s=audio_s, **counts)
