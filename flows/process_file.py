@@ -1,0 +1,48 @@
+"""One recording, now: the same stages and storage as the nightly flow, for a file a reviewer
+or an integration wants scored without waiting for the night."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+
+from callqa.config import load_settings
+from callqa.runtime import scorecard_for
+from flows.nightly import CallOutcome, analyze_batch, store_outcomes
+from pipeline.call_meta import CallMeta, CallMetaError, read_call_meta
+from pipeline.inbox import identify
+from storage.calls import SourceFile, call_statuses, finish_run, register_scorecard, start_run
+from storage.db import connect
+
+
+@flow(name="process_file", log_prints=True)
+def process_file(path: str, db: str | None = None) -> CallOutcome | str:
+    """Analyse and store ``path`` unless its content was already processed or quarantined;
+    returns the outcome, or the stored status when there was nothing to do."""
+    settings = load_settings(db=db)
+    logger = get_run_logger()
+    started = time.perf_counter()
+    file = Path(path)
+    call_id, sha, size = identify(file)
+    try:
+        meta = read_call_meta(file, settings.filename_pattern or None)
+    except CallMetaError as err:
+        logger.warning("%s", err)
+        meta = CallMeta()
+    source = SourceFile(str(file), sha, call_id, size, meta.operator, meta.team, meta.queue, meta.started_at)
+    with connect(settings.db) as con:
+        known = call_statuses(con, [call_id]).get(call_id)
+        if known in ("processed", "quarantined"):
+            logger.info("%s is already %s (call %s): nothing to do", file.name, known, call_id)
+            return known
+        register_scorecard(con, scorecard_for(settings))
+        run_id = start_run(con, "process_file", str(file.parent))
+    outcome = analyze_batch([source], settings)[0]
+    store_outcomes([outcome], settings, run_id)
+    with connect(settings.db) as con:
+        finish_run(con, run_id, "completed", discovered=1, new_calls=1, wall_s=time.perf_counter() - started,
+                   audio_s=outcome.analysis.duration_s if outcome.analysis else 0.0,
+                   **{k: int(outcome.status == k) for k in ("processed", "quarantined", "failed")})
+    return outcome

@@ -1,0 +1,22 @@
+"""Re-judging stored transcripts with a scorecard version, as a Prefect flow (the work is
+``callqa.rescore``: no audio, no re-transcription)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow, get_run_logger
+
+from callqa.config import load_settings
+from callqa.rescore import RescoreSummary, rescore, resolve_for_rescore
+
+
+@flow(name="rescore", log_prints=True)
+def rescore_flow(scorecard: str, db: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                 operator: str | None = None, flipped_only: bool = False) -> RescoreSummary:
+    settings = load_settings(db=db)
+    card = resolve_for_rescore(scorecard, settings.db, settings.scorecards_dir)
+    summary = rescore(settings.db, card, since=since, until=until, operator=operator, flipped_only=flipped_only)
+    get_run_logger().info("re-judged %d calls with %s, %d scores changed", summary.calls, summary.scorecard,
+                          summary.changed_scores)
+    return summary

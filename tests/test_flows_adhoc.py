@@ -1,0 +1,41 @@
+"""The other flows: one file now (process_file) and re-judging stored calls (rescore)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from storage.db import connect
+
+pytestmark = pytest.mark.slow
+
+
+def test_process_file_stores_one_call_once(prefect_harness, samples_dir, settings, tmp_path, monkeypatch):
+    from flows.process_file import process_file
+
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    recording = tmp_path / "ru_mono_partial.flac"
+    shutil.copyfile(samples_dir / "ru_mono_partial.flac", recording)
+    shutil.copyfile(samples_dir / "ru_mono_partial.meta.json", tmp_path / "ru_mono_partial.meta.json")
+    db = tmp_path / "db.duckdb"
+    outcome = process_file(str(recording), db=str(db))
+    assert outcome.status == "processed" and outcome.analysis.transcript.segments
+    assert process_file(str(recording), db=str(db)) == "processed"  # same content again: nothing to do
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*), any_value(operator_id) FROM calls").fetchone() == (1, "op.andreev")
+        assert con.execute("SELECT flow, status, processed FROM runs").fetchall() == [("process_file", "completed", 1)]
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("not audio")
+    assert process_file(str(bad), db=str(db)).status == "quarantined"
+
+
+def test_rescore_flow_rejudges_stored_calls_with_an_older_version(prefect_harness, flow_db, tmp_path):
+    from flows.rescore import rescore_flow
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(flow_db["db"], db)
+    summary = rescore_flow("inbound_support@1", db=str(db))
+    assert summary.scorecard == "inbound_support@1" and summary.calls == flow_db["summary"].processed
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT DISTINCT scorecard_version FROM calls WHERE status = 'processed'").fetchall() == [(1,)]
