@@ -48,6 +48,13 @@ class Settings:
     # a NAME.meta.json sidecar next to a recording overrides it (pipeline/call_meta.py).
     filename_pattern: str = ""
     redact_pii: bool = True  # mask phone/card/passport numbers and e-mails in stored transcripts
+    # Run alerts (pipeline/alerts.py): logged always, POSTed as JSON to the webhook when one is set.
+    alert_webhook: str = ""  # "" = log only
+    alert_flagged_share: float = 0.5  # share of a run's processed calls with any flag
+    alert_failed_share: float = 0.05  # share of a run's new recordings that failed (internal errors)
+    alert_negative_end_rise: float = 0.10  # negative customer ends, rise over the baseline runs' mean
+    alert_baseline_runs: int = 7  # earlier completed runs with calls that "rising" compares against
+    alert_min_calls: int = 10  # runs with fewer calls behind a share raise no alert on it
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
@@ -73,9 +80,9 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
     if name in _PATHS:
         path = Path(str(value)).expanduser()
         return (base / path) if base is not None and not path.is_absolute() else path
-    if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers"}:
+    if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers", "alert_baseline_runs", "alert_min_calls"}:
         return int(value)  # type: ignore[arg-type]
-    if name in {"max_duration_s", "settle_s"}:
+    if name in {"max_duration_s", "settle_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise"}:
         return float(value)  # type: ignore[arg-type]
     if name in {"allow_download", "asr_vocabulary_hint"}:
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
@@ -100,6 +107,15 @@ def _validate(settings: Settings) -> Settings:
         raise ValueError(f"asr_backend must be faster-whisper or openai-whisper, not {settings.asr_backend!r}")
     if settings.asr_batch_size < 0:
         raise ValueError("asr_batch_size must be 0 (auto) or more")
+    for name in ("alert_flagged_share", "alert_failed_share", "alert_negative_end_rise"):
+        if not 0 <= getattr(settings, name) <= 1:
+            raise ValueError(f"{name} must be a share between 0 and 1 (1 switches the alert off)")
+    if settings.alert_baseline_runs < 1:
+        raise ValueError("alert_baseline_runs must be at least 1")
+    if settings.alert_min_calls < 0:
+        raise ValueError("alert_min_calls must be 0 or more")
+    if settings.alert_webhook and not settings.alert_webhook.lower().startswith(("http://", "https://")):
+        raise ValueError("alert_webhook must be an http:// or https:// URL (or empty: alerts are only logged)")
     return settings
 
 

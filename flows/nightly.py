@@ -22,7 +22,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from callqa.config import Settings, load_settings
 from callqa.runtime import build_analyzer, scorecard_for
 from flows.progress import Progress, publish
-from pipeline.call_meta import CallMeta, CallMetaError, read_call_meta
+from flows.report import report_run
+from flows.sources import SourceReader
 from pipeline.errors import BadRecording
 from pipeline.inbox import discover, identify, settled
 from pipeline.records import CallAnalysis
@@ -64,6 +65,7 @@ def find_new_recordings(settings: Settings) -> tuple[list[SourceFile], int]:
     for path in writing:
         get_run_logger().info("%s is still being written: left for the next run", path)
     sources: dict[str, SourceFile] = {}
+    reader = SourceReader(settings, get_run_logger())
     for path in paths:
         try:
             call_id, sha, size = identify(path)
@@ -72,12 +74,7 @@ def find_new_recordings(settings: Settings) -> tuple[list[SourceFile], int]:
             continue
         if call_id in sources:  # same bytes twice: one call
             continue
-        try:
-            meta = read_call_meta(path, settings.filename_pattern or None)
-        except CallMetaError as err:  # the call is still analysed; who handled it stays unknown
-            get_run_logger().warning("%s", err)
-            meta = CallMeta()
-        sources[call_id] = SourceFile(str(path), sha, call_id, size, meta.operator, meta.team, meta.queue, meta.started_at)
+        sources[call_id] = reader.source(path, call_id, sha, size)
     with connect(settings.db) as con:
         statuses = call_statuses(con, list(sources))
     new = [s for cid, s in sources.items() if statuses.get(cid) not in ("processed", "quarantined")]
@@ -184,6 +181,7 @@ def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | N
             wall_s=wall_s,
             **counts,
         )
+    report_run(settings, run_id)  # artifacts and alerts; logs its own failures, never fails the run
     logger.info(
         "run %s: %d processed, %d quarantined, %d failed, %d already known; %.0f s of audio in %.0f s",
         run_id, summary.processed, summary.quarantined, summary.failed, summary.skipped, audio_s, wall_s,

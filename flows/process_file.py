@@ -11,9 +11,9 @@ from prefect import flow, get_run_logger
 from callqa.config import load_settings
 from callqa.runtime import scorecard_for
 from flows.nightly import CallOutcome, analyze_batch, store_outcomes
-from pipeline.call_meta import CallMeta, CallMetaError, read_call_meta
+from flows.sources import SourceReader
 from pipeline.inbox import identify
-from storage.calls import SourceFile, call_statuses, finish_run, register_scorecard, start_run
+from storage.calls import call_statuses, finish_run, register_scorecard, start_run
 from storage.db import connect
 
 
@@ -26,12 +26,7 @@ def process_file(path: str, db: str | None = None) -> CallOutcome | str:
     started = time.perf_counter()
     file = Path(path)
     call_id, sha, size = identify(file)
-    try:
-        meta = read_call_meta(file, settings.filename_pattern or None)
-    except CallMetaError as err:
-        logger.warning("%s", err)
-        meta = CallMeta()
-    source = SourceFile(str(file), sha, call_id, size, meta.operator, meta.team, meta.queue, meta.started_at)
+    source = SourceReader(settings, logger).source(file, call_id, sha, size)
     with connect(settings.db) as con:
         known = call_statuses(con, [call_id]).get(call_id)
         if known in ("processed", "quarantined"):

@@ -35,6 +35,8 @@ class SourceFile:
     team: str | None = None
     queue: str | None = None
     started_at: datetime | None = None
+    direction: str | None = None
+    customer_hash: str | None = None  # pipeline.customer_id: never the number itself
 
     @property
     def name(self) -> str:
@@ -55,6 +57,12 @@ def _upsert_call(con: duckdb.DuckDBPyConnection, source: SourceFile, status: Cal
         attempts=attempts,
         processed_at=ts,
         run_id=run_id,
+        operator_id=source.operator_id,
+        team=source.team,
+        queue=source.queue,
+        started_at=source.started_at,
+        direction=source.direction,
+        customer_hash=source.customer_hash,
         **fields,
     )
     if row is None:
@@ -88,10 +96,6 @@ def save_analysis(con: duckdb.DuckDBPyConnection, source: SourceFile, analysis: 
             scorecard_name=analysis.scorecard_name,
             scorecard_version=analysis.scorecard_version,
             pipeline_version=PIPELINE_VERSION,
-            operator_id=source.operator_id,
-            team=source.team,
-            queue=source.queue,
-            started_at=source.started_at,
             dropped_segments=analysis.transcript.dropped_segments,
             speech_regions=json.dumps(analysis.transcript.speech_regions),
         )

@@ -1,0 +1,50 @@
+"""From a recording's path to the flow's ``SourceFile``: content identity plus the recorder's
+metadata (``pipeline.call_meta``), with the customer's number hashed before anything is kept."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from callqa.config import Settings
+from pipeline.call_meta import CallMeta, CallMetaError, manifest_rows, read_call_meta
+from pipeline.customer_id import customer_hash, load_key
+from storage.calls import SourceFile
+
+
+class SourceReader:
+    """Reads each folder's manifests once per run and the hashing key once."""
+
+    def __init__(self, settings: Settings, logger: logging.Logger | logging.LoggerAdapter):
+        self.settings = settings
+        self.logger = logger
+        self._manifests: dict[Path, dict[str, dict[str, str]]] = {}
+        self._key: bytes | None = None
+
+    def source(self, path: Path, call_id: str, sha256: str, size: int) -> SourceFile:
+        meta = self._meta(path)
+        hashed = None
+        if meta.customer_number:
+            try:
+                if self._key is None:
+                    self._key = load_key(Path(self.settings.db).parent)
+                hashed = customer_hash(meta.customer_number, self._key)
+            except ValueError as err:
+                self.logger.warning("%s: %s", path.name, err)
+        return SourceFile(str(path), sha256, call_id, size, meta.operator, meta.team, meta.queue, meta.started_at,
+                          meta.direction, hashed)
+
+    def _meta(self, path: Path) -> CallMeta:
+        # A broken manifest or sidecar is logged and skipped: the call is still analysed,
+        # and who handled it stays unknown.
+        if path.parent not in self._manifests:
+            try:
+                self._manifests[path.parent] = manifest_rows(path.parent)
+            except CallMetaError as err:
+                self.logger.warning("%s", err)
+                self._manifests[path.parent] = {}
+        try:
+            return read_call_meta(path, self.settings.filename_pattern or None, self._manifests[path.parent])
+        except CallMetaError as err:
+            self.logger.warning("%s", err)
+            return CallMeta()
