@@ -1,4 +1,5 @@
 """The nightly flow: scan the inbox, analyse new recordings in batches, store results.
+``backfill`` does the same for the calls of a date range (an archive loaded a period at a time).
 
 Exactly-once by content: a recording already processed or quarantined (same
 sha256) is skipped, so rerunning the flow changes nothing. Results are stored
@@ -12,6 +13,7 @@ import shutil
 import time
 import traceback
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -56,16 +58,20 @@ class RunSummary:
 
 
 @task(cache_policy=NO_CACHE)
-def find_new_recordings(settings: Settings) -> tuple[list[SourceFile], int]:
-    """Recordings in the inbox that are not yet processed or quarantined, and how many were found in all.
+def find_new_recordings(settings: Settings, since: datetime | None = None,
+                        until: datetime | None = None) -> tuple[list[SourceFile], int]:
+    """Recordings in the inbox that are not yet processed or quarantined, and how many were found in all;
+    with ``since``/``until``, only calls that took place in [since, until) (a backfill).
 
     Files still being written (size or time changing over ``settle_s``) are left for the next run."""
     found = discover(settings.inbox, settings.audio_extensions)
+    reader = SourceReader(settings, get_run_logger())
+    if since is not None or until is not None:  # by metadata, before hashing a whole archive
+        found = [p for p in found if _within(reader.call_time(p), since, until)]
     paths, writing = settled(found, settings.settle_s)
     for path in writing:
         get_run_logger().info("%s is still being written: left for the next run", path)
     sources: dict[str, SourceFile] = {}
-    reader = SourceReader(settings, get_run_logger())
     for path in paths:
         try:
             call_id, sha, size = identify(path)
@@ -79,6 +85,12 @@ def find_new_recordings(settings: Settings) -> tuple[list[SourceFile], int]:
         statuses = call_statuses(con, list(sources))
     new = [s for cid, s in sources.items() if statuses.get(cid) not in ("processed", "quarantined")]
     return new, len(found)
+
+
+def _within(when: datetime | None, since: datetime | None, until: datetime | None) -> bool:
+    if when is None:
+        return False
+    return (since is None or when >= since) and (until is None or when < until)
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5, tags=["asr"])
@@ -130,19 +142,34 @@ def batches(items: list[SourceFile], size: int) -> list[list[SourceFile]]:
 
 @flow(name="nightly", task_runner=ThreadPoolTaskRunner(max_workers=1), log_prints=True)
 def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | None = None) -> RunSummary:
-    settings = load_settings(inbox=inbox, db=db, batch_size=batch_size)
+    """Every new recording in the inbox."""
+    return run_inbox(load_settings(inbox=inbox, db=db, batch_size=batch_size), "nightly")
+
+
+@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=1), log_prints=True)
+def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str | None = None,
+             batch_size: int | None = None) -> RunSummary:
+    """The new recordings of calls that took place in [since, until): an archive loaded a period at a time."""
+    if until <= since:
+        raise ValueError(f"backfill: the period is empty ({since:%Y-%m-%d} to {until:%Y-%m-%d})")
+    return run_inbox(load_settings(inbox=inbox, db=db, batch_size=batch_size), "backfill", since, until)
+
+
+def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
+              until: datetime | None = None) -> RunSummary:
+    """Discover, analyse in batches, store each batch, report: the body of nightly and backfill."""
     logger = get_run_logger()
     started = time.perf_counter()
     scorecard = scorecard_for(settings)  # a broken scorecard stops the run before any call is touched
     with connect(settings.db) as con:
         register_scorecard(con, scorecard)
-        for stale in mark_interrupted_runs(con, "nightly"):
+        for stale in mark_interrupted_runs(con, flow_name):
             logger.warning("run %s never finished (the process was killed): marked interrupted", stale)
-        run_id = start_run(con, "nightly", str(settings.inbox))
+        run_id = start_run(con, flow_name, str(settings.inbox))
     counts = dict(processed=0, quarantined=0, failed=0)
     audio_s = 0.0
     try:
-        new, discovered = find_new_recordings(settings)
+        new, discovered = find_new_recordings(settings, since, until)
         logger.info("%d recordings in %s, %d new", discovered, settings.inbox, len(new))
         total_bytes, done_bytes = sum(s.size for s in new), 0
         publish(Progress(len(new), 0, 0.0, total_bytes, 0))

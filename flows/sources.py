@@ -19,7 +19,12 @@ class SourceReader:
         self.settings = settings
         self.logger = logger
         self._manifests: dict[Path, dict[str, dict[str, str]]] = {}
+        self._metas: dict[Path, CallMeta] = {}
         self._key: bytes | None = None
+
+    def call_time(self, path: Path):
+        """When the call took place (metadata, else the file's modification time)."""
+        return self._meta(path).started_at
 
     def source(self, path: Path, call_id: str, sha256: str, size: int) -> SourceFile:
         meta = self._meta(path)
@@ -35,6 +40,11 @@ class SourceReader:
                           meta.direction, hashed)
 
     def _meta(self, path: Path) -> CallMeta:
+        if path not in self._metas:
+            self._metas[path] = self._read_meta(path)
+        return self._metas[path]
+
+    def _read_meta(self, path: Path) -> CallMeta:
         # A broken manifest or sidecar is logged and skipped: the call is still analysed,
         # and who handled it stays unknown.
         if path.parent not in self._manifests:

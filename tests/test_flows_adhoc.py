@@ -39,3 +39,27 @@ def test_rescore_flow_rejudges_stored_calls_with_an_older_version(prefect_harnes
     assert summary.scorecard == "inbound_support@1" and summary.calls == flow_db["summary"].processed
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT DISTINCT scorecard_version FROM calls WHERE status = 'processed'").fetchall() == [(1,)]
+
+
+def test_backfill_takes_only_the_calls_of_its_period(prefect_harness, samples_dir, settings, tmp_path, monkeypatch):
+    from datetime import datetime
+
+    from flows.nightly import backfill
+
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_SETTLE_S", "0")
+    inbox = tmp_path / "archive"
+    inbox.mkdir()
+    for name in ("ru_stereo_good", "en_stereo_good"):  # 2026-11-20 09:15 and 12:30 (their sidecars)
+        shutil.copyfile(samples_dir / f"{name}.flac", inbox / f"{name}.flac")
+        shutil.copyfile(samples_dir / f"{name}.meta.json", inbox / f"{name}.meta.json")
+    db = tmp_path / "db.duckdb"
+    morning = backfill(datetime(2026, 11, 20, 0, 0), datetime(2026, 11, 20, 12, 0), inbox=str(inbox), db=str(db))
+    assert (morning.discovered, morning.processed) == (1, 1)
+    day = backfill(datetime(2026, 11, 20), datetime(2026, 11, 21), inbox=str(inbox), db=str(db))
+    assert (day.discovered, day.processed, day.skipped) == (2, 1, 1)  # the morning's call is already stored
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT flow, status FROM runs ORDER BY started_at").fetchall() == [
+            ("backfill", "completed"), ("backfill", "completed")]
+    with pytest.raises(ValueError, match="empty"):
+        backfill(datetime(2026, 11, 21), datetime(2026, 11, 20), inbox=str(inbox), db=str(db))
