@@ -63,14 +63,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from flows.nightly import nightly
+    """The nightly flow once, now; with --since/--until (callqa backfill), the calls of a period."""
+    from flows.nightly import backfill, nightly
     from flows.progress import listening
 
+    since, until = _day(getattr(args, "since", None)), _day(getattr(args, "until", None))
+    if getattr(args, "backfill", False) and (since is None or until is None or until <= since):
+        print("callqa: error: backfill needs --since and a later --until (YYYY-MM-DD)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     bar = ProgressBar() if show else None
     with listening(bar.update if bar else (lambda p: None)):
         try:
-            summary = nightly(inbox=args.inbox, db=args.db, batch_size=args.batch_size)
+            if getattr(args, "backfill", False):
+                summary = backfill(since, until, inbox=args.inbox, db=args.db, batch_size=args.batch_size)
+            else:
+                summary = nightly(inbox=args.inbox, db=args.db, batch_size=args.batch_size)
         finally:
             if bar:
                 bar.close()
@@ -130,6 +138,23 @@ def cmd_stats(args: argparse.Namespace) -> int:
     else:
         for key, value in result.to_json().items():
             print(f"{key:>17}: {value}")
+    return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Serve the nightly deployment on its cron schedule (blocking), or show it with --dry-run."""
+    from flows.schedule import ScheduleError, describe, nightly_deployment, serve_nightly
+
+    settings = _settings(args, inbox=args.inbox, db=args.db, batch_size=args.batch_size)
+    try:
+        deployment = nightly_deployment(settings, args.cron, args.timezone)
+        if args.dry_run:
+            print(json.dumps(describe(deployment), ensure_ascii=False, indent=2))
+            return EXIT_OK
+        serve_nightly(deployment)
+    except ScheduleError as err:
+        print(f"callqa: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return EXIT_OK
 
 
@@ -363,6 +388,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("backfill", help="process the archive's calls of a period (by call time), as the nightly flow would")
+    p.add_argument("--since", required=True, help="first day (YYYY-MM-DD)")
+    p.add_argument("--until", required=True, help="the day after the last (YYYY-MM-DD)")
+    p.add_argument("--inbox", default=None)
+    p.add_argument("--db", default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.set_defaults(func=cmd_run, backfill=True)
+
+    p = sub.add_parser("schedule", help="serve the nightly flow on a cron schedule (needs a Prefect server)")
+    p.add_argument("--cron", default="0 2 * * *", help='five-field cron expression (default "0 2 * * *": 02:00 daily)')
+    p.add_argument("--timezone", default=None, help="IANA timezone of the cron, e.g. Europe/Moscow (default: this machine's, else UTC)")
+    p.add_argument("--inbox", default=None)
+    p.add_argument("--db", default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--dry-run", action="store_true", help="print the deployment, its next 3 runs and parameters as JSON; serve nothing")
+    p.set_defaults(func=cmd_schedule)
 
     p = sub.add_parser("diarize", help="who spoke when in one recording (mono mix)")
     p.add_argument("path")

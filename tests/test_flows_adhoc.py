@@ -63,3 +63,11 @@ def test_backfill_takes_only_the_calls_of_its_period(prefect_harness, samples_di
             ("backfill", "completed"), ("backfill", "completed")]
     with pytest.raises(ValueError, match="empty"):
         backfill(datetime(2026, 11, 21), datetime(2026, 11, 20), inbox=str(inbox), db=str(db))
+
+
+def test_backfill_command_refuses_an_empty_period(tmp_path, capsys):
+    from callqa.cli import main
+
+    assert main(["backfill", "--since", "2026-11-21", "--until", "2026-11-20", "--db", str(tmp_path / "db.duckdb")]) == 2
+    assert "backfill needs --since and a later --until" in capsys.readouterr().err
+    assert not (tmp_path / "db.duckdb").exists()
