@@ -66,6 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The nightly flow once, now; with --since/--until (callqa backfill), the calls of a period."""
     from flows.nightly import backfill, nightly
     from flows.progress import listening
+    from flows.runners import task_runner_for
 
     since, until = _day(getattr(args, "since", None)), _day(getattr(args, "until", None))
     if getattr(args, "backfill", False) and (since is None or until is None or until <= since):
@@ -75,10 +76,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     bar = ProgressBar() if show else None
     with listening(bar.update if bar else (lambda p: None)):
         try:
+            runner = task_runner_for(_settings(args, db=args.db, **_dask_overrides(args)))
             if getattr(args, "backfill", False):
-                summary = backfill(since, until, inbox=args.inbox, db=args.db, batch_size=args.batch_size)
+                summary = backfill.with_options(task_runner=runner)(
+                    since, until, inbox=args.inbox, db=args.db, batch_size=args.batch_size)
             else:
-                summary = nightly(inbox=args.inbox, db=args.db, batch_size=args.batch_size)
+                summary = nightly.with_options(task_runner=runner)(inbox=args.inbox, db=args.db, batch_size=args.batch_size)
         finally:
             if bar:
                 bar.close()
@@ -90,6 +93,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     print(f"results in {settings.db}; review them with: callqa app --db {settings.db}")
     return EXIT_OK if summary.failed == 0 else EXIT_INTERNAL
+
+
+def _dask_overrides(args: argparse.Namespace) -> dict:
+    out = {}
+    if getattr(args, "dask_workers", None) is not None:
+        out["dask_workers"] = args.dask_workers
+    if getattr(args, "dask_address", None):
+        out["dask_address"] = args.dask_address
+    return out
 
 
 class ProgressBar:
@@ -387,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inbox", default=None)
     p.add_argument("--db", default=None)
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--dask-workers", type=int, default=None, help="analyse on a local Dask cluster of N worker processes")
+    p.add_argument("--dask-address", default=None, help="analyse on an existing Dask cluster (tcp://host:8786)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("backfill", help="process the archive's calls of a period (by call time), as the nightly flow would")
@@ -396,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--dask-workers", type=int, default=None, help="analyse on a local Dask cluster of N worker processes")
+    p.add_argument("--dask-address", default=None, help="analyse on an existing Dask cluster (tcp://host:8786)")
     p.set_defaults(func=cmd_run, backfill=True)
 
     p = sub.add_parser("schedule", help="serve the nightly flow on a cron schedule (needs a Prefect server)")

@@ -38,6 +38,10 @@ class Settings:
     # A file whose size or modification time changes over this many seconds (checked once per run)
     # is still being written by the PBX: it is left for the next run.
     settle_s: float = 3.0
+    # Analysis on Dask (flows/runners.py): a local cluster of this many worker processes, or an
+    # existing cluster's scheduler address ("tcp://host:8786"); neither: threads in this process.
+    dask_workers: int = 0
+    dask_address: str = ""
     audio_extensions: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".wma", ".amr", ".gsm")
     max_duration_s: float = 4 * 3600.0
     allow_download: bool = False  # never fetch weights from the internet unless asked to
@@ -80,7 +84,8 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
     if name in _PATHS:
         path = Path(str(value)).expanduser()
         return (base / path) if base is not None and not path.is_absolute() else path
-    if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers", "alert_baseline_runs", "alert_min_calls"}:
+    if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers", "alert_baseline_runs", "alert_min_calls",
+                "dask_workers"}:
         return int(value)  # type: ignore[arg-type]
     if name in {"max_duration_s", "settle_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise"}:
         return float(value)  # type: ignore[arg-type]
@@ -99,6 +104,8 @@ def _validate(settings: Settings) -> Settings:
         raise ValueError(f"operator_channel must be left or right, not {settings.operator_channel!r}")
     if settings.batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if settings.dask_workers < 0:
+        raise ValueError("dask_workers must be 0 (no Dask) or a number of worker processes")
     if settings.settle_s < 0:
         raise ValueError("settle_s must be 0 or more seconds")
     if settings.num_speakers < 0:

@@ -1,0 +1,30 @@
+"""Where the flow's analysis tasks run: threads in this process (the default), a local Dask
+cluster of worker processes, or an existing Dask cluster on other machines.
+
+Only the analysis runs on workers (each worker process loads the models once); results come
+back to the flow, which alone writes DuckDB (one writer). Workers need the same code, models
+and configuration, and read the recordings from the same paths (shared storage).
+"""
+
+from __future__ import annotations
+
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from callqa.config import Settings
+
+
+def task_runner_for(settings: Settings):
+    if settings.dask_address or settings.dask_workers > 0:
+        from prefect_dask import DaskTaskRunner  # only needed when asked for
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        # Dask starts workers with OMP/MKL/OpenBLAS at 1 thread; the models then compute with a
+        # different thread count than in this process and recognition differs in a few words.
+        # Workers keep this process's thread settings, so both runners store the same results.
+        import dask
+
+        dask.config.set({"distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536}})
+        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.dask_workers, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    return ThreadPoolTaskRunner(max_workers=1)

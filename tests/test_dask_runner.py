@@ -1,0 +1,53 @@
+"""The analysis on a local Dask cluster of 2 worker processes stores the same results as the
+default runner: the flow alone writes DuckDB, workers only analyse."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from storage.db import connect
+from tests.conftest import write_bad_files
+
+pytestmark = pytest.mark.slow
+CONTENT = [
+    "SELECT file_name, status, coalesce(error, ''), operator_id FROM calls ORDER BY file_name",
+    "SELECT c.file_name, s.score, s.flags FROM scores s JOIN calls c USING (call_id) ORDER BY 1",
+    "SELECT c.file_name, r.criterion_id, r.result, r.evidence_text FROM criteria_results r JOIN calls c USING (call_id) ORDER BY 1, 2",
+    "SELECT c.file_name, g.idx, g.speaker, g.text FROM segments g JOIN calls c USING (call_id) ORDER BY 1, 2",
+]
+
+
+def _content(db, inbox):
+    """Every table's rows, with the inbox's own path taken out of error messages."""
+    with connect(db, read_only=True) as con:
+        tables = [con.execute(sql).fetchall() for sql in CONTENT]
+    return [[tuple(v.replace(str(inbox), "INBOX") if isinstance(v, str) else v for v in row) for row in rows]
+            for rows in tables]
+
+
+def test_two_dask_workers_store_what_the_default_runner_stores(prefect_harness, samples_dir, settings, tmp_path, monkeypatch):
+    from callqa.config import load_settings
+    from flows.nightly import nightly
+    from flows.runners import task_runner_for
+
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_SETTLE_S", "0")
+    results = {}
+    for runner in ("threads", "dask"):
+        inbox = tmp_path / runner / "inbox"
+        inbox.mkdir(parents=True)
+        for name in ("en_stereo_good", "ru_mono_partial"):
+            shutil.copyfile(samples_dir / f"{name}.flac", inbox / f"{name}.flac")
+            shutil.copyfile(samples_dir / f"{name}.meta.json", inbox / f"{name}.meta.json")
+        write_bad_files(inbox / "bad")
+        db = tmp_path / runner / "callqa.duckdb"
+        chosen = task_runner_for(load_settings(dask_workers=2 if runner == "dask" else 0))
+        assert type(chosen).__name__ == ("DaskTaskRunner" if runner == "dask" else "ThreadPoolTaskRunner")
+        summary = nightly.with_options(task_runner=chosen)(inbox=str(inbox), db=str(db), batch_size=1)
+        assert (summary.processed, summary.quarantined, summary.failed) == (2, 3, 0)
+        results[runner] = _content(db, inbox)
+    diffs = [(i, [r for r in a if r not in b][:3], [r for r in b if r not in a][:3])
+             for i, (a, b) in enumerate(zip(results["threads"], results["dask"])) if a != b]
+    assert not diffs, diffs
