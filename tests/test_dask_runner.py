@@ -4,6 +4,8 @@ default runner: the flow alone writes DuckDB, workers only analyse."""
 from __future__ import annotations
 
 import shutil
+import sys
+import types
 
 import pytest
 
@@ -34,6 +36,9 @@ def test_two_dask_workers_store_what_the_default_runner_stores(prefect_harness, 
 
     monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")
+    # Dask spawns its workers, and spawning re-runs the parent's __main__ file: in a test session
+    # that may be a script an earlier AppTest left there. `callqa` itself is a guarded console script.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     results = {}
     for runner in ("threads", "dask"):
         inbox = tmp_path / runner / "inbox"
