@@ -580,7 +580,6 @@ class Params:
     until: datetime  # the day after the last call: the app's periods end "now"
     since30: datetime
     since90: datetime
-    deep_offset: int  # the last page of the old queue over all flagged calls
     deep_offset_30: int  # the last page of the app's default queue (flagged, 30 days)
 
 
@@ -684,13 +683,7 @@ def registry(p: Params) -> list[Entry]:
         q("overturned_calls: 90 days", "storage.calibration.overturned_calls", p.since90, p.until),
     ]
     return [
-        # the review queue: storage.queries (the original queue) and storage.review_queue (filtered, the app's now)
-        q("old queue: flagged, page 1", "storage.queries.review_queue", flagged_only=True),
-        q("old queue: flagged, last page", "storage.queries.review_queue", flagged_only=True, offset=p.deep_offset),
-        q("old queue: all, page 1", "storage.queries.review_queue", flagged_only=False),
-        q("old queue: all, offset 50000", "storage.queries.review_queue", flagged_only=False, offset=50_000),
-        q("old queue_size: flagged", "storage.queries.queue_size", flagged_only=True),
-        q("old queue_size: all", "storage.queries.queue_size", flagged_only=False),
+        # the review queue (storage.review_queue, filtered)
         *queue_reads[1:4],
         q("queue: flagged, 30 days, last page", "storage.review_queue.review_queue", flagged_30, offset=p.deep_offset_30),
         q("queue: all 90 days, newest, offset 50000", "storage.review_queue.review_queue",
@@ -749,11 +742,10 @@ def draw_params(path: Path, seed: int) -> Params:
         flagged = """SELECT count(*) FROM calls c JOIN scores s ON s.call_id = c.call_id
                      AND s.scorecard_name = c.scorecard_name AND s.scorecard_version = c.scorecard_version
                      WHERE c.status = 'processed' AND len(s.flags) > 0"""
-        n_flagged = con.execute(flagged).fetchone()[0]
         n_flagged_30 = con.execute(flagged + " AND coalesce(c.started_at, c.processed_at) >= ?", [since30]).fetchone()[0]
     last_page = lambda n: max(0, (n - 1) // 100 * 100)  # noqa: E731
     return Params(call_id, operator_id, team, criterion, run_id, until, since30, until - timedelta(days=90),
-                  last_page(n_flagged), last_page(n_flagged_30))
+                  last_page(n_flagged_30))
 
 
 def _rows(result: Any) -> int:

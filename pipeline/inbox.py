@@ -56,4 +56,5 @@ def settled(paths: list[Path], settle_s: float) -> tuple[list[Path], list[Path]]
     time.sleep(settle_s)
     after = snapshot()
     stable = [p for p in paths if before[p] is not None and before[p] == after[p]]
-    return stable, [p for p in paths if p not in set(stable)]
+    writing = [p for p in paths if before[p] is None or before[p] != after[p]]
+    return stable, writing

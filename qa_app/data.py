@@ -245,9 +245,6 @@ def call(db: str, call_id: str) -> CallView | None:
     )
 
 
-_FLIPPED = {"operator": "customer", "customer": "operator"}
-
-
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def segments(db: str, call_id: str) -> list[SegmentView]:
     with _connection(db, read_only=True) as con:
@@ -256,7 +253,7 @@ def segments(db: str, call_id: str) -> list[SegmentView]:
     return [
         SegmentView(
             idx=int(r.idx),
-            speaker=_FLIPPED.get(r.speaker, r.speaker) if flipped else r.speaker,
+            speaker=calls.flipped_role(r.speaker) if flipped else r.speaker,
             start=float(r.start_s),
             end=float(r.end_s),
             text=r.text,

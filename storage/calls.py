@@ -315,6 +315,14 @@ def add_review(
     return insert_review(con, review_row(call_id, reviewer, action, criterion_id, verdict, comment, reviewer_role))
 
 
+_OTHER_ROLE = {"operator": "customer", "customer": "operator"}
+
+
+def flipped_role(speaker: str) -> str:
+    """The other party ("unknown" stays unknown): what a role flip makes of a segment's speaker."""
+    return _OTHER_ROLE.get(speaker, speaker)
+
+
 def roles_flipped(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     """True when reviewers flipped the call's operator/customer roles an odd number of times."""
     n = con.execute("SELECT count(*) FROM reviews WHERE call_id = ? AND action = 'flip_roles'", [call_id]).fetchone()[0]

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import duckdb
 
-from storage.verdicts import CURRENT_VERDICTS
+from storage.verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
 
 # A topic needs at least this many judged calls of the operator to be worth coaching on.
 MIN_CALLS = 2
@@ -48,19 +48,12 @@ def coaching_topics(con: duckdb.DuckDBPyConnection, since: datetime, until: date
         f"""
         WITH v AS ({CURRENT_VERDICTS}),
         judged AS (SELECT * FROM v WHERE verdict IN ('pass', 'fail')),
-        per_op AS (
-            SELECT operator_id, team, criterion_id, count(*) AS n, count(*) FILTER (verdict = 'fail') AS failed
-            FROM judged GROUP BY ALL
-        ),
-        per_team AS (
-            SELECT team, criterion_id, count(*) FILTER (verdict = 'fail') / count(*) AS team_rate
-            FROM judged GROUP BY ALL
-        ),
+        {RATES_VS_TEAM},
         ranked AS (
-            SELECT o.operator_id, o.team, o.criterion_id, o.n, o.failed, o.failed / o.n AS rate, t.team_rate,
-                   o.failed - t.team_rate * o.n AS excess
+            SELECT o.operator_id, o.team, o.criterion_id, o.calls, o.failed, o.failed / o.calls AS rate, t.team_fail_rate,
+                   o.failed - t.team_fail_rate * o.calls AS excess
             FROM per_op o JOIN per_team t USING (team, criterion_id)
-            WHERE o.n >= ? AND o.failed > 0 AND o.failed / o.n > t.team_rate
+            WHERE o.calls >= ? AND o.failed > 0 AND o.failed / o.calls > t.team_fail_rate
               AND (? IS NULL OR o.operator_id = ?)
         )
         SELECT ranked.*, list(struct_pack(call_id := j.call_id, at := j.evidence_start) ORDER BY j.call_at DESC)[1:?] AS ex

@@ -11,7 +11,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from storage.verdicts import CURRENT_VERDICTS
+from storage.verdicts import CALLS_WITH_CURRENT_SCORE, CURRENT_VERDICTS
 
 Bucket = Literal["day", "week", "month"]
 
@@ -78,12 +78,10 @@ def operator_calls(con: duckdb.DuckDBPyConnection, operator: str, since: datetim
                    limit: int = 100, offset: int = 0) -> pd.DataFrame:
     """The operator's processed calls of the period, newest first, a page at a time."""
     return con.execute(
-        """
+        f"""
         SELECT c.call_id, c.file_name, coalesce(c.started_at, c.processed_at) AS call_at, c.duration_s, c.language,
                s.score, coalesce(s.flags, []) AS flags
-        FROM calls c
-        LEFT JOIN scores s ON s.call_id = c.call_id AND s.scorecard_name = c.scorecard_name
-             AND s.scorecard_version = c.scorecard_version
+        {CALLS_WITH_CURRENT_SCORE}
         WHERE c.status = 'processed' AND c.operator_id = ?
           AND coalesce(c.started_at, c.processed_at) >= ? AND coalesce(c.started_at, c.processed_at) < ?
         ORDER BY call_at DESC, c.call_id

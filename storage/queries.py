@@ -1,4 +1,4 @@
-"""Reading: counts for the CLI, the review queue and call details for the app."""
+"""Reading: counts for the CLI, call details and runs for the app (the queue: ``storage.review_queue``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import json
 
 import duckdb
 import pandas as pd
+
+from storage.verdicts import CALLS_WITH_CURRENT_SCORE
 
 
 @dataclass(frozen=True)
@@ -38,37 +40,6 @@ def stats(con: duckdb.DuckDBPyConnection) -> Stats:
     return Stats(*[int(v) for v in row])
 
 
-_CURRENT_SCORE = """
-    FROM calls c
-    LEFT JOIN scores s
-      ON s.call_id = c.call_id AND s.scorecard_name = c.scorecard_name AND s.scorecard_version = c.scorecard_version
-"""
-
-
-def review_queue(
-    con: duckdb.DuckDBPyConnection, flagged_only: bool = True, limit: int = 100, offset: int = 0
-) -> pd.DataFrame:
-    """Processed calls, worst first: critical flags, then more flags, then lower score."""
-    where = "c.status = 'processed'" + (" AND len(s.flags) > 0" if flagged_only else "")
-    return con.execute(
-        f"""
-        SELECT c.call_id, c.file_name, c.processed_at, c.duration_s, c.language, c.channels,
-               s.score, s.flags,
-               EXISTS (SELECT 1 FROM reviews r WHERE r.call_id = c.call_id AND r.action = 'reviewed') AS reviewed
-        {_CURRENT_SCORE}
-        WHERE {where}
-        ORDER BY list_contains(s.flags, 'critical_fail') DESC, len(s.flags) DESC, s.score ASC NULLS FIRST, c.call_id
-        LIMIT ? OFFSET ?
-        """,
-        [limit, offset],
-    ).df()
-
-
-def queue_size(con: duckdb.DuckDBPyConnection, flagged_only: bool = True) -> int:
-    where = "c.status = 'processed'" + (" AND len(s.flags) > 0" if flagged_only else "")
-    return int(con.execute(f"SELECT count(*) {_CURRENT_SCORE} WHERE {where}").fetchone()[0])
-
-
 def problem_calls(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFrame:
     return con.execute(
         "SELECT call_id, file_name, source_path, status, error, processed_at FROM calls "
@@ -81,7 +52,7 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
     df = con.execute(
         f"""
         SELECT c.*, s.score, s.flags
-        {_CURRENT_SCORE}
+        {CALLS_WITH_CURRENT_SCORE}
         WHERE c.call_id = ?
         """,
         [call_id],

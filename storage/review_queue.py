@@ -15,6 +15,8 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from storage.verdicts import CALLS_WITH_CURRENT_SCORE
+
 CRITICAL_FLAGS = ("critical_fail", "forbidden_phrase", "escalation")
 Sort = Literal["priority", "newest", "oldest", "score"]
 _ORDER: dict[str, str] = {
@@ -70,13 +72,6 @@ class QueueFilter:
         return " AND ".join(clauses), params
 
 
-_FROM = """
-    FROM calls c
-    LEFT JOIN scores s
-      ON s.call_id = c.call_id AND s.scorecard_name = c.scorecard_name AND s.scorecard_version = c.scorecard_version
-"""
-
-
 def review_queue(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter(), limit: int = 100,
                  offset: int = 0, sort: Sort = "priority") -> pd.DataFrame:
     """One page of the queue: call id, recording, operator, team, queue, time, score, flags, reviewed."""
@@ -88,7 +83,7 @@ def review_queue(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter
             SELECT c.call_id, c.file_name, c.operator_id, c.team, c.queue, c.language, c.duration_s,
                    coalesce(c.started_at, c.processed_at) AS call_at, s.score, coalesce(s.flags, []) AS flags,
                    coalesce({critical}, false) AS critical, len(coalesce(s.flags, [])) AS n_flags
-            {_FROM}
+            {CALLS_WITH_CURRENT_SCORE}
             WHERE {where}
             ORDER BY {_ORDER[sort]}
             LIMIT ? OFFSET ?
@@ -103,7 +98,7 @@ def review_queue(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter
 
 def queue_size(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter()) -> int:
     where, params = filt.where()
-    return int(con.execute(f"SELECT count(*) {_FROM} WHERE {where}", params).fetchone()[0])
+    return int(con.execute(f"SELECT count(*) {CALLS_WITH_CURRENT_SCORE} WHERE {where}", params).fetchone()[0])
 
 
 @dataclass(frozen=True)

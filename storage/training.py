@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from storage.db import now
-from storage.verdicts import CURRENT_VERDICTS
+from storage.verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
 
 # How far before and after an assignment the comparison looks.
 COMPARE_DAYS = 30
@@ -29,14 +29,7 @@ def failure_heatmap(con: duckdb.DuckDBPyConnection, since: datetime, until: date
         f"""
         WITH v AS ({CURRENT_VERDICTS}),
         judged AS (SELECT * FROM v WHERE verdict IN ('pass', 'fail') {team_filter}),
-        per_op AS (
-            SELECT operator_id, team, criterion_id, count(*) AS calls, count(*) FILTER (verdict = 'fail') AS failed
-            FROM judged GROUP BY ALL
-        ),
-        per_team AS (
-            SELECT team, criterion_id, count(*) FILTER (verdict = 'fail') / count(*) AS team_fail_rate
-            FROM judged GROUP BY ALL
-        )
+        {RATES_VS_TEAM}
         SELECT o.operator_id, nullif(o.team, '') AS team, o.criterion_id, o.calls, o.failed,
                o.failed / o.calls AS fail_rate, t.team_fail_rate, o.failed / o.calls - t.team_fail_rate AS difference
         FROM per_op o JOIN per_team t USING (team, criterion_id)

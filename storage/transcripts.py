@@ -14,9 +14,7 @@ from datetime import datetime
 import duckdb
 
 from pipeline.records import Segment, Transcript, Word
-from storage.calls import roles_flipped
-
-_FLIPPED = {"operator": "customer", "customer": "operator"}
+from storage.calls import flipped_role, roles_flipped
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def load_stored_call(con: duckdb.DuckDBPyConnection, call_id: str) -> StoredCall
     ).fetchall()
     flip = roles_flipped(con, call_id)
     segments = tuple(
-        Segment(_FLIPPED.get(speaker, speaker) if flip else speaker, start, end, text,
+        Segment(flipped_role(speaker) if flip else speaker, start, end, text,
                 tuple(Word(w["s"], w["e"], w["w"], w["p"]) for w in (words or ())),
                 channel, asr_conf or 0.0, spk_conf or 0.0)
         for speaker, start, end, text, words, channel, asr_conf, spk_conf in rows

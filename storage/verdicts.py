@@ -6,12 +6,32 @@ topics, calibration) reads verdicts through ``CURRENT_VERDICTS`` so that they ag
 
 from __future__ import annotations
 
+# A call joined to the score of its current scorecard version (none yet: NULLs).
+CALLS_WITH_CURRENT_SCORE = """
+    FROM calls c
+    LEFT JOIN scores s
+      ON s.call_id = c.call_id AND s.scorecard_name = c.scorecard_name AND s.scorecard_version = c.scorecard_version
+"""
+
 # Reviews are append-only: the latest confirm/override of a criterion is the one that counts.
 LATEST_REVIEW = """
     SELECT call_id, criterion_id, verdict, reviewer, created_at
     FROM reviews
     WHERE action IN ('override', 'confirm') AND criterion_id IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY call_id, criterion_id ORDER BY created_at DESC, review_id DESC) = 1
+"""
+
+# CTEs over a ``judged`` CTE (current verdicts, pass or fail only): per operator and criterion the
+# judged calls and failures (``per_op``), and per team the failure rate (``per_team``).
+RATES_VS_TEAM = """
+    per_op AS (
+        SELECT operator_id, team, criterion_id, count(*) AS calls, count(*) FILTER (verdict = 'fail') AS failed
+        FROM judged GROUP BY ALL
+    ),
+    per_team AS (
+        SELECT team, criterion_id, count(*) FILTER (verdict = 'fail') / count(*) AS team_fail_rate
+        FROM judged GROUP BY ALL
+    )
 """
 
 # One row per (call, criterion) of the call's current scorecard, in processed calls with an

@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.scorecard import load_scorecard
 from storage.db import connect
-from storage.queries import review_queue, stats
+from storage.queries import stats
+from storage.review_queue import QueueFilter, review_queue
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,7 @@ def test_quarantined_files_leave_the_inbox_with_their_reason(flow_db):
 
 def test_flagged_calls_are_in_the_queue(flow_db):
     with connect(flow_db["db"], read_only=True) as con:
-        queue = review_queue(con, flagged_only=True)
+        queue = review_queue(con, QueueFilter(flagged_only=True))
     names = set(queue["file_name"])
     assert {"ru_stereo_rude.flac", "en_mono_rude.flac"} <= names
     assert "ru_stereo_good.flac" not in names

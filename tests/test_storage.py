@@ -14,7 +14,8 @@ from pipeline.scorecard import load_scorecard
 from pipeline.scoring import judge_transcript
 from storage.calls import SourceFile, add_review, save_analysis, save_problem
 from storage.db import connect, migrations
-from storage.queries import call_criteria, call_segments, review_queue, stats
+from storage.queries import call_criteria, call_segments, stats
+from storage.review_queue import QueueFilter, review_queue
 from tests.test_scoring import seg, transcript
 
 
@@ -80,7 +81,7 @@ def test_queue_puts_critical_calls_first_and_problems_are_counted(tmp_path):
         save_analysis(con, source("ok"), make_analysis("ok", "Здравствуйте, компания Связьтелеком, меня зовут Анна. Чем могу помочь? До свидания"))
         save_analysis(con, source("bad"), make_analysis("bad"))
         save_problem(con, source("junk"), "quarantined", "not a readable audio file")
-        queue = review_queue(con, flagged_only=False)
+        queue = review_queue(con, QueueFilter(flagged_only=False))
         counts = stats(con)
         segs = call_segments(con, "bad")
     assert list(queue["call_id"])[0] == "bad"
