@@ -40,13 +40,15 @@ def test_two_dask_workers_store_what_the_default_runner_stores(prefect_harness, 
     # that may be a script an earlier AppTest left there. `callqa` itself is a guarded console script.
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     results = {}
+    bad = tmp_path / "bad"
+    write_bad_files(bad)  # once: random bytes decode to different errors, so both inboxes get the same
     for runner in ("threads", "dask"):
         inbox = tmp_path / runner / "inbox"
         inbox.mkdir(parents=True)
         for name in ("en_stereo_good", "ru_mono_partial"):
             shutil.copyfile(samples_dir / f"{name}.flac", inbox / f"{name}.flac")
             shutil.copyfile(samples_dir / f"{name}.meta.json", inbox / f"{name}.meta.json")
-        write_bad_files(inbox / "bad")
+        shutil.copytree(bad, inbox / "bad")
         db = tmp_path / runner / "callqa.duckdb"
         chosen = task_runner_for(load_settings(dask_workers=2 if runner == "dask" else 0))
         assert type(chosen).__name__ == ("DaskTaskRunner" if runner == "dask" else "ThreadPoolTaskRunner")
