@@ -217,6 +217,72 @@ def cmd_coaching(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _who(by: str | None) -> str:
+    import getpass
+
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment
+        return "unknown"
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """The retention policy now (the nightly flow applies it after each run)."""
+    from callqa.retention import apply_policy
+
+    settings = _settings(args, db=args.db, inbox=args.inbox)
+    if not Path(settings.db).exists():
+        print(f"callqa: error: database {settings.db} does not exist yet", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    summary = apply_policy(settings, requested_by=f"{_who(args.by)} (callqa retention)", dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    verb = "would delete" if args.dry_run else "deleted"
+    for r in summary.results:
+        if r.cutoff is None:
+            print(f"{r.kind:<12} kept forever")
+            continue
+        rows = ", ".join(f"{n} {t}" for t, n in r.rows.items()) or "no rows"
+        print(f"{r.kind:<12} before {r.cutoff:%Y-%m-%d}: {verb} {len(r.call_ids)} calls, {rows}, {len(r.files)} files")
+        for left in r.files_left:
+            print(f"{'':<12} not deleted: {left}")
+    return EXIT_OK if not any(r.files_left for r in summary.results) else EXIT_INTERNAL
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Every call of one customer's number, with an audit row (the hash, never the number)."""
+    from callqa.retention import erase_customer
+
+    settings = _settings(args, db=args.db, inbox=args.inbox)
+    if not Path(settings.db).exists():
+        print(f"callqa: error: database {settings.db} does not exist", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    number = sys.stdin.readline().strip() if args.customer_number == "-" else args.customer_number
+    summary = erase_customer(settings, number, reason=args.reason or "", requested_by=_who(args.by),
+                             dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False))
+    elif not summary.call_ids:
+        print(f"no calls of this customer (hash {summary.customer_hash or '-'})"
+              + ("" if args.dry_run else f"; the request is recorded as deletion {summary.deletion_id}"))
+    else:
+        verb = "would erase" if args.dry_run else "erased"
+        rows = ", ".join(f"{n} {t}" for t, n in summary.rows.items()) or "no rows"
+        print(f"{verb} {len(summary.call_ids)} calls of customer {summary.customer_hash}: {rows}")
+        for call_id in summary.call_ids:
+            print(f"  call {call_id}")
+        for path in summary.files:
+            print(f"  file {path}")
+        for left in summary.files_left:
+            print(f"  NOT deleted: {left}")
+        if not args.dry_run:
+            print(f"recorded as deletion {summary.deletion_id}")
+    return EXIT_OK if summary.complete else EXIT_INTERNAL
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     settings = _settings(args, db=args.db)
     app = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
@@ -456,6 +522,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_coaching)
+
+    p = sub.add_parser("retention", help="delete what is past its retention term now (the nightly flow does after each run)")
+    p.add_argument("--db", default=None)
+    p.add_argument("--inbox", default=None, help="the inbox whose recordings may be deleted (default: the configured one)")
+    p.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    p.add_argument("--by", default=None, help="who applies it, for the audit log (default: this user)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_retention)
+
+    p = sub.add_parser("erase", help="erase every call of one customer's phone number (recordings, transcripts, verdicts)")
+    p.add_argument("--customer-number", required=True, help="the number as the recorder gives it; - reads it from stdin")
+    p.add_argument("--db", default=None)
+    p.add_argument("--inbox", default=None, help="the inbox whose recordings may be deleted (default: the configured one)")
+    p.add_argument("--reason", default=None, help="why, for the audit log (e.g. the request's reference)")
+    p.add_argument("--by", default=None, help="who asked or applies it, for the audit log (default: this user)")
+    p.add_argument("--dry-run", action="store_true", help="only say what would be erased")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_erase)
 
     p = sub.add_parser("app", help="start the QA review app")
     p.add_argument("--db", default=None)

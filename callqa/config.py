@@ -59,6 +59,12 @@ class Settings:
     alert_negative_end_rise: float = 0.10  # negative customer ends, rise over the baseline runs' mean
     alert_baseline_runs: int = 7  # earlier completed runs with calls that "rising" compares against
     alert_min_calls: int = 10  # runs with fewer calls behind a share raise no alert on it
+    # Retention (pipeline/retention.py): days each kind of data is kept, counted from the day of the call;
+    # 0 (or "forever") keeps it. The nightly flow applies them after each run; `callqa retention` does now.
+    retention_audio_days: int = 90  # recordings (inbox, quarantine) and their .meta.json sidecars
+    retention_transcripts_days: int = 365  # segments and words, PII spans, quoted evidence
+    retention_verdicts_days: int = 730  # verdicts, scores, escalations, metrics, reviews (a tombstone stays)
+    retention_aggregates_days: int = 0  # the anonymous daily aggregates behind dashboards' history
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
@@ -77,6 +83,8 @@ class Settings:
         )
 
 
+_RETENTION = {"retention_audio_days", "retention_transcripts_days", "retention_verdicts_days",
+              "retention_aggregates_days"}
 _PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir", "diarization_pipeline"}
 
 
@@ -87,6 +95,8 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
     if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers", "alert_baseline_runs", "alert_min_calls",
                 "dask_workers"}:
         return int(value)  # type: ignore[arg-type]
+    if name in _RETENTION:
+        return 0 if str(value).strip().lower() in {"", "0", "none", "forever"} else int(value)  # type: ignore[arg-type]
     if name in {"max_duration_s", "settle_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise"}:
         return float(value)  # type: ignore[arg-type]
     if name in {"allow_download", "asr_vocabulary_hint"}:
@@ -121,6 +131,9 @@ def _validate(settings: Settings) -> Settings:
         raise ValueError("alert_baseline_runs must be at least 1")
     if settings.alert_min_calls < 0:
         raise ValueError("alert_min_calls must be 0 or more")
+    for name in sorted(_RETENTION):
+        if getattr(settings, name) < 0:
+            raise ValueError(f"{name} must be a number of days, or 0 to keep forever")
     if settings.alert_webhook and not settings.alert_webhook.lower().startswith(("http://", "https://")):
         raise ValueError("alert_webhook must be an http:// or https:// URL (or empty: alerts are only logged)")
     return settings

@@ -13,13 +13,13 @@ from callqa.runtime import scorecard_for
 from flows.nightly import CallOutcome, analyze_batch, store_outcomes
 from flows.sources import SourceReader
 from pipeline.inbox import identify
-from storage.calls import call_statuses, finish_run, register_scorecard, start_run
+from storage.calls import SKIP_STATUSES, call_statuses, finish_run, register_scorecard, start_run
 from storage.db import connect
 
 
 @flow(name="process_file", log_prints=True)
 def process_file(path: str, db: str | None = None) -> CallOutcome | str:
-    """Analyse and store ``path`` unless its content was already processed or quarantined;
+    """Analyse and store ``path`` unless its content was already processed, quarantined or purged;
     returns the outcome, or the stored status when there was nothing to do."""
     settings = load_settings(db=db)
     logger = get_run_logger()
@@ -29,7 +29,7 @@ def process_file(path: str, db: str | None = None) -> CallOutcome | str:
     source = SourceReader(settings, logger).source(file, call_id, sha, size)
     with connect(settings.db) as con:
         known = call_statuses(con, [call_id]).get(call_id)
-        if known in ("processed", "quarantined"):
+        if known in SKIP_STATUSES:
             logger.info("%s is already %s (call %s): nothing to do", file.name, known, call_id)
             return known
         register_scorecard(con, scorecard_for(settings))

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from storage import calibration, calls, coaching, dashboards, pending, queries, review_queue, training
+from storage import calibration, calls, coaching, dashboards, pending, queries, retention, review_queue, training
 from storage.db import connect, now
 from storage.review_queue import FilterOptions, QueueFilter, Sort
 
@@ -512,6 +512,13 @@ def runs(db: str, limit: int = 50) -> pd.DataFrame:
 def run_problems(db: str, run_id: str) -> pd.DataFrame:
     with _connection(db, read_only=True) as con:
         return queries.run_problems(con, run_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def deletions(db: str, limit: int = 200) -> pd.DataFrame:
+    """The retention and erasure audit log, newest first."""
+    with _connection(db, read_only=True) as con:
+        return retention.deletions_log(con, limit=limit)
 
 
 # ---- exports ---------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ from storage.db import now
 
 CallStatus = Literal["processed", "quarantined", "failed"]
 PIPELINE_VERSION = "2"
+# Contents a flow never analyses again: done, bad input, or deleted on purpose (a tombstone
+# left by retention or erasure, storage.retention). Failed calls are retried.
+SKIP_STATUSES = ("processed", "quarantined", "purged")
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,14 @@ def _upsert_call(con: duckdb.DuckDBPyConnection, source: SourceFile, status: Cal
         con.execute(f"UPDATE calls SET {assignments} WHERE call_id = ?", [*values.values(), source.call_id])
 
 
+def _purged(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
+    row = con.execute("SELECT status FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    return row is not None and row[0] == "purged"
+
+
 def save_analysis(con: duckdb.DuckDBPyConnection, source: SourceFile, analysis: CallAnalysis, run_id: str | None = None) -> None:
+    if _purged(con, source.call_id):  # deleted on purpose: never stored (or counted) again
+        return
     ts = now()
     con.execute("BEGIN TRANSACTION")
     try:
@@ -229,6 +239,8 @@ def stored_scorecard_text(con: duckdb.DuckDBPyConnection, name: str, version: in
 
 def save_problem(con: duckdb.DuckDBPyConnection, source: SourceFile, status: CallStatus, reason: str, run_id: str | None = None) -> None:
     """Record a quarantined (bad input) or failed (internal error) recording; earlier results stay."""
+    if _purged(con, source.call_id):
+        return
     con.execute("BEGIN TRANSACTION")
     try:
         _upsert_call(con, source, status, reason, run_id)
@@ -292,7 +304,7 @@ def review_row(call_id: str, reviewer: str, action: ReviewAction, criterion_id: 
 
 def insert_review(con: duckdb.DuckDBPyConnection, row: dict) -> str:
     """Append a review (append-only; inserting the same review id twice adds nothing)."""
-    if con.execute("SELECT 1 FROM calls WHERE call_id = ?", [row["call_id"]]).fetchone() is None:
+    if con.execute("SELECT 1 FROM calls WHERE call_id = ? AND status <> 'purged'", [row["call_id"]]).fetchone() is None:
         raise KeyError(f"no call {row['call_id']}")
     columns = list(row)
     con.execute(

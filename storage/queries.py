@@ -43,7 +43,7 @@ def stats(con: duckdb.DuckDBPyConnection) -> Stats:
 def problem_calls(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFrame:
     return con.execute(
         "SELECT call_id, file_name, source_path, status, error, processed_at FROM calls "
-        "WHERE status <> 'processed' ORDER BY processed_at DESC LIMIT ?",
+        "WHERE status NOT IN ('processed', 'purged') ORDER BY processed_at DESC LIMIT ?",
         [limit],
     ).df()
 
@@ -136,6 +136,6 @@ def run_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
     """The recordings a run quarantined or failed, with their reasons."""
     return con.execute(
         "SELECT file_name, status, error, source_path, processed_at FROM calls "
-        "WHERE run_id = ? AND status <> 'processed' ORDER BY file_name",
+        "WHERE run_id = ? AND status NOT IN ('processed', 'purged') ORDER BY file_name",
         [run_id],
     ).df()

@@ -167,7 +167,7 @@ def problem_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[ProblemFi
     rows = con.execute(
         """
         SELECT call_id, file_name, source_path, status, coalesce(error, '')
-        FROM calls WHERE run_id = ? AND status <> 'processed'
+        FROM calls WHERE run_id = ? AND status NOT IN ('processed', 'purged')
         ORDER BY status DESC, file_name, call_id
         """,
         [run_id],

@@ -28,7 +28,8 @@ def processed_call_ids(con: duckdb.DuckDBPyConnection, since: datetime | None = 
                        operator: str | None = None, flipped_since_scored: bool = False) -> list[str]:
     """Processed calls of the period; ``flipped_since_scored``: only those whose roles a reviewer
     flipped after their verdicts were last written (they need re-judging)."""
-    sql = "SELECT call_id FROM calls WHERE status = 'processed'"
+    # A call whose transcript retention deleted cannot be re-judged (its verdicts stay as they are).
+    sql = "SELECT call_id FROM calls WHERE status = 'processed' AND transcript_deleted_at IS NULL"
     args: list = []
     if flipped_since_scored:
         sql += (" AND EXISTS (SELECT 1 FROM reviews r WHERE r.call_id = calls.call_id AND r.action = 'flip_roles'"
@@ -49,7 +50,7 @@ def processed_call_ids(con: duckdb.DuckDBPyConnection, since: datetime | None = 
 def load_stored_call(con: duckdb.DuckDBPyConnection, call_id: str) -> StoredCall | None:
     row = con.execute(
         "SELECT duration_s, language, asr_model, speaker_method, coalesce(dropped_segments, 0), speech_regions"
-        " FROM calls WHERE call_id = ? AND status = 'processed'",
+        " FROM calls WHERE call_id = ? AND status = 'processed' AND transcript_deleted_at IS NULL",
         [call_id],
     ).fetchone()
     if row is None:

@@ -101,6 +101,9 @@ if call.asr_model:
     details.append(f"{call.asr_model}, speakers by {call.speaker_method}")
 st.caption(" · ".join(details))
 
+if call.status == "purged":  # a tombstone: retention or an erasure deleted the call's details
+    st.info("This call's recording, transcript and verdicts were deleted (retention or erasure); see the Runs page.")
+    st.stop()
 if call.status != "processed":
     st.error(f"This recording was {call.status}: {call.error or 'no reason recorded'}")
     st.stop()

@@ -1,4 +1,5 @@
-"""Runs: the nightly run history, and what each run could not process, with reasons."""
+"""Runs: the nightly run history, what each run could not process, with reasons, and what retention
+and erasure deleted."""
 
 from __future__ import annotations
 
@@ -44,4 +45,18 @@ else:
         pd.DataFrame({"Recording": problems["file_name"], "Status": problems["status"], "Reason": problems["error"],
                       "Path": problems["source_path"]}),
         key="run_problems", hide_index=True, width="stretch",
+    )
+
+st.subheader("Deletions")
+log = data.deletions(db)
+if log.empty:
+    st.caption("Nothing deleted yet: retention deletes data past its term after each run; `callqa erase` one customer's calls.")
+else:
+    st.dataframe(
+        pd.DataFrame({"When (UTC)": log["deleted_at"], "Kind": log["kind"], "Why": log["reason"],
+                      "Detail": log["detail"], "By": log["requested_by"], "Calls": log["calls"],
+                      "Files": log["files_deleted"], "Rows": log["row_counts"],
+                      "Not deleted": log["files_left"].map(len)}),
+        key="deletions_table", hide_index=True, width="stretch",
+        column_config={"When (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
     )
