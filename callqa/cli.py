@@ -135,6 +135,21 @@ class ProgressBar:
             self._bar.close()
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    """Store the results waiting in the results store (the loader alone writes DuckDB)."""
+    import logging
+
+    from flows.load import load_results
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = _settings(args, db=args.db, results_dir=args.results)
+    stored = load_results(settings, None, logging.getLogger("callqa.load"))
+    by_status = {s: sum(o.status == s for o in stored) for s in ("processed", "quarantined", "failed")}
+    print(f"loaded {len(stored)} results from {settings.results_dir} into {settings.db}: "
+          + ", ".join(f"{n} {s}" for s, n in by_status.items()))
+    return EXIT_OK
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from storage.db import connect
     from storage.queries import stats
@@ -479,6 +494,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dask-workers", type=int, default=None, help="analyse on a local Dask cluster of N worker processes")
     p.add_argument("--dask-address", default=None, help="analyse on an existing Dask cluster (tcp://host:8786)")
     p.set_defaults(func=cmd_run, backfill=True)
+
+    p = sub.add_parser("load", help="store the per-call results waiting in the results store (what a killed run left)")
+    p.add_argument("--db", default=None)
+    p.add_argument("--results", default=None, help="the results store: a folder or an fsspec URL (default: beside the database)")
+    p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("schedule", help="serve the nightly flow on a cron schedule (needs a Prefect server)")
     p.add_argument("--cron", default="0 2 * * *", help='five-field cron expression (default "0 2 * * *": 02:00 daily)')

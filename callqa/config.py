@@ -20,10 +20,10 @@ from pipeline.transcribe import TranscribeOptions
 
 @dataclass(frozen=True)
 class Settings:
-    inbox: Path = Path("data/inbox")
+    inbox: Path | str = Path("data/inbox")  # a folder, or an fsspec URL (s3://bucket/calls)
     db: Path = Path("data/callqa.duckdb")
     models_dir: Path = Path("data/models")
-    quarantine_dir: Path | None = None  # None: a "quarantine" folder beside the database
+    quarantine_dir: Path | str | None = None  # None: a "quarantine" folder beside the database (or a URL)
     scorecards_dir: Path | None = None  # None: the scorecards/ folder shipped with the project
     scorecard: str = "inbound_support"
     language: str = "auto"  # ru | en | auto
@@ -42,6 +42,18 @@ class Settings:
     # existing cluster's scheduler address ("tcp://host:8786"); neither: threads in this process.
     dask_workers: int = 0
     dask_address: str = ""
+    # Per-call results (storage/results_store.py): a folder or fsspec URL that every worker can
+    # write and the loader can read; "" = a "results" folder beside the database.
+    results_dir: str = ""
+    # A call's analysis is stopped after this many seconds (flows/analysis_process.py); 0 = no
+    # limit, and the analysis runs in the task's own process.
+    call_timeout_s: float = 1800.0
+    # Transient errors (I/O, a crashed analysis process) are retried within the run this many
+    # times, after retry_backoff_s, then twice that, and so on.
+    call_retries: int = 2
+    retry_backoff_s: float = 5.0
+    # A recording that failed (internal errors, timeouts) in this many runs is quarantined with its last error.
+    max_attempts: int = 3
     audio_extensions: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".wma", ".amr", ".gsm")
     max_duration_s: float = 4 * 3600.0
     allow_download: bool = False  # never fetch weights from the internet unless asked to
@@ -85,19 +97,22 @@ class Settings:
 
 _RETENTION = {"retention_audio_days", "retention_transcripts_days", "retention_verdicts_days",
               "retention_aggregates_days"}
-_PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir", "diarization_pipeline"}
+_PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir", "diarization_pipeline", "results_dir"}
 
 
 def _coerce(name: str, value: object, base: Path | None) -> object:
     if name in _PATHS:
+        if "://" in str(value):  # an fsspec URL (s3://..., file://...): not a local path
+            return str(value)
         path = Path(str(value)).expanduser()
-        return (base / path) if base is not None and not path.is_absolute() else path
+        path = (base / path) if base is not None and not path.is_absolute() else path
+        return str(path) if name == "results_dir" else path
     if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers", "alert_baseline_runs", "alert_min_calls",
-                "dask_workers"}:
+                "dask_workers", "call_retries", "max_attempts"}:
         return int(value)  # type: ignore[arg-type]
     if name in _RETENTION:
         return 0 if str(value).strip().lower() in {"", "0", "none", "forever"} else int(value)  # type: ignore[arg-type]
-    if name in {"max_duration_s", "settle_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise"}:
+    if name in {"max_duration_s", "settle_s", "call_timeout_s", "retry_backoff_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise"}:
         return float(value)  # type: ignore[arg-type]
     if name in {"allow_download", "asr_vocabulary_hint"}:
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
@@ -118,6 +133,10 @@ def _validate(settings: Settings) -> Settings:
         raise ValueError("dask_workers must be 0 (no Dask) or a number of worker processes")
     if settings.settle_s < 0:
         raise ValueError("settle_s must be 0 or more seconds")
+    if settings.call_timeout_s < 0 or settings.retry_backoff_s < 0:
+        raise ValueError("call_timeout_s and retry_backoff_s must be 0 or more seconds")
+    if settings.call_retries < 0 or settings.max_attempts < 1:
+        raise ValueError("call_retries must be 0 or more, max_attempts at least 1")
     if settings.num_speakers < 0:
         raise ValueError("num_speakers must be 0 (estimate) or a count of voices")
     if settings.asr_backend not in {"faster-whisper", "openai-whisper"}:
@@ -169,4 +188,6 @@ def load_settings(**overrides: object) -> Settings:
     settings = replace(settings, **{k: _coerce(k, v, None) for k, v in explicit.items()})
     if settings.quarantine_dir is None:
         settings = replace(settings, quarantine_dir=Path(settings.db).parent / "quarantine")
+    if not settings.results_dir:
+        settings = replace(settings, results_dir=str(Path(settings.db).parent / "results"))
     return _validate(settings)

@@ -2,19 +2,17 @@
 ``backfill`` does the same for the calls of a date range (an archive loaded a period at a time).
 
 Exactly-once by content: a recording already processed or quarantined (same
-sha256) is skipped, so rerunning the flow changes nothing. Results are stored
-after each batch by this process alone (DuckDB has one writer), so a crash
-loses at most the batches in flight, which the next run picks up again.
+sha256) is skipped, so rerunning the flow changes nothing. Workers put each call's
+result in the results store as soon as it is analysed; this process alone loads
+them into DuckDB (one writer), after each batch and, for results a killed run left
+behind, at the start of the next run: a crash loses at most the calls in flight.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
-import traceback
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -22,26 +20,21 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from callqa.config import Settings, load_settings
-from callqa.runtime import build_analyzer, scorecard_for
+from callqa.runtime import scorecard_for
+from flows.analysis import analyze_batch
+from flows.load import load_results
 from flows.progress import Progress, publish
 from flows.report import report_run
+from flows.retention import apply_retention
 from flows.sources import SourceReader
-from pipeline.errors import BadRecording
 from pipeline.inbox import discover, identify, settled
-from pipeline.records import CallAnalysis
 from storage.calls import (
-    SourceFile, call_statuses, finish_run, mark_interrupted_runs, register_scorecard, save_analysis, save_problem,
-    start_run,
+    SKIP_STATUSES, SourceFile, call_statuses, finish_run, mark_interrupted_runs, register_scorecard, start_run,
 )
 from storage.db import connect
+from storage.results_store import CallOutcome
 
-
-@dataclass(frozen=True)
-class CallOutcome:
-    source: SourceFile
-    status: str  # processed | quarantined | failed
-    analysis: CallAnalysis | None = None
-    reason: str | None = None
+__all__ = ["CallOutcome", "RunSummary", "backfill", "nightly", "run_inbox"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +76,7 @@ def find_new_recordings(settings: Settings, since: datetime | None = None,
         sources[call_id] = reader.source(path, call_id, sha, size)
     with connect(settings.db) as con:
         statuses = call_statuses(con, list(sources))
-    new = [s for cid, s in sources.items() if statuses.get(cid) not in ("processed", "quarantined")]
+    new = [s for cid, s in sources.items() if statuses.get(cid) not in SKIP_STATUSES]
     return new, len(found)
 
 
@@ -91,49 +84,6 @@ def _within(when: datetime | None, since: datetime | None, until: datetime | Non
     if when is None:
         return False
     return (since is None or when >= since) and (until is None or when < until)
-
-
-@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5, tags=["asr"])
-def analyze_batch(batch: list[SourceFile], settings: Settings) -> list[CallOutcome]:
-    """Analyse a batch with one set of loaded models; a bad file never stops the batch."""
-    logger = get_run_logger()
-    analyzer = build_analyzer(settings)  # cached per process: models load once
-    outcomes = []
-    for source in batch:
-        try:
-            analysis = analyzer.analyze(source.path, sha256=source.sha256)
-            outcomes.append(CallOutcome(source, "processed", analysis))
-            logger.info("%s: score %s, flags %s", source.name, analysis.score.value, list(analysis.score.flags))
-        except BadRecording as err:
-            logger.warning("%s quarantined: %s", source.name, err)
-            outcomes.append(CallOutcome(source, "quarantined", reason=str(err)))
-        except Exception as err:  # a bug or a resource problem: record it, retry on the next run
-            logger.error("%s failed: %s\n%s", source.name, err, traceback.format_exc())
-            outcomes.append(CallOutcome(source, "failed", reason=f"{type(err).__name__}: {err}"[:500]))
-    return outcomes
-
-
-def quarantine_file(source: SourceFile, reason: str, quarantine_dir: Path) -> None:
-    """Move a bad recording out of the inbox, with its reason beside it."""
-    quarantine_dir.mkdir(parents=True, exist_ok=True)
-    target = quarantine_dir / f"{source.call_id}-{source.name}"
-    shutil.move(source.path, target)
-    target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
-
-
-def store_outcomes(outcomes: list[CallOutcome], settings: Settings, run_id: str) -> None:
-    with connect(settings.db) as con:
-        for outcome in outcomes:
-            if outcome.analysis is not None:
-                save_analysis(con, outcome.source, outcome.analysis, run_id)
-            else:
-                save_problem(con, outcome.source, outcome.status, outcome.reason or "", run_id)  # type: ignore[arg-type]
-    for outcome in outcomes:
-        if outcome.status == "quarantined" and settings.quarantine_dir and Path(outcome.source.path).exists():
-            try:
-                quarantine_file(outcome.source, outcome.reason or "", settings.quarantine_dir)
-            except OSError as err:  # a read-only inbox: the database record is enough
-                get_run_logger().warning("could not move %s to quarantine: %s", outcome.source.path, err)
 
 
 def batches(items: list[SourceFile], size: int) -> list[list[SourceFile]]:
@@ -169,14 +119,19 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
     counts = dict(processed=0, quarantined=0, failed=0)
     audio_s = 0.0
     try:
+        left = load_results(settings, run_id, logger)  # results a killed run analysed but never stored
+        if left:
+            logger.info("stored %d results left by an earlier run", len(left))
+        for o in left:
+            counts[o.status] += 1
+            audio_s += o.analysis.duration_s if o.analysis else 0.0
         new, discovered = find_new_recordings(settings, since, until)
         logger.info("%d recordings in %s, %d new", discovered, settings.inbox, len(new))
         total_bytes, done_bytes = sum(s.size for s in new), 0
         publish(Progress(len(new), 0, 0.0, total_bytes, 0))
         futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.batch_size)]
         for future in as_completed(futures):
-            outcomes = future.result()
-            store_outcomes(outcomes, settings, run_id)
+            outcomes = load_results(settings, run_id, logger, future.result())
             for o in outcomes:
                 counts[o.status] += 1
                 audio_s += o.analysis.duration_s if o.analysis else 0.0
@@ -209,6 +164,10 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
             **counts,
         )
     report_run(settings, run_id)  # artifacts and alerts; logs its own failures, never fails the run
+    try:  # the night's results are stored: a retention problem is logged, it does not fail the run
+        apply_retention(settings, run_id)
+    except Exception as err:  # noqa: BLE001
+        logger.error("retention was not applied: %s", err)
     logger.info(
         "run %s: %d processed, %d quarantined, %d failed, %d already known; %.0f s of audio in %.0f s",
         run_id, summary.processed, summary.quarantined, summary.failed, summary.skipped, audio_s, wall_s,

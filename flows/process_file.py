@@ -4,27 +4,28 @@ or an integration wants scored without waiting for the night."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from prefect import flow, get_run_logger
 
 from callqa.config import load_settings
 from callqa.runtime import scorecard_for
-from flows.nightly import CallOutcome, analyze_batch, store_outcomes
+from flows.analysis import analyze_batch
+from flows.load import load_results
 from flows.sources import SourceReader
-from pipeline.inbox import identify
+from pipeline.inbox import as_path, identify
 from storage.calls import SKIP_STATUSES, call_statuses, finish_run, register_scorecard, start_run
 from storage.db import connect
+from storage.results_store import CallOutcome
 
 
 @flow(name="process_file", log_prints=True)
 def process_file(path: str, db: str | None = None) -> CallOutcome | str:
-    """Analyse and store ``path`` unless its content was already processed, quarantined or purged;
-    returns the outcome, or the stored status when there was nothing to do."""
+    """Analyse and store ``path`` (a file or an fsspec URL) unless its content was already processed,
+    quarantined or purged; returns the outcome, or the stored status when there was nothing to do."""
     settings = load_settings(db=db)
     logger = get_run_logger()
     started = time.perf_counter()
-    file = Path(path)
+    file = as_path(path)
     call_id, sha, size = identify(file)
     source = SourceReader(settings, logger).source(file, call_id, sha, size)
     with connect(settings.db) as con:
@@ -34,10 +35,10 @@ def process_file(path: str, db: str | None = None) -> CallOutcome | str:
             return known
         register_scorecard(con, scorecard_for(settings))
         run_id = start_run(con, "process_file", str(file.parent))
-    outcome = analyze_batch([source], settings)[0]
-    store_outcomes([outcome], settings, run_id)
+    stored = load_results(settings, run_id, logger, analyze_batch([source], settings))
+    outcome = stored[0] if stored else None
     with connect(settings.db) as con:
         finish_run(con, run_id, "completed", discovered=1, new_calls=1, wall_s=time.perf_counter() - started,
-                   audio_s=outcome.analysis.duration_s if outcome.analysis else 0.0,
-                   **{k: int(outcome.status == k) for k in ("processed", "quarantined", "failed")})
-    return outcome
+                   audio_s=outcome.analysis.duration_s if outcome and outcome.analysis else 0.0,
+                   **{k: int(outcome is not None and outcome.status == k) for k in ("processed", "quarantined", "failed")})
+    return outcome if outcome is not None else "processed"

@@ -1,9 +1,10 @@
 """Where the flow's analysis tasks run: threads in this process (the default), a local Dask
 cluster of worker processes, or an existing Dask cluster on other machines.
 
-Only the analysis runs on workers (each worker process loads the models once); results come
-back to the flow, which alone writes DuckDB (one writer). Workers need the same code, models
-and configuration, and read the recordings from the same paths (shared storage).
+Only the analysis runs on workers (each worker process loads the models once, in its analysis
+process); they write each call's result to the results store and the flow, which alone writes
+DuckDB (one writer), loads them. Workers need the same code, models and configuration, and
+reach the recordings and the results store at the same paths or URLs (shared storage).
 """
 
 from __future__ import annotations

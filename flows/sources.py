@@ -9,6 +9,7 @@ from pathlib import Path
 from callqa.config import Settings
 from pipeline.call_meta import CallMeta, CallMetaError, manifest_rows, read_call_meta
 from pipeline.customer_id import customer_hash, load_key
+from pipeline.inbox import InboxPath
 from storage.calls import SourceFile
 
 
@@ -22,11 +23,11 @@ class SourceReader:
         self._metas: dict[Path, CallMeta] = {}
         self._key: bytes | None = None
 
-    def call_time(self, path: Path):
+    def call_time(self, path: InboxPath):
         """When the call took place (metadata, else the file's modification time)."""
         return self._meta(path).started_at
 
-    def source(self, path: Path, call_id: str, sha256: str, size: int) -> SourceFile:
+    def source(self, path: InboxPath, call_id: str, sha256: str, size: int) -> SourceFile:
         meta = self._meta(path)
         hashed = None
         if meta.customer_number:
@@ -39,12 +40,12 @@ class SourceReader:
         return SourceFile(str(path), sha256, call_id, size, meta.operator, meta.team, meta.queue, meta.started_at,
                           meta.direction, hashed)
 
-    def _meta(self, path: Path) -> CallMeta:
+    def _meta(self, path: InboxPath) -> CallMeta:
         if path not in self._metas:
             self._metas[path] = self._read_meta(path)
         return self._metas[path]
 
-    def _read_meta(self, path: Path) -> CallMeta:
+    def _read_meta(self, path: InboxPath) -> CallMeta:
         # A broken manifest or sidecar is logged and skipped: the call is still analysed,
         # and who handled it stays unknown.
         if path.parent not in self._manifests:

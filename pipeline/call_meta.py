@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,7 +73,7 @@ def manifest_rows(folder: Path) -> dict[str, dict[str, str]]:
     rows: dict[str, dict[str, str]] = {}
     for manifest in sorted(folder.glob("*.csv")):
         try:
-            with open(manifest, newline="", encoding="utf-8-sig") as handle:
+            with manifest.open(newline="", encoding="utf-8-sig") as handle:  # a Path or an fsspec UPath
                 reader = csv.DictReader(handle)
                 if not reader.fieldnames or "file" not in [f.strip().lower() for f in reader.fieldnames]:
                     continue
@@ -91,7 +92,8 @@ def read_call_meta(recording: str | Path, filename_pattern: str | None = None,
                    manifests: dict[str, dict[str, str]] | None = None) -> CallMeta:
     """Metadata of one recording; a malformed sidecar raises :class:`CallMetaError` naming the file.
     ``manifests``: the folder's manifest rows when the caller read them already (one read per folder)."""
-    recording = Path(recording)
+    if isinstance(recording, (str, os.PathLike)):  # else an fsspec UPath, read the same way
+        recording = Path(recording)
     values: dict[str, str] = {}
     if filename_pattern:
         m = re.search(filename_pattern, recording.stem)
@@ -110,6 +112,7 @@ def read_call_meta(recording: str | Path, filename_pattern: str | None = None,
         values.update({k: str(v) for k, v in raw.items() if k in FIELDS and v not in (None, "")})
     started = parse_time(values["started_at"]) if "started_at" in values else None
     if started is None and recording.exists():
-        started = datetime.fromtimestamp(recording.stat().st_mtime)
+        mtime = recording.stat().st_mtime
+        started = datetime.fromtimestamp(mtime) if mtime else None  # some object stores report none
     return CallMeta(values.get("operator"), values.get("team"), values.get("queue"), started,
                     values.get("direction"), values.get("customer_number"))

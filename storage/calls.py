@@ -84,7 +84,8 @@ def _purged(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     return row is not None and row[0] == "purged"
 
 
-def save_analysis(con: duckdb.DuckDBPyConnection, source: SourceFile, analysis: CallAnalysis, run_id: str | None = None) -> None:
+def save_analysis(con: duckdb.DuckDBPyConnection, source: SourceFile, analysis: CallAnalysis, run_id: str | None = None,
+                  worker: str | None = None, worker_s: float | None = None) -> None:
     if _purged(con, source.call_id):  # deleted on purpose: never stored (or counted) again
         return
     ts = now()
@@ -108,6 +109,9 @@ def save_analysis(con: duckdb.DuckDBPyConnection, source: SourceFile, analysis: 
             pipeline_version=PIPELINE_VERSION,
             dropped_segments=analysis.transcript.dropped_segments,
             speech_regions=json.dumps(analysis.transcript.speech_regions),
+            stage_s=analysis.timings_s.get("total_s"),
+            worker_s=worker_s,
+            worker=worker,
         )
         scores = analysis.sentiment.segment_scores if analysis.sentiment else ()
         _replace_segments(con, source.call_id, analysis.segments, scores)
@@ -255,6 +259,15 @@ def call_statuses(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[s
         return {}
     rows = con.execute("SELECT call_id, status FROM calls WHERE call_id IN (SELECT unnest(?))", [call_ids]).fetchall()
     return dict(rows)
+
+
+def call_attempts(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """call_id -> (status, how many times a run stored an outcome for it)."""
+    if not call_ids:
+        return {}
+    rows = con.execute("SELECT call_id, status, attempts FROM calls WHERE call_id IN (SELECT unnest(?))",
+                       [call_ids]).fetchall()
+    return {cid: (status, attempts) for cid, status, attempts in rows}
 
 
 def start_run(con: duckdb.DuckDBPyConnection, flow: str, inbox: str | None) -> str:

@@ -13,6 +13,12 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples" / "calls"
 EVAL = Path(os.environ.get("CALLQA_EVAL_DIR", REPO.parent / "shared" / "eval"))
 
+# The sample calls carry fixed dates: without this, the nightly flow's retention would start
+# deleting their recordings and transcripts once those dates are old enough. Flows started by
+# tests (in this process or in subprocesses) keep everything; tests of retention set terms themselves.
+for _kind in ("AUDIO", "TRANSCRIPTS", "VERDICTS", "AGGREGATES"):
+    os.environ.setdefault(f"CALLQA_RETENTION_{_kind}_DAYS", "0")
+
 
 @pytest.fixture(scope="session")
 def eval_dir() -> Path:

@@ -39,6 +39,11 @@ def _counts(db: Path) -> tuple:
         return con.execute(COUNTS).fetchone()
 
 
+def _calls(db: Path) -> list[tuple]:
+    with connect(db, read_only=True) as con:
+        return con.execute("SELECT file_name, status, error FROM calls ORDER BY file_name").fetchall()
+
+
 def test_settled_leaves_a_file_that_is_still_growing(tmp_path):
     done, growing = tmp_path / "done.wav", tmp_path / "growing.wav"
     done.write_bytes(b"x" * 1000)
@@ -127,7 +132,7 @@ def test_a_run_killed_midway_is_completed_by_the_next_with_nothing_lost_or_doubl
     finally:
         stop.set()
         writer.join()
-    assert _counts(db) == clean, "after the rerun the night looks exactly like a clean run"
+    assert _counts(db) == clean, f"after the rerun the night should look like a clean run: {_calls(db)}"
     assert summary.processed + killed[0] == clean[0]
     with connect(db, read_only=True) as con:
         runs = con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()

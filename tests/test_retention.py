@@ -308,8 +308,7 @@ def test_nightly_rerun_neither_analyses_nor_counts_a_purged_call(work, prefect_h
     assert after["calls"][purged][0] == "purged" and not any(_of(after, purged).values())
     assert {t: r for t, r in after.items() if t != "calls"} == {t: r for t, r in rows.items() if t != "calls"}
     pd.testing.assert_frame_equal(_stats(db)[0], stats[0])
-    if summary.new_calls:  # storage refused to store it again, but the flow still analysed it
-        pytest.xfail("flows/nightly.py does not skip status 'purged' yet (storage.calls.SKIP_STATUSES)")
+    assert summary.new_calls == 0, "a purged recording back in the inbox is not analysed again"
     assert summary.processed == 0 and summary.skipped == summary.discovered
 
 
