@@ -32,6 +32,7 @@ from storage.calls import (
     SKIP_STATUSES, SourceFile, call_statuses, finish_run, mark_interrupted_runs, register_scorecard, start_run,
 )
 from storage.db import connect
+from storage.search import SearchUnavailable, refresh_search_index
 from storage.results_store import CallOutcome
 
 __all__ = ["CallOutcome", "RunSummary", "backfill", "nightly", "run_inbox"]
@@ -105,6 +106,22 @@ def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str
     return run_inbox(load_settings(inbox=inbox, db=db, batch_size=batch_size), "backfill", since, until)
 
 
+def housekeeping(settings: Settings, run_id: str) -> None:
+    """After the night's results are stored: retention, then the search index (without what
+    retention deleted). A problem here is logged; it does not fail a run whose results are in."""
+    logger = get_run_logger()
+    try:
+        apply_retention(settings, run_id)
+    except Exception as err:  # noqa: BLE001
+        logger.error("retention was not applied: %s", err)
+    try:
+        with connect(settings.db) as con:
+            built = refresh_search_index(con)
+        logger.info("search index: %d utterances of %d calls in %.1f s", built.utterances, built.calls, built.build_s)
+    except SearchUnavailable as err:
+        logger.warning("transcript search not refreshed: %s", err)
+
+
 def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
               until: datetime | None = None) -> RunSummary:
     """Discover, analyse in batches, store each batch, report: the body of nightly and backfill."""
@@ -164,10 +181,7 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
             **counts,
         )
     report_run(settings, run_id)  # artifacts and alerts; logs its own failures, never fails the run
-    try:  # the night's results are stored: a retention problem is logged, it does not fail the run
-        apply_retention(settings, run_id)
-    except Exception as err:  # noqa: BLE001
-        logger.error("retention was not applied: %s", err)
+    housekeeping(settings, run_id)
     logger.info(
         "run %s: %d processed, %d quarantined, %d failed, %d already known; %.0f s of audio in %.0f s",
         run_id, summary.processed, summary.quarantined, summary.failed, summary.skipped, audio_s, wall_s,

@@ -28,6 +28,7 @@ page = st.navigation(
         "Review": [
             st.Page("views/queue.py", title="Review queue", icon=":material/inbox:", default=True),
             st.Page("views/call.py", title="Call review", icon=":material/call:", url_path="call"),
+            st.Page("views/search.py", title="Transcript search", icon=":material/search:", url_path="search"),
             st.Page("views/calibration.py", title="Calibration", icon=":material/balance:", url_path="calibration"),
         ],
         "Coaching": [

@@ -25,8 +25,10 @@ import pandas as pd
 import streamlit as st
 
 from storage import calibration, calls, coaching, dashboards, pending, queries, retention, review_queue, training
+from storage import search as transcript_search
 from storage.db import connect, now
 from storage.review_queue import FilterOptions, QueueFilter, Sort
+from storage.search import IndexStatus, SearchFilter, SearchResults, SearchUnavailable
 
 DB_ENV = "CALLQA_DB"
 PAGE_SIZE = 100
@@ -363,6 +365,33 @@ def reviews(db: str, call_id: str) -> pd.DataFrame:
     """Every review of the call, oldest first (the audit trail)."""
     with _connection(db, read_only=True) as con:
         return queries.call_reviews(con, call_id)
+
+
+# ---- transcript search (storage.search) -------------------------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def search_index_status(db: str) -> IndexStatus | None:
+    """The search index's last build (None: never built); calls stored since are not searchable yet."""
+    with _connection(db, read_only=True) as con:
+        return transcript_search.index_status(con)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def search(db: str, text: str, filt: SearchFilter, limit: int = 50, offset: int = 0) -> SearchResults:
+    """Utterances matching ``text`` (words and "phrases"), best first; raises ``SearchUnavailable``."""
+    with _connection(db, read_only=True) as con:
+        return transcript_search.search(con, text, filt, limit=limit, offset=offset)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def match_spans(db: str, text: str, query: str) -> tuple[tuple[int, int], ...]:
+    """Where a search query matches in one utterance's text (empty when search is unavailable)."""
+    try:
+        with _connection(db, read_only=True) as con:
+            return transcript_search.match_spans(con, text, query)
+    except SearchUnavailable:
+        return ()
 
 
 # ---- writes ----------------------------------------------------------------------------------

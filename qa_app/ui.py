@@ -5,6 +5,8 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
+from pipeline.pii import TAGS, redact_text
+
 RESULT_COLORS = {"pass": "green", "fail": "red", "unknown": "orange", "na": "gray"}
 SPEAKER_COLORS = {"operator": "blue", "customer": "violet", "unknown": "gray"}
 VERDICT_LABELS = {"pass": "pass", "fail": "fail", "na": "not applicable"}
@@ -59,6 +61,31 @@ def audio_type(path: str) -> str:
 def quote(text: str) -> str:
     """A transcript quote, safe to put into markdown."""
     return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("$", "\\$").replace("[", "\\[")
+
+
+def highlight(text: str, marks: tuple[tuple[int, int], ...] | list[tuple[int, int]] = ()) -> str:
+    """A transcript quote for markdown with ``marks`` ([start, end) character ranges, sorted) highlighted."""
+    out, pos = [], 0
+    for start, end in marks:
+        marked = quote(text[start:end]).replace("]", "\\]")
+        out += [quote(text[pos:start]), f":orange-background[{marked}]"]
+        pos = end
+    out.append(quote(text[pos:]))
+    return "".join(out)
+
+
+def redact_marked(text: str, marks: tuple[tuple[int, int], ...], language: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """``text`` with personal data masked (as the call page shows it to non-admins) and ``marks`` moved
+    to match; a mark that overlaps masked data is dropped, so nothing masked is ever highlighted."""
+    redacted, found = redact_text(text, language)
+    moved = []
+    for start, end in marks:
+        if any(start < e and s < end for _, s, e in found):
+            continue
+        # Each masked span before the mark is replaced by its tag: the mark moves by the difference.
+        shift = sum(len(TAGS[kind]) - (e - s) for kind, s, e in found if e <= start)
+        moved.append((start + shift, end + shift))
+    return redacted, tuple(moved)
 
 
 def seconds(value: float | None) -> str:

@@ -1,4 +1,6 @@
-"""Call review (deep link ``?call_id=...[&t=SECONDS]``): listen, read, and confirm or override each verdict.
+"""Call review (deep link ``?call_id=...[&t=SECONDS][&seg=IDX&q=QUERY]``): listen, read, and confirm or override
+each verdict. ``t`` starts the player at a moment; ``seg`` and ``q`` (from transcript search) mark the matching
+utterance and its words.
 
 Reviewers (and admins) may confirm or override verdicts, flip the roles and mark the
 call reviewed; trainers see everything read-only. Non-admins never see personal data:
@@ -21,7 +23,11 @@ may_review = auth.can_review(user)
 show_raw = auth.can_see_unredacted(user)
 call_id = st.query_params.get("call_id", "").strip()
 
-st.page_link("views/queue.py", label="Review queue", icon=":material/arrow_back:")
+search_query = st.query_params.get("q", "").strip()
+if search_query:
+    st.page_link("views/search.py", label="Search results", icon=":material/arrow_back:", query_params={"q": search_query})
+else:
+    st.page_link("views/queue.py", label="Review queue", icon=":material/arrow_back:")
 
 if not call_id:
     st.info("No call selected: open one from the review queue.")
@@ -34,13 +40,19 @@ if call is None:
 
 PLAY_KEY = f"play_from:{call_id}"
 FLASH_KEY = "review_flash"
-# A link to a moment (``&t=SECONDS``, from training needs or calibration) starts the player there once.
+LINK_KEY = f"link:{call_id}"
+# A link to a moment (``&t=SECONDS``, from training needs, calibration or search) starts the player there,
+# once per link: later play buttons move it, and another link into this call (another search match) applies.
 _moment = st.query_params.get("t")
-if _moment and PLAY_KEY not in st.session_state:
+_link = (_moment, st.query_params.get("seg"))
+if _moment and st.session_state.get(LINK_KEY) != _link:
+    st.session_state[LINK_KEY] = _link
     try:
         st.session_state[PLAY_KEY] = max(float(_moment), 0.0)
     except ValueError:
         pass
+_seg = st.query_params.get("seg", "")
+matched_idx = int(_seg) if _seg.isdigit() else None
 
 
 def _play_from(seconds: float) -> None:
@@ -83,6 +95,14 @@ def _flip_roles() -> None:
 
 def _shown(text: str) -> str:
     return text if show_raw else redact_text(text, call.language or "ru")[0]
+
+
+def _shown_marked(text: str, query: str) -> str:
+    """Markdown of an utterance with the search query's words highlighted (personal data masked for non-admins)."""
+    marks = data.match_spans(db, text, query) if query else ()
+    if not show_raw:
+        text, marks = ui.redact_marked(text, marks, call.language or "ru")
+    return ui.highlight(text, marks)
 
 
 def _play_button(seconds: float, key: str) -> None:
@@ -169,6 +189,14 @@ if call.audio_exists:
         st.caption(f"Playing from {ui.clock(start)}")
 else:
     st.warning(f"The recording is no longer at `{call.source_path}`: the transcript and verdicts are still here.")
+
+# The utterance a search result opened, above the verdicts: what the reviewer came for.
+matched = next((s for s in data.segments(db, call_id) if s.idx == matched_idx), None) if matched_idx is not None else None
+if matched is not None:
+    with st.container(border=True, key="search_match", horizontal=True, vertical_alignment="center"):
+        _play_button(matched.start, key="search_match_play")
+        who = ui.badge(matched.speaker, ui.SPEAKER_COLORS.get(matched.speaker, "gray"))
+        st.markdown(f"{ui.badge('search match', 'orange')} {who} {_shown_marked(matched.text, search_query)}")
 
 # ---- scorecard -------------------------------------------------------------------------------
 
@@ -303,7 +331,10 @@ else:
             with play:
                 _play_button(s.start, key=f"segment_{s.idx}")
             who.markdown(ui.badge(s.speaker, ui.SPEAKER_COLORS.get(s.speaker, "gray")))
-            text.markdown(ui.quote(_shown(s.text)))
+            if s.idx == matched_idx:
+                text.markdown(f"{ui.badge('search match', 'orange')} {_shown_marked(s.text, search_query)}")
+            else:
+                text.markdown(ui.quote(_shown(s.text)))
 
 if not history.empty:
     with st.expander(f"Review history ({len(history)})"):
