@@ -120,6 +120,8 @@ def housekeeping(settings: Settings, run_id: str) -> None:
         logger.info("search index: %d utterances of %d calls in %.1f s", built.utterances, built.calls, built.build_s)
     except SearchUnavailable as err:
         logger.warning("transcript search not refreshed: %s", err)
+    except Exception as err:  # noqa: BLE001 - e.g. the database locked for too long
+        logger.error("transcript search not refreshed: %s", err)
 
 
 def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
