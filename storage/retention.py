@@ -29,7 +29,8 @@ import pandas as pd
 from storage import aggregates
 from storage.db import now
 
-TRANSCRIPT_TABLES = ("segments", "pii_spans")
+# search_utterances: the search index's copy of the text goes with the transcript, not at the next refresh.
+TRANSCRIPT_TABLES = ("segments", "pii_spans", "search_utterances")
 EVIDENCE_QUOTES = (("criteria_results", "evidence_text"), ("detections", "evidence_text"))
 CALL_AT = "coalesce(started_at, processed_at, first_seen_at)"
 _IDS = "call_id IN (SELECT unnest(?::VARCHAR[]))"

@@ -97,6 +97,13 @@ def _deletions(db: Path) -> list[dict]:
     return df.to_dict("records")
 
 
+@pytest.fixture(autouse=True)
+def default_terms(monkeypatch):
+    """conftest keeps everything for the other tests' flows; here the documented defaults apply."""
+    for kind in ("AUDIO", "TRANSCRIPTS", "VERDICTS", "AGGREGATES"):
+        monkeypatch.delenv(f"CALLQA_RETENTION_{kind}_DAYS", raising=False)
+
+
 def _of(rows: dict, call_id: str) -> dict[str, int]:
     return {t: per.get(call_id, 0) for t, per in rows.items() if t != "calls"}
 
