@@ -78,7 +78,7 @@ def baseline(paths: list[Path]) -> dict:
     return {"load_s": load_s, "loop_s": time.perf_counter() - t1, "stage_s": stage, "audio_s": audio, "bad": bad}
 
 
-def flow_run(inbox: Path, db: Path, dask_workers: int) -> dict:
+def flow_run(inbox: Path, db: Path, dask_workers: int, batch_size: int | None) -> dict:
     import duckdb
 
     for stale in (db, db.with_suffix(".duckdb.wal"), db.parent / "results", db.parent / "quarantine"):
@@ -91,6 +91,8 @@ def flow_run(inbox: Path, db: Path, dask_workers: int) -> dict:
     cmd = [str(REPO / ".venv" / "bin" / "callqa"), "run", "--inbox", str(inbox), "--db", str(db), "--no-progress"]
     if dask_workers:
         cmd += ["--dask-workers", str(dask_workers)]
+    if batch_size:
+        cmd += ["--batch-size", str(batch_size)]
     env = dict(os.environ, CALLQA_SETTLE_S="0", PREFECT_HOME=str(WORK / "prefect"))
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -110,13 +112,14 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--dask-workers", type=int, default=0, help="run the flow on a local Dask cluster")
+    parser.add_argument("--batch-size", type=int, default=None, help="calls per flow task (default: the setting's)")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "orchestration.json"))
     args = parser.parse_args()
 
     paths = make_calls(WORK / "inbox", args.calls, args.seed)
     base = None if args.skip_baseline else baseline(paths)
-    run = flow_run(WORK / "inbox", WORK / "flow" / "callqa.duckdb", args.dask_workers)
+    run = flow_run(WORK / "inbox", WORK / "flow" / "callqa.duckdb", args.dask_workers, args.batch_size)
     n = run["processed"]
     overhead = run["flow_s"] - run["stage_s"]
     report = {
@@ -135,7 +138,8 @@ def main() -> int:
         "run": run,
     }
     print(f"{n} calls, {report['audio_h']:.2f} h of audio, on {report['machine']}"
-          + (f", {args.dask_workers} Dask workers" if args.dask_workers else ""))
+          + (f", {args.dask_workers} Dask workers" if args.dask_workers else "")
+          + (f", batches of {args.batch_size}" if args.batch_size else ""))
     print(f"  callqa run:   {run['command_s']:.0f} s in all ({run['flow_s']:.0f} s in the flow), "
           f"{report['calls_per_hour']:.0f} calls/hour, {report['audio_hours_per_hour']:.2f} audio hours/hour")
     print(f"  stage time inside the flow: {run['stage_s']:.0f} s; worker time per call incl. its analysis process: "
