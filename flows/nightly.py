@@ -87,6 +87,13 @@ def _within(when: datetime | None, since: datetime | None, until: datetime | Non
     return (since is None or when >= since) and (until is None or when < until)
 
 
+def tally(outcomes: list[CallOutcome], counts: dict[str, int]) -> float:
+    """Count the outcomes by status into ``counts``; returns their seconds of audio."""
+    for o in outcomes:
+        counts[o.status] += 1
+    return sum(o.analysis.duration_s for o in outcomes if o.analysis)
+
+
 def batches(items: list[SourceFile], size: int) -> list[list[SourceFile]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -141,9 +148,7 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
         left = load_results(settings, run_id, logger)  # results a killed run analysed but never stored
         if left:
             logger.info("stored %d results left by an earlier run", len(left))
-        for o in left:
-            counts[o.status] += 1
-            audio_s += o.analysis.duration_s if o.analysis else 0.0
+        audio_s += tally(left, counts)
         new, discovered = find_new_recordings(settings, since, until)
         logger.info("%d recordings in %s, %d new", discovered, settings.inbox, len(new))
         total_bytes, done_bytes = sum(s.size for s in new), 0
@@ -151,10 +156,8 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
         futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.batch_size)]
         for future in as_completed(futures):
             outcomes = load_results(settings, run_id, logger, future.result())
-            for o in outcomes:
-                counts[o.status] += 1
-                audio_s += o.analysis.duration_s if o.analysis else 0.0
-                done_bytes += o.source.size
+            audio_s += tally(outcomes, counts)
+            done_bytes += sum(o.source.size for o in outcomes)
             publish(Progress(len(new), sum(counts.values()), audio_s, total_bytes, done_bytes))
     except BaseException:
         with connect(settings.db) as con:

@@ -41,4 +41,6 @@ def process_file(path: str, db: str | None = None) -> CallOutcome | str:
         finish_run(con, run_id, "completed", discovered=1, new_calls=1, wall_s=time.perf_counter() - started,
                    audio_s=outcome.analysis.duration_s if outcome and outcome.analysis else 0.0,
                    **{k: int(outcome is not None and outcome.status == k) for k in ("processed", "quarantined", "failed")})
-    return outcome if outcome is not None else "processed"
+        if outcome is None:  # another run stored (or purged) it meanwhile: say what is stored
+            return call_statuses(con, [call_id])[call_id]
+    return outcome

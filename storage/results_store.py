@@ -78,13 +78,15 @@ class ResultsStore:
         return sorted(n[: -len(".json")] for n in names if n.endswith(".json") and not n.startswith("."))
 
     def get(self, call_id: str) -> CallOutcome:
+        path = self._path(call_id)
         try:
-            data = json.loads(self.fs.cat_file(self._path(call_id)))
-            if data.get("format") != FORMAT:
-                raise UnreadableResult(f"result format {data.get('format')!r}, expected {FORMAT}")
-            return decode(CallOutcome, data["outcome"])
-        except (ValueError, TypeError, KeyError) as err:
-            raise UnreadableResult(f"{self._path(call_id)}: {err}") from err
+            data = json.loads(self.fs.cat_file(path))
+            outcome = data["outcome"] if data.get("format") == FORMAT else None
+            if outcome is not None:
+                return decode(CallOutcome, outcome)
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            raise UnreadableResult(f"{path}: {err}") from err
+        raise UnreadableResult(f"{path}: result format {data.get('format')!r}, expected {FORMAT}")
 
     def remove(self, call_id: str) -> None:
         try:
