@@ -26,6 +26,7 @@ class Settings:
     quarantine_dir: Path | str | None = None  # None: a "quarantine" folder beside the database (or a URL)
     scorecards_dir: Path | None = None  # None: the scorecards/ folder shipped with the project
     scorecard: str = "inbound_support"
+    reasons_taxonomy: Path | None = None  # call reasons YAML; None: taxonomy/call_reasons.yaml shipped with the project
     language: str = "auto"  # ru | en | auto
     operator_channel: str = "left"  # which stereo channel carries the operator
     asr_model: str = "base"
@@ -100,7 +101,8 @@ class Settings:
 
 _RETENTION = {"retention_audio_days", "retention_transcripts_days", "retention_verdicts_days",
               "retention_aggregates_days"}
-_PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir", "diarization_pipeline", "results_dir"}
+_PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir", "diarization_pipeline", "results_dir",
+          "reasons_taxonomy"}
 
 
 def _coerce(name: str, value: object, base: Path | None) -> object:

@@ -22,6 +22,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from callqa.config import Settings, load_settings
 from callqa.runtime import scorecard_for
 from flows.analysis import analyze_batch
+from flows.insights import refresh_insights
 from flows.load import load_results
 from flows.progress import Progress, publish
 from flows.report import report_run
@@ -114,9 +115,14 @@ def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str
 
 
 def housekeeping(settings: Settings, run_id: str) -> None:
-    """After the night's results are stored: retention, then the search index (without what
-    retention deleted). A problem here is logged; it does not fail a run whose results are in."""
+    """After the night's results are stored: call insights (on the transcripts retention may be
+    about to delete), retention, then the search index (without what retention deleted). A problem
+    here is logged; it does not fail a run whose results are in."""
     logger = get_run_logger()
+    try:
+        refresh_insights(settings)
+    except Exception as err:  # noqa: BLE001 - e.g. a broken taxonomy file: the night's results are in
+        logger.error("call insights not computed: %s", err)
     try:
         apply_retention(settings, run_id)
     except Exception as err:  # noqa: BLE001

@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger
 
 from callqa.config import load_settings
 from callqa.rescore import RescoreSummary, rescore, resolve_for_rescore
+from flows.insights import compute_insights
 
 
 @flow(name="rescore", log_prints=True)
@@ -19,4 +20,7 @@ def rescore_flow(scorecard: str, db: str | None = None, since: datetime | None =
     summary = rescore(settings.db, card, since=since, until=until, operator=operator, flipped_only=flipped_only)
     get_run_logger().info("re-judged %d calls with %s, %d scores changed", summary.calls, summary.scorecard,
                           summary.changed_scores)
+    # Cheap: only calls whose insights are stale (e.g. roles flipped since) are judged again.
+    insights = compute_insights(settings.db, settings.reasons_taxonomy)
+    get_run_logger().info("call insights: %d calls judged again", insights.calls)
     return summary

@@ -24,9 +24,12 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from storage import calibration, calls, coaching, dashboards, pending, queries, retention, review_queue, training
+from storage import calibration, calls, coaching, dashboards, insights, pending, queries, retention, review_queue, training
 from storage import search as transcript_search
+from pipeline.reason_discovery import DiscoveredReason, discover_reasons
+from pipeline.reason_taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from storage.db import connect, now
+from storage.insights import StoredInsight
 from storage.review_queue import FilterOptions, QueueFilter, Sort
 from storage.search import IndexStatus, SearchFilter, SearchResults, SearchUnavailable
 
@@ -395,6 +398,51 @@ def match_spans(db: str, text: str, query: str) -> tuple[tuple[int, int], ...]:
 
 
 # ---- writes ----------------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def taxonomy() -> Taxonomy | None:
+    """The call reason taxonomy the nightly flow uses (configuration's ``reasons_taxonomy``); None if unreadable."""
+    from callqa.config import load_settings
+
+    try:
+        return load_taxonomy(load_settings().reasons_taxonomy)
+    except (TaxonomyError, ValueError, OSError):
+        return None
+
+
+def reason_label(reason_id: str | None) -> str:
+    if reason_id is None:
+        return "no taxonomy reason"
+    known = taxonomy()
+    return known.label(reason_id) if known else reason_id
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def call_insight(db: str, call_id: str) -> StoredInsight | None:
+    with _connection(db, read_only=True) as con:
+        return insights.call_insight(con, call_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def reason_outcomes(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = ()) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return insights.reason_outcomes(con, since, until, teams)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def discovered_reasons(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = (),
+                       min_size: int = 3) -> list[DiscoveredReason]:
+    """Clusters of the period's problem statements that matched no taxonomy reason (computed here, on demand)."""
+    with _connection(db, read_only=True) as con:
+        statements = insights.unmatched_statements(con, since, until, teams)
+    return discover_reasons(statements, min_size=min_size)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def statement_moments(db: str, call_ids: tuple[str, ...]) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return insights.statement_moments(con, list(call_ids))
 
 
 def clear_cache() -> None:

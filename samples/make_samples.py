@@ -10,7 +10,7 @@ timings.
 
 Outputs, per call, in --out (default samples/calls):
   NAME.flac        8 kHz, 16-bit FLAC; stereo calls: operator LEFT, customer RIGHT
-  NAME.truth.json  turns with times, expected scorecard verdicts, score and flags
+  NAME.truth.json  turns with times, expected scorecard verdicts, score and flags, call reason and outcome
 
 Voices:
   ru operator  festival voice_msu_ru_nsh_clunits
@@ -98,6 +98,8 @@ CALLS = [
             (CU, "Нет, это всё."),
             (OP, "Спасибо за обращение! Всего доброго, до свидания."),
         ],
+        "expected_reason": "no_connection",  # call reasons taxonomy (taxonomy/call_reasons.yaml)
+        "expected_outcome": "resolved",  # the outage is explained and a time given
         "expected_criteria": {c: P for c in CRITERIA},
     },
     {
@@ -117,6 +119,8 @@ CALLS = [
             (OP, "Я же сказал, звоните в безопасность."),
             (CU, "Ладно, спасибо."),
         ],
+        "expected_reason": "account_access",  # call reasons taxonomy (taxonomy/call_reasons.yaml)
+        "expected_outcome": "unresolved",  # sent away to call security
         "expected_criteria": {
             "greeting": F, "introduction": F, "identification": P,
             "needs_discovery": F, "resolution": F, "extra_help": F, "farewell": F,
@@ -137,6 +141,8 @@ CALLS = [
             (CU, "Хорошо, буду ждать. Спасибо."),
             (OP, "Спасибо за обращение, всего хорошего!"),
         ],
+        "expected_reason": "order_status",  # call reasons taxonomy (taxonomy/call_reasons.yaml)
+        "expected_outcome": "resolved",  # the delivery day is given
         "expected_criteria": {
             # asking for the order number identifies the customer's case (the QA dev set's rule too)
             "greeting": P, "introduction": P, "identification": P,
@@ -160,6 +166,8 @@ CALLS = [
             (CU, "No, thank you."),
             (OP, "Have a great day. Goodbye!"),
         ],
+        "expected_reason": "account_access",  # call reasons taxonomy (taxonomy/call_reasons.yaml)
+        "expected_outcome": "resolved",  # the card works again
         "expected_criteria": {c: P for c in CRITERIA},
     },
     {
@@ -176,6 +184,8 @@ CALLS = [
             (CU, "Okay, thank you."),
             (OP, "Bye."),
         ],
+        "expected_reason": "order_status",  # call reasons taxonomy (taxonomy/call_reasons.yaml)
+        "expected_outcome": "unresolved",  # told to call the courier on their own
         "expected_criteria": {
             "greeting": P, "introduction": F, "identification": P,
             "needs_discovery": F, "resolution": F, "extra_help": F, "farewell": P,
@@ -394,6 +404,8 @@ def build_call(call: dict, out_dir: Path, card: Scorecard) -> dict:
         "expected_criteria": crit,
         "expected_score": round(score.value, 1),
         "expected_flags": [f for f in score.flags if f in TRUTH_FLAGS],
+        "expected_reason": call["expected_reason"],
+        "expected_outcome": call["expected_outcome"],
     }
     with open(out_dir / f"{name}.truth.json", "w", encoding="utf-8") as fh:
         json.dump(truth, fh, ensure_ascii=False, indent=2)

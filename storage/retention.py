@@ -31,7 +31,10 @@ from storage.db import now
 
 # search_utterances: the search index's copy of the text goes with the transcript, not at the next refresh.
 TRANSCRIPT_TABLES = ("segments", "pii_spans", "search_utterances")
-EVIDENCE_QUOTES = (("criteria_results", "evidence_text"), ("detections", "evidence_text"))
+# call_insights keeps its reason and outcome; the customer's words, their vector and the operator's go.
+EVIDENCE_QUOTES = (("criteria_results", "evidence_text"), ("detections", "evidence_text"),
+                   ("call_insights", "problem_statement"), ("call_insights", "problem_embedding"),
+                   ("call_insights", "outcome_evidence_text"))
 CALL_AT = "coalesce(started_at, processed_at, first_seen_at)"
 _IDS = "call_id IN (SELECT unnest(?::VARCHAR[]))"
 

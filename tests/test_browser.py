@@ -111,6 +111,7 @@ PAGES = [
     ("training", "training", "Training needs"),
     ("calibration", "calibration", "Calibration"),
     ("runs", "runs", "Runs"),
+    ("reasons", "reasons", "Call reasons"),
 ]
 
 

@@ -136,6 +136,23 @@ channels.metric("Channels", "stereo (2)" if call.channels == 2 else ("mono" if c
 confidence.metric("ASR confidence", "–" if call.asr_confidence is None else f"{call.asr_confidence:.2f}")
 st.markdown(f"**Flags:** {ui.flag_badges(call.flags)}")
 
+# Why the customer called and how the call ended (nightly insights), each with the words it was judged on.
+insight = data.call_insight(db, call_id)
+if insight is not None:
+    with st.container(horizontal=True, vertical_alignment="center", key="call_reason"):
+        if insight.problem_start is not None:
+            _play_button(insight.problem_start, key="reason_play")
+        score = f" ({insight.reason_score:.2f})" if insight.reason_id and insight.reason_score is not None else ""
+        said = f" — “{ui.quote(_shown(insight.problem_statement))}”" if insight.problem_statement else ""
+        st.markdown(f"**Reason:** {ui.badge(data.reason_label(insight.reason_id), 'blue')}{score}{said}")
+    with st.container(horizontal=True, vertical_alignment="center", key="call_outcome"):
+        if insight.outcome_evidence_start is not None:
+            _play_button(insight.outcome_evidence_start, key="outcome_play")
+        how = f" ({insight.outcome_method}, confidence {insight.outcome_confidence:.2f})" \
+            if insight.outcome_confidence is not None else ""
+        said = f" — “{ui.quote(_shown(insight.outcome_evidence_text))}”" if insight.outcome_evidence_text else ""
+        st.markdown(f"**Outcome:** {ui.badge(ui.label(insight.outcome), 'violet')}{how}{said}")
+
 history = data.reviews(db, call_id)
 done = history[history["action"] == "reviewed"]
 status, flip, button, export = st.columns([3, 1, 1, 1], vertical_alignment="center")

@@ -1,0 +1,67 @@
+"""Call insights (why customers call, how calls end) as Prefect work: ``refresh_insights`` for the
+nightly flow's housekeeping (before retention, so a call judged tonight is judged on its
+transcript) and after a rescore. Only missing and stale rows are computed (storage.insights),
+so a night with nothing new costs one query; an edited taxonomy recomputes every call that still
+has its transcript.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from callqa.config import Settings
+from models.embeddings import load_sentence_encoder
+from pipeline.call_insights import InsightsJudge
+from pipeline.reason_taxonomy import load_taxonomy
+from storage.db import connect
+from storage.insights import save_insights, stale_call_ids
+from storage.transcripts import load_stored_call
+
+_JUDGES: dict[str, InsightsJudge] = {}
+
+
+@dataclass(frozen=True)
+class InsightsSummary:
+    version: str
+    calls: int
+    matched: int  # calls given a taxonomy reason
+    wall_s: float
+
+
+def insights_judge(taxonomy_path: Path | str | None) -> InsightsJudge:
+    """The judge for the taxonomy file as it is now (cached per file content), on the pipeline's encoder."""
+    taxonomy = load_taxonomy(taxonomy_path)
+    if taxonomy.digest not in _JUDGES:
+        _JUDGES[taxonomy.digest] = InsightsJudge(taxonomy, load_sentence_encoder())
+    return _JUDGES[taxonomy.digest]
+
+
+def compute_insights(db: Path | str, taxonomy_path: Path | str | None = None,
+                     call_ids: list[str] | None = None) -> InsightsSummary:
+    """Judge the reason and outcome of every call (of ``call_ids``) whose insights are missing or stale."""
+    started = time.perf_counter()
+    judge = insights_judge(taxonomy_path)
+    matched = 0
+    with connect(db) as con:
+        todo = stale_call_ids(con, judge.version, call_ids)
+        for call_id in todo:
+            stored = load_stored_call(con, call_id)
+            if stored is None:
+                continue
+            insights = judge.judge(stored.transcript)
+            save_insights(con, call_id, judge.version, insights)
+            matched += insights.reason_id is not None
+    return InsightsSummary(judge.version, len(todo), matched, time.perf_counter() - started)
+
+
+@task(cache_policy=NO_CACHE)
+def refresh_insights(settings: Settings) -> InsightsSummary:
+    summary = compute_insights(settings.db, settings.reasons_taxonomy)
+    get_run_logger().info("call insights (%s): %d calls judged, %d with a taxonomy reason, %.1f s",
+                          summary.version, summary.calls, summary.matched, summary.wall_s)
+    return summary

@@ -1,0 +1,51 @@
+"""A call's insights in one record: why the customer called (:mod:`pipeline.call_reasons`) and how
+the call ended (:mod:`pipeline.call_outcome`), judged on its transcript alone (no audio).
+
+``InsightsJudge.version`` is the taxonomy's digest plus ``METHOD_VERSION``: a stored row of
+another version is stale and recomputed. Bump ``METHOD_VERSION`` when the statement, matching or
+outcome rules change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.embeddings import SentenceEncoder
+from pipeline.call_outcome import CallOutcome, OutcomeJudge
+from pipeline.call_reasons import ProblemStatement, ReasonMatch, ReasonMatcher
+from pipeline.reason_taxonomy import Taxonomy
+from pipeline.records import Transcript
+
+METHOD_VERSION = "1"
+
+
+@dataclass(frozen=True, eq=False)
+class CallInsights:
+    statement: ProblemStatement | None
+    embedding: np.ndarray | None = field(repr=False)
+    reason_id: str | None
+    reason_score: float | None
+    reason_method: str
+    outcome: CallOutcome
+
+    @classmethod
+    def of(cls, reason: ReasonMatch, outcome: CallOutcome) -> CallInsights:
+        return cls(reason.statement, reason.embedding, reason.reason_id, reason.score, reason.method, outcome)
+
+
+class InsightsJudge:
+    """The taxonomy's examples and the outcome examples embedded once, for many calls."""
+
+    def __init__(self, taxonomy: Taxonomy, encoder: SentenceEncoder) -> None:
+        self.taxonomy = taxonomy
+        self.reasons = ReasonMatcher(taxonomy, encoder)
+        self.outcomes = OutcomeJudge(encoder)
+
+    @property
+    def version(self) -> str:
+        return f"{self.taxonomy.digest}+m{METHOD_VERSION}"
+
+    def judge(self, transcript: Transcript) -> CallInsights:
+        return CallInsights.of(self.reasons.match(transcript), self.outcomes.judge(transcript))
