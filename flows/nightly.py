@@ -26,6 +26,7 @@ from flows.load import load_results
 from flows.progress import Progress, publish
 from flows.report import report_run
 from flows.retention import apply_retention
+from flows.satisfaction import predict_satisfaction
 from flows.sources import SourceReader
 from pipeline.inbox import discover, identify, settled
 from storage.calls import (
@@ -114,9 +115,13 @@ def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str
 
 
 def housekeeping(settings: Settings, run_id: str) -> None:
-    """After the night's results are stored: retention, then the search index (without what
-    retention deleted). A problem here is logged; it does not fail a run whose results are in."""
+    """After the night's results are stored: predicted satisfaction, retention, then the search index
+    (without what retention deleted). A problem here is logged; it does not fail a run whose results are in."""
     logger = get_run_logger()
+    try:
+        predict_satisfaction(settings)
+    except Exception as err:  # noqa: BLE001
+        logger.error("satisfaction was not predicted: %s", err)
     try:
         apply_retention(settings, run_id)
     except Exception as err:  # noqa: BLE001
