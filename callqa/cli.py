@@ -298,6 +298,97 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return EXIT_OK if summary.complete else EXIT_INTERNAL
 
 
+SHOWN_PROBLEMS = 20  # lines listed on the terminal; --json lists them all
+
+
+def _database(settings) -> Path | None:
+    if not Path(settings.db).exists():
+        print(f"callqa: error: database {settings.db} does not exist yet (run `callqa run` first)", file=sys.stderr)
+        return None
+    return Path(settings.db)
+
+
+def cmd_import_csat(args: argparse.Namespace) -> int:
+    """Survey scores from a CSV (call_id or file, csat or score) into the csat table; the latest import wins."""
+    from pipeline.csat_file import CsatFileError, read_csat_file
+    from storage.csat import import_csat, survey_counts
+    from storage.db import connect
+
+    db = _database(_settings(args, db=args.db))
+    if db is None:
+        return EXIT_BAD_INPUT
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"callqa: error: {path}: no such file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        parsed = read_csat_file(path)
+    except CsatFileError as err:
+        print(f"callqa: error: {path}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with connect(db) as con:
+        result = import_csat(con, parsed, path.name)
+        _, unpredicted = survey_counts(con)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(f"{path.name}: stored {result.stored} surveys ({result.added} new, {result.updated} updated, "
+              f"{result.unchanged} unchanged)")
+        for title, problems, stream in (("not stored: no processed call", result.unmatched, sys.stdout),
+                                        ("bad lines, skipped", result.errors, sys.stderr),
+                                        ("warnings", result.warnings, sys.stderr)):
+            if problems:
+                print(f"{len(problems)} {title}:", file=stream)
+                for problem in problems[:SHOWN_PROBLEMS]:
+                    print(f"  {problem}", file=stream)
+                if len(problems) > SHOWN_PROBLEMS:
+                    print(f"  ... and {len(problems) - SHOWN_PROBLEMS} more (--json lists them all)", file=stream)
+        if unpredicted:
+            print(f"{unpredicted} surveyed calls have no predicted satisfaction yet: run `callqa satisfaction`")
+    return EXIT_BAD_INPUT if result.errors else EXIT_OK
+
+
+def cmd_satisfaction(args: argparse.Namespace) -> int:
+    """Predict satisfaction now for every call whose prediction is missing or stale (the nightly flow does too)."""
+    from callqa.satisfaction import refresh_predictions
+
+    db = _database(_settings(args, db=args.db))
+    if db is None:
+        return EXIT_BAD_INPUT
+    done = refresh_predictions(db)
+    print(f"predicted satisfaction for {done.predicted} calls (model {done.model_version}) in {done.seconds:.1f} s")
+    return EXIT_OK
+
+
+def cmd_csat_agreement(args: argparse.Namespace) -> int:
+    """How the predicted satisfaction agrees with the imported surveys; --calibrate refits the weights."""
+    from callqa.satisfaction import calibration, survey_agreement
+    from pipeline.csat_agreement import format_agreement
+    from pipeline.satisfaction_calibration import FOLDS
+
+    db = _database(_settings(args, db=args.db))
+    if db is None:
+        return EXIT_BAD_INPUT
+    result = survey_agreement(db, _day(args.since), _day(args.until), tuple(args.team or ()))
+    report = None
+    if args.calibrate:
+        try:
+            report = calibration(db)
+        except ValueError as err:
+            print(f"callqa: {err}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"agreement": result.to_json(), "calibration": report.to_json() if report else None},
+                         ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(format_agreement(result))
+    if report:
+        verdict = "beats" if report.beats_default else "does not beat"
+        print(f"\ncalibration on {report.n} surveyed calls ({FOLDS}-fold cross-validated): refitted weights {verdict} "
+              f"the defaults (MAE {report.calibrated_cv_mae:.2f} against {report.default_mae:.2f})")
+        print("refitted weights: " + ", ".join(f"{k} {v:+.2f}" for k, v in report.to_json()["weights"].items()))
+    return EXIT_OK
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     settings = _settings(args, db=args.db)
     app = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
@@ -560,6 +651,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only say what would be erased")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_erase)
+
+    p = sub.add_parser("import-csat", help="import survey scores (CSAT 1-5) from a CSV: call_id or file, csat or score")
+    p.add_argument("file", help="CSV with a call_id (or file: the recording's name) and a csat (or score) column")
+    p.add_argument("--db", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import_csat)
+
+    p = sub.add_parser("satisfaction", help="predict customer satisfaction now for calls without a current prediction")
+    p.add_argument("--db", default=None)
+    p.set_defaults(func=cmd_satisfaction)
+
+    p = sub.add_parser("csat-agreement", help="how predicted satisfaction agrees with the imported surveys")
+    p.add_argument("--db", default=None)
+    p.add_argument("--since", default=None, help="only calls from this date (YYYY-MM-DD)")
+    p.add_argument("--until", default=None, help="only calls before this date")
+    p.add_argument("--team", action="append", help="only this team (repeatable)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="also refit the weights to the surveys (needs 50 or more) and say if that beats the defaults")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_csat_agreement)
 
     p = sub.add_parser("app", help="start the QA review app")
     p.add_argument("--db", default=None)

@@ -27,6 +27,7 @@ from flows.load import load_results
 from flows.progress import Progress, publish
 from flows.report import report_run
 from flows.retention import apply_retention
+from flows.satisfaction import predict_satisfaction
 from flows.sources import SourceReader
 from pipeline.inbox import discover, identify, settled
 from storage.calls import (
@@ -115,14 +116,19 @@ def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str
 
 
 def housekeeping(settings: Settings, run_id: str) -> None:
-    """After the night's results are stored: call insights (on the transcripts retention may be
-    about to delete), retention, then the search index (without what retention deleted). A problem
-    here is logged; it does not fail a run whose results are in."""
+    """After the night's results are stored: call insights (reasons and outcomes, on the transcripts
+    retention may be about to delete), predicted satisfaction (which uses the outcome), retention,
+    then the search index (without what retention deleted). A problem here is logged; it does not
+    fail a run whose results are in."""
     logger = get_run_logger()
     try:
         refresh_insights(settings)
     except Exception as err:  # noqa: BLE001 - e.g. a broken taxonomy file: the night's results are in
         logger.error("call insights not computed: %s", err)
+    try:
+        predict_satisfaction(settings)
+    except Exception as err:  # noqa: BLE001
+        logger.error("satisfaction was not predicted: %s", err)
     try:
         apply_retention(settings, run_id)
     except Exception as err:  # noqa: BLE001

@@ -64,7 +64,7 @@ def _weighted_mean(pairs: Sequence[tuple[float, float]]) -> float | None:
     return sum(score * weight for score, weight in pairs) / total
 
 
-def _third_means(scored: Sequence[tuple[float, int]]) -> tuple[float, float]:
+def third_means(scored: Sequence[tuple[float, int]]) -> tuple[float, float]:
     """Word-weighted means of the first and last third of the words; ``scored`` is (score, words) in time order."""
     total = sum(words for _, words in scored)
     third = math.ceil(total / 3)
@@ -98,5 +98,5 @@ def call_sentiment(segments: Sequence[Segment], language: str, model: SentimentM
     operator_mean = _weighted_mean(operator)
     start = end = None
     if len(customer) >= MIN_CUSTOMER_SEGMENTS and sum(w for _, w in customer) >= MIN_CUSTOMER_WORDS:
-        start, end = _third_means(customer)
+        start, end = third_means(customer)
     return CallSentiment(start, end, operator_mean, tuple(scores))

@@ -37,6 +37,8 @@ page = st.navigation(
         ],
         "Insights": [
             st.Page("views/reasons.py", title="Call reasons", icon=":material/insights:", url_path="reasons"),
+            st.Page("views/satisfaction.py", title="Satisfaction", icon=":material/sentiment_satisfied:",
+                    url_path="satisfaction"),
         ],
         "Operations": [
             st.Page("views/runs.py", title="Runs", icon=":material/schedule:", url_path="runs"),

@@ -25,7 +25,11 @@ import pandas as pd
 import streamlit as st
 
 from storage import calibration, calls, coaching, dashboards, insights, pending, queries, retention, review_queue, training
+from storage import csat as surveys
+from storage import satisfaction
 from storage import search as transcript_search
+from pipeline.csat_agreement import CsatAgreement
+from pipeline.csat_agreement import agreement as agreement_of_pairs  # data.agreement is the reviewers'
 from pipeline.reason_discovery import DiscoveredReason, discover_reasons
 from pipeline.reason_taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from storage.db import connect, now
@@ -596,6 +600,42 @@ def deletions(db: str, limit: int = 200) -> pd.DataFrame:
     """The retention and erasure audit log, newest first."""
     with _connection(db, read_only=True) as con:
         return retention.deletions_log(con, limit=limit)
+
+
+# ---- predicted satisfaction (issue #7) -------------------------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def call_satisfaction(db: str, call_id: str) -> satisfaction.StoredPrediction | None:
+    with _connection(db, read_only=True) as con:
+        return satisfaction.call_prediction(con, call_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def satisfaction_distribution(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = ()) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return satisfaction.distribution(con, since, until, teams)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def satisfaction_weekly(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = ()) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return satisfaction.weekly_mean(con, since, until, teams)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def lowest_satisfaction(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = (),
+                        limit: int = 20) -> pd.DataFrame:
+    with _connection(db, read_only=True) as con:
+        return satisfaction.lowest_calls(con, since, until, teams, limit)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def csat_agreement(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = ()) -> CsatAgreement:
+    """Agreement of predictions with the imported surveys of the period's calls (n = 0: none imported)."""
+    with _connection(db, read_only=True) as con:
+        pairs = surveys.survey_pairs(con, since, until, teams)
+    return agreement_of_pairs([(predicted, surveyed) for _, predicted, surveyed in pairs])
 
 
 # ---- exports ---------------------------------------------------------------------------------

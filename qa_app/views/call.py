@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.pii import redact_text
+from pipeline.satisfaction import describe_factor, main_factors
 from qa_app import auth, data, ui
 
 db = str(data.database_path())
@@ -135,6 +136,15 @@ language.metric("Language", call.language or "–")
 channels.metric("Channels", "stereo (2)" if call.channels == 2 else ("mono" if call.channels == 1 else str(call.channels)))
 confidence.metric("ASR confidence", "–" if call.asr_confidence is None else f"{call.asr_confidence:.2f}")
 st.markdown(f"**Flags:** {ui.flag_badges(call.flags)}")
+try:
+    satisfaction = data.call_satisfaction(db, call_id)
+except data.DatabaseUnavailable:  # a database not yet migrated to #7's tables: the rest of the page still works
+    satisfaction = None
+if satisfaction is not None:
+    why = "; ".join(describe_factor(f.name, f.value, f.contribution) for f in main_factors(satisfaction.factors))
+    survey = "" if satisfaction.surveyed is None else f" · customer's survey: **{satisfaction.surveyed}**"
+    st.markdown(f"**Predicted satisfaction:** {satisfaction.predicted:.1f} / 5 — {ui.quote(why or 'no factor stood out')}"
+                f"{survey}")
 
 # Why the customer called and how the call ended (nightly insights), each with the words it was judged on.
 insight = data.call_insight(db, call_id)
