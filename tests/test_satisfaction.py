@@ -316,22 +316,26 @@ def test_nightly_run_predicts_every_processed_call(flow_db, tmp_path):
     for name, p in predictions.items():
         end = {f.name: f.value for f in p.factors}["sentiment_end"]
         assert (end is None and ends[name] is None) or end == pytest.approx(ends[name], abs=1e-3), name
-    # No outcomes yet (the insights step fills them): English rude call (the customer is refused help) below
-    # the English good one on sentiment alone.
+    # The nightly insights step ran first: the rude calls (the customer is refused help, outcome unresolved)
+    # are predicted below the good ones (resolved) in both languages.
+    outcomes = {name: {f.name: f.value for f in p.factors}["outcome"] for name, p in predictions.items()}
+    assert outcomes["en_stereo_good.flac"] == "resolved" and outcomes["ru_stereo_rude.flac"] == "unresolved"
     assert predictions["en_mono_rude.flac"].predicted < predictions["en_stereo_good.flac"].predicted - 0.3
+    assert predictions["ru_stereo_rude.flac"].predicted < predictions["ru_stereo_good.flac"].predicted - 0.3
 
     db = tmp_path / "copy.duckdb"
     shutil.copy(flow_db["db"], db)
     assert refresh_predictions(db).predicted == 0, "the nightly step left nothing stale"
     good = calls["en_stereo_good.flac"]
     with connect(db) as con:
-        con.execute("INSERT INTO call_insights (call_id, insights_version, outcome, computed_at) VALUES (?, 'v', "
-                    "'resolved', ?)", [good, datetime.now() + timedelta(minutes=1)])
+        # A new outcome (e.g. a changed taxonomy judged it again) makes the prediction stale.
+        con.execute("UPDATE call_insights SET outcome = 'unresolved', computed_at = ? WHERE call_id = ?",
+                    [datetime.now() + timedelta(minutes=1), good])
     assert refresh_predictions(db).predicted == 1
     with connect(db, read_only=True) as con:
         again = stored.call_prediction(con, good)
-    assert {f.name: f.value for f in again.factors}["outcome"] == "resolved"
-    assert again.predicted == pytest.approx(min(5.0, predictions["en_stereo_good.flac"].predicted + 0.5))
+    assert {f.name: f.value for f in again.factors}["outcome"] == "unresolved"
+    assert again.predicted < predictions["en_stereo_good.flac"].predicted - 0.5
 
 
 @pytest.fixture
