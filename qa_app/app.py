@@ -35,6 +35,9 @@ page = st.navigation(
             st.Page("views/operator.py", title="Operator dashboard", icon=":material/person:", url_path="operator"),
             st.Page("views/training.py", title="Training needs", icon=":material/school:", url_path="training"),
         ],
+        "Insights": [
+            st.Page("views/reports.py", title="Reports", icon=":material/summarize:", url_path="reports"),
+        ],
         "Operations": [
             st.Page("views/runs.py", title="Runs", icon=":material/schedule:", url_path="runs"),
         ],
