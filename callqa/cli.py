@@ -169,19 +169,47 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    """Serve the nightly deployment on its cron schedule (blocking), or show it with --dry-run."""
-    from flows.schedule import ScheduleError, describe, nightly_deployment, serve_nightly
+    """Serve the nightly deployment, and the periodic reports one, on their cron schedules (blocking),
+    or show them with --dry-run."""
+    from flows.schedule import ScheduleError, describe, nightly_deployment, reports_deployment, serve_nightly
 
-    settings = _settings(args, inbox=args.inbox, db=args.db, batch_size=args.batch_size)
+    settings = _settings(args, inbox=args.inbox, db=args.db, batch_size=args.batch_size,
+                         reports_cron=args.reports_cron)
     try:
         deployment = nightly_deployment(settings, args.cron, args.timezone)
+        reports = None if args.no_reports else reports_deployment(settings, timezone=args.timezone)
         if args.dry_run:
-            print(json.dumps(describe(deployment), ensure_ascii=False, indent=2))
+            shown = describe(deployment)
+            if reports is not None:
+                shown["reports"] = describe(reports)
+            print(json.dumps(shown, ensure_ascii=False, indent=2))
             return EXIT_OK
-        serve_nightly(deployment)
+        serve_nightly(deployment, *([reports] if reports is not None else []))
     except ScheduleError as err:
         print(f"callqa: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The QA reports (HTML and Excel, per group) of the last complete period, now."""
+    from datetime import date
+
+    from callqa.reports import period_to_report, write_reports
+
+    settings = _settings(args, db=args.db, reports_dir=args.out, report_period=args.period)
+    if not Path(settings.db).exists():
+        print(f"callqa: error: database {settings.db} does not exist yet (run `callqa run` first)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    period = period_to_report(settings, end=date.fromisoformat(args.end) if args.end else None)
+    written = write_reports(settings, period)
+    if args.json:
+        print(json.dumps([{"scope": w.scope.kind, "group": w.scope.value, "period": period.label, "calls": w.calls,
+                           "html": str(w.html), "xlsx": str(w.xlsx)} for w in written], ensure_ascii=False))
+        return EXIT_OK
+    print(f"{period.title}: {len(written)} reports in {Path(settings.reports_dir) / period.kind / period.label}")
+    for w in written:
+        print(f"  {w.scope.title:<32} {w.calls:>6} calls  {w.html.name}, {w.xlsx.name}")
     return EXIT_OK
 
 
@@ -597,8 +625,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inbox", default=None)
     p.add_argument("--db", default=None)
     p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--dry-run", action="store_true", help="print the deployment, its next 3 runs and parameters as JSON; serve nothing")
+    p.add_argument("--reports-cron", default=None,
+                   help='cron of the periodic reports flow (default: reports_cron, "0 6 * * 1": Monday 06:00)')
+    p.add_argument("--no-reports", action="store_true", help="serve only the nightly flow, no periodic reports")
+    p.add_argument("--dry-run", action="store_true", help="print the deployments, their next 3 runs and parameters as JSON; serve nothing")
     p.set_defaults(func=cmd_schedule)
+
+    p = sub.add_parser("report", help="write the QA reports (HTML and Excel, per team and site) of the last complete period")
+    p.add_argument("--period", choices=["day", "week", "month"], default=None, help="default: report_period (week)")
+    p.add_argument("--end", default=None,
+                   help="report the last complete period ending on or before this day (YYYY-MM-DD; default today)")
+    p.add_argument("--db", default=None)
+    p.add_argument("--out", default=None, help="the reports folder (default: reports_dir, a reports folder beside the database)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("diarize", help="who spoke when in one recording (mono mix)")
     p.add_argument("path")

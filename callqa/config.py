@@ -81,6 +81,12 @@ class Settings:
     retention_transcripts_days: int = 365  # segments and words, PII spans, quoted evidence
     retention_verdicts_days: int = 730  # verdicts, scores, escalations, metrics, reviews (a tombstone stays)
     retention_aggregates_days: int = 0  # the anonymous daily aggregates behind dashboards' history
+    # Periodic QA reports (callqa/reports.py): HTML and Excel per group, for the last complete period.
+    reports_dir: Path | None = None  # None: a "reports" folder beside the database
+    report_period: str = "week"  # day | week (Monday to Sunday) | month
+    report_groups: tuple[str, ...] = ("all", "team", "site")  # one report over all calls, one per team, one per site
+    report_trend_periods: int = 8  # periods shown in the trends, the reported one included
+    reports_cron: str = "0 6 * * 1"  # when the scheduled reports flow runs: Monday 06:00, after the nightly run
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
@@ -102,7 +108,9 @@ class Settings:
 _RETENTION = {"retention_audio_days", "retention_transcripts_days", "retention_verdicts_days",
               "retention_aggregates_days"}
 _PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir", "diarization_pipeline", "results_dir",
-          "reasons_taxonomy"}
+          "reasons_taxonomy", "reports_dir"}
+REPORT_PERIODS = ("day", "week", "month")
+REPORT_GROUPS = ("all", "team", "site")
 
 
 def _coerce(name: str, value: object, base: Path | None) -> object:
@@ -113,7 +121,7 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
         path = (base / path) if base is not None and not path.is_absolute() else path
         return str(path) if name == "results_dir" else path
     if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers", "alert_baseline_runs", "alert_min_calls",
-                "dask_workers", "call_retries", "max_attempts"}:
+                "dask_workers", "call_retries", "max_attempts", "report_trend_periods"}:
         return int(value)  # type: ignore[arg-type]
     if name in _RETENTION:
         return 0 if str(value).strip().lower() in {"", "0", "none", "forever"} else int(value)  # type: ignore[arg-type]
@@ -121,6 +129,9 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
         return float(value)  # type: ignore[arg-type]
     if name in {"allow_download", "asr_vocabulary_hint"}:
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
+    if name == "report_groups":
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        return tuple(g for g in (i.strip().lower() for i in items) if g)
     if name == "audio_extensions":
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
         return tuple(e if e.startswith(".") else f".{e}" for e in (i.strip().lower() for i in items) if e)
@@ -158,6 +169,13 @@ def _validate(settings: Settings) -> Settings:
     for name in sorted(_RETENTION):
         if getattr(settings, name) < 0:
             raise ValueError(f"{name} must be a number of days, or 0 to keep forever")
+    if settings.report_period not in REPORT_PERIODS:
+        raise ValueError(f"report_period must be day, week or month, not {settings.report_period!r}")
+    unknown_groups = set(settings.report_groups) - set(REPORT_GROUPS)
+    if unknown_groups or not settings.report_groups:
+        raise ValueError(f"report_groups must name some of all, team, site, not {list(settings.report_groups)!r}")
+    if settings.report_trend_periods < 1:
+        raise ValueError("report_trend_periods must be at least 1")
     if settings.alert_webhook and not settings.alert_webhook.lower().startswith(("http://", "https://")):
         raise ValueError("alert_webhook must be an http:// or https:// URL (or empty: alerts are only logged)")
     return settings
@@ -195,4 +213,6 @@ def load_settings(**overrides: object) -> Settings:
         settings = replace(settings, quarantine_dir=Path(settings.db).parent / "quarantine")
     if not settings.results_dir:
         settings = replace(settings, results_dir=str(Path(settings.db).parent / "results"))
+    if settings.reports_dir is None:
+        settings = replace(settings, reports_dir=Path(settings.db).parent / "reports")
     return _validate(settings)

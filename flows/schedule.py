@@ -1,4 +1,4 @@
-"""The nightly schedule: the nightly flow as a Prefect deployment with a cron schedule.
+"""The schedules: the nightly flow, and the periodic reports flow, as Prefect deployments with cron schedules.
 
 Building the deployment is kept apart from serving it, so the schedule can be checked
 (`callqa schedule --dry-run`) and registered (tests) without starting the blocking runner.
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 DEPLOYMENT_NAME = "nightly"
 DEFAULT_CRON = "0 2 * * *"
 ENTRYPOINT = "flows.nightly.nightly"  # module path: found wherever callqa is installed, whatever the working directory
+REPORTS_DEPLOYMENT_NAME = "periodic-reports"
 
 
 class ScheduleError(ValueError):
@@ -124,6 +125,34 @@ def nightly_deployment(settings: Settings, cron: str = DEFAULT_CRON, timezone: s
     )
 
 
+def reports_parameters(settings: Settings) -> dict[str, Any]:
+    return {
+        "period": settings.report_period,
+        "db": str(Path(settings.db).resolve()),
+        "reports_dir": str(Path(settings.reports_dir or Path(settings.db).parent / "reports").resolve()),
+    }
+
+
+def reports_deployment(settings: Settings, cron: str | None = None, timezone: str | None = None) -> RunnerDeployment:
+    """The periodic reports flow as a deployment "periodic-reports" on ``cron`` (default ``reports_cron``:
+    Monday 06:00, after the night's run); each run writes the last complete period's reports."""
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+
+    from flows.reports import periodic_reports
+
+    schedule = check_schedule(cron or settings.reports_cron, timezone)
+    return periodic_reports.to_deployment(
+        name=REPORTS_DEPLOYMENT_NAME,
+        schedules=[Cron(schedule.cron, timezone=schedule.timezone)],
+        parameters=reports_parameters(settings),
+        concurrency_limit=1,
+        description="Write the QA reports (HTML and Excel, per team and site) of the last complete period (callqa).",
+        tags=["callqa"],
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
 def schedule_of(deployment: RunnerDeployment) -> NightlySchedule:
     """The cron schedule a deployment made by ``nightly_deployment`` carries."""
     inner = deployment.schedules[0].schedule
@@ -157,8 +186,9 @@ def register(deployment: RunnerDeployment) -> UUID:
     return deployment.apply()
 
 
-def serve_nightly(deployment: RunnerDeployment) -> None:
-    """Register the deployment and run its scheduled runs in this process until stopped (blocking)."""
+def serve_nightly(deployment: RunnerDeployment, *others: RunnerDeployment) -> None:
+    """Register the deployments (the nightly one, and the reports one) and run their scheduled runs
+    in this process until stopped (blocking)."""
     from prefect import serve
 
     if api_url() is None:
@@ -166,5 +196,6 @@ def serve_nightly(deployment: RunnerDeployment) -> None:
             "no Prefect server configured: start one (`prefect server start`) and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api; the temporary API does not run schedules"
         )
-    # limit=1: this process runs one flow run at a time, on top of the deployment's own limit.
-    serve(deployment, limit=1)
+    # limit=1: this process runs one flow run at a time, on top of the deployments' own limits; the
+    # reports then wait for a night's run still writing the database, instead of failing on its lock.
+    serve(deployment, *others, limit=1)

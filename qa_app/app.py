@@ -39,6 +39,7 @@ page = st.navigation(
             st.Page("views/reasons.py", title="Call reasons", icon=":material/insights:", url_path="reasons"),
             st.Page("views/satisfaction.py", title="Satisfaction", icon=":material/sentiment_satisfied:",
                     url_path="satisfaction"),
+            st.Page("views/reports.py", title="Reports", icon=":material/summarize:", url_path="reports"),
         ],
         "Operations": [
             st.Page("views/runs.py", title="Runs", icon=":material/schedule:", url_path="runs"),

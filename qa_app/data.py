@@ -16,7 +16,7 @@ import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator, Literal
 
@@ -24,6 +24,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from reporting.files import StoredReport, list_reports
+from reporting.model import ReportPeriod
 from storage import calibration, calls, coaching, dashboards, insights, pending, queries, retention, review_queue, training
 from storage import csat as surveys
 from storage import satisfaction
@@ -685,3 +687,40 @@ def coaching_plan_csv(db: str, since: datetime, until: datetime) -> str:
     return pd.DataFrame(rows, columns=["operator", "team", "criterion", "calls", "failed", "fail_rate",
                                        "team_fail_rate", "excess_failures", "example_calls", "assigned_by",
                                        "assigned_at", "note"]).to_csv(index=False)
+
+
+# ---- periodic reports (callqa.reports) -------------------------------------------------------
+
+
+def report_settings(db: str):
+    """The settings the scheduled reports flow would use for this database (reports folder, groups)."""
+    from callqa.config import load_settings
+
+    return load_settings(db=db)
+
+
+def stored_reports(db: str) -> list[StoredReport]:
+    """The reports in the reports folder, newest period first (a folder listing: not cached)."""
+    return list_reports(report_settings(db).reports_dir)
+
+
+def report_period(db: str, kind: str, end: date) -> ReportPeriod:
+    """The last complete ``kind`` period ending on or before ``end``: what "generate now" writes."""
+    from callqa.reports import period_to_report
+
+    return period_to_report(report_settings(db), kind, end)
+
+
+def generate_reports(db: str, kind: str, end: date) -> list:
+    """Write the reports of that period now, through the function the scheduled flow calls."""
+    from callqa.reports import write_reports
+
+    settings = report_settings(db)
+    with _CONNECTION_LOCK:  # write_reports opens its own read-only connection
+        try:
+            return write_reports(settings, report_period(db, kind, end))
+        except duckdb.Error as err:
+            text = " ".join(str(err).split())
+            if "lock" in text.lower():
+                raise DatabaseBusy(f"Database {db} is busy (the nightly run is writing to it); try again in a moment.") from err
+            raise DatabaseUnavailable(f"Cannot read database {db}: {text}") from err

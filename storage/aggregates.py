@@ -3,7 +3,7 @@
 A processed call is counted from its details (``calls``, ``scores``, ``criteria_results``,
 ``detections``, ``reviews``) while they exist. When its verdicts are deleted (retention or
 erasure), ``fold`` first adds it, in the same transaction, to ``daily_aggregates`` and
-``daily_criterion_aggregates`` (per day of the call, operator, team, queue and scorecard
+``daily_criterion_aggregates`` (per day of the call, operator, team, queue, site and scorecard
 version), and the call becomes a tombstone (status ``purged``) that the details no longer count.
 ``daily_call_stats`` and ``daily_criterion_stats`` add the folded counts to the live ones.
 
@@ -32,7 +32,7 @@ import pandas as pd
 from storage.db import now
 from storage.verdicts import CALLS_WITH_CURRENT_SCORE, LATEST_REVIEW
 
-GROUP = ("day", "operator_id", "team", "queue", "scorecard_name", "scorecard_version")
+GROUP = ("day", "operator_id", "team", "queue", "site", "scorecard_name", "scorecard_version")
 CALL_MEASURES = ("calls", "scored_calls", "score_sum", "flagged", "escalated", "audio_s")
 CRITERION_MEASURES = ("passed", "failed", "unknown", "na")
 
@@ -40,7 +40,7 @@ CRITERION_MEASURES = ("passed", "failed", "unknown", "na")
 _CALL_FACTS = f"""
     SELECT CAST(coalesce(c.started_at, c.processed_at) AS DATE) AS day,
            coalesce(c.operator_id, '') AS operator_id, coalesce(c.team, '') AS team,
-           coalesce(c.queue, '') AS queue, coalesce(c.scorecard_name, '') AS scorecard_name,
+           coalesce(c.queue, '') AS queue, coalesce(c.site, '') AS site, coalesce(c.scorecard_name, '') AS scorecard_name,
            coalesce(c.scorecard_version, 0) AS scorecard_version,
            CAST(s.score AS DECIMAL(18, 6)) AS score, coalesce(len(s.flags), 0) > 0 AS flagged,
            EXISTS (SELECT 1 FROM detections d WHERE d.call_id = c.call_id AND d.kind = 'escalation'
@@ -51,7 +51,7 @@ _CALL_FACTS = f"""
 """
 
 _CALL_SUMS = """
-    SELECT day, operator_id, team, queue, scorecard_name, scorecard_version,
+    SELECT day, operator_id, team, queue, site, scorecard_name, scorecard_version,
            count(*) AS calls, count(score) AS scored_calls, coalesce(sum(score), 0) AS score_sum,
            count(*) FILTER (flagged) AS flagged, count(*) FILTER (escalated) AS escalated,
            coalesce(sum(audio_s), 0) AS audio_s
@@ -63,7 +63,8 @@ _CRITERION_SUMS = f"""
     WITH latest_review AS ({LATEST_REVIEW})
     SELECT CAST(coalesce(c.started_at, c.processed_at) AS DATE) AS day,
            coalesce(c.operator_id, '') AS operator_id, coalesce(c.team, '') AS team,
-           coalesce(c.queue, '') AS queue, c.scorecard_name, c.scorecard_version, r.criterion_id,
+           coalesce(c.queue, '') AS queue, coalesce(c.site, '') AS site, c.scorecard_name, c.scorecard_version,
+           r.criterion_id,
            count(*) FILTER (coalesce(lr.verdict, r.result) = 'pass') AS passed,
            count(*) FILTER (coalesce(lr.verdict, r.result) = 'fail') AS failed,
            count(*) FILTER (coalesce(lr.verdict, r.result) = 'unknown') AS unknown,

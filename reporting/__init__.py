@@ -1,0 +1,6 @@
+"""Periodic QA reports: typed report records (``model``), the report period arithmetic,
+charts (matplotlib, inline SVG), the HTML page, the Excel workbook, and the reports folder.
+
+Knows nothing of DuckDB or Prefect: ``storage.reports`` assembles a ``QAReport``,
+``callqa.reports`` writes it for each group, ``flows.reports`` schedules that.
+"""

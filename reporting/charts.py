@@ -1,0 +1,114 @@
+"""The report's charts, drawn with matplotlib as inline SVG (no script, no web font, nothing fetched).
+
+Text stays text in the SVG (``svg.fonttype = none``), so the figures on a chart can be found
+in the page and the file stays small. Each function returns one ``<svg>`` element, or None
+when there is nothing to draw.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; figures are only saved
+
+from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+
+from reporting.model import CriterionRate, ReasonRow, TrendPoint  # noqa: E402
+
+SCORE, PASS, FLAGGED, CALLS = "#1f6feb", "#2da44e", "#cf222e", "#d0d7de"
+OUTCOME_COLOURS = {"resolved": "#2da44e", "follow_up": "#bf8700", "order_placed": "#1f6feb",
+                   "transferred": "#8250df", "unresolved": "#cf222e"}
+_RC = {"svg.fonttype": "none", "svg.hashsalt": "callqa-report", "font.size": 9,
+       "font.family": "DejaVu Sans", "axes.spines.top": False, "axes.spines.right": False}
+
+
+def _svg(fig: Figure) -> str:
+    out = io.StringIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = out.getvalue()
+    return text[text.index("<svg"):]  # drop the XML declaration and doctype: the element goes inside HTML
+
+
+def _figure(width: float, height: float) -> Figure:
+    with matplotlib.rc_context(_RC):
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+def trend_chart(trend: tuple[TrendPoint, ...]) -> str | None:
+    """Per period: calls (bars, right axis), mean score, criteria pass rate and flagged share (lines, 0-100)."""
+    if not any(p.calls for p in trend):
+        return None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(7.5, 3.0)
+        ax = fig.add_subplot()
+        x = list(range(len(trend)))
+        calls_ax = ax.twinx()
+        calls_ax.bar(x, [p.calls for p in trend], color=CALLS, width=0.6, label="calls")
+        calls_ax.set_ylabel("calls")
+        calls_ax.spines["right"].set_visible(True)
+        ax.set_zorder(calls_ax.get_zorder() + 1)
+        ax.patch.set_visible(False)
+
+        def line(values, colour, name):  # a period without calls is a gap in the line
+            ax.plot(x, [float("nan") if v is None else v for v in values], marker="o", color=colour, label=name)
+
+        line([p.mean_score for p in trend], SCORE, "mean QA score")
+        line([None if p.pass_rate is None else 100 * p.pass_rate for p in trend], PASS, "criteria passed, %")
+        line([None if p.flagged_share is None else 100 * p.flagged_share for p in trend], FLAGGED, "calls flagged, %")
+        ax.set_ylim(0, 105)
+        ax.set_xticks(x, [p.period.label for p in trend], rotation=0 if len(trend) <= 8 else 45)
+        handles = ax.get_legend_handles_labels()
+        bars = calls_ax.get_legend_handles_labels()
+        ax.legend(handles[0] + bars[0], handles[1] + bars[1], loc="upper center", bbox_to_anchor=(0.5, -0.15),
+                  ncols=4, frameon=False)
+        ax.set_title("Trend")
+        return _svg(fig)
+
+
+def criteria_chart(criteria: tuple[CriterionRate, ...]) -> str | None:
+    """Pass rate per criterion, worst at the top, with the judged calls beside each bar."""
+    rated = [c for c in criteria if c.pass_rate is not None]
+    if not rated:
+        return None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(7.5, 0.6 + 0.32 * len(rated))
+        ax = fig.add_subplot()
+        y = list(range(len(rated)))[::-1]
+        rates = [100 * c.pass_rate for c in rated]  # type: ignore[operator]
+        ax.barh(y, rates, color=[FLAGGED if r < 70 else PASS for r in rates], height=0.6)
+        for yy, c, r in zip(y, rated, rates):
+            ax.text(min(r, 100) + 1, yy, f"{r:.0f}% of {c.judged}", va="center", fontsize=8)
+        ax.set_yticks(y, [c.title for c in rated])
+        ax.set_xlim(0, 118)
+        ax.set_xlabel("passed, % of judged calls")
+        ax.set_title("Criteria, worst first")
+        return _svg(fig)
+
+
+def reasons_chart(reasons: tuple[ReasonRow, ...], top: int = 10) -> str | None:
+    """Calls per reason, split by outcome."""
+    rows = list(reasons[:top])
+    if not rows:
+        return None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(7.5, 0.8 + 0.32 * len(rows))
+        ax = fig.add_subplot()
+        y = list(range(len(rows)))[::-1]
+        left = [0] * len(rows)
+        outcomes = [o for o in OUTCOME_COLOURS if any(o in r.outcomes for r in rows)]
+        outcomes += sorted({o for r in rows for o in r.outcomes} - set(outcomes))
+        for o in outcomes:
+            widths = [r.outcomes.get(o, 0) for r in rows]
+            ax.barh(y, widths, left=left, color=OUTCOME_COLOURS.get(o, CALLS), height=0.6, label=o.replace("_", " "))
+            left = [a + b for a, b in zip(left, widths)]
+        for yy, r in zip(y, rows):
+            ax.text(r.calls, yy, f" {r.calls}", va="center", fontsize=8)
+        ax.set_yticks(y, [r.label for r in rows])
+        ax.set_xlabel("calls")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if len(rows) < 4 else -0.1), ncols=5, frameon=False)
+        ax.set_title("Why customers called, and how the calls ended")
+        return _svg(fig)
+

@@ -1,0 +1,156 @@
+"""The report as an Excel workbook: one sheet per section, with native Excel charts over the
+sheet's own cells (they stay live if a manager edits or filters the numbers)."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reporting.model import QAReport
+
+SHEETS = ("Summary", "Trends", "Worst criteria", "Call reasons", "Coaching")
+PERCENT, DECIMAL = "0%", "0.0"
+_BOLD = Font(bold=True)
+
+
+def _table(ws: Worksheet, header: list[str], rows: list[list], formats: dict[int, str] | None = None,
+           first_row: int = 1) -> int:
+    """Write a header and rows from ``first_row``; returns the last row written."""
+    for col, name in enumerate(header, start=1):
+        ws.cell(first_row, col, name).font = _BOLD
+    for r, values in enumerate(rows, start=first_row + 1):
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(r, col, value)
+            if formats and col in formats and value is not None:
+                cell.number_format = formats[col]
+    for col, name in enumerate(header, start=1):
+        width = max([len(str(name))] + [len(str(v[col - 1])) for v in rows if v[col - 1] is not None])
+        ws.column_dimensions[get_column_letter(col)].width = min(max(10, width + 2), 60)
+    ws.freeze_panes = ws.cell(first_row + 1, 1)
+    return first_row + len(rows)
+
+
+def _summary(ws: Worksheet, report: QAReport) -> None:
+    s = report.summary
+    ws.append([report.title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["Scope", report.scope.title])
+    ws.append(["Period", report.period.title])
+    ws.append(["Generated (UTC)", report.generated_at.replace(microsecond=0)])
+    rows = [
+        ["Calls", s.calls, None],
+        ["Hours of audio", round(s.audio_hours, 3), DECIMAL],
+        ["Scored calls", s.scored_calls, None],
+        ["Mean QA score", None if s.mean_score is None else round(s.mean_score, 2), DECIMAL],
+        ["Flagged calls", s.flagged, None],
+        ["Flagged share", s.flagged_share, PERCENT],
+        ["Escalations", s.escalations, None],
+        ["Escalation share", s.escalation_share, PERCENT],
+        ["Predicted satisfaction (1-5)", None if s.satisfaction_mean is None else round(s.satisfaction_mean, 2), "0.00"],
+        ["Calls with predicted satisfaction", s.satisfaction_calls, None],
+    ]
+    _table(ws, ["Figure", "Value"], [r[:2] for r in rows], first_row=6)
+    for i, (_, value, fmt) in enumerate(rows, start=7):
+        if fmt and value is not None:
+            ws.cell(i, 2).number_format = fmt
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 40
+
+
+def _trends(ws: Worksheet, report: QAReport) -> None:
+    rows = [[p.period.label, p.period.start, p.calls,
+             None if p.mean_score is None else round(p.mean_score, 2),
+             None if p.pass_rate is None else round(100 * p.pass_rate, 1),
+             None if p.flagged_share is None else round(100 * p.flagged_share, 1)] for p in report.trend]
+    last = _table(ws, [report.period.kind.capitalize(), "Start", "Calls", "Mean score", "Criteria passed, %",
+                       "Flagged, %"], rows, {2: "yyyy-mm-dd", 4: DECIMAL, 5: DECIMAL, 6: DECIMAL})
+    labels = Reference(ws, min_col=1, min_row=2, max_row=last)
+    lines = LineChart()
+    lines.title, lines.y_axis.title, lines.height, lines.width = "Score and pass rates", "0-100", 7.5, 18
+    lines.y_axis.scaling.min, lines.y_axis.scaling.max = 0, 100
+    lines.add_data(Reference(ws, min_col=4, max_col=6, min_row=1, max_row=last), titles_from_data=True)
+    lines.set_categories(labels)
+    ws.add_chart(lines, "H2")
+    bars = BarChart()
+    bars.title, bars.y_axis.title, bars.height, bars.width = "Calls", "calls", 7.5, 18
+    bars.add_data(Reference(ws, min_col=3, min_row=1, max_row=last), titles_from_data=True)
+    bars.set_categories(labels)
+    bars.legend = None
+    ws.add_chart(bars, "H18")
+
+
+def _criteria(ws: Worksheet, report: QAReport) -> None:
+    rows = [[c.title, c.criterion_id, c.passed, c.failed, c.unknown, c.pass_rate, c.previous_pass_rate]
+            for c in report.criteria]
+    if not rows:
+        ws.append(["No judged criteria in this period."])
+        return
+    last = _table(ws, ["Criterion", "Id", "Passed", "Failed", "Unknown", "Pass rate", "Pass rate, period before"],
+                  rows, {6: PERCENT, 7: PERCENT})
+    chart = BarChart()
+    chart.type = "bar"  # horizontal; Excel draws the first row at the bottom, so the worst is reversed to the top
+    chart.title, chart.height, chart.width = "Pass rate, worst first", 7.5 + 0.4 * len(rows), 18
+    chart.add_data(Reference(ws, min_col=6, min_row=1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
+    chart.y_axis.number_format = PERCENT
+    chart.legend = None
+    ws.add_chart(chart, "I2")
+
+
+def _reasons(ws: Worksheet, report: QAReport) -> None:
+    if not report.reasons:
+        ws.append(["No reasons computed for these calls."])
+        return
+    outcomes = list(report.outcomes)
+    rows = [[r.label, r.calls, r.share, r.resolved_share, *[r.outcomes.get(o, 0) for o in outcomes]]
+            for r in report.reasons]
+    last = _table(ws, ["Reason", "Calls", "Share", "Resolved in the call", *[o.replace("_", " ") for o in outcomes]],
+                  rows, {3: PERCENT, 4: PERCENT})
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
+    chart.title, chart.height, chart.width = "Calls per reason, by outcome", 7.5 + 0.4 * len(rows), 18
+    chart.add_data(Reference(ws, min_col=5, max_col=4 + len(outcomes), min_row=1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
+    chart.x_axis.scaling.orientation = "maxMin"
+    ws.add_chart(chart, f"{get_column_letter(len(outcomes) + 6)}2")
+
+
+def _coaching(ws: Worksheet, report: QAReport) -> None:
+    if not report.coaching:
+        ws.append(["No operator fails a criterion more often than their team in this period."])
+        return
+    rows = [[t.operator_id, t.team, t.criterion_title, t.calls, t.failed, t.fail_rate, t.team_fail_rate,
+             round(t.excess_failures, 2), ", ".join(t.example_calls)] for t in report.coaching]
+    last = _table(ws, ["Operator", "Team", "Criterion", "Judged calls", "Failed", "Fail rate", "Team fail rate",
+                       "Excess failures", "Example calls"], rows, {6: PERCENT, 7: PERCENT, 8: "0.00"})
+    ws.cell(1, 11, "Operator · criterion").font = _BOLD  # the chart's categories
+    for r in range(2, last + 1):
+        ws.cell(r, 11, f"{ws.cell(r, 1).value} · {ws.cell(r, 3).value}")
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title, chart.height, chart.width = "Excess failures", 7.5 + 0.4 * len(rows), 18
+    chart.add_data(Reference(ws, min_col=8, min_row=1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=11, min_row=2, max_row=last))
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.legend = None
+    ws.add_chart(chart, "M2")
+
+
+def render_xlsx(report: QAReport) -> bytes:
+    wb = Workbook()
+    writers = (_summary, _trends, _criteria, _reasons, _coaching)
+    wb.active.title = SHEETS[0]
+    for name in SHEETS[1:]:
+        wb.create_sheet(name)
+    for name, write in zip(SHEETS, writers):
+        write(wb[name], report)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

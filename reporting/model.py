@@ -1,0 +1,174 @@
+"""What a periodic QA report holds: typed records, filled by ``storage.reports``."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+PeriodKind = Literal["day", "week", "month"]
+ScopeKind = Literal["all", "team", "site"]
+UNASSIGNED = "unassigned"  # how a call without a team or site is grouped and labelled
+
+
+@dataclass(frozen=True, order=True)
+class ReportPeriod:
+    """A calendar period [start, end): a day, a Monday-to-Sunday week, or a month."""
+
+    kind: PeriodKind
+    start: date
+    end: date  # exclusive
+
+    @classmethod
+    def containing(cls, kind: PeriodKind, day: date) -> ReportPeriod:
+        if kind == "day":
+            return cls(kind, day, day + timedelta(days=1))
+        if kind == "week":
+            start = day - timedelta(days=day.weekday())
+            return cls(kind, start, start + timedelta(days=7))
+        if kind == "month":
+            start = day.replace(day=1)
+            return cls(kind, start, start + timedelta(days=calendar.monthrange(day.year, day.month)[1]))
+        raise ValueError(f"a report period is a day, week or month, not {kind!r}")
+
+    @classmethod
+    def last_complete(cls, kind: PeriodKind, today: date) -> ReportPeriod:
+        """The last period that ended on or before ``today`` (today itself is not complete)."""
+        return cls.containing(kind, today).previous()
+
+    def previous(self) -> ReportPeriod:
+        return ReportPeriod.containing(self.kind, self.start - timedelta(days=1))
+
+    def last(self, n: int) -> list[ReportPeriod]:
+        """This period and the ``n - 1`` before it, oldest first."""
+        out = [self]
+        while len(out) < n:
+            out.append(out[-1].previous())
+        return out[::-1]
+
+    @property
+    def label(self) -> str:
+        if self.kind == "day":
+            return f"{self.start:%Y-%m-%d}"
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def title(self) -> str:
+        """For people: "week 2026-W47 (2026-11-16 to 2026-11-22)"."""
+        if self.kind == "day":
+            return f"day {self.label}"
+        return f"{self.kind} {self.label} ({self.start:%Y-%m-%d} to {self.end - timedelta(days=1):%Y-%m-%d})"
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Which calls a report covers: all, one team's, or one site's (value None: those without one)."""
+
+    kind: ScopeKind
+    value: str | None = None
+
+    @property
+    def title(self) -> str:
+        if self.kind == "all":
+            return "All calls"
+        return f"{self.kind.capitalize()} {self.value if self.value else UNASSIGNED}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    calls: int
+    scored_calls: int
+    audio_hours: float
+    mean_score: float | None  # None: no scored call
+    flagged: int
+    escalations: int  # calls with an escalation detected
+    satisfaction_mean: float | None  # predicted 1..5; None: none computed for these calls
+    satisfaction_calls: int
+
+    @property
+    def flagged_share(self) -> float | None:
+        return self.flagged / self.calls if self.calls else None
+
+    @property
+    def escalation_share(self) -> float | None:
+        return self.escalations / self.calls if self.calls else None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: ReportPeriod
+    calls: int
+    mean_score: float | None
+    pass_rate: float | None  # passed / (passed + failed) over every criterion's current verdicts
+    flagged_share: float | None
+
+
+@dataclass(frozen=True)
+class CriterionRate:
+    criterion_id: str
+    title: str
+    passed: int
+    failed: int
+    unknown: int
+    pass_rate: float | None  # of the judged (passed + failed)
+    previous_pass_rate: float | None  # the period before, for the change
+
+    @property
+    def judged(self) -> int:
+        return self.passed + self.failed
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    reason_id: str | None  # None: no taxonomy reason matched
+    calls: int
+    share: float
+    outcomes: dict[str, int] = field(default_factory=dict)  # outcome -> calls
+
+    @property
+    def label(self) -> str:
+        return self.reason_id if self.reason_id else "other (no reason matched)"
+
+    @property
+    def resolved_share(self) -> float | None:
+        return self.outcomes.get("resolved", 0) / self.calls if self.calls else None
+
+
+@dataclass(frozen=True)
+class CoachingRow:
+    """An operator's coaching topic (``storage.coaching.coaching_topics``), as the report shows it."""
+
+    operator_id: str
+    team: str | None
+    criterion_id: str
+    criterion_title: str
+    calls: int
+    failed: int
+    fail_rate: float
+    team_fail_rate: float
+    excess_failures: float
+    example_calls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QAReport:
+    scope: ReportScope
+    period: ReportPeriod
+    generated_at: datetime
+    summary: Summary
+    trend: tuple[TrendPoint, ...]
+    criteria: tuple[CriterionRate, ...]  # worst first (lowest pass rate)
+    reasons: tuple[ReasonRow, ...]  # most frequent first; empty: no reasons computed for these calls
+    outcomes: dict[str, int]  # outcome -> calls, over the calls with insights
+    coaching: tuple[CoachingRow, ...]  # most excess failures first
+
+    @property
+    def title(self) -> str:
+        return f"QA report · {self.scope.title} · {self.period.title}"
+
+    def worst_criteria(self, n: int = 5) -> tuple[CriterionRate, ...]:
+        return tuple(c for c in self.criteria if c.pass_rate is not None)[:n]
