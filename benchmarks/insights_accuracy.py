@@ -6,7 +6,8 @@ taxonomy.
 Each dialogue becomes a ``Transcript`` the way samples/make_samples.py builds one: one segment
 per turn, words with synthetic times, the turn's speaker (or ``unknown`` for the set's unlabelled
 calls). Prints precision / recall / F1 per class and overall accuracy, for the whole set and per
-split (``dev`` may be looked at while tuning; ``test`` is for reporting).
+split (``dev`` and ``dev2`` may be looked at while tuning; ``test`` and ``test2`` are for
+reporting; ``dev2``/``test2`` are outcome-only calls, left out of the reason figures and "all").
 
 Usage: .venv/bin/python benchmarks/insights_accuracy.py [--set FILE] [--taxonomy FILE] [--errors]
 """
@@ -95,13 +96,19 @@ def main() -> None:
     print(f"judged {len(results)} calls in {elapsed:.1f} s ({len(results) / elapsed:.0f} calls/s)")
 
     reason_classes = [r.id for r in taxonomy.reasons] + [NONE]
-    for split in ("all", "dev", "test", "samples"):
-        chosen = [(c, i) for c, i in results if (split == "all" and c["split"] != "samples") or c["split"] == split]
+    for split in ("all", "dev", "test", "samples", "dev2", "test2"):
+        chosen = [(c, i) for c, i in results
+                  if (split == "all" and c["split"] in ("dev", "test")) or c["split"] == split]
+        if not chosen:
+            continue
         reasons = [(c["reason"] or NONE, i.reason_id or NONE) for c, i in chosen]
         outcomes = [(c["outcome"], i.outcome.outcome) for c, i in chosen]
         print(f"\n===== {split} ({len(chosen)} calls) =====")
-        report("reasons", reasons, reason_classes)
+        if not any(c.get("outcome_only") for c, _ in chosen):
+            report("reasons", reasons, reason_classes)
         report("outcomes", outcomes, list(OUTCOMES))
+        methods = [i.outcome.method.split(":")[-1] for _, i in chosen]
+        print(f"  outcome method: {', '.join(f'{m} {methods.count(m)}' for m in sorted(set(methods)))}")
         if split == "all":
             for kind in ("labelled", "unknown"):
                 part = [(c, i) for c, i in chosen if c["speakers"] == kind]
@@ -112,7 +119,7 @@ def main() -> None:
     if args.errors:
         print("\nmisjudged:")
         for c, i in results:
-            if (c["reason"] or NONE) != (i.reason_id or NONE):
+            if not c.get("outcome_only") and (c["reason"] or NONE) != (i.reason_id or NONE):
                 said = i.statement.text if i.statement else "-"
                 print(f"  reason  {c['id']:28s} {c['reason'] or NONE:15s} -> {i.reason_id or NONE:15s} "
                       f"{i.reason_score or 0:.2f} «{said}»")
@@ -122,7 +129,7 @@ def main() -> None:
 
     # Discovery: the statements of the calls left without a taxonomy reason, as the nightly data would give them.
     unmatched = [Statement(c["id"], i.statement.text, c["language"], i.embedding)
-                 for c, i in results if c["split"] != "samples" and i.reason_id is None and i.statement is not None]
+                 for c, i in results if c["split"] in ("dev", "test") and i.reason_id is None and i.statement is not None]
     clusters = discover_reasons(unmatched)
     planted = {c["id"] for c in calls if c.get("planted")}
     print(f"\n===== discovery: {len(unmatched)} calls without a taxonomy reason, {len(planted)} planted "

@@ -13,7 +13,9 @@ the service to a new address) is deliberately NOT in the taxonomy: its calls are
 no reason (``null``), and discovery should find them as one cluster.
 
 Calls alternate between a ``dev`` and a ``test`` split (by phrasing); the test split's closings
-are their own (``CLOSINGS_TEST``). Thresholds and cues may be looked at on ``dev`` only. Output: benchmarks/data/insights_set.json.
+are their own (``CLOSINGS_TEST``). Thresholds and cues may be looked at on ``dev`` only. Outcome-only
+calls (one per closing, ``outcome_only``) add more closings: ``dev2`` (tuned on, like ``dev``) and
+``test2`` (written after the outcome method was frozen, never tuned on). Output: benchmarks/data/insights_set.json.
 
 Usage: .venv/bin/python benchmarks/make_insights_set.py [--out FILE]
 """
@@ -328,6 +330,157 @@ CLOSINGS_TEST: dict[str, dict[str, list[tuple[str, str]]]] = {
     },
 }
 
+# More dev closings (outcome-only calls, split ``dev2``), written while the semantic outcome part was
+# widened: tuned on, like ``dev``. Lines alternate operator, customer, operator...
+CLOSINGS_DEV2: dict[str, dict[str, list[tuple[str, ...]]]] = {
+    "resolved": {
+        "ru": [("Попробуйте сейчас зайти.", "Зашла, всё открывается, спасибо!"),
+               ("Я убрал лишнюю услугу, со следующего месяца платить за неё не будете.", "Отлично, спасибо."),
+               ("Перезагрузите роутер.", "Так, перезагрузил... да, интернет появился."),
+               ("Карта снова активна, можете расплачиваться.", "Спасибо, выручили.")],
+        "en": [("Try logging in now.", "I'm in, everything opens, thanks!"),
+               ("I've removed that extra service, you won't pay for it from next month.", "Great, thank you."),
+               ("Restart the router for me.", "Okay, restarted... yes, the internet's back."),
+               ("Your card is active again, you can pay with it.", "Thanks, you saved me.")],
+    },
+    "follow_up": {
+        "ru": [("Я отправил запрос на склад, завтра вам сообщат, что с посылкой.", "Хорошо."),
+               ("Нужно время на проверку.", "И когда мне ждать ответа?", "В течение недели вам позвонит наш сотрудник."),
+               ("Я оставлю отметку, и вечером вам перезвонит дежурный инженер.", "Ладно, жду."),
+               ("Сейчас решить не могу, но обращение я записала.", "То есть вы мне потом позвоните?", "Да, коллеги наберут вас завтра.")],
+        "en": [("I've sent a query to the warehouse, they'll update you tomorrow about the parcel.", "Okay."),
+               ("This needs checking on our side.", "So when do I hear back?", "Someone from our team will phone you within a week."),
+               ("I'll leave a note and the duty engineer will call you this evening.", "Fine, I'll wait."),
+               ("I can't fix it right now, but I've recorded your request.", "So you'll get back to me?", "Yes, a colleague will ring you tomorrow.")],
+    },
+    "order_placed": {
+        "ru": [("Отправляем вам новый модем, курьер позвонит перед приездом.", "Хорошо, спасибо."),
+               ("Тогда я оформляю подписку на год и приставку к ней.", "Да, давайте.", "Всё, оформлено, доставка в среду."),
+               ("Заказ на сумму две тысячи подтверждён, оплата картой прошла.", "Отлично."),
+               ("Я поставила вам доставку новой карты на завтра.", "Спасибо.")],
+        "en": [("We're sending you a new modem, the courier will call before coming.", "Okay, thanks."),
+               ("So I'll set up the yearly subscription with the box.", "Yes, let's do it.", "Done, it's ordered, delivery on Wednesday."),
+               ("The order for two hundred pounds is confirmed and the card payment went through.", "Great."),
+               ("I've scheduled the new card to be delivered tomorrow.", "Thanks.")],
+    },
+    "transferred": {
+        "ru": [("Этот вопрос к бухгалтерии, я вас туда направлю.", "Хорошо."),
+               ("Подождите, сейчас с вами поговорит мой руководитель.", "Жду."),
+               ("Такие вопросы решает отдел претензий, переадресую.", "Ладно."),
+               ("Минуту, я вас соединю с техподдержкой.", "Спасибо.")],
+        "en": [("That's for accounts, I'll send you through to them.", "Okay."),
+               ("Hold on, my manager is going to speak with you now.", "Sure."),
+               ("Claims deal with that, I'll redirect you.", "Alright."),
+               ("One moment, I'll get you to tech support.", "Thanks.")],
+    },
+    "unresolved": {
+        "ru": [("Мы такие услуги не оказываем.", "Жаль. Ну ладно."),
+               ("Вернуть деньги я не могу, срок прошёл.", "Это возмутительно."),
+               ("Пока ничего сделать нельзя, ждите.", "Сколько можно ждать, уже неделю так."),
+               ("Увы, по вашему договору это не предусмотрено.", "Понятно, значит, никак.")],
+        "en": [("We don't provide that kind of service.", "Pity. Oh well."),
+               ("I can't refund it, the deadline has passed.", "That's outrageous."),
+               ("Nothing can be done for now, you'll have to wait.", "I've been waiting a week already."),
+               ("Sadly your contract doesn't cover that.", "I see, so there's no way.")],
+    },
+}
+
+# Held-out closings (outcome-only calls, split ``test2``): written after the semantic outcome vote
+# and its examples were frozen (threshold, weight and neighbourhood chosen on dev/dev2), before any
+# result on them was seen; never tuned on.
+CLOSINGS_TEST2: dict[str, dict[str, list[tuple[str, ...]]]] = {
+    "resolved": {
+        "ru": [("Я обновил вашу прошивку удалённо, связь должна появиться.", "Есть, появилась, спасибо."),
+               ("Штраф аннулирован, в следующем счёте его не будет.", "Вот это хорошо, благодарю."),
+               ("Пароль сброшен, новый пришёл вам в смс.", "Пришёл, я вошла."),
+               ("Скидку для пенсионеров я вам применила с сегодняшнего дня.", "Замечательно."),
+               ("Проверьте ещё раз, пожалуйста.", "Да, теперь открывается, всё хорошо."),
+               ("Ошибка была в адресе, я его поправил, теперь статус обновился.", "Вижу, спасибо."),
+               ("Лимит по карте сняли, можете оплачивать покупки.", "Прошло, спасибо огромное."),
+               ("Ваш номер снова в сети, мы устранили сбой на станции.", "Да, звонки идут.")],
+        "en": [("I've pushed a firmware update remotely, you should have signal now.", "Yep, it's back, thanks."),
+               ("The fine is cancelled, it won't be on your next bill.", "That's good news, thank you."),
+               ("Your password is reset, the new one is in a text.", "Got it, I'm logged in."),
+               ("I've applied the senior discount from today.", "Wonderful."),
+               ("Could you check once more?", "Yes, it opens now, all good."),
+               ("The address was wrong, I've corrected it and the status has updated.", "I can see that, thanks."),
+               ("The card limit is lifted, you can make purchases.", "It went through, thanks a lot."),
+               ("Your number is back on the network, we cleared the fault at the mast.", "Yes, calls are going through.")],
+    },
+    "follow_up": {
+        "ru": [("Я направлю запрос в службу доставки, и вам напишут, где посылка.", "Хорошо."),
+               ("Мне нужно согласовать возврат с руководством, ответ получите в пятницу.", "Ладно."),
+               ("Сейчас это не проверить.", "А когда узнаю?", "Мы наберём вас, как только будет результат."),
+               ("Завела обращение, по нему вам позвонит аналитик.", "Договорились."),
+               ("К вам придёт монтажник, он предварительно позвонит.", "Хорошо, жду."),
+               ("Я попрошу коллег из банка-партнёра проверить перевод и вернусь к вам с ответом.", "Спасибо."),
+               ("Ваше заявление примут в работу, итог пришлём письмом.", "Понятно."),
+               ("Мне самой разобраться нужно.", "Вы мне перезвоните?", "Да, сегодня до шести.")],
+        "en": [("I'll send a request to the delivery service and they'll message you where the parcel is.", "Okay."),
+               ("I need to agree the refund with my manager, you'll have an answer on Friday.", "Alright."),
+               ("I can't check that right now.", "And when will I know?", "We'll give you a call as soon as we have the result."),
+               ("I've opened a request, an analyst will phone you about it.", "Deal."),
+               ("An installer will come to you, he'll call ahead.", "Okay, I'll wait."),
+               ("I'll ask our partner bank to check the transfer and come back to you with an answer.", "Thanks."),
+               ("Your application will be processed and we'll send the result by post.", "I see."),
+               ("I need to look into it myself.", "Will you call me back?", "Yes, today before six.")],
+    },
+    "order_placed": {
+        "ru": [("Оформила вам второй роутер, привезут в течение трёх дней.", "Спасибо."),
+               ("Подписку на кинотеатр я подключил, списание раз в месяц, приставку пришлём курьером.", "Хорошо."),
+               ("Значит, берёте синий?", "Да, синий.", "Записала, заказ на синий, доставка в пятницу."),
+               ("Товар зарезервирован за вами, оплата прошла, ждите курьера.", "Отлично."),
+               ("Я заказал вам замену сломанного пульта, отправка сегодня.", "Спасибо большое."),
+               ("Новую сим-карту с вашим номером доставят в офис завтра.", "Хорошо."),
+               ("Ваш заказ номер восемьсот десять уже передан на склад.", "Ждём."),
+               ("Давайте я оформлю.", "Да, оформляйте.", "Готово, кресло привезут в воскресенье.")],
+        "en": [("I've ordered you a second router, it'll arrive within three days.", "Thanks."),
+               ("I've added the film subscription, billed monthly, and the box comes by courier.", "Okay."),
+               ("So you'll take the blue one?", "Yes, the blue.", "Noted, order for the blue one, delivery Friday."),
+               ("The item is reserved for you, payment went through, expect the courier.", "Excellent."),
+               ("I've ordered a replacement for the broken remote, it ships today.", "Thanks so much."),
+               ("A new SIM with your number will be delivered to the office tomorrow.", "Okay."),
+               ("Your order eight one zero has gone to the warehouse already.", "Great."),
+               ("Shall I book it?", "Yes, please.", "Done, the armchair arrives on Sunday.")],
+    },
+    "transferred": {
+        "ru": [("Это вопрос отдела кредитов, давайте я вас туда переведу.", "Давайте."),
+               ("Секунду, подключаю к разговору специалиста по тарифам.", "Хорошо."),
+               ("Я вас отправлю на линию для юридических лиц.", "Ладно."),
+               ("Лучше вам поговорить с мастером напрямую, сейчас переключу.", "Хорошо, жду."),
+               ("Вас можно соединить с отделом удержания?", "Да, давайте.", "Соединяю."),
+               ("Повисите немного, я передам звонок в банк-партнёр.", "Хорошо."),
+               ("Сейчас трубку возьмёт мой коллега из возвратов.", "Спасибо."),
+               ("Ваш вопрос решит служба безопасности, перевожу.", "Жду.")],
+        "en": [("That's a question for the loans team, let me move you over there.", "Go ahead."),
+               ("One second, I'm bringing a tariff specialist onto the call.", "Okay."),
+               ("I'll send you to the business customers line.", "Alright."),
+               ("You'd better talk to the technician directly, switching you now.", "Okay, I'll wait."),
+               ("Can I connect you with our retention team?", "Yes, please.", "Connecting you."),
+               ("Hang on a bit, I'll hand the call to our partner bank.", "Okay."),
+               ("My colleague from returns is about to pick up.", "Thanks."),
+               ("Security can sort that for you, transferring.", "I'll wait.")],
+    },
+    "unresolved": {
+        "ru": [("Компенсация в таком случае не положена.", "Значит, зря звонила."),
+               ("Я не вижу способа это исправить.", "Ужасный сервис."),
+               ("Доставку по вашему адресу мы не осуществляем.", "Жаль."),
+               ("Ускорить никак не могу, ждите, как все.", "Вы издеваетесь?"),
+               ("Отменить уже поздно, заказ нельзя вернуть.", "Отвратительно."),
+               ("Не могу сказать, почему так, система мне не показывает.", "И кто тогда знает?", "Не подскажу."),
+               ("Изменить тариф посреди месяца у нас не получится.", "Плохо."),
+               ("С этим вам в суд, мы тут не помощники.", "Понятно.")],
+        "en": [("No compensation is due in that case.", "So I called for nothing."),
+               ("I don't see any way to fix it.", "Awful service."),
+               ("We don't deliver to your address.", "Shame."),
+               ("I can't speed it up, you'll wait like everyone else.", "Are you serious?"),
+               ("It's too late to cancel, the order can't be returned.", "Disgusting."),
+               ("I can't tell you why, the system doesn't show me.", "Then who knows?", "I couldn't say."),
+               ("Changing the plan mid-month isn't something we can do.", "That's bad."),
+               ("That's a matter for the courts, we can't assist.", "I see.")],
+    },
+}
+
 OPENINGS = {
     "ru": ["Здравствуйте, компания Связьком, меня зовут Ольга, слушаю вас.",
            "Добрый день, служба поддержки, Игорь, чем могу помочь?",
@@ -389,6 +542,31 @@ def dialogues() -> list[dict]:
                     "turns": [(s if labelled else "unknown", t) for s, t in turns],
                 })
                 n += 1
+    calls += outcome_calls("dev2", CLOSINGS_DEV2) + outcome_calls("test2", CLOSINGS_TEST2)
+    return calls
+
+
+def outcome_calls(split: str, bank: dict[str, dict[str, list[tuple[str, ...]]]]) -> list[dict]:
+    """One call per closing of ``bank`` (``outcome_only``: reasons are measured on dev/test only)."""
+    calls = []
+    reasons = [r for r in PROBLEMS if r != PLANTED]
+    for o, outcome in enumerate(OUTCOMES):
+        for language, closings in bank[outcome].items():
+            for j, closing in enumerate(closings):
+                n = 7 * o + j
+                reason = reasons[n % len(reasons)]
+                turns = [("operator", OPENINGS[language][n % 4]),
+                         ("customer", PROBLEMS[reason][language][(o + 2 * j) % 9]),
+                         ("operator", ASK_ID[language][n % 3]),
+                         ("customer", GIVE_ID[language][(n + 1) % 3]),
+                         ("operator", CHECK[language][(n + 2) % 3])]
+                turns += [("operator" if k % 2 == 0 else "customer", line) for k, line in enumerate(closing)]
+                turns.append(("operator", FAREWELL[language][n % 3]))
+                labelled = n % 3 != 1
+                calls.append({"id": f"{language}_{split}_{outcome}_{j}", "language": language, "reason": reason,
+                              "planted": None, "outcome": outcome, "split": split, "outcome_only": True,
+                              "speakers": "labelled" if labelled else "unknown",
+                              "turns": [(s if labelled else "unknown", t) for s, t in turns]})
     return calls
 
 

@@ -18,7 +18,7 @@ from pipeline.call_reasons import ProblemStatement, ReasonMatch, ReasonMatcher
 from pipeline.reason_taxonomy import Taxonomy
 from pipeline.records import Transcript
 
-METHOD_VERSION = "1"
+METHOD_VERSION = "2"  # 2: outcome examples widened, neighbourhood vote with a neutral guard
 
 
 @dataclass(frozen=True, eq=False)

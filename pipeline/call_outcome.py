@@ -3,11 +3,14 @@
 Judged on the closing turns (the last ``CLOSING_TURNS`` segments, and everything in the last
 ``CLOSING_SHARE`` of the call), mostly the operator's: each outcome has lemma cues per language
 (word forms and a filler word or two in between don't matter; a negated cue does not count:
-"не работает" is no "работает") and example sentences for the sentence encoder, which catches
-paraphrases the cues miss. Every hit adds its weight, more for later turns and for the
-operator's words; the outcome with the most weight wins, and the sentence that gave it most is
-the evidence. No hit at all: ``resolved`` at low confidence (most calls end with the question
-answered, and a call that did not usually says so).
+"не работает" is no "работает") and a vote by sentence similarity (:class:`SemanticVote`) to
+12-16 example sentences per outcome and language (:mod:`pipeline.outcome_examples`), which
+catches wordings the cues miss: each closing sentence votes once, for the outcome whose nearest
+examples it is closest to, unless it is nearer to neutral lines (thanks, goodbye, "one moment").
+Every hit adds its weight, more for later turns and for the operator's words; the outcome with the
+most weight wins, and the sentence that gave it most is the evidence. No hit at all: ``resolved``
+at low confidence (most calls end with the question answered, and a call that did not usually says
+so) — weak evidence, hence the confidence 0.3.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from models.embeddings import SentenceEncoder
 from models.nlp import Token, load_lemmatizer
 from pipeline.matching import PhraseMatcher, sentence_units
+from pipeline.outcome_examples import EXAMPLES, NEUTRAL
 from pipeline.patterns import NEGATIONS
 from pipeline.records import Evidence, Transcript
 
@@ -28,8 +32,6 @@ OUTCOMES = ("resolved", "follow_up", "order_placed", "transferred", "unresolved"
 METHOD = "closing_cues"
 CLOSING_TURNS = 6
 CLOSING_SHARE = 0.35
-SEMANTIC_THRESHOLD = 0.65
-SEMANTIC_WEIGHT = 1.0
 SPEAKER_WEIGHT: dict[str, float] = {"operator": 1.0, "unknown": 0.85, "customer": 0.7}
 # When two outcomes tie, the more specific one: a transfer or an order says more than "resolved".
 PRIORITY = ("transferred", "order_placed", "follow_up", "unresolved", "resolved")
@@ -86,15 +88,17 @@ CUES: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {
     },
 }
 
-EXAMPLES: dict[str, tuple[str, ...]] = {
-    "transferred": ("Сейчас переведу вас на специалиста, оставайтесь на линии",
-                    "I'm going to transfer you to our technical team now"),
-    "order_placed": ("Ваш заказ оформлен, доставка в четверг", "Your order has been placed and will ship on Thursday"),
-    "follow_up": ("Я создал заявку, специалист перезвонит вам завтра",
-                  "I've logged a request, and someone will call you back tomorrow"),
-    "unresolved": ("К сожалению, я ничем не могу вам помочь", "Sorry, there is nothing I can do about it"),
-    "resolved": ("Готово, всё исправлено, теперь всё работает", "Done, everything is fixed and working now"),
-}
+@dataclass(frozen=True)
+class SemanticVote:
+    """How a closing sentence votes by similarity to the outcome examples: its score for an outcome
+    is the mean of its ``top_k`` best similarities to that outcome's examples (a neighbourhood, so
+    one odd example can't decide alone); it votes for its best outcome if that score reaches
+    ``threshold`` and beats the neutral lines, with ``weight`` × score. Chosen on the dev split
+    (benchmarks/outcome_tuning.py)."""
+
+    threshold: float = 0.4
+    weight: float = 0.5
+    top_k: int = 3
 
 
 @dataclass(frozen=True)
@@ -147,15 +151,27 @@ def closing_window(transcript: Transcript) -> list[int]:
 
 
 class OutcomeJudge:
-    def __init__(self, encoder: SentenceEncoder | None) -> None:
+    """``cues=False`` judges by similarity alone (to calibrate ``semantic`` without the cues)."""
+
+    def __init__(self, encoder: SentenceEncoder | None, semantic: SemanticVote = SemanticVote(),
+                 cues: bool = True) -> None:
         self.encoder = encoder
-        self._labels = [o for o, examples in EXAMPLES.items() for _ in examples]
-        self._vectors = encoder.encode([e for examples in EXAMPLES.values() for e in examples]) if encoder else None
+        self.semantic = semantic
+        self.cues = cues
+        # Per language: the outcome examples' vectors, their outcomes, and the neutral lines' vectors.
+        self._examples: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        if encoder is not None:
+            for language in ("ru", "en"):
+                texts = [(o, e) for o, per_language in EXAMPLES.items() for e in per_language[language]]
+                self._examples[language] = (encoder.encode([e for _, e in texts]),
+                                            np.array([OUTCOMES.index(o) for o, _ in texts]),
+                                            encoder.encode(list(NEUTRAL[language])))
 
     def judge(self, transcript: Transcript) -> CallOutcome:
         window = closing_window(transcript)
         language = transcript.language if transcript.language in ("ru", "en") else "en"
-        hits = self._cue_hits(transcript, window, language) + self._semantic_hits(transcript, window)
+        hits = (self._cue_hits(transcript, window, language) if self.cues else []) + \
+            self._semantic_hits(transcript, window, language)
         scores = {o: 0.0 for o in OUTCOMES}
         for h in hits:
             scores[h.outcome] += h.weight
@@ -188,23 +204,38 @@ class OutcomeJudge:
                                      Evidence(seg.start, seg.end, quote, seg.speaker)))
         return hits
 
-    def _semantic_hits(self, transcript: Transcript, window: Sequence[int]) -> list[_Hit]:
-        if self.encoder is None or self._vectors is None:
+    def _semantic_hits(self, transcript: Transcript, window: Sequence[int], language: str) -> list[_Hit]:
+        if self.encoder is None or not self._examples:
             return []
-        units = [(i, transcript.segments[i].text[a:b]) for i in window
-                 for a, b in sentence_units(transcript.segments[i].text, min_words=3)]
+        # A sentence and its clauses: (segment, sentence number, text); one vote per sentence, its best unit's.
+        units: list[tuple[int, int, tuple[int, int]]] = []
+        for i in window:
+            sentence, span = -1, (0, -1)
+            for a, b in sentence_units(transcript.segments[i].text, min_words=2):  # a sentence, then its clauses
+                if not (span[0] <= a and b <= span[1]):
+                    sentence, span = sentence + 1, (a, b)
+                units.append((i, sentence, (a, b)))
         if not units:
             return []
-        sims = self.encoder.encode([u for _, u in units]) @ self._vectors.T
-        hits = []
-        for (i, text), row in zip(units, sims):
-            k = int(np.argmax(row))
-            if row[k] >= SEMANTIC_THRESHOLD:
-                seg = transcript.segments[i]
-                factor = SPEAKER_WEIGHT.get(seg.speaker, 0.85) * self._recency(i, window)
-                hits.append(_Hit(self._labels[k], SEMANTIC_WEIGHT * float(row[k]) * factor,
-                                 Evidence(seg.start, seg.end, text, seg.speaker), semantic=True))
-        return hits
+        vectors, outcome_of, neutral = self._examples[language]
+        encoded = self.encoder.encode([transcript.segments[i].text[a:b] for i, _, (a, b) in units])
+        sims = encoded @ vectors.T
+        neutral_sims = np.sort(encoded @ neutral.T, axis=1)[:, ::-1]
+        k = self.semantic.top_k
+        votes: dict[tuple[int, int], _Hit] = {}
+        for (i, sentence, (a, b)), row, near_neutral in zip(units, sims, neutral_sims):
+            per_outcome = [float(np.mean(np.sort(row[outcome_of == n])[::-1][:k])) for n in range(len(OUTCOMES))]
+            best = int(np.argmax(per_outcome))
+            score = per_outcome[best]
+            if score < self.semantic.threshold or score <= float(np.mean(near_neutral[:k])):
+                continue
+            seg = transcript.segments[i]
+            factor = SPEAKER_WEIGHT.get(seg.speaker, 0.85) * self._recency(i, window)
+            hit = _Hit(OUTCOMES[best], self.semantic.weight * score * factor,
+                       Evidence(seg.start, seg.end, seg.text[a:b], seg.speaker), semantic=True)
+            if (i, sentence) not in votes or hit.weight > votes[(i, sentence)].weight:
+                votes[(i, sentence)] = hit
+        return list(votes.values())
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:

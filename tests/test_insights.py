@@ -126,6 +126,40 @@ def test_reason_and_outcome_of_written_dialogues(judge, language, speakers, turn
     assert 0 < got.outcome.confidence <= 1 and got.outcome.method.startswith("closing_cues")
 
 
+PARAPHRASED_CLOSINGS = [  # (language, speaker, closing line, outcome): no outcome cue word in any of them
+    ("ru", "operator", "Наш сотрудник выяснит и напишет вам в четверг.", "follow_up"),
+    ("ru", "operator", "Одну секунду, вам сейчас ответит специалист по оплатам.", "transferred"),
+    ("en", "customer", "So somebody will phone me later about it?", "follow_up"),  # the customer says it
+]
+
+
+@pytest.mark.parametrize("language, speaker, line, outcome", PARAPHRASED_CLOSINGS,
+                         ids=[f"{c[0]}_{c[1]}_{c[3]}" for c in PARAPHRASED_CLOSINGS])
+def test_a_closing_without_cue_words_gets_its_outcome_by_similarity_with_evidence(judge, language, speaker, line,
+                                                                                 outcome):
+    from pipeline.call_outcome import OutcomeJudge
+
+    problem = "У меня с утра нет интернета." if language == "ru" else "My internet has been down since the morning."
+    turns = [("operator", "Hello, support." if language == "en" else "Здравствуйте, поддержка."),
+             ("customer", problem), (speaker, line), ("operator", "Bye." if language == "en" else "До свидания.")]
+    transcript = dialogue_transcript(language, turns)
+    cues_only = OutcomeJudge(None).judge(transcript)
+    assert (cues_only.outcome, cues_only.method) == ("resolved", "closing_cues:default")  # no cue: the default
+    got = judge.outcomes.judge(transcript)
+    assert (got.outcome, got.method) == (outcome, "closing_cues:semantic"), got.scores
+    assert got.evidence is not None and got.evidence.text in line and got.evidence.speaker == speaker
+    segment = transcript.segments[2]
+    assert (got.evidence.start, got.evidence.end) == (segment.start, segment.end) and got.confidence > 0.5
+
+
+def test_thanks_and_goodbye_alone_say_nothing_so_the_call_counts_as_resolved_at_low_confidence(judge):
+    transcript = dialogue_transcript("en", [
+        ("operator", "Hello, support."), ("customer", "Hi, a question about my bill."),
+        ("operator", "Thanks for calling, have a nice evening."), ("customer", "Bye.")])
+    got = judge.outcomes.judge(transcript)
+    assert (got.outcome, got.confidence, got.method, got.evidence) == ("resolved", 0.3, "closing_cues:default", None)
+
+
 def test_a_problem_outside_the_taxonomy_gets_no_reason_but_keeps_its_statement(judge):
     transcript = dialogue_transcript("en", [
         ("operator", "Hello, City Energy, how can I help?"),
