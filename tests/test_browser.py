@@ -112,6 +112,8 @@ PAGES = [
     ("calibration", "calibration", "Calibration"),
     ("runs", "runs", "Runs"),
     ("reasons", "reasons", "Call reasons"),
+    ("satisfaction", "satisfaction", "Satisfaction"),
+    ("reports", "reports", "Reports"),
 ]
 
 
