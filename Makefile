@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine:
-#   make demo   install everything, run the nightly flow over samples/calls into data/callqa.duckdb
+#   make demo   install everything, run the nightly flow over samples/calls into data/callqa.duckdb,
+#               and write the QA reports of the sample calls' week into data/reports
 #   make test   install everything, run the test suite
 VENV    ?= .venv
 PYTHON  ?= python3.11
@@ -14,6 +15,7 @@ demo: $(STAMP)
 	$(CALLQA) models
 	$(CALLQA) run --inbox $(INBOX) --db $(DB)
 	$(CALLQA) stats --db $(DB)
+	$(CALLQA) report --db $(DB) --latest
 	@echo
 	@echo "Sample calls are scored and stored in $(DB)."
 	@echo "Next: review them in the QA app:  $(CALLQA) app --db $(DB)"

@@ -195,13 +195,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     """The QA reports (HTML and Excel, per group) of the last complete period, now."""
     from datetime import date
 
-    from callqa.reports import period_to_report, write_reports
+    from callqa.reports import period_of_latest_call, period_to_report, write_reports
 
     settings = _settings(args, db=args.db, reports_dir=args.out, report_period=args.period)
     if not Path(settings.db).exists():
         print(f"callqa: error: database {settings.db} does not exist yet (run `callqa run` first)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    period = period_to_report(settings, end=date.fromisoformat(args.end) if args.end else None)
+    if args.latest:
+        period = period_of_latest_call(settings)
+        if period is None:
+            print(f"callqa: error: no processed call in {settings.db} to report on", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    else:
+        period = period_to_report(settings, end=date.fromisoformat(args.end) if args.end else None)
     written = write_reports(settings, period)
     if args.json:
         print(json.dumps([{"scope": w.scope.kind, "group": w.scope.value, "period": period.label, "calls": w.calls,
@@ -635,6 +641,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", choices=["day", "week", "month"], default=None, help="default: report_period (week)")
     p.add_argument("--end", default=None,
                    help="report the last complete period ending on or before this day (YYYY-MM-DD; default today)")
+    p.add_argument("--latest", action="store_true",
+                   help="report the period holding the latest processed call instead (e.g. calls loaded from an archive)")
     p.add_argument("--db", default=None)
     p.add_argument("--out", default=None, help="the reports folder (default: reports_dir, a reports folder beside the database)")
     p.add_argument("--json", action="store_true")

@@ -16,7 +16,7 @@ from reporting.files import report_path, write_atomically
 from reporting.html import render_html
 from reporting.model import ReportPeriod, ReportScope
 from storage.db import connect
-from storage.reports import build_reports, report_scopes
+from storage.reports import build_reports, latest_call_day, report_scopes
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,14 @@ class WrittenReport:
 def period_to_report(settings: Settings, kind: str | None = None, end: date | None = None) -> ReportPeriod:
     """The last complete period (day, week or month) ending on or before ``end`` (default today)."""
     return ReportPeriod.last_complete(kind or settings.report_period, end or date.today())  # type: ignore[arg-type]
+
+
+def period_of_latest_call(settings: Settings, kind: str | None = None) -> ReportPeriod | None:
+    """The period (day, week or month) holding the latest processed call, complete or not; None without calls.
+    For a database filled from an archive or the bundled samples, whose calls are not from last week."""
+    with connect(settings.db, read_only=True) as con:
+        day = latest_call_day(con)
+    return None if day is None else ReportPeriod.containing(kind or settings.report_period, day)  # type: ignore[arg-type]
 
 
 def write_reports(settings: Settings, period: ReportPeriod,

@@ -28,6 +28,12 @@ OUTCOMES = ("resolved", "follow_up", "order_placed", "transferred", "unresolved"
 _CALL_AT = "coalesce(c.started_at, c.processed_at)"
 
 
+
+def latest_call_day(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The day of the latest processed call, or None when there is none."""
+    row = con.execute(f"SELECT max(CAST({_CALL_AT} AS DATE)) FROM calls c WHERE c.status = 'processed'").fetchone()
+    return row[0] if row else None
+
 def _at(day: date) -> datetime:
     return datetime.combine(day, time())
 

@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -323,6 +323,15 @@ def test_cli_report_writes_and_prints(report_db, tmp_path, capsys):
     assert all(Path(w["html"]).is_file() and Path(w["xlsx"]).is_file() for w in written)
     assert Path(written[0]["html"]).parent == out / "month" / "2026-11"
     assert main(["report", "--db", str(tmp_path / "none.duckdb")]) == 2
+    # --latest: the week of the latest call (the samples' week), whatever today is.
+    assert main(["report", "--db", str(report_db), "--out", str(out), "--latest", "--json"]) == 0
+    latest = json.loads(capsys.readouterr().out)
+    with connect(report_db, read_only=True) as con:
+        newest = con.execute("SELECT max(CAST(coalesce(started_at, processed_at) AS DATE)) FROM calls "
+                             "WHERE status = 'processed'").fetchone()[0]
+    monday = newest - timedelta(days=newest.weekday())
+    assert {w["period"] for w in latest} == {f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"}
+    assert ("all", None, 5) in {(w["scope"], w["group"], w["calls"]) for w in latest}
 
 
 def test_schedule_serves_the_reports_beside_the_nightly_flow(prefect_harness, tmp_path, capsys):
