@@ -35,6 +35,10 @@ page = st.navigation(
             st.Page("views/operator.py", title="Operator dashboard", icon=":material/person:", url_path="operator"),
             st.Page("views/training.py", title="Training needs", icon=":material/school:", url_path="training"),
         ],
+        "Insights": [
+            st.Page("views/comparison.py", title="Sites & vendors", icon=":material/compare_arrows:",
+                    url_path="comparison"),
+        ],
         "Operations": [
             st.Page("views/runs.py", title="Runs", icon=":material/schedule:", url_path="runs"),
         ],

@@ -24,7 +24,9 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from pipeline.group_comparison import GroupComparison
 from storage import calibration, calls, coaching, dashboards, pending, queries, retention, review_queue, training
+from storage import comparison as group_comparison
 from storage import search as transcript_search
 from storage.db import connect, now
 from storage.review_queue import FilterOptions, QueueFilter, Sort
@@ -529,6 +531,15 @@ def agreement(db: str, since: datetime, until: datetime) -> pd.DataFrame:
 def overturned_calls(db: str, since: datetime, until: datetime, criterion: str | None = None) -> pd.DataFrame:
     with _connection(db, read_only=True) as con:
         return calibration.overturned_calls(con, since, until, criterion)
+
+
+# ---- insights: sites, vendors and teams side by side ------------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def comparison(db: str, dimension: str, since: datetime, until: datetime) -> GroupComparison:
+    with _connection(db, read_only=True) as con:
+        return group_comparison.compare(con, dimension, since, until)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
