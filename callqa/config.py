@@ -64,7 +64,7 @@ class Settings:
     asr_vocabulary_hint: bool = False  # bias ASR towards the scorecard's phrases (hurt WER with base: off)
     num_speakers: int = 2  # voices in a mono call (0: estimate the count)
     diarization_pipeline: Path | None = None  # a local official pyannote pipeline (directory or config.yaml); None: bundled
-    # Operator/team/queue/time from file names, e.g. "(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})";
+    # Operator/team/queue/site/vendor/time from file names, e.g. "(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})";
     # a NAME.meta.json sidecar next to a recording overrides it (pipeline/call_meta.py).
     filename_pattern: str = ""
     redact_pii: bool = True  # mask phone/card/passport numbers and e-mails in stored transcripts

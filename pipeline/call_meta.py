@@ -4,13 +4,16 @@ Call-centre recorders name files after the agent and the time, write a sidecar
 file, or a CSV manifest per day. Three sources; a later one wins field by field:
 
 1. the file name matched against ``filename_pattern`` (a regular expression with
-   named groups ``operator``, ``team``, ``queue``, ``started_at``, ``direction``), e.g.
-   ``(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})``;
+   named groups ``operator``, ``team``, ``queue``, ``site``, ``vendor``, ``started_at``,
+   ``direction``), e.g. ``(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})``;
 2. a CSV manifest in the recording's folder (any ``*.csv`` with a ``file`` column):
-   ``file,operator_id,team,queue,direction,started_at,customer_number``;
+   ``file,operator_id,team,queue,site,vendor,direction,started_at,customer_number``;
 3. a sidecar ``NAME.meta.json`` next to ``NAME.wav`` with any of
-   ``{"operator": "...", "team": "...", "queue": "...", "direction": "inbound",
-   "started_at": "2026-11-20T09:15:00", "customer_number": "+7 ..."}``.
+   ``{"operator": "...", "team": "...", "queue": "...", "site": "Tver", "vendor": "ContactPro",
+   "direction": "inbound", "started_at": "2026-11-20T09:15:00", "customer_number": "+7 ..."}``.
+
+``site`` is the contact-centre site that handled the call and ``vendor`` the outsourcing
+company running it (none: in-house); the site and vendor comparison groups calls by them.
 
 The customer's number is returned as read; the flow hashes it (``pipeline.customer_id``)
 before anything is stored.
@@ -29,10 +32,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-FIELDS = ("operator", "team", "queue", "started_at", "direction", "customer_number")
+FIELDS = ("operator", "team", "queue", "site", "vendor", "started_at", "direction", "customer_number")
 # Manifest columns that mean a field of FIELDS.
 _MANIFEST_ALIASES = {"operator_id": "operator", "agent": "operator", "agent_id": "operator", "phone": "customer_number",
-                     "customer_phone": "customer_number", "start": "started_at", "start_time": "started_at"}
+                     "customer_phone": "customer_number", "start": "started_at", "start_time": "started_at",
+                     "contact_center": "site", "contact_centre": "site", "call_center": "site", "call_centre": "site",
+                     "site_id": "site", "location": "site",
+                     "outsourcer": "vendor", "vendor_id": "vendor", "vendor_name": "vendor", "bpo": "vendor"}
 _TIME_FORMATS = ("%Y%m%dT%H%M%S", "%Y%m%d-%H%M%S", "%Y%m%d_%H%M%S", "%Y-%m-%d_%H-%M-%S", "%Y%m%d%H%M%S")
 
 
@@ -48,6 +54,8 @@ class CallMeta:
     started_at: datetime | None = None
     direction: str | None = None
     customer_number: str | None = None
+    site: str | None = None
+    vendor: str | None = None
 
 
 def parse_time(value: str) -> datetime:
@@ -115,4 +123,4 @@ def read_call_meta(recording: str | Path, filename_pattern: str | None = None,
         mtime = recording.stat().st_mtime
         started = datetime.fromtimestamp(mtime) if mtime else None  # some object stores report none
     return CallMeta(values.get("operator"), values.get("team"), values.get("queue"), started,
-                    values.get("direction"), values.get("customer_number"))
+                    values.get("direction"), values.get("customer_number"), values.get("site"), values.get("vendor"))

@@ -40,6 +40,8 @@ page = st.navigation(
             st.Page("views/satisfaction.py", title="Satisfaction", icon=":material/sentiment_satisfied:",
                     url_path="satisfaction"),
             st.Page("views/reports.py", title="Reports", icon=":material/summarize:", url_path="reports"),
+            st.Page("views/comparison.py", title="Sites & vendors", icon=":material/compare_arrows:",
+                    url_path="comparison"),
         ],
         "Operations": [
             st.Page("views/runs.py", title="Runs", icon=":material/schedule:", url_path="runs"),

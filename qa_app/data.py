@@ -24,9 +24,11 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from pipeline.group_comparison import GroupComparison
 from reporting.files import StoredReport, list_reports
 from reporting.model import ReportPeriod
 from storage import calibration, calls, coaching, dashboards, insights, pending, queries, retention, review_queue, training
+from storage import comparison as group_comparison
 from storage import csat as surveys
 from storage import satisfaction
 from storage import search as transcript_search
@@ -583,6 +585,15 @@ def agreement(db: str, since: datetime, until: datetime) -> pd.DataFrame:
 def overturned_calls(db: str, since: datetime, until: datetime, criterion: str | None = None) -> pd.DataFrame:
     with _connection(db, read_only=True) as con:
         return calibration.overturned_calls(con, since, until, criterion)
+
+
+# ---- insights: sites, vendors and teams side by side ------------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def comparison(db: str, dimension: str, since: datetime, until: datetime) -> GroupComparison:
+    with _connection(db, read_only=True) as con:
+        return group_comparison.compare(con, dimension, since, until)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

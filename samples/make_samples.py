@@ -11,6 +11,8 @@ timings.
 Outputs, per call, in --out (default samples/calls):
   NAME.flac        8 kHz, 16-bit FLAC; stereo calls: operator LEFT, customer RIGHT
   NAME.truth.json  turns with times, expected scorecard verdicts, score and flags, call reason and outcome
+  NAME.meta.json   who handled the call (operator, team, queue, site, vendor, start time):
+                   demo metadata read by the flow like a recorder's sidecar, not truth
 
 Voices:
   ru operator  festival voice_msu_ru_nsh_clunits
@@ -20,6 +22,7 @@ Voices:
 
 Usage (with the project's virtualenv, e.g. `make samples`):
   .venv/bin/python samples/make_samples.py [--out DIR] [--only NAME ...] [--verify]
+  .venv/bin/python samples/make_samples.py --meta-only   # rewrite the NAME.meta.json sidecars only
 
 The written dialogue is judged by the product itself (pipeline.scoring against
 the inbound_support scorecard) before anything is synthesised: the verdicts must
@@ -84,6 +87,9 @@ P, F = "pass", "fail"
 CALLS = [
     {
         "name": "ru_stereo_good",
+        # who handled it (NAME.meta.json): two vendors' sites for the site comparison
+        "meta": {"operator": "op.andreev", "team": "support-1", "queue": "billing", "started_at": "2026-11-20T09:15:00",
+                 "site": "Kazan", "vendor": "CallNorth"},
         "language": "ru",
         "channels": 2,
         "topic": "internet provider: no connection",
@@ -104,6 +110,8 @@ CALLS = [
     },
     {
         "name": "ru_stereo_rude",
+        "meta": {"operator": "op.belova", "team": "support-1", "queue": "billing", "started_at": "2026-11-20T10:40:00",
+                 "site": "Tver", "vendor": "ContactPro"},
         "language": "ru",
         "channels": 2,
         "topic": "bank card: card blocked",
@@ -129,6 +137,8 @@ CALLS = [
     },
     {
         "name": "ru_mono_partial",
+        "meta": {"operator": "op.andreev", "team": "support-1", "queue": "internet", "started_at": "2026-11-20T11:05:00",
+                 "site": "Kazan", "vendor": "CallNorth"},
         "language": "ru",
         "channels": 1,
         "topic": "order delivery: parcel late",
@@ -152,6 +162,8 @@ CALLS = [
     },
     {
         "name": "en_stereo_good",
+        "meta": {"operator": "op.carter", "team": "support-en", "queue": "billing", "started_at": "2026-11-20T12:30:00",
+                 "site": "Tver", "vendor": "ContactPro"},
         "language": "en",
         "channels": 2,
         "topic": "bank card: payment declined",
@@ -172,6 +184,8 @@ CALLS = [
     },
     {
         "name": "en_mono_rude",
+        "meta": {"operator": "op.carter", "team": "support-en", "queue": "internet", "started_at": "2026-11-20T14:10:00",
+                 "site": "Tver", "vendor": "ContactPro"},
         "language": "en",
         "channels": 1,
         "topic": "order delivery: laptop not delivered",
@@ -193,6 +207,15 @@ CALLS = [
         },
     },
 ]
+
+
+def write_meta(call: dict, out_dir: Path) -> Path | None:
+    """The call's ``meta`` as its NAME.meta.json sidecar (calls without one get none)."""
+    if not call.get("meta"):
+        return None
+    path = out_dir / f"{call['name']}.meta.json"
+    path.write_text(json.dumps(call["meta"], ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 # ---------------------------------------------------------------------------
@@ -410,6 +433,7 @@ def build_call(call: dict, out_dir: Path, card: Scorecard) -> dict:
     with open(out_dir / f"{name}.truth.json", "w", encoding="utf-8") as fh:
         json.dump(truth, fh, ensure_ascii=False, indent=2)
         fh.write("\n")
+    write_meta(call, out_dir)
     return truth
 
 
@@ -471,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verify", action="store_true",
                     help="transcribe the results with faster-whisper and check the phrases")
     ap.add_argument("--verify-only", action="store_true", help="verify existing files, do not regenerate")
+    ap.add_argument("--meta-only", action="store_true", help="rewrite the NAME.meta.json sidecars only (no audio)")
     args = ap.parse_args(argv)
 
     calls = [c for c in CALLS if not args.only or c["name"] in args.only]
@@ -478,6 +503,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"unknown call name(s); known: {[c['name'] for c in CALLS]}")
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if args.meta_only:
+        for call in calls:
+            print(write_meta(call, out_dir))
+        return 0
     card = load_scorecard(SCORECARD)
 
     if not args.verify_only:

@@ -40,6 +40,8 @@ class SourceFile:
     started_at: datetime | None = None
     direction: str | None = None
     customer_hash: str | None = None  # pipeline.customer_id: never the number itself
+    site: str | None = None    # the contact-centre site that handled it
+    vendor: str | None = None  # the outsourcing company running that site (None: in-house)
 
     @property
     def name(self) -> str:
@@ -66,6 +68,8 @@ def _upsert_call(con: duckdb.DuckDBPyConnection, source: SourceFile, status: Cal
         started_at=source.started_at,
         direction=source.direction,
         customer_hash=source.customer_hash,
+        site=source.site,
+        vendor=source.vendor,
         **fields,
     )
     if row is None:

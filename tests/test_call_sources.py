@@ -67,3 +67,29 @@ def test_a_broken_manifest_is_skipped_with_a_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         source = SourceReader(settings, logging.getLogger("test")).source(tmp_path / "a.wav", "a1", "sha", 4)
     assert source.operator_id is None and "not a readable CSV manifest" in caplog.text
+
+
+def test_site_and_vendor_travel_from_metadata_to_the_calls_table(tmp_path):
+    from storage.results_store import CallOutcome, ResultsStore
+
+    (tmp_path / "day.csv").write_text("file,operator_id,contact_center,outsourcer\n"
+                                      "a.wav,op.ivanova,Tver,ContactPro\nb.wav,op.petrov,Kazan,CallNorth\n",
+                                      encoding="utf-8")
+    for name in ("a.wav", "b.wav", "Omsk_c.wav"):
+        (tmp_path / name).write_bytes(b"RIFF")
+    (tmp_path / "b.meta.json").write_text('{"site": "Kazan-2"}', encoding="utf-8")  # the sidecar wins
+    a, b = read_call_meta(tmp_path / "a.wav"), read_call_meta(tmp_path / "b.wav")
+    assert (a.site, a.vendor, b.site, b.vendor) == ("Tver", "ContactPro", "Kazan-2", "CallNorth")
+    c = read_call_meta(tmp_path / "Omsk_c.wav", r"(?P<site>[A-Za-z]+)_")
+    assert (c.site, c.vendor) == ("Omsk", None)
+
+    settings = load_settings(db=tmp_path / "db.duckdb", inbox=tmp_path)
+    source = SourceReader(settings, logging.getLogger("test")).source(tmp_path / "b.wav", "b1", "sha", 4)
+    assert (source.site, source.vendor) == ("Kazan-2", "CallNorth")
+    store = ResultsStore(tmp_path / "results")  # a worker hands it to the loader through the results store
+    store.put(CallOutcome(source, "quarantined", reason="not audio"))
+    loaded = store.get("b1").source
+    assert loaded == source
+    with connect(settings.db) as con:
+        save_problem(con, loaded, "quarantined", "not audio")
+        assert con.execute("SELECT site, vendor FROM calls").fetchone() == ("Kazan-2", "CallNorth")
