@@ -114,6 +114,7 @@ PAGES = [
     ("reasons", "reasons", "Call reasons"),
     ("satisfaction", "satisfaction", "Satisfaction"),
     ("reports", "reports", "Reports"),
+    ("comparison", "comparison", "Sites & vendors"),
 ]
 
 
