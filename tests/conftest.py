@@ -21,6 +21,15 @@ for _kind in ("AUDIO", "TRANSCRIPTS", "VERDICTS", "AGGREGATES"):
 
 
 @pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium for what a person sees (pages, reports)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("chromium is not installed (scripts/bootstrap.sh installs it with apt-get where it can)")
+    return path
+
+
+@pytest.fixture(scope="session")
 def eval_dir() -> Path:
     if not EVAL.is_dir():
         pytest.skip(f"evaluation audio not found at {EVAL} (it sits beside the repo as ../shared/eval in CI)")
