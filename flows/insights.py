@@ -1,8 +1,9 @@
 """Call insights (why customers call, how calls end) as Prefect work: ``refresh_insights`` for the
 nightly flow's housekeeping (before retention, so a call judged tonight is judged on its
 transcript) and after a rescore. Only missing and stale rows are computed (storage.insights),
-so a night with nothing new costs one query; an edited taxonomy recomputes every call that still
-has its transcript.
+so a night with nothing new costs one query (the encoder is not even loaded); an edited taxonomy
+recomputes every call that still has its transcript. Calls are judged in batches, outside the
+write connection, so the app's readers are not locked out while thousands of calls are judged.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from prefect.cache_policies import NO_CACHE
 
 from callqa.config import Settings
 from models.embeddings import load_sentence_encoder
-from pipeline.call_insights import InsightsJudge
-from pipeline.reason_taxonomy import load_taxonomy
+from pipeline.call_insights import InsightsJudge, insights_version
+from pipeline.reason_taxonomy import Taxonomy, load_taxonomy
 from storage.db import connect
 from storage.insights import save_insights, stale_call_ids
 from storage.transcripts import load_stored_call
 
 _JUDGES: dict[str, InsightsJudge] = {}
+BATCH_CALLS = 64  # calls read, judged, then written per short connection
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,9 @@ class InsightsSummary:
     wall_s: float
 
 
-def insights_judge(taxonomy_path: Path | str | None) -> InsightsJudge:
+def insights_judge(taxonomy_path: Path | str | None, taxonomy: Taxonomy | None = None) -> InsightsJudge:
     """The judge for the taxonomy file as it is now (cached per file content), on the pipeline's encoder."""
-    taxonomy = load_taxonomy(taxonomy_path)
+    taxonomy = taxonomy or load_taxonomy(taxonomy_path)
     if taxonomy.digest not in _JUDGES:
         _JUDGES[taxonomy.digest] = InsightsJudge(taxonomy, load_sentence_encoder())
     return _JUDGES[taxonomy.digest]
@@ -45,18 +47,22 @@ def compute_insights(db: Path | str, taxonomy_path: Path | str | None = None,
                      call_ids: list[str] | None = None) -> InsightsSummary:
     """Judge the reason and outcome of every call (of ``call_ids``) whose insights are missing or stale."""
     started = time.perf_counter()
-    judge = insights_judge(taxonomy_path)
-    matched = 0
+    taxonomy = load_taxonomy(taxonomy_path)
+    version = insights_version(taxonomy)
     with connect(db) as con:
-        todo = stale_call_ids(con, judge.version, call_ids)
-        for call_id in todo:
-            stored = load_stored_call(con, call_id)
-            if stored is None:
-                continue
-            insights = judge.judge(stored.transcript)
-            save_insights(con, call_id, judge.version, insights)
-            matched += insights.reason_id is not None
-    return InsightsSummary(judge.version, len(todo), matched, time.perf_counter() - started)
+        todo = stale_call_ids(con, version, call_ids)
+    matched = 0
+    # The list is taken once: a call that changes meanwhile is picked up by the next refresh.
+    for first in range(0, len(todo), BATCH_CALLS):
+        judge = insights_judge(taxonomy_path, taxonomy)
+        with connect(db, read_only=True) as con:
+            stored = [load_stored_call(con, call_id) for call_id in todo[first:first + BATCH_CALLS]]
+        judged = [(s.call_id, judge.judge(s.transcript)) for s in stored if s is not None]
+        with connect(db) as con:
+            for call_id, insights in judged:
+                save_insights(con, call_id, version, insights)
+        matched += sum(insights.reason_id is not None for _, insights in judged)
+    return InsightsSummary(version, len(todo), matched, time.perf_counter() - started)
 
 
 @task(cache_policy=NO_CACHE)

@@ -107,19 +107,25 @@ def nightly_parameters(settings: Settings) -> dict[str, Any]:
 
 def nightly_deployment(settings: Settings, cron: str = DEFAULT_CRON, timezone: str | None = None) -> RunnerDeployment:
     """The nightly flow as a deployment named "nightly" with one cron schedule; nothing is registered yet."""
+    from flows.nightly import nightly
+
+    return _deployment(nightly, DEPLOYMENT_NAME, check_schedule(cron, timezone), nightly_parameters(settings),
+                       "Scan the inbox, analyse new recordings, store the results (callqa).")
+
+
+def _deployment(flow: Any, name: str, schedule: NightlySchedule, parameters: dict[str, Any],
+                description: str) -> RunnerDeployment:
+    """A flow as a callqa deployment on one cron schedule."""
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
-    from flows.nightly import nightly
-
-    schedule = check_schedule(cron, timezone)
-    return nightly.to_deployment(
-        name=DEPLOYMENT_NAME,
+    return flow.to_deployment(
+        name=name,
         schedules=[Cron(schedule.cron, timezone=schedule.timezone)],
-        parameters=nightly_parameters(settings),
-        # One night at a time: DuckDB has one writer, and a late run must not overlap the next.
+        parameters=parameters,
+        # One run at a time: DuckDB has one writer, and a late run must not overlap the next.
         concurrency_limit=1,
-        description="Scan the inbox, analyse new recordings, store the results (callqa).",
+        description=description,
         tags=["callqa"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
@@ -136,21 +142,11 @@ def reports_parameters(settings: Settings) -> dict[str, Any]:
 def reports_deployment(settings: Settings, cron: str | None = None, timezone: str | None = None) -> RunnerDeployment:
     """The periodic reports flow as a deployment "periodic-reports" on ``cron`` (default ``reports_cron``:
     Monday 06:00, after the night's run); each run writes the last complete period's reports."""
-    from prefect.deployments.runner import EntrypointType
-    from prefect.schedules import Cron
-
     from flows.reports import periodic_reports
 
-    schedule = check_schedule(cron or settings.reports_cron, timezone)
-    return periodic_reports.to_deployment(
-        name=REPORTS_DEPLOYMENT_NAME,
-        schedules=[Cron(schedule.cron, timezone=schedule.timezone)],
-        parameters=reports_parameters(settings),
-        concurrency_limit=1,
-        description="Write the QA reports (HTML and Excel, per team and site) of the last complete period (callqa).",
-        tags=["callqa"],
-        entrypoint_type=EntrypointType.MODULE_PATH,
-    )
+    return _deployment(periodic_reports, REPORTS_DEPLOYMENT_NAME, check_schedule(cron or settings.reports_cron, timezone),
+                       reports_parameters(settings),
+                       "Write the QA reports (HTML and Excel, per team and site) of the last complete period (callqa).")
 
 
 def schedule_of(deployment: RunnerDeployment) -> NightlySchedule:

@@ -35,6 +35,11 @@ class CallInsights:
         return cls(reason.statement, reason.embedding, reason.reason_id, reason.score, reason.method, outcome)
 
 
+def insights_version(taxonomy: Taxonomy) -> str:
+    """What a stored row was judged with; known without loading the encoder."""
+    return f"{taxonomy.digest}+m{METHOD_VERSION}"
+
+
 class InsightsJudge:
     """The taxonomy's examples and the outcome examples embedded once, for many calls."""
 
@@ -45,7 +50,7 @@ class InsightsJudge:
 
     @property
     def version(self) -> str:
-        return f"{self.taxonomy.digest}+m{METHOD_VERSION}"
+        return insights_version(self.taxonomy)
 
     def judge(self, transcript: Transcript) -> CallInsights:
         return CallInsights.of(self.reasons.match(transcript), self.outcomes.judge(transcript))

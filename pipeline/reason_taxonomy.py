@@ -8,13 +8,14 @@ taxonomy recomputes the calls it could change.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from pipeline.scorecard import unknown_key
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "taxonomy" / "call_reasons.yaml"
 LANGUAGES = ("ru", "en")
@@ -104,11 +105,9 @@ class _Checker:
         return TaxonomyError(f"{self.source}: {message}")
 
     def keys(self, where: str, item: dict, allowed: set[str]) -> None:
-        for key in item:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
-                raise self.fail(f"{where}: unknown key '{key}'{hint}")
+        problem = unknown_key(where, item, allowed)
+        if problem:
+            raise self.fail(problem)
 
     def share(self, name: str, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
