@@ -28,6 +28,7 @@ class SpeechRegion:
 # Silero looks at 32 ms windows one by one: skip stretches that are plainly silent first.
 ENERGY_BLOCK_S = 0.25
 ENERGY_FLOOR_DBFS = -55.0
+ENERGY_RANGE_DB = 45.0
 
 
 def _loud_stretches(audio: np.ndarray, pad_s: float = 0.5) -> list[tuple[int, int]]:
@@ -37,7 +38,11 @@ def _loud_stretches(audio: np.ndarray, pad_s: float = 0.5) -> list[tuple[int, in
     if n == 0:
         return [(0, len(audio))]
     rms = np.sqrt((audio[: n * block].reshape(n, block).astype(np.float64) ** 2).mean(axis=1) + 1e-12)
-    loud = 20 * np.log10(rms) > ENERGY_FLOOR_DBFS
+    level = 20 * np.log10(rms)
+    # Plainly silent is relative to the channel's own loud blocks: a party recorded 25 dB below the
+    # other speaks below an absolute floor, and its words must still reach the VAD.
+    floor = min(ENERGY_FLOOR_DBFS, float(np.percentile(level, 98)) - ENERGY_RANGE_DB)
+    loud = level > floor
     if len(audio) > n * block:
         loud = np.append(loud, True)  # the tail is short: just look at it
     pad = int(np.ceil(pad_s / ENERGY_BLOCK_S))

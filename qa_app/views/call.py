@@ -16,6 +16,7 @@ import streamlit as st
 
 from pipeline.pii import redact_text
 from pipeline.satisfaction import describe_factor, main_factors
+from pipeline.scoring import HEARD_FLAG_SHARE
 from qa_app import auth, data, ui
 
 db = str(data.database_path())
@@ -317,6 +318,15 @@ if metrics:
     row[3].metric("Interruptions by customer", ui.number(metrics.get("interruptions_by_customer"), 0))
     row[4].metric("Operator talk", ui.seconds(metrics.get("operator_talk_s")))
     row[5].metric("Customer talk", ui.seconds(metrics.get("customer_talk_s")))
+    heard = metrics.get("speech_heard_share")
+    if heard is not None:
+        # Speech the VAD heard but recognition lost: verdicts there are "unknown", and the reviewer should listen.
+        note = f"Recognised words cover {heard:.0%} of the detected speech."
+        if heard < HEARD_FLAG_SHARE:
+            st.warning(note + " Part of this call was not transcribed: listen before trusting the transcript.",
+                       icon=":material/hearing:")
+        else:
+            st.caption(note)
 
 segments = data.segments(db, call_id)
 timeline = pd.DataFrame(
