@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import butter, resample_poly, sosfilt, sosfilt_zi
+from scipy.signal import resample_poly
 
 from pipeline.errors import NotAudio, UnusableAudio
 from pipeline.records import DecodedAudio
@@ -22,7 +22,6 @@ MODEL_SAMPLE_RATE = 16_000
 SILENCE_PEAK_DBFS = -50.0
 # Shorter than this is no conversation (a hang-up, a click).
 MIN_DURATION_S = 0.5
-HIGHPASS_HZ = 60.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ def decode(path: str | os.PathLike, limits: AudioLimits = AudioLimits()) -> Deco
     if not np.all(np.isfinite(samples)):
         samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
     # Before the channels are compared: a DC offset on both would make any two channels look alike.
-    samples = remove_dc(samples[: limits.max_channels_kept], source_rate)
+    samples = remove_dc(samples[: limits.max_channels_kept])
     if samples.shape[0] == 2 and _same_channels(samples):
         # "Stereo" files that carry the same signal twice are mono in disguise.
         samples = samples[:1]
@@ -124,18 +123,15 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def remove_dc(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Per channel, DC offset and rumble below ``HIGHPASS_HZ`` removed (a 2nd-order Butterworth high-pass).
+def remove_dc(samples: np.ndarray) -> np.ndarray:
+    """Per channel, the constant (DC) offset removed.
 
     Cheap recorders and some PBX legs add a DC offset of up to a fifth of full scale: left in, it
-    shifts every level measurement (VAD, crosstalk, clipping) and Whisper loses words. A telephone
-    channel carries nothing below 300 Hz, so nothing said is touched.
+    makes any two channels look alike (a stereo call taken for mono) and shifts every level
+    measurement (VAD, crosstalk, clipping). Only the mean is taken out: a recording without an
+    offset reaches the models exactly as it was.
     """
-    sos = butter(2, HIGHPASS_HZ, btype="highpass", fs=sample_rate, output="sos")
-    # Started in the state of a signal that has always sat at its first sample: no click at 0 s.
-    zi = sosfilt_zi(sos)[:, None, :] * samples[None, :, :1]
-    filtered, _ = sosfilt(sos, samples, axis=-1, zi=zi)
-    return np.ascontiguousarray(filtered, dtype=np.float32)
+    return np.ascontiguousarray(samples - samples.mean(axis=-1, keepdims=True, dtype=np.float64), dtype=np.float32)
 
 
 def _same_channels(samples: np.ndarray) -> bool:
