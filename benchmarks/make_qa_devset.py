@@ -1488,8 +1488,9 @@ def main(argv: list[str] | None = None) -> int:
         _layout, turns = fit_layout(plan, args.seed)
         call = {"name": plan.name, "language": plan.language, "channels": plan.channels,
                 "topic": synthetic.TOPIC_TITLES[plan.topic], "turns": turn_texts(turns), "voices": plan.voices,
-                # build_call wants the product's criteria; its product-judged fields are not kept
-                "expected_criteria": {c: plan.criteria_truth().get(c, P) for c in ms.CRITERIA}}
+                # build_call wants the product's criteria, reason and outcome; its samples-style fields are not kept
+                "expected_criteria": {c: plan.criteria_truth().get(c, P) for c in ms.CRITERIA},
+                "expected_reason": None, "expected_outcome": None}
         synth = ms.build_call(call, out_dir, card)
         truth = build_truth(plan, turns, synth, args.seed)
         write_json(out_dir / f"{plan.name}.truth.json", truth)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
+from pipeline.intervals import intersect, merge_intervals, total
+
 
 def normalize_text(text: str) -> list[str]:
     """Lower case, no punctuation, ё -> е; returns the words."""
@@ -126,15 +128,6 @@ def word_errors(reference: str, hypothesis: str, language: str) -> tuple[int, in
 
 
 def coverage(turns: list[tuple[float, float]], spans: list[tuple[float, float]]) -> tuple[float, float]:
-    """(seconds of ``turns`` covered by any of ``spans``, seconds of ``turns``)."""
-    merged: list[list[float]] = []
-    for a, b in sorted(spans):
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    covered = total = 0.0
-    for a, b in turns:
-        total += b - a
-        covered += sum(max(0.0, min(b, e) - max(a, s)) for s, e in merged if s < b and e > a)
-    return covered, total
+    """(seconds of ``turns`` covered by any of ``spans``, seconds of ``turns``), each counted once."""
+    said = merge_intervals(turns)
+    return total(intersect(said, merge_intervals(spans))), total(said)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
+from pipeline.intervals import merge_intervals
 from pipeline.records import Speaker, Transcript
 
 # A word recognised with a lower probability than this does not count as heard (the judge does
@@ -108,17 +109,7 @@ def _word_spans(transcript: Transcript, channel: int | None) -> list[tuple[float
         for w in seg.words
         if w.probability >= MIN_WORD_PROBABILITY
     ]
-    return _merge(spans)
-
-
-def _merge(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[list[float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
+    return merge_intervals(spans, lo=float("-inf"))
 
 
 def _covered(spans: Sequence[tuple[float, float]], ends: Sequence[float], start: float, end: float) -> float:

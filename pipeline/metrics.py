@@ -65,9 +65,8 @@ from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
 from pipeline.heard_speech import heard_speech
+from pipeline.intervals import Interval, gaps, intersect, merge_intervals, total
 from pipeline.records import Segment, Transcript
-
-Interval = tuple[float, float]
 
 HOLD_CUE_WINDOW_S = 5.0  # the hold phrase's segment ends at most this long before the silence
 CUE_END_TOLERANCE_S = 0.5  # ASR word ends may run slightly past the VAD region's end
@@ -164,43 +163,7 @@ def has_long_silence(metrics: ConversationMetrics) -> bool:
     return bool(metrics.long_silences)
 
 
-# --- interval arithmetic over sorted, disjoint (start, end) lists -------------------------
-
-
-def merge_intervals(intervals: Iterable[Interval], lo: float = 0.0, hi: float = float("inf")) -> list[Interval]:
-    """Clip to [lo, hi], drop empty ones, sort and join overlapping or touching intervals."""
-    out: list[list[float]] = []
-    for s, e in sorted((float(max(s, lo)), float(min(e, hi))) for s, e in intervals):  # numpy scalars too
-        if e <= s:
-            continue
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
-def total(intervals: Sequence[Interval]) -> float:
-    return sum((e - s for s, e in intervals), 0.0)
-
-
-def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
-    """Where both merged lists cover the time (two-pointer sweep)."""
-    out, i, j = [], 0, 0
-    while i < len(a) and j < len(b):
-        s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if s < e:
-            out.append((s, e))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
-def gaps(intervals: Sequence[Interval]) -> list[Interval]:
-    """The silent stretches between consecutive merged intervals."""
-    return [(prev[1], nxt[0]) for prev, nxt in zip(intervals, intervals[1:])]
+# --- who cut in on whom -------------------------------------------------------------------
 
 
 def count_cut_ins(by: Sequence[Interval], on: Sequence[Interval]) -> int:
