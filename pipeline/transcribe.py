@@ -120,7 +120,7 @@ class ChannelText:
 
 
 def find_speech(samples: np.ndarray, options: TranscribeOptions) -> ChannelSpeech:
-    regions = load_vad().speech_regions(samples, options.vad)
+    regions = load_vad().speech_regions(_for_vad(samples), options.vad)
     if not regions:
         return ChannelSpeech([], None, np.zeros(0, dtype=np.float32), samples)
     timeline = SpeechTimeline(regions, len(samples) / SAMPLE_RATE)
@@ -133,6 +133,24 @@ def find_speech(samples: np.ndarray, options: TranscribeOptions) -> ChannelSpeec
 # this level; the VAD judges the channel as recorded.
 SPEECH_LEVEL_DBFS = -20.0
 MAX_GAIN_DB = 30.0
+
+
+# A channel whose loudest frames sit this far below SPEECH_LEVEL_DBFS is raised before the VAD too:
+# Silero misses a quiet line's short turns ("No, thank you." at -25 dB). Channels nearer the level
+# are left as recorded (raising them moved the VAD's decisions on real calls for the worse).
+VAD_LEVEL_MIN_GAIN_DB = 10.0
+
+
+def _for_vad(samples: np.ndarray) -> np.ndarray:
+    frame = int(0.02 * SAMPLE_RATE)
+    n = len(samples) // frame
+    if n == 0:
+        return samples
+    rms = np.sqrt((samples[: n * frame].astype(np.float64).reshape(n, frame) ** 2).mean(axis=1) + 1e-12)
+    gain_db = min(SPEECH_LEVEL_DBFS - 20 * np.log10(float(np.percentile(rms, 98))), MAX_GAIN_DB)
+    if gain_db < VAD_LEVEL_MIN_GAIN_DB:
+        return samples
+    return np.clip(samples * np.float32(10 ** (gain_db / 20)), -1.0, 1.0).astype(np.float32)
 
 
 def level_speech(samples: np.ndarray, regions: Sequence[SpeechRegion]) -> np.ndarray:
