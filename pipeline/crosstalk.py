@@ -18,7 +18,8 @@ BLEED_MARGIN_DB = 15.0
 SPEECH_FLOOR_DBFS = -45.0
 
 
-def _frame_db(x: np.ndarray, frame: int) -> np.ndarray:
+def frame_db(x: np.ndarray, frame: int) -> np.ndarray:
+    """RMS level of each whole frame of ``frame`` samples, dBFS."""
     n = len(x) // frame
     frames = x[: n * frame].reshape(n, frame).astype(np.float64)
     rms = np.sqrt((frames**2).mean(axis=1) + 1e-12)
@@ -63,7 +64,7 @@ def gate_crosstalk(left: np.ndarray, right: np.ndarray, sample_rate: int) -> tup
     Returns the gated channels and the share of frames muted in each.
     """
     frame = int(FRAME_S * sample_rate)
-    db_l, db_r = _frame_db(left, frame), _frame_db(right, frame)
+    db_l, db_r = frame_db(left, frame), frame_db(right, frame)
     # Bleed lags and smears a little: compare against the other channel's local maximum.
     def local_max(db: np.ndarray) -> np.ndarray:
         padded = np.pad(db, 2, mode="edge")

@@ -16,7 +16,7 @@ import numpy as np
 
 from models.asr import AsrOptions, AsrSegment, SpeechRecognizer
 from models.vad import SAMPLE_RATE, SpeechRegion, VadOptions, load_vad
-from pipeline.crosstalk import gate_crosstalk
+from pipeline.crosstalk import FRAME_S, frame_db, gate_crosstalk
 from pipeline.guards import DroppedText, GuardOptions, guard_segments
 from pipeline.heard_speech import MIN_WORD_PROBABILITY
 from pipeline.records import DecodedAudio, Segment, Speaker, Transcript, Word
@@ -142,15 +142,11 @@ VAD_LEVEL_MIN_GAIN_DB = 10.0
 
 
 def _for_vad(samples: np.ndarray) -> np.ndarray:
-    frame = int(0.02 * SAMPLE_RATE)
-    n = len(samples) // frame
-    if n == 0:
+    levels = frame_db(samples, int(FRAME_S * SAMPLE_RATE))
+    if levels.size == 0:
         return samples
-    rms = np.sqrt((samples[: n * frame].astype(np.float64).reshape(n, frame) ** 2).mean(axis=1) + 1e-12)
-    gain_db = min(SPEECH_LEVEL_DBFS - 20 * np.log10(float(np.percentile(rms, 98))), MAX_GAIN_DB)
-    if gain_db < VAD_LEVEL_MIN_GAIN_DB:
-        return samples
-    return np.clip(samples * np.float32(10 ** (gain_db / 20)), -1.0, 1.0).astype(np.float32)
+    gain_db = min(SPEECH_LEVEL_DBFS - float(np.percentile(levels, 98)), MAX_GAIN_DB)
+    return _raised(samples, gain_db) if gain_db >= VAD_LEVEL_MIN_GAIN_DB else samples
 
 
 def level_speech(samples: np.ndarray, regions: Sequence[SpeechRegion]) -> np.ndarray:
@@ -159,8 +155,10 @@ def level_speech(samples: np.ndarray, regions: Sequence[SpeechRegion]) -> np.nda
     speech = np.concatenate([samples[int(r.start * SAMPLE_RATE) : int(r.end * SAMPLE_RATE)] for r in regions])
     level_db = 10 * np.log10(float(np.mean(speech.astype(np.float64) ** 2)) + 1e-12)
     gain_db = min(max(0.0, SPEECH_LEVEL_DBFS - level_db), MAX_GAIN_DB)
-    if gain_db < 1.0:
-        return samples
+    return _raised(samples, gain_db) if gain_db >= 1.0 else samples
+
+
+def _raised(samples: np.ndarray, gain_db: float) -> np.ndarray:
     return np.clip(samples * np.float32(10 ** (gain_db / 20)), -1.0, 1.0).astype(np.float32)
 
 
