@@ -60,6 +60,30 @@ def test_farewell_in_the_middle_of_the_call_does_not_count(judge):
     assert result(j, "farewell").result == "fail"
 
 
+@pytest.mark.parametrize("language, opening", [
+    ("ru", "Добрый день! Служба поддержки компании Курьер Сервис, меня зовут Елена."),
+    ("en", "Thank you for calling Rapid Post, my name is Emma."),
+])
+def test_the_greeting_of_a_short_call_is_not_its_farewell(judge, language, opening):
+    # Three operator turns: the last-turns window reaches the opening, and "доброго дня"
+    # lemmatises to the greeting's "добрый день" ("thanks for calling" is in both lists).
+    middle = {"ru": ("Посылка не пришла.", "Заказ задержался, курьер привезёт его завтра.", "Хорошо.",
+                     "Да, я перенёс доставку на вечер."),
+              "en": ("My parcel never came.", "It was delayed, the courier brings it tomorrow.", "Okay.",
+                     "Yes, I moved the delivery to the evening.")}[language]
+    j = judge.judge(transcript(
+        language,
+        seg("operator", 0.0, opening),
+        seg("customer", 5.0, middle[0]),
+        seg("operator", 9.0, middle[1]),
+        seg("customer", 14.0, middle[2]),
+        seg("operator", 16.0, middle[3]),
+    ))
+    assert result(j, "greeting").result == "pass"
+    farewell = result(j, "farewell")
+    assert farewell.result == "fail", farewell
+
+
 def test_resolution_must_follow_needs_discovery(judge):
     t = transcript(
         "ru",
