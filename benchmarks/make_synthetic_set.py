@@ -13,9 +13,11 @@ are those of samples/make_samples.py (imported, not copied): the same voices and
 8 kHz FLAC, plus voice variation per call (English: espeak-ng speed 135-150 for each
 party and a second customer voice, en-us+m7; Russian: two customer pitch/tempo
 variants). The truth's expected_criteria are the product's own verdicts on the
-written dialogue (pipeline.scoring via make_samples.judge_call); they are also checked
-against the stages the generator meant to include, so a template that trips a
-scorecard phrase by accident stops the run.
+written dialogue (pipeline.scoring via make_samples.judge_call), so the set measures
+how far the verdicts from audio drift from the verdicts on the text. Where the judge
+reads the text otherwise than the template meant (a stage it passes that the operator
+skipped, a customer who says a scorecard phrase), the run lists it at the end; --strict
+stops instead.
 
 Default: 24 calls (12 Russian + 12 English, half stereo / half mono, each 20-60 s) in
 benchmarks/data/synthetic/. Existing generated calls (NAME pattern
@@ -334,22 +336,24 @@ def plan_calls(count: int, seed: int, languages: tuple[str, ...]) -> list[dict]:
                 "_profile": profiles[i],
                 "_voice_label": voice_label,
                 "_info": info,
+                # No contact reason or outcome is labelled in this set.
+                "expected_reason": None,
+                "expected_outcome": None,
             })
     return calls
 
 
-def judge_and_check(call: dict, card) -> None:
-    """expected_criteria := the product's verdicts on the written text; they must be the
-    ones the template meant, and customers must not say any scorecard phrase."""
+def judge_and_check(call: dict, card) -> list[str]:
+    """expected_criteria := the product's verdicts on the written text. Returns where they
+    differ from the stages the template meant (or a customer says a scorecard phrase):
+    the judge's reading of the text, not the speech layer, decides those calls."""
     results, _score = ms.judge_call(call, card)
     call["expected_criteria"] = {r.id: r.result for r in results}
     intended = {s: (P if call["_does"][s] else F) for s in STAGES}
     intended["no_forbidden_phrases"] = F if call["_info"]["rude"] else P
+    intended["resolution"] = P            # every template call states what was done
     problems = ms.verdict_problems(call["name"], results, intended, "the product's judge on the text")
-    problems += ms.script_problems(call, card)
-    if problems:
-        raise SystemExit("template produced an inconsistent call:\n  " + "\n  ".join(problems)
-                         + "\n  turns: " + repr(call["turns"]))
+    return problems + ms.script_problems(call, card)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -360,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same set (default 0)")
     ap.add_argument("--only-language", choices=("ru", "en"), help="generate calls in one language only")
     ap.add_argument("--jobs", type=int, default=2, help="calls synthesised in parallel (default 2)")
+    ap.add_argument("--strict", action="store_true",
+                    help="stop when the judge reads a written call otherwise than the template meant")
     args = ap.parse_args(argv)
     if args.count < 1:
         raise SystemExit("--count must be at least 1")
@@ -368,8 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     card = ms.load_scorecard(ms.SCORECARD)
     calls = plan_calls(args.count, args.seed, languages)
-    for call in calls:
-        judge_and_check(call, card)
+    problems = [p for call in calls for p in judge_and_check(call, card)]
+    if problems and args.strict:
+        raise SystemExit("templates the judge reads otherwise than meant:\n  " + "\n  ".join(problems))
     ms.check_tools(set(languages))
 
     out_dir = Path(args.out)
@@ -410,6 +417,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"low_score: {sum('low_score' in t['expected_flags'] for t in truths)}, "
           f"forbidden_phrase: {sum('forbidden_phrase' in t['expected_flags'] for t in truths)}, "
           f"all criteria pass: {sum(all(v == P for v in t['expected_criteria'].values()) for t in truths)}")
+    if problems:
+        # The speech benchmark compares audio against the text's verdicts, so these calls
+        # still measure the speech layer; they are the judge's errors on clean text.
+        print(f"{len(problems)} places where the judge reads the written text otherwise than the template "
+              "meant (expected_criteria follow the judge):\n  " + "\n  ".join(problems), file=sys.stderr)
     print(f"wrote {out_dir} in {elapsed:.1f} s (seed {args.seed})")
     return 0
 
