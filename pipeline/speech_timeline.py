@@ -23,6 +23,9 @@ PAD_S = 0.5  # kept around each region, so word onsets and endings are not clipp
 # speech (on real calls this cut the customer's word error rate by a third against cutting only pauses
 # over 8 s), while pauses inside a turn stay as spoken.
 MERGE_GAP_S = 2.0
+# A mono recording holds both parties: its silences are pauses between turns, not the other party
+# speaking, and cutting them at 2 s raised the WER of real calls' mono mix from 0.120 to 0.129.
+MONO_MERGE_GAP_S = 8.0
 JOIN_GAP_S = 1.0  # silence put between packed pieces, so Whisper still hears a pause
 
 
@@ -34,18 +37,18 @@ class Piece:
 
 
 class SpeechTimeline:
-    def __init__(self, regions: Sequence[SpeechRegion], total_s: float) -> None:
+    def __init__(self, regions: Sequence[SpeechRegion], total_s: float, merge_gap_s: float = MERGE_GAP_S) -> None:
         merged: list[list[float]] = []
         for r in regions:
             start, end = max(0.0, r.start - PAD_S), min(total_s, r.end + PAD_S)
-            if merged and start - merged[-1][1] < MERGE_GAP_S:
+            if merged and start - merged[-1][1] < merge_gap_s:
                 merged[-1][1] = max(merged[-1][1], end)
             else:
                 merged.append([start, end])
         # Short lead-in and tail silences stay: a typical call is then decoded exactly as recorded.
-        if merged and merged[0][0] < MERGE_GAP_S:
+        if merged and merged[0][0] < merge_gap_s:
             merged[0][0] = 0.0
-        if merged and total_s - merged[-1][1] < MERGE_GAP_S:
+        if merged and total_s - merged[-1][1] < merge_gap_s:
             merged[-1][1] = total_s
         self.pieces: list[Piece] = []
         packed = 0.0

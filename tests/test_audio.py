@@ -103,3 +103,15 @@ def test_too_long_recording_is_unusable(tmp_path):
     sf.write(path, _tone(440, 8000, 3.0), 8000)
     with pytest.raises(UnusableAudio, match="too long"):
         decode(path, AudioLimits(max_duration_s=2.0))
+
+
+def test_silence_is_cut_at_two_seconds_on_one_partys_channel_and_eight_on_mono():
+    from models.vad import SpeechRegion
+    from pipeline.speech_timeline import MONO_MERGE_GAP_S, SpeechTimeline
+
+    # Two answers 5 s apart: on one party's channel the gap is the other party talking, on mono a pause.
+    regions = [SpeechRegion(10.0, 11.0), SpeechRegion(16.0, 17.0)]
+    channel, mono = SpeechTimeline(regions, 30.0), SpeechTimeline(regions, 30.0, MONO_MERGE_GAP_S)
+    assert [(p.original_start, p.duration) for p in channel.pieces] == [(9.5, 2.0), (15.5, 2.0)]
+    assert [(p.original_start, p.duration) for p in mono.pieces] == [(9.5, 8.0)]
+    assert channel.to_original(channel.pieces[1].packed_start + 0.5) == 16.0

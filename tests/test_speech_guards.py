@@ -12,10 +12,11 @@ from rapidfuzz.distance import Levenshtein
 
 from callqa.evaluation import normalize_text, word_error_rate
 from models.asr import AsrSegment, AsrWord
-from models.vad import SpeechRegion
+from models.vad import SpeechRegion, VadOptions
 from pipeline.audio import decode, resample
 from pipeline.errors import UnusableAudio
 from pipeline.guards import guard_segments
+from pipeline.transcribe import NOISY_VAD_THRESHOLD, vad_options_for
 
 
 def asr_seg(start: float, text: str, avg_logprob: float = -0.2, no_speech_prob: float = 0.05) -> AsrSegment:
@@ -224,11 +225,16 @@ def _degraded(data: np.ndarray, how: str) -> np.ndarray:
         left, right = left + 10 ** (-25 / 20) * right, right + 10 ** (-25 / 20) * left
     elif how == "dc_offset":
         left, right = left + 0.15, right - 0.12
+    elif how == "noise_15db_snr":  # a street or a busy room behind each party: the VAD's probabilities fall
+        rng = np.random.default_rng(0)
+        for x in (left, right):
+            speech_power = float(np.mean(x[np.abs(x) > 1e-3] ** 2))
+            x += rng.normal(0.0, np.sqrt(speech_power / 10 ** 1.5), x.size)
     return np.stack([left, right], axis=1)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["customer_25db_down", "bleed_channels_8db_apart", "dc_offset"])
+@pytest.mark.parametrize("how", ["customer_25db_down", "bleed_channels_8db_apart", "dc_offset", "noise_15db_snr"])
 def test_telephony_degradations_lose_no_words_and_fail_nobody(analyzer, samples_dir, tmp_path, how):
     """Cases the telephony realism set (benchmarks/make_realism_set.py) broke, on a shipped call."""
     truth = _truth(samples_dir, "en_stereo_good")
@@ -243,3 +249,15 @@ def test_telephony_degradations_lose_no_words_and_fail_nobody(analyzer, samples_
         assert len(lost) <= 0.1 * len(heard), f"{party}: {len(lost)} of {len(heard)} words lost: {_text(a, party)}"
         assert word_error_rate(_truth_text(truth, party), _text(a, party)) < 0.3, party
     assert {c.id: c.result for c in a.criteria} == truth["expected_criteria"]
+
+
+def test_the_vad_takes_quieter_evidence_only_on_a_noisy_channel():
+    rng = np.random.default_rng(1)
+    t = np.arange(16000 * 6) / 16000
+    # one party's channel: speaking a third of the time, the other party's turns silent
+    talk = (0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 0.25 * t) > 0.5)).astype(np.float32)
+    quiet_line = talk + rng.normal(0, 1e-4, t.size).astype(np.float32)      # about 60 dB below the speech
+    street = talk + rng.normal(0, 0.03, t.size).astype(np.float32)          # 17 dB below
+    assert vad_options_for(quiet_line, VadOptions()).threshold == VadOptions().threshold
+    assert vad_options_for(street, VadOptions()).threshold == NOISY_VAD_THRESHOLD
+    assert vad_options_for(np.zeros(0, dtype=np.float32), VadOptions()) == VadOptions()
