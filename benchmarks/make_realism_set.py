@@ -1,6 +1,6 @@
 """A telephony realism set made from real calls: each call clean, and with one degradation at a time.
 
-    .venv/bin/python benchmarks/make_realism_set.py [--source hvb|truth|festvox-ru] [--dir DIR] [--calls ID ...]
+    .venv/bin/python benchmarks/make_realism_set.py [--source hvb|truth|festvox-ru|ru-two-voices] [--dir DIR] [--calls ID ...]
                                                     [--variants NAME ...] [--seed 0] [--out benchmarks/data/realism]
                                                     [--festvox-calls 5]
 
@@ -18,6 +18,11 @@ Sources (``--source``):
   speech (Debian festvox-ru, msu_ru_nsh_clunits: one male speaker), utterances alternating between the
   left (operator) and right (customer) channel, written with truth files (turns, no verdicts) into
   ``OUT/sources/`` and used as a truth folder. Default out: ``benchmarks/data/realism_festvox_ru``.
+- ``ru-two-voices``: the same pseudo calls with two real recorded Russian voices: the operator's turns
+  are Asterisk's Russian telephone prompts (Debian asterisk-core-sounds-ru-wav: a professional female
+  IVR voice, 8 kHz, CC-BY-SA-3.0, texts in core-sounds-ru.txt; prompts with digits left out, their
+  references would spell numbers), the customer's festvox msu_ru_nsh (male). Default out:
+  ``benchmarks/data/realism_ru_two_voices``.
 
 Every source call gives ``ID.clean.flac`` (the source's samples, unchanged) and one file per
 variant, ``ID.VARIANT.EXT`` (see ``VARIANTS`` for what each one does).
@@ -515,6 +520,8 @@ SOURCES = {
     "hvb": "real English calls of a Harper Valley Bank style folder (ID.stereo.flac + ID.transcript.json + labels.json)",
     "truth": "stereo calls with NAME.truth.json (samples/calls, make_synthetic_set.py, make_qa_devset.py): "
              "language, operator_channel, turns and truth verdicts from the truth file",
+    "ru-two-voices": "festvox-ru's pseudo calls with the operator's turns in a second real voice: Asterisk's Russian "
+                     "IVR prompts (asterisk-core-sounds-ru-wav, female)",
     "festvox-ru": "pseudo two-party calls of real recorded Russian read speech (festvox-ru msu_ru_nsh: one male "
                   "speaker), utterances alternating between the channels; no truth verdicts",
 }
@@ -522,7 +529,10 @@ DEFAULT_DIRS = {
     "hvb": REPO.parent / "shared" / "eval" / "hvb_dev",
     "truth": REPO / "benchmarks" / "data" / "synthetic",
     "festvox-ru": Path("/usr/share/festival/voices/russian/msu_ru_nsh_clunits"),
+    "ru-two-voices": Path("/usr/share/festival/voices/russian/msu_ru_nsh_clunits"),
 }
+ASTERISK_RU = Path("/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU")
+ASTERISK_RU_TEXTS = Path("/usr/share/doc/asterisk-core-sounds-ru/core-sounds-ru.txt.gz")
 TRUTH_VERDICTS = ("expected_criteria", "criteria_truth")  # samples / synthetic set, QA dev set
 
 
@@ -584,6 +594,20 @@ def _festvox_utterances(voice: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def _asterisk_prompts(folder: Path = ASTERISK_RU, texts: Path = ASTERISK_RU_TEXTS) -> list[tuple[Path, str]]:
+    """(wav, text) of the Russian prompts that are speech (not "[tones]") and hold no digits."""
+    import gzip
+
+    rows = []
+    for line in gzip.open(texts, "rt", encoding="utf-8"):
+        name, sep, text = line.partition(":")
+        text = " ".join(text.split())
+        wav = folder / f"{name.strip()}.wav"
+        if sep and text and not text.startswith("[") and not re.search(r"\d", text) and wav.is_file():
+            rows.append((wav, text))
+    return rows
+
+
 def _trimmed(x: np.ndarray, sr: int, floor_db: float = -40.0, keep_s: float = 0.05) -> np.ndarray:
     """``x`` without its leading and trailing silence (20 ms frames below ``floor_db`` re the loudest frame)."""
     hop = int(0.02 * sr)
@@ -595,33 +619,39 @@ def _trimmed(x: np.ndarray, sr: int, floor_db: float = -40.0, keep_s: float = 0.
     return x[max(loud[0] * hop - keep, 0):min((loud[-1] + 1) * hop + keep, len(x))]
 
 
-def make_festvox_calls(voice: Path, out: Path, calls: int, seed: int) -> Path:
+def make_festvox_calls(voice: Path, out: Path, calls: int, seed: int, two_voices: bool = False) -> Path:
     """Writes ``calls`` pseudo two-party calls of 40-80 s of real Russian read speech into ``out`` as
     ``NAME.flac`` (8 kHz stereo, operator LEFT) + ``NAME.truth.json`` (no verdicts); returns ``out``.
 
     Each call takes utterances no other call uses (seeded draw), alternating operator / customer, each
     trimmed of its silent ends, resampled to 8 kHz (polyphase, anti-aliased), scaled to -20 dBFS RMS
-    (+-3 dB per utterance), with 0.3-1.2 s between turns and 1 s lead and tail."""
+    (+-3 dB per utterance), with 0.3-1.2 s between turns and 1 s lead and tail. ``two_voices``: the
+    operator's utterances are Asterisk's Russian prompts instead (a second, female, real voice)."""
     from scipy.signal import resample_poly
 
-    utterances = _festvox_utterances(voice)
-    rng = np.random.default_rng([seed, zlib.crc32(b"festvox-ru")])
+    utterances = [(voice / "wav" / f"{utt}.wav", text, utt) for utt, text in _festvox_utterances(voice)]
+    rng = np.random.default_rng([seed, zlib.crc32(b"ru-two-voices" if two_voices else b"festvox-ru")])
     order = [utterances[k] for k in rng.permutation(len(utterances))]
+    prompts = [(wav, text, wav.stem) for wav, text in _asterisk_prompts()] if two_voices else []
+    prompt_order = [prompts[k] for k in rng.permutation(len(prompts))]
     out.mkdir(parents=True, exist_ok=True)
     made = 0
     for n in range(calls):
         target = float(rng.uniform(40.0, 80.0))
-        name = f"festvox_ru_{n + 1:02d}"
+        name = f"{'ru_two_voices' if two_voices else 'festvox_ru'}_{n + 1:02d}"
         pieces, turns, t = [], [], 1.0
-        while order and t < target:
-            utt, text = order.pop()
-            x, sr = sf.read(voice / "wav" / f"{utt}.wav", dtype="float64")
-            x = resample_poly(_trimmed(x, sr), SR, sr)
+        while t < target:
+            speaker = ("operator", "customer")[len(turns) % 2]
+            pool = prompt_order if two_voices and speaker == "operator" else order
+            if not pool:
+                break
+            wav, text, utt = pool.pop()
+            x, sr = sf.read(wav, dtype="float64")
+            x = resample_poly(_trimmed(x, sr), SR, sr) if sr != SR else _trimmed(x, sr)
             x *= 10 ** ((-20.0 + float(rng.uniform(-3.0, 3.0))) / 20) / np.sqrt(np.mean(x**2) + 1e-20)
             if turns and t + len(x) / SR + 1.0 > 80.0:  # the last turn may not take the call past 80 s
-                order.append((utt, text))
+                pool.append((wav, text, utt))
                 break
-            speaker = ("operator", "customer")[len(turns) % 2]
             start = int(round(t * SR))
             pieces.append((CHANNEL[speaker], start, _fade(x, 5.0)))
             turns.append({"speaker": speaker, "start": _r(start / SR), "end": _r((start + len(x)) / SR), "text": text,
@@ -633,21 +663,24 @@ def make_festvox_calls(voice: Path, out: Path, calls: int, seed: int) -> Path:
         for ch, start, x in pieces:
             audio[start:start + len(x), ch] += x
         _write_flac(out / f"{name}.flac", audio)
+        source = (f"operator: {ASTERISK_RU} (real recorded IVR prompts, female); customer: {voice} (real recorded "
+                  "speech, male)" if two_voices else f"{voice} (real recorded speech, one male speaker)")
+        topic = ("telephone prompts and read literary text, not a call" if two_voices else
+                 "read literary text (festvox-ru msu_ru_nsh), not a call")
         truth = {"file": f"{name}.flac", "language": "ru", "channels": 2, "operator_channel": "left",
-                 "duration": _r(len(audio) / SR, 2), "topic": "read literary text (festvox-ru msu_ru_nsh), not a call",
-                 "source": f"{voice} (real recorded speech, one male speaker)", "turns": turns}
+                 "duration": _r(len(audio) / SR, 2), "topic": topic, "source": source, "turns": turns}
         (out / f"{name}.truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         made += 1
     if made < calls:
-        print(f"festvox-ru: utterances ran out after {made} calls", file=sys.stderr)
+        print(f"{'ru-two-voices' if two_voices else 'festvox-ru'}: utterances ran out after {made} calls", file=sys.stderr)
     return out
 
 
 def load_sources(kind: str, folder: Path, out: Path, festvox_calls: int, seed: int) -> list[Source]:
     if kind == "hvb":
         return [Source(c, _read(c.path)) for c in load_real_calls(folder)]
-    if kind == "festvox-ru":
-        folder = make_festvox_calls(folder, out / "sources", festvox_calls, seed)
+    if kind in ("festvox-ru", "ru-two-voices"):
+        folder = make_festvox_calls(folder, out / "sources", festvox_calls, seed, two_voices=kind == "ru-two-voices")
     sources, skipped = load_truth_calls(folder, out / "sources")
     if skipped:
         print(f"left out (not stereo or no audio): {len(skipped)}: {', '.join(skipped)}")
@@ -658,7 +691,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", choices=list(SOURCES), default="hvb",
                         help="hvb (default): real English calls; truth: stereo calls with NAME.truth.json; "
-                             "festvox-ru: pseudo calls of real Russian read speech")
+                             "festvox-ru: pseudo calls of real Russian read speech; ru-two-voices: the same with "
+                             "the operator in a second real voice (Asterisk's Russian prompts)")
     parser.add_argument("--dir", help="the source folder (default: ../shared/eval/hvb_dev; truth: "
                                       "benchmarks/data/synthetic; festvox-ru: the msu_ru_nsh_clunits voice)")
     parser.add_argument("--festvox-calls", type=int, default=5, help="festvox-ru: how many pseudo calls (default 5)")
@@ -670,12 +704,18 @@ def main() -> int:
     args = parser.parse_args()
 
     folder = Path(args.dir) if args.dir else DEFAULT_DIRS[args.source]
-    default_out = {"hvb": "realism", "truth": f"realism_{folder.name}", "festvox-ru": "realism_festvox_ru"}[args.source]
+    default_out = {"hvb": "realism", "truth": f"realism_{folder.name}", "festvox-ru": "realism_festvox_ru",
+                   "ru-two-voices": "realism_ru_two_voices"}[args.source]
     out = Path(args.out) if args.out else REPO / "benchmarks" / "data" / default_out
     if not folder.is_dir():
         where = {"hvb": " (../shared/eval/hvb_dev beside the repository)", "truth": "",
-                 "festvox-ru": " (Debian package festvox-ru)"}[args.source]
+                 "festvox-ru": " (Debian package festvox-ru)",
+                 "ru-two-voices": " (Debian packages festvox-ru and asterisk-core-sounds-ru-wav)"}[args.source]
         print(f"no source calls at {folder}{where}", file=sys.stderr)
+        return 2
+    if args.source == "ru-two-voices" and not (ASTERISK_RU.is_dir() and ASTERISK_RU_TEXTS.is_file()):
+        print(f"no Russian prompts at {ASTERISK_RU} (Debian packages asterisk-core-sounds-ru-wav and "
+              "asterisk-core-sounds-ru)", file=sys.stderr)
         return 2
     started = time.perf_counter()
     all_calls = load_sources(args.source, folder, out, args.festvox_calls, args.seed)

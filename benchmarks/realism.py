@@ -12,7 +12,7 @@ without them, as in older hvb indexes: "en", "left"), every call's clean file an
 through the product, and each variant is compared with its own clean output:
 
 - words lost: per party, the clean output's words (``wer_words``: Whisper's English normaliser for
-  English, lower case without punctuation and with ё -> е for Russian) that an edit-distance
+  English, lower case without punctuation and with ё -> е for Russian; numbers digit by digit) that an edit-distance
   alignment with the variant's words of the same party deletes, over the clean words; words the
   variant adds (insertions: hallucinations on music or noise) and replaces (garbled words) are
   counted apart;
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -82,9 +83,17 @@ def analyze(analyzer, path: Path) -> Output:
     )
 
 
+def compared_words(text: str, language: str) -> list[str]:
+    """``wer_words`` with every number spelled digit by digit: a dictated zip code comes out as
+    "7-0-0-2-3" in one file and "70023" or "0023" in another, the same words said, and the
+    normaliser would count one token against five (and drop leading zeros)."""
+    spaced = re.sub(r"\d", r" \g<0> ", text)
+    return [d for word in wer_words(spaced, language) for d in (list(word) if word.isdigit() else [word])]
+
+
 def lost_words(clean: str, variant: str, language: str = "en") -> dict:
     """Deletions and insertions turning the clean output's words into the variant's (same party)."""
-    a, b = wer_words(clean, language), wer_words(variant, language)
+    a, b = compared_words(clean, language), compared_words(variant, language)
     ops = [op.tag for op in Levenshtein.editops(a, b)]
     return {"clean_words": len(a), "deleted": ops.count("delete"), "inserted": ops.count("insert"),
             "substituted": ops.count("replace")}
@@ -125,6 +134,7 @@ def measure(entry: dict, out: Output, clean: Output | None) -> dict:
             row[party].update(lost_words(clean.texts[party], out.texts[party], language))
     if truth:
         row["truth"] = against_truth(truth, out.verdicts)
+    row["texts"] = out.texts  # so the comparison can be re-scored without running the product again
     row["unknown_words"] = out.unknown_words
     row["speech_heard_share"] = out.speech_heard_share
     row["flags"] = out.flags
