@@ -20,8 +20,8 @@ Sources (``--source``):
   ``OUT/sources/`` and used as a truth folder. Default out: ``benchmarks/data/realism_festvox_ru``.
 - ``ru-two-voices``: the same pseudo calls with two real recorded Russian voices: the operator's turns
   are Asterisk's Russian telephone prompts (Debian asterisk-core-sounds-ru-wav: a professional female
-  IVR voice, 8 kHz, CC-BY-SA-3.0, texts in core-sounds-ru.txt; prompts with digits left out, their
-  references would spell numbers), the customer's festvox msu_ru_nsh (male). Default out:
+  IVR voice, 8 kHz, CC-BY-3.0 by Maxim Topal, texts in core-sounds-ru.txt; prompts with digits left
+  out, their references would spell numbers), the customer's festvox msu_ru_nsh (male). Default out:
   ``benchmarks/data/realism_ru_two_voices``.
 
 Every source call gives ``ID.clean.flac`` (the source's samples, unchanged) and one file per

@@ -50,15 +50,18 @@ def app_url(flow_db):
         server.wait(timeout=20)
 
 
-def render(chromium: str, url: str, tmp: Path, expect: str, attempts: int = 4) -> str:
+def render(chromium: str, url: str, tmp: Path, expect: str | tuple[str, ...], attempts: int = 6) -> str:
     """The page's DOM after its scripts ran, as headless Chromium sees it.
 
     The first load of a cold Streamlit server can outlast the browser's virtual
-    time and show only the loading skeleton, so load again until ``expect`` shows.
+    time and show only the loading skeleton, and on a loaded machine a page can
+    stop half drawn (its title, not yet its transcript), so load again until every
+    text of ``expect`` shows (case aside).
     """
+    wanted = [expect] if isinstance(expect, str) else list(expect)
     for _ in range(attempts):
         dom = _dump_dom(chromium, url, tmp)
-        if expect in dom:
+        if all(text.lower() in dom.lower() for text in wanted):
             break
     return dom
 
@@ -87,7 +90,7 @@ def test_call_page_shows_transcript_and_evidence(chromium, app_url, flow_db, tmp
 
     with connect(flow_db["db"], read_only=True) as con:
         call_id = con.execute("SELECT call_id FROM calls WHERE file_name = 'ru_stereo_rude.flac'").fetchone()[0]
-    dom = render(chromium, f"{app_url}/call?call_id={call_id}", tmp_path, expect="ru_stereo_rude.flac")
+    dom = render(chromium, f"{app_url}/call?call_id={call_id}", tmp_path, expect=("ru_stereo_rude.flac", "не знаю"))
     assert "ru_stereo_rude.flac" in dom
     assert "не знаю" in dom.lower()  # the forbidden phrase, quoted as evidence and in the transcript
     assert "no_forbidden_phrases" in dom or "Без запрещённых фраз" in dom
