@@ -11,13 +11,14 @@ from pipeline.scorecard import ScorecardError, load_scorecard, parse_scorecard
 from pipeline.scoring import judge_transcript
 
 
-def seg(speaker: str, start: float, text: str, prob: float = 0.9, speaker_confidence: float = 1.0) -> Segment:
+def seg(speaker: str, start: float, text: str, prob: float = 0.9, speaker_confidence: float = 1.0,
+        channel: int | None = None) -> Segment:
     words = []
     t = start
     for w in text.split():
         words.append(Word(t, t + 0.3, w, prob))
         t += 0.35
-    return Segment(speaker, start, t, text, tuple(words), None, prob, speaker_confidence)  # type: ignore[arg-type]
+    return Segment(speaker, start, t, text, tuple(words), channel, prob, speaker_confidence)  # type: ignore[arg-type]
 
 
 def transcript(language: str, *segments: Segment) -> Transcript:

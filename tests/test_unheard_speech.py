@@ -11,17 +11,15 @@ import pytest
 from models.nlp import load_lemmatizer
 from pipeline.assess import assess_transcript
 from pipeline.heard_speech import heard_speech
-from pipeline.records import Segment, Transcript, Word
+from pipeline.records import Segment, Transcript
 from pipeline.scorecard import load_scorecard
 from pipeline.scoring import UNTRANSCRIBED_FLAG, ScorecardJudge
+from tests.test_scoring import seg as scoring_seg
 
 
 def seg(speaker: str, channel: int | None, start: float, text: str, prob: float = 0.9) -> Segment:
-    words, t = [], start
-    for w in text.split():
-        words.append(Word(t, t + 0.3, w, prob))
-        t += 0.35
-    return Segment(speaker, start, t, text, tuple(words), channel, prob, 1.0)  # type: ignore[arg-type]
+    """tests.test_scoring's segment, on a given channel."""
+    return scoring_seg(speaker, start, text, prob, channel=channel)
 
 
 def span(s: Segment) -> tuple[float, float]:
