@@ -120,7 +120,8 @@ class ChannelText:
 
 
 def find_speech(samples: np.ndarray, options: TranscribeOptions, merge_gap_s: float = MERGE_GAP_S) -> ChannelSpeech:
-    regions = load_vad().speech_regions(_for_vad(samples), vad_options_for(samples, options.vad))
+    levels = frame_levels(samples)  # measured once: the VAD's gain and its threshold both read them
+    regions = load_vad().speech_regions(_for_vad(samples, levels), vad_options_for(levels, options.vad))
     if not regions:
         return ChannelSpeech([], None, np.zeros(0, dtype=np.float32), samples)
     timeline = SpeechTimeline(regions, len(samples) / SAMPLE_RATE, merge_gap_s)
@@ -151,8 +152,13 @@ NOISY_CHANNEL_DB = 30.0
 NOISY_VAD_THRESHOLD = 0.35
 
 
-def vad_options_for(samples: np.ndarray, options: VadOptions) -> VadOptions:
-    levels = frame_db(samples, int(FRAME_S * SAMPLE_RATE))
+def frame_levels(samples: np.ndarray) -> np.ndarray:
+    """The channel's 20 ms frame levels in dBFS (the crosstalk gate's frames)."""
+    return frame_db(samples, int(FRAME_S * SAMPLE_RATE))
+
+
+def vad_options_for(levels: np.ndarray, options: VadOptions) -> VadOptions:
+    """``options`` with the lower threshold when the channel (its ``frame_levels``) is noisy."""
     if levels.size == 0:
         return options
     background_db = float(np.percentile(levels, 98) - np.percentile(levels, 50))
@@ -161,8 +167,7 @@ def vad_options_for(samples: np.ndarray, options: VadOptions) -> VadOptions:
     return replace(options, threshold=min(options.threshold, NOISY_VAD_THRESHOLD))
 
 
-def _for_vad(samples: np.ndarray) -> np.ndarray:
-    levels = frame_db(samples, int(FRAME_S * SAMPLE_RATE))
+def _for_vad(samples: np.ndarray, levels: np.ndarray) -> np.ndarray:
     if levels.size == 0:
         return samples
     gain_db = min(SPEECH_LEVEL_DBFS - float(np.percentile(levels, 98)), MAX_GAIN_DB)

@@ -16,7 +16,7 @@ from models.vad import SpeechRegion, VadOptions
 from pipeline.audio import decode, resample
 from pipeline.errors import UnusableAudio
 from pipeline.guards import guard_segments
-from pipeline.transcribe import NOISY_VAD_THRESHOLD, vad_options_for
+from pipeline.transcribe import NOISY_VAD_THRESHOLD, frame_levels, vad_options_for
 
 
 def asr_seg(start: float, text: str, avg_logprob: float = -0.2, no_speech_prob: float = 0.05) -> AsrSegment:
@@ -258,6 +258,6 @@ def test_the_vad_takes_quieter_evidence_only_on_a_noisy_channel():
     talk = (0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 0.25 * t) > 0.5)).astype(np.float32)
     quiet_line = talk + rng.normal(0, 1e-4, t.size).astype(np.float32)      # about 60 dB below the speech
     street = talk + rng.normal(0, 0.03, t.size).astype(np.float32)          # 17 dB below
-    assert vad_options_for(quiet_line, VadOptions()).threshold == VadOptions().threshold
-    assert vad_options_for(street, VadOptions()).threshold == NOISY_VAD_THRESHOLD
-    assert vad_options_for(np.zeros(0, dtype=np.float32), VadOptions()) == VadOptions()
+    assert vad_options_for(frame_levels(quiet_line), VadOptions()).threshold == VadOptions().threshold
+    assert vad_options_for(frame_levels(street), VadOptions()).threshold == NOISY_VAD_THRESHOLD
+    assert vad_options_for(frame_levels(np.zeros(0, dtype=np.float32)), VadOptions()) == VadOptions()
