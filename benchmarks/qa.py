@@ -262,7 +262,8 @@ def main() -> int:
     report["scorecard"] = card.label
     if args.source == "audio":
         report["end_to_end_x_real_time"] = round(audio_s / wall, 2)
-    report["analysis_speed"] = analysis_speed(transcripts, card, args.repeat)
+    if args.repeat > 0:  # --repeat 0: accuracy only
+        report["analysis_speed"] = analysis_speed(transcripts, card, args.repeat)
 
     print(f"{len(truths)} calls ({args.source} transcripts), scorecard {card.label}")
     print(f"{'criterion':<22}{'acc st':>8}{'acc mono':>9}{'acc all':>8}{'fail P':>8}{'fail R':>8}{'unk':>5}")
@@ -275,7 +276,8 @@ def main() -> int:
     print("criteria accuracy:", report["criteria_accuracy"])
     print("escalation:", report["escalation"])
     print("customer end sentiment:", report["customer_end_sentiment"])
-    print("analysis stage:", report["analysis_speed"])
+    if "analysis_speed" in report:
+        print("analysis stage:", report["analysis_speed"])
     if args.source == "audio":
         print("end to end:", report["end_to_end_x_real_time"], "x real time")
     if args.show_wrong:

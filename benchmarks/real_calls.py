@@ -1,7 +1,12 @@
 """The speech layer on real phone calls: words lost, WER per party, roles, and verdicts against a reviewer.
 
     .venv/bin/python benchmarks/real_calls.py [--dir ../shared/eval/hvb_dev] [--calls ID ...] [--no-baseline]
-                                              [--json benchmarks/results/real_calls.json]
+                                              [--brand NAME] [--json benchmarks/results/real_calls.json]
+
+``--brand 'Harper Valley National Bank'`` judges as that bank's call centre would: its name as the
+scorecard's English brands (phrases of the company, and a hint to recognition). Without it the
+calls are judged with the scorecard as shipped, which lists the sample calls' 13 brands (too many
+for a hint: ``pipeline.analyze.MAX_HINT_BRANDS``).
 
 Each call of the folder (a real two-party recording, operator on the left channel, with a
 human transcript and a reviewer's script verdicts, see ``callqa.evaluation.load_real_calls``)
@@ -28,13 +33,13 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from callqa.evaluation import RealCall, coverage, load_real_calls, word_errors  # noqa: E402
+from callqa.evaluation import RealCall, coverage, load_real_calls, scorecard_with_brands, word_errors  # noqa: E402
 
 PARTIES = ("operator", "customer")
 LABELLED = ("greeting", "introduction", "extra_help", "farewell")
@@ -185,6 +190,9 @@ def main() -> int:
     parser.add_argument("--calls", nargs="*", help="only these call ids")
     parser.add_argument("--no-baseline", action="store_true", help="skip plain faster-whisper")
     parser.add_argument("--no-mono", action="store_true", help="skip the mono mix")
+    parser.add_argument("--brand", action="append", default=[],
+                        help="judge as a centre that answers for this name (the scorecard's English brands "
+                             "replaced by it, as a deployment lists its own), e.g. --brand 'Harper Valley National Bank'")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "real_calls.json"))
     args = parser.parse_args()
 
@@ -201,6 +209,10 @@ def main() -> int:
         return 2
     calls = [c for c in load_real_calls(folder) if not args.calls or c.call_id in args.calls]
     settings = load_settings(language="en")
+    deployment = tempfile.TemporaryDirectory()
+    if args.brand:
+        card = scorecard_with_brands(settings.scorecard, {"en": args.brand}, Path(deployment.name), settings.scorecards_dir)
+        settings = replace(settings, scorecard=str(card))
     analyzer = build_analyzer(settings)
     model = analyzer.recognizer._model  # the same CTranslate2 model object: same weights, same threads
     rows = []
@@ -236,7 +248,7 @@ def main() -> int:
         print(f"calls where stereo WER is worse than the mono mix by more than 0.02: {worse or 'none'}")
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"rows": rows, "summary": summary}, indent=2, ensure_ascii=False))
+    out.write_text(json.dumps({"brands": args.brand, "rows": rows, "summary": summary}, indent=2, ensure_ascii=False))
     print(f"wrote {out}")
     return 0
 

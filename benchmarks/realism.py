@@ -1,7 +1,11 @@
 """The product on the telephony realism set: what each degradation costs against the same call clean.
 
     CALLQA_MODELS_DIR=data/models .venv/bin/python benchmarks/realism.py [--set benchmarks/data/realism]
-        [--variants NAME ...] [--calls ID ...] [--json benchmarks/results/<set folder name>.json]
+        [--variants NAME ...] [--calls ID ...] [--brand NAME | --own-brand] [--json benchmarks/results/<set folder name>.json]
+
+``--brand`` / ``--own-brand`` judge as the centre that took the calls would: its own name as the
+scorecard's brands (phrases of the company, and a hint to recognition); without them the shipped
+scorecard's brands (the sample calls' 12-13 names per language: too many to be a hint).
 
 The set comes from ``benchmarks/make_realism_set.py``: real two-party calls, each as its clean source
 and with one degradation at a time (sparse turns, a quiet party, crosstalk, PBX codecs, noise,
@@ -36,6 +40,7 @@ import argparse
 import json
 import re
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,6 +266,12 @@ def main() -> int:
     parser.add_argument("--set", default=str(REPO / "benchmarks" / "data" / "realism"), help="folder with index.json")
     parser.add_argument("--variants", nargs="*", help="only these variants (the clean file always runs)")
     parser.add_argument("--calls", nargs="*", help="only these call ids")
+    parser.add_argument("--brand", action="append", default=[],
+                        help="judge every call as a centre that answers for this name (the scorecard's brands "
+                             "of the set's languages replaced by it, as a deployment lists its own)")
+    parser.add_argument("--own-brand", action="store_true",
+                        help="judge each call as its own centre: the scorecard's brands narrowed to those its "
+                             "reference transcript names (the synthetic sets: one company per call)")
     parser.add_argument("--json", help="default benchmarks/results/realism.json for the default set, "
                                        "else benchmarks/results/<the set's folder name>.json")
     args = parser.parse_args()
@@ -282,16 +293,37 @@ def main() -> int:
         print(f"no files for calls {args.calls} in {index_path}", file=sys.stderr)
         return 2
 
-    from callqa.config import load_settings
-    from callqa.runtime import build_analyzer
+    from dataclasses import replace
 
-    analyzers: dict[tuple[str, str], object] = {}
+    from callqa.config import load_settings
+    from callqa.evaluation import scorecard_with_brands
+    from callqa.runtime import build_analyzer, scorecard_for
+
+    analyzers: dict[tuple[str, str, tuple[str, ...]], object] = {}
+    deployments = tempfile.TemporaryDirectory()
+
+    def brands_of(entry: dict, language: str, settings) -> tuple[str, ...]:
+        if args.brand:
+            return tuple(args.brand)
+        if not args.own_brand:
+            return ()
+        said = " ".join(t["text"] for t in entry.get("turns", [])).lower().replace("ё", "е")
+        listed = scorecard_for(settings).brands.get(language, ())
+        return tuple(b for b in listed if b.lower().replace("ё", "е") in said)
 
     def analyzer_for(entry: dict):
-        """One analyzer per (language, operator channel) of the set: hvb_dev is all ("en", "left")."""
-        key = (entry.get("language", "en"), entry.get("operator_channel", "left"))
+        """One analyzer per (language, operator channel, brands) of the set: hvb_dev is all ("en", "left")."""
+        language, channel = entry.get("language", "en"), entry.get("operator_channel", "left")
+        settings = load_settings(language=language, operator_channel=channel)
+        brands = brands_of(entry, language, settings)
+        key = (language, channel, brands)
         if key not in analyzers:
-            analyzers[key] = build_analyzer(load_settings(language=key[0], operator_channel=key[1]))
+            if brands:
+                folder = Path(deployments.name) / str(len(analyzers))
+                folder.mkdir()
+                card = scorecard_with_brands(settings.scorecard, {language: list(brands)}, folder, settings.scorecards_dir)
+                settings = replace(settings, scorecard=str(card))
+            analyzers[key] = build_analyzer(settings)
         return analyzers[key]
 
     order = ["clean", *index["variants"]]  # the generator's order, so tables read the same every run
@@ -317,6 +349,7 @@ def main() -> int:
     out = Path(args.json) if args.json else REPO / "benchmarks" / "results" / f"{'realism' if default_set else folder.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"set": str(folder), "seed": index.get("seed"), "source": index.get("source", "hvb"),
+                               "brands": "own" if args.own_brand else args.brand,
                                "languages": sorted({r["language"] for r in rows}), "took_s": round(time.perf_counter() - started, 1),
                                "summary": summary, "rows": rows}, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"wrote {out}")

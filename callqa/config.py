@@ -62,6 +62,7 @@ class Settings:
     max_duration_s: float = 4 * 3600.0
     allow_download: bool = False  # never fetch weights from the internet unless asked to
     asr_vocabulary_hint: bool = False  # bias ASR towards the scorecard's phrases (hurt WER with base: off)
+    asr_brand_hint: bool = True  # tell ASR the scorecard's brands (company and product names)
     num_speakers: int = 2  # voices in a mono call (0: estimate the count)
     diarization_pipeline: Path | None = None  # a local official pyannote pipeline (directory or config.yaml); None: bundled
     # Operator/team/queue/site/vendor/time from file names, e.g. "(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})";
@@ -101,6 +102,7 @@ class Settings:
             ),
             limits=AudioLimits(max_duration_s=self.max_duration_s),
             vocabulary_hint=self.asr_vocabulary_hint,
+            brand_hint=self.asr_brand_hint,
             redact_pii=self.redact_pii,
         )
 
@@ -127,7 +129,7 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
         return 0 if str(value).strip().lower() in {"", "0", "none", "forever"} else int(value)  # type: ignore[arg-type]
     if name in {"max_duration_s", "settle_s", "call_timeout_s", "retry_backoff_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise"}:
         return float(value)  # type: ignore[arg-type]
-    if name in {"allow_download", "asr_vocabulary_hint"}:
+    if name in {"allow_download", "asr_vocabulary_hint", "asr_brand_hint"}:
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
     if name == "report_groups":
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]

@@ -28,6 +28,25 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     return Levenshtein.distance(ref, hyp) / len(ref)
 
 
+def scorecard_with_brands(name: str, brands: dict[str, list[str]], folder: Path,
+                          scorecards_dir: Path | None = None) -> Path:
+    """The scorecard ``name`` as a centre that answers for ``brands`` (language -> names) would
+    have it: its ``brands`` of those languages replaced by these names, written as
+    ``folder/NAME.yaml`` (for a benchmark that plays one deployment, e.g. the bank of the real calls)."""
+    import yaml
+
+    from pipeline.scorecard import resolve_scorecard_path
+
+    source = resolve_scorecard_path(name, scorecards_dir)
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    listed = raw.setdefault("brands", {})
+    for language, names in brands.items():
+        listed[language] = list(dict.fromkeys(names))
+    out = Path(folder) / source.name
+    out.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
+
+
 # --- Real calls with human transcripts (../shared/eval/hvb_dev) -------------------------------
 
 # The corpus's agent is the call center's operator, its caller the customer.

@@ -52,7 +52,7 @@ class SpeechStretch:
         return self.covered_s >= HEARD_REGION_SHARE * self.duration
 
     def describe(self) -> str:
-        return f"{_clock(self.start)}-{_clock(self.end)}"
+        return f"{clock(self.start)}-{clock(self.end)}"
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,7 @@ def _covered(spans: Sequence[tuple[float, float]], ends: Sequence[float], start:
     return covered
 
 
-def _clock(t: float) -> str:
+def clock(t: float) -> str:
+    """Seconds from the start of the call as mm:ss, the way a reviewer reads a position."""
     minutes, seconds = divmod(int(round(t)), 60)
     return f"{minutes:02d}:{seconds:02d}"

@@ -15,7 +15,15 @@
   past or future tense; English, a perfect ("'ve" / "have" + past participle),
   "will" + verb, or "I" / "we" + a verb (recognition often drops the "'ve").
   Not when negated, and not verbs of hearing, thinking or trying.
-- ``question``: a question of at least three words (the sentence ends with "?").
+- ``question``: a question of at least three words: the sentence ends with "?", or, since
+  recognition of a noisy or compressed line often drops the "?" ("какую сумму с вас
+  списали."), a clause that reads as a question: it opens with a question word ("какую",
+  "когда", "what" not followed by "I"/"we"...), with "можете ли" (Russian "ли" second), or
+  with an auxiliary before its subject ("can you", "do you"). Such a clause counts where a
+  question can start (the sentence's start, after "скажите" / "tell me", or after another
+  question) and where it cannot be a subordinate clause: the sentence ends with it, or
+  another question follows ("Когда мастер придёт, он позвонит" is no question), and not
+  with a negated verb of knowing ("Почему, я не знаю").
 
 Each finder yields (first_token, last_token) ranges of one utterance's tokens.
 """
@@ -108,6 +116,62 @@ def operator_action(tokens: Sequence[Token], text: str, language: str) -> Iterat
 
 
 _QUESTION = re.compile(r"[^.!?]*\?")
+_SENTENCE = re.compile(r"[^.!?]+")
+_CLAUSE = re.compile(r"[^,;:\u2014]+")
+_RU_QUESTION_WORDS = frozenset({"что", "как", "какой", "каков", "когда", "где", "куда", "откуда", "почему", "зачем",
+                                "сколько", "кто", "чей", "разве", "неужели"})
+_EN_QUESTION_WORDS = frozenset({"what", "how", "when", "where", "why", "which", "who", "whose"})
+_EN_AUXILIARIES = frozenset({"do", "does", "did", "can", "could", "would", "will", "is", "are", "was", "were",
+                             "have", "has", "may", "shall", "should"})
+_EN_PRONOUNS = frozenset({"i", "you", "we", "they", "he", "she", "it", "there"})
+# Words before a question that do not stop it being one ("А когда...", "So what happened").
+_LEAD_INS = frozenset({"а", "и", "ну", "так", "вот", "пожалуйста", "and", "so", "ok", "okay", "well", "please"})
+# A clause of only these asks for what follows: "Скажите, когда это началось".
+_ASKING = frozenset({"сказать", "подсказать", "уточнить", "объяснить", "пожалуйста", "tell", "me", "please",
+                     "could", "can", "you"})
+# "Что касается тарифа, ..." is a topic, not a question.
+_RU_NOT_QUESTION_AFTER = {"что": frozenset({"касаться", "ж", "же"}), "как": frozenset({"и", "раз", "обычно", "правило"})}
+
+
+# "Почему, я не знаю" / "Why, I don't know": the question word is what the speaker cannot answer.
+_KNOWING = frozenset({"знать", "помнить", "понимать", "понять", "know", "remember", "understand"})
+
+
+def _question_led(tokens: Sequence[Token], language: str) -> bool:
+    if any(t.lemmas & _KNOWING and _negated(tokens, i) for i, t in enumerate(tokens)):
+        return False
+    words = [t for t in tokens if t.text.isalpha() or "'" in t.text]
+    while words and words[0].text.lower() in _LEAD_INS:
+        words = words[1:]
+    if len(words) < 3:
+        return False
+    first, second = words[0].text.lower(), words[1].text.lower()
+    if language == "ru":
+        if first in _RU_NOT_QUESTION_AFTER and words[1].lemmas & _RU_NOT_QUESTION_AFTER[first]:
+            return False
+        return bool(words[0].lemmas & _RU_QUESTION_WORDS) or second == "ли"
+    if first in _EN_QUESTION_WORDS:
+        return second not in _EN_PRONOUNS - {"it", "there"}  # "What I'll do is..." says, it does not ask
+    return first in _EN_AUXILIARIES and second in _EN_PRONOUNS
+
+
+def _unpunctuated_questions(tokens: Sequence[Token], text: str, language: str) -> Iterator[tuple[int, int]]:
+    for sentence in _SENTENCE.finditer(text):
+        clauses = []
+        for c in _CLAUSE.finditer(sentence.group()):
+            if not c.group().strip():
+                continue  # a sentence with "?", blanked out by the caller
+            a, b = sentence.start() + c.start(), sentence.start() + c.end()
+            inside = [i for i, t in enumerate(tokens) if a <= t.start < b]
+            if inside:
+                clauses.append(inside)
+        led = [_question_led([tokens[i] for i in c], language) for c in clauses]
+        asking = [all(tokens[i].lemmas & _ASKING or not tokens[i].text.isalpha() for i in c) for c in clauses]
+        for k, c in enumerate(clauses):
+            can_start = k == 0 or asking[k - 1] or led[k - 1]
+            not_subordinate = k == len(clauses) - 1 or led[k + 1]
+            if led[k] and can_start and not_subordinate:
+                yield (c[0], c[-1])
 
 
 def question(tokens: Sequence[Token], text: str, language: str) -> Iterator[tuple[int, int]]:
@@ -115,6 +179,8 @@ def question(tokens: Sequence[Token], text: str, language: str) -> Iterator[tupl
         inside = [i for i, t in enumerate(tokens) if m.start() <= t.start < m.end()]
         if len(inside) >= 3:
             yield (inside[0], inside[-1])
+    unasked = _QUESTION.sub(lambda m: " " * len(m.group()), text)  # sentences with "?" are found above
+    yield from _unpunctuated_questions(tokens, unasked, language)
 
 
 FINDERS: dict[str, Callable[[Sequence[Token], str, str], Iterator[tuple[int, int]]]] = {

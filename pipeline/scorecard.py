@@ -34,11 +34,11 @@ FORBIDDEN_ID = "no_forbidden_phrases"
 ESCALATION_ID = "escalation"
 
 _TOP_KEYS = {"name", "version", "title", "description", "languages", "max_gap", "low_score_threshold",
-             "fuzzy_threshold", "semantic_threshold", "criteria", "forbidden", "escalation"}
+             "fuzzy_threshold", "semantic_threshold", "criteria", "forbidden", "escalation", "brands"}
 _CRITERION_KEYS = {"id", "title", "description", "kind", "speaker", "weight", "critical", "phrases", "examples",
                    "anchors", "patterns", "parts", "window", "after", "not_with", "methods", "fuzzy_threshold",
-                   "semantic_threshold"}
-_PART_KEYS = {"phrases", "examples", "patterns"}
+                   "semantic_threshold", "paraphrase_except", "brands"}
+_PART_KEYS = {"phrases", "examples", "patterns", "brands"}
 _LIST_KEYS = {"id", "title", "description", "speaker", "weight", "critical", "categories", "methods",
               "fuzzy_threshold", "semantic_threshold", "anchors"}
 _CATEGORY_KEYS = {"phrases", "examples", "except"}
@@ -112,6 +112,9 @@ class Criterion:
     # A paraphrase found by similarity only counts when it holds one of these words (any form):
     # "чем могу помочь" sits close to "чем ещё могу помочь", and only "ещё" tells them apart.
     anchors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # A paraphrase does not count in a sentence that holds one of these: "My name is Linda" sits
+    # close to "May I have your name?", but the operator names themselves. Listed phrases still count.
+    paraphrase_except: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Every phrase set must be heard (``parts``: e.g. the operator's name AND the company).
     match_all: bool = False
     # Hits that are the evidence of these criteria do not count here ("May I have your name?" is a
@@ -142,6 +145,9 @@ class Scorecard:
     criteria: tuple[Criterion, ...]  # scored: required ones and the forbidden list
     escalation: Criterion | None = None  # detected on the customer's side, raises a flag
     source: str = ""
+    # language -> the names of the company and its products as said on calls ("Городской Телеком"):
+    # phrases of every part marked `brands: true`, and a hint to recognition.
+    brands: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # sha256 of the YAML text: the same name@version must always mean the same rules.
     digest: str = ""
     text: str = ""
@@ -149,6 +155,11 @@ class Scorecard:
     @property
     def label(self) -> str:
         return f"{self.name}@{self.version}"
+
+    def brand_hint(self, language: str) -> str:
+        """The centre's brands as a recognition hint: Whisper cannot know "Городской Телеком" and
+        writes "город с культелетом" on a poor line unless it is told the name."""
+        return ", ".join(self.brands.get(language, ()))
 
     def vocabulary(self, language: str, per_criterion: int = 3) -> str:
         """The required phrases of ``language`` as a decoding hint for ASR.
@@ -243,6 +254,7 @@ class _Parser:
     def __init__(self, source: str, languages: tuple[str, ...]):
         self.source = source
         self.languages = languages
+        self.brands: dict[str, tuple[str, ...]] = {}
 
     def fail(self, msg: str) -> ScorecardError:
         return ScorecardError(f"{self.source}: {msg}")
@@ -349,13 +361,22 @@ class _Parser:
             fuzzy_threshold=float(self.number(where, item, "fuzzy_threshold", defaults["fuzzy_threshold"])),
             semantic_threshold=self.number(where, item, "semantic_threshold", defaults["semantic_threshold"]),
             anchors=self.per_language(where, item.get("anchors"), "anchors", required=False),
+            paraphrase_except=self.per_language(where, item.get("paraphrase_except"), "paraphrase_except",
+                                                required=False),
         )
 
     def phrase_set(self, where: str, name: str, body: dict) -> PhraseSet:
         patterns = body.get("patterns") or []
         if not isinstance(patterns, list) or any(p not in PATTERNS for p in patterns):
             raise self.fail(f"{where}: patterns must be a list of {', '.join(PATTERNS)}; got {patterns!r}")
-        phrases = self.per_language(where, body.get("phrases"), "phrases", required=not patterns)
+        with_brands = body.get("brands", False)
+        if not isinstance(with_brands, bool):
+            raise self.fail(f"{where}: brands must be true or false (whether the scorecard's brands count here)")
+        if with_brands and not self.brands:
+            raise self.fail(f"{where}: brands: true, but the scorecard lists no brands")
+        phrases = self.per_language(where, body.get("phrases"), "phrases", required=not (patterns or with_brands))
+        if with_brands:
+            phrases = {lang: phrases.get(lang, ()) + self.brands.get(lang, ()) for lang in {*phrases, *self.brands}}
         examples = self.per_language(where, body.get("examples"), "examples", required=False)
         return PhraseSet(name, phrases, examples, patterns=tuple(patterns))
 
@@ -433,6 +454,7 @@ def parse_scorecard(raw: object, source: str = "<scorecard>") -> Scorecard:
         "semantic_threshold": p.number("top level", raw, "semantic_threshold", None),
     }
 
+    p.brands = p.per_language("top level", raw.get("brands"), "brands", required=False)
     criteria = [p.criterion(i, item, defaults) for i, item in enumerate(raw["criteria"])]
     if "forbidden" in raw:
         criteria.append(p.phrase_list("forbidden", raw["forbidden"], defaults, FORBIDDEN_ID, "forbidden", "operator"))
@@ -470,4 +492,5 @@ def parse_scorecard(raw: object, source: str = "<scorecard>") -> Scorecard:
         criteria=tuple(criteria),
         escalation=escalation,
         source=source,
+        brands=p.brands,
     )

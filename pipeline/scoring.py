@@ -23,7 +23,7 @@ import numpy as np
 
 from models.embeddings import SentenceEncoder
 from models.nlp import Lemmatizer, Token, normalize
-from pipeline.heard_speech import HeardSpeech, heard_speech
+from pipeline.heard_speech import HeardSpeech, clock, heard_speech
 from pipeline.matching import FuzzyMatcher, PhraseMatcher, SemanticMatcher
 from pipeline.patterns import FINDERS, NEGATIONS
 from pipeline.records import CriterionResult, Detection, Evidence, Score, Segment, Transcript
@@ -171,6 +171,8 @@ class CriterionMatcher:
             exceptions = ps.exceptions.get(language, ())
             unless = PhraseMatcher(lemmatizer, exceptions, max_gap=max_gap) if exceptions else None
             self.sets.append((ps, lemma, fuzzy, semantic, unless))
+        not_paraphrase = criterion.paraphrase_except.get(language, ())
+        self.paraphrase_unless = PhraseMatcher(lemmatizer, not_paraphrase, max_gap=max_gap) if not_paraphrase else None
         anchors = criterion.anchors.get(language, ())
         self.anchor_lemmas = frozenset().union(*(t.lemmas for a in anchors for t in lemmatizer.tokens(a)))
 
@@ -182,7 +184,8 @@ class CriterionMatcher:
     def parts(self) -> list[str]:
         return [ps.category for ps, *_ in self.sets]
 
-    def search(self, utterances: Sequence[Utterance], method: str, part: str | None = None) -> list[Hit]:
+    def search(self, utterances: Sequence[Utterance], method: str, part: str | None = None,
+               min_confidence: float = MIN_MATCH_CONFIDENCE) -> list[Hit]:
         hits: list[Hit] = []
         for ps, lemma, fuzzy, semantic, unless in self.sets:
             if part is not None and ps.category != part:
@@ -207,12 +210,14 @@ class CriterionMatcher:
                         strength = 0.6 + 0.4 * (m.score - semantic.threshold) / (1 - semantic.threshold)
                         found.append(_char_hit("semantic", m.example, ps.category, u, m.char_start, m.char_end,
                                                min(1.0, strength)))
+                    if self.paraphrase_unless is not None:
+                        found = [h for h in found if not _excused(h, self.paraphrase_unless)]
                 else:
                     found = []
                 if unless is not None:
                     found = [h for h in found if not _excused(h, unless)]
                 hits += found
-        return [h for h in hits if h.word_confidence >= MIN_MATCH_CONFIDENCE]
+        return [h for h in hits if h.word_confidence >= min_confidence]
 
 
 def _excused(hit: Hit, unless: PhraseMatcher) -> bool:
@@ -295,6 +300,8 @@ class _PartSearch:
     method: str = ""
     early: Hit | None = None
     outside: Hit | None = None
+    # In the window and in order, but in words recognised below MIN_MATCH_CONFIDENCE: maybe said.
+    uncertain: Hit | None = None
 
 
 def _search_part(criterion: Criterion, matcher: CriterionMatcher, own: Sequence[Utterance],
@@ -305,7 +312,12 @@ def _search_part(criterion: Criterion, matcher: CriterionMatcher, own: Sequence[
         for method in criterion.methods:
             if suffix and method == "pattern":
                 continue  # a question or a verb form says nothing about who spoke: only phrases count
-            hits = [h for h in matcher.search(pool, method, part) if not any(_overlaps(h.evidence, e) for e in excluded)]
+            found = [h for h in matcher.search(pool, method, part, min_confidence=0.0)
+                     if not any(_overlaps(h.evidence, e) for e in excluded)]
+            hits = [h for h in found if h.word_confidence >= MIN_MATCH_CONFIDENCE]
+            if result.uncertain is None and method in ("lemma", "fuzzy"):
+                result.uncertain = next((h for h in found if h not in hits and _in_window(h, criterion, ctx)
+                                         and (not_before is None or h.evidence.start >= not_before)), None)
             in_window = [h for h in hits if _in_window(h, criterion, ctx)]
             if result.outside is None and method in ("lemma", "fuzzy"):
                 result.outside = next((h for h in hits if h not in in_window), None)
@@ -404,6 +416,12 @@ def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances:
     if outside is not None:
         return _result(criterion, "fail", outside.confidence, outside.method,
                        f"said outside its window ({criterion.window.describe()}){what}", outside)
+    uncertain = next((searches[p].uncertain for p in missing if searches[p].uncertain), None)
+    if uncertain is not None:  # low-confidence words never fail anyone: maybe it was said
+        ev = uncertain.evidence
+        return _result(criterion, "unknown", uncertain.word_confidence, "none",
+                       f"maybe said: \"{ev.text}\" at {clock(ev.start)} recognised with low confidence "
+                       f"({uncertain.word_confidence:.2f}){what}")
     if not relevant:
         return _result(criterion, "unknown", 0.0, "none", f"no {who} speech recognised")
     speech_conf = _words_confidence(relevant)

@@ -46,7 +46,8 @@ class TranscribeOptions:
     gate_crosstalk: bool = True
     # Mono calls: diarization and roles.
     speakers: MonoSpeakerOptions = MonoSpeakerOptions()
-    # Per language, words the calls are expected to contain (the scorecard's phrases), as an ASR hint.
+    # Per language, words the operator is expected to say (the centre's brands; the scorecard's phrases when
+    # asked), as an ASR hint on the operator's speech (a mono call: all of it).
     vocabulary: tuple[tuple[str, str], ...] = ()
 
     def asr_options(self, language: str) -> AsrOptions:
@@ -286,7 +287,10 @@ def transcribe_call(audio: DecodedAudio, recognizer: SpeechRecognizer, options: 
         segments: list[Segment] = []
         dropped = 0
         for index, speech in enumerate(speeches):
-            text = recognize_speech(speech, recognizer, asr_options, options)
+            # The hint is the operator's words (the centre's name, the script): the caller's channel
+            # goes without, so that it cannot echo into the caller's pauses.
+            hinted = asr_options if roles[index] == "operator" else replace(asr_options, vocabulary=None)
+            text = recognize_speech(speech, recognizer, hinted, options)
             dropped += len(text.dropped)
             segments += to_segments(text.segments, roles[index], index, 1.0, options.turn_pause_s)
         segments.sort(key=lambda s: (s.start, s.end))
