@@ -413,20 +413,20 @@ def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances:
     if early is not None:
         return _result(criterion, "fail", early.confidence, early.method,
                        f"said before {not_before_id}, out of order{what}", early)
-    if outside is not None:
-        return _result(criterion, "fail", outside.confidence, outside.method,
-                       f"said outside its window ({criterion.window.describe()}){what}", outside)
     uncertain = next((searches[p].uncertain for p in missing if searches[p].uncertain), None)
-    if uncertain is not None:  # low-confidence words never fail anyone: maybe it was said
+    if uncertain is not None:  # maybe said in its window, even if clearly said outside it: not a fail
         ev = uncertain.evidence
         return _result(criterion, "unknown", uncertain.word_confidence, "none",
                        f"maybe said: \"{ev.text}\" at {clock(ev.start)} recognised with low confidence "
                        f"({uncertain.word_confidence:.2f}){what}")
+    speech_conf = _words_confidence(relevant)
+    if relevant and speech_conf < MIN_ASR_CONFIDENCE:  # the window's words are doubtful: it may be in there
+        return _result(criterion, "unknown", speech_conf, "none", f"low recognition confidence ({speech_conf:.2f})")
+    if outside is not None:
+        return _result(criterion, "fail", outside.confidence, outside.method,
+                       f"said outside its window ({criterion.window.describe()}){what}", outside)
     if not relevant:
         return _result(criterion, "unknown", 0.0, "none", f"no {who} speech recognised")
-    speech_conf = _words_confidence(relevant)
-    if speech_conf < MIN_ASR_CONFIDENCE:
-        return _result(criterion, "unknown", speech_conf, "none", f"low recognition confidence ({speech_conf:.2f})")
     methods = "/".join(m for m in criterion.methods if m != "semantic" or any(s[3] for s in matcher.sets))
     return _result(criterion, "fail", speech_conf, methods, f"not said by the {who}{what}")
 
