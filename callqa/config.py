@@ -62,7 +62,10 @@ class Settings:
     max_duration_s: float = 4 * 3600.0
     allow_download: bool = False  # never fetch weights from the internet unless asked to
     asr_vocabulary_hint: bool = False  # bias ASR towards the scorecard's phrases (hurt WER with base: off)
-    asr_brand_hint: bool = True  # tell ASR the scorecard's brands (company and product names)
+    # Tell ASR the scorecard's brands (hotwords, on the operator's speech). Off: Whisper takes the hint
+    # for text already said, and on a clean call skipped an opening that was the brand ("Здравствуйте,
+    # Северный банк" lost); it fixed a name misheard at 8 kbit/s. See README, Scorecards.
+    asr_brand_hint: bool = False
     num_speakers: int = 2  # voices in a mono call (0: estimate the count)
     diarization_pipeline: Path | None = None  # a local official pyannote pipeline (directory or config.yaml); None: bundled
     # Operator/team/queue/site/vendor/time from file names, e.g. "(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})";

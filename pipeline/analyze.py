@@ -32,9 +32,11 @@ class AnalyzeOptions:
     # Bias ASR towards the scorecard's phrases. Off by default: with Whisper base it made the
     # model echo the hint into silence and raised WER on the sample calls (see issue #3 notes).
     vocabulary_hint: bool = False
-    # Tell ASR the scorecard's brands (hotwords, up to MAX_HINT_BRANDS of them): on a poor line Whisper
-    # base writes a name it does not know as ordinary words ("Harper Valley National Day").
-    brand_hint: bool = True
+    # Tell ASR the scorecard's brands (hotwords, up to MAX_HINT_BRANDS of them). It helps a name Whisper
+    # base does not know on a poor line ("город с культелетом" -> "Городской Телеком" at 8 kbit/s MP3),
+    # but Whisper takes a hint for text already said: a clean call that opened with the brand lost its
+    # greeting ("Здравствуйте, Северный банк" not transcribed), another gained it at the end. Off by default.
+    brand_hint: bool = False
     # Mask phone, card and passport numbers and e-mails in everything stored.
     redact_pii: bool = True
 
