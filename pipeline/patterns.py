@@ -131,8 +131,6 @@ _ASKING = frozenset({"сказать", "подсказать", "уточнить
                      "could", "can", "you"})
 # "Что касается тарифа, ..." is a topic, not a question.
 _RU_NOT_QUESTION_AFTER = {"что": frozenset({"касаться", "ж", "же"}), "как": frozenset({"и", "раз", "обычно", "правило"})}
-
-
 # "Почему, я не знаю" / "Why, I don't know": the question word is what the speaker cannot answer.
 _KNOWING = frozenset({"знать", "помнить", "понимать", "понять", "know", "remember", "understand"})
 

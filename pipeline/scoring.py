@@ -316,7 +316,8 @@ def _search_part(criterion: Criterion, matcher: CriterionMatcher, own: Sequence[
                      if not any(_overlaps(h.evidence, e) for e in excluded)]
             hits = [h for h in found if h.word_confidence >= MIN_MATCH_CONFIDENCE]
             if result.uncertain is None and method in ("lemma", "fuzzy"):
-                result.uncertain = next((h for h in found if h not in hits and _in_window(h, criterion, ctx)
+                result.uncertain = next((h for h in found if h.word_confidence < MIN_MATCH_CONFIDENCE
+                                         and _in_window(h, criterion, ctx)
                                          and (not_before is None or h.evidence.start >= not_before)), None)
             in_window = [h for h in hits if _in_window(h, criterion, ctx)]
             if result.outside is None and method in ("lemma", "fuzzy"):

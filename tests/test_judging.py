@@ -413,21 +413,17 @@ def test_recognition_is_told_a_centres_own_name_when_asked_but_not_a_long_list()
     assert asr_hint(load_scorecard("inbound_support"), "ru", hinted) == ""  # the samples' 12 brands
 
 
-def test_a_phrase_maybe_said_in_its_window_is_not_failed_for_a_clear_one_outside(lexical_judge):
+@pytest.mark.parametrize("criterion,opening,late,reason", [
     # Babble over the opening: "Hello" recognised at probability 0.2; a clear "Hello" at 20 s is past
     # the greeting's first 15 s. Before, that one decided: "said outside its window", a fail.
-    j = lexical_judge.judge(transcript("en", seg("operator", 0.5, "Hello,", prob=0.2),
-                                       seg("customer", 5.0, "Hi, my card is blocked."),
-                                       seg("operator", 20.0, "Hello again.")))
-    r = result(j, "greeting")
-    assert r.result == "unknown" and r.reason.startswith('maybe said: "Hello"'), r.reason
-
-
-def test_a_window_of_doubtful_words_is_not_failed_for_a_phrase_said_after_it(lexical_judge):
-    # Noise over the opening: every word of the operator's first seconds doubtful (0.2-0.4);
-    # "thanks for calling" at the end names no company either way, but it must not decide.
-    j = lexical_judge.judge(transcript("en", seg("operator", 1.0, "Hello, this is Hapa Halina, I'm a village girl.", prob=0.3),
-                                       seg("customer", 7.0, "Hi, I would like to book an appointment."),
-                                       seg("operator", 40.0, "Thank you for calling, have a great day.")))
-    r = result(j, "introduction")
-    assert r.result == "unknown" and r.reason.startswith("low recognition confidence"), r.reason
+    ("greeting", seg("operator", 0.5, "Hello,", prob=0.2), seg("operator", 20.0, "Hello again."),
+     'maybe said: "Hello"'),
+    # Noise over the opening: every word of the operator's first seconds doubtful; "thank you for
+    # calling" at the end names no company in the window either way, but it must not decide.
+    ("introduction", seg("operator", 1.0, "Hello, this is Hapa Halina, I'm a village girl.", prob=0.3),
+     seg("operator", 40.0, "Thank you for calling, have a great day."), "low recognition confidence"),
+])
+def test_doubt_inside_a_window_outweighs_a_clear_phrase_outside_it(lexical_judge, criterion, opening, late, reason):
+    j = lexical_judge.judge(transcript("en", opening, seg("customer", 7.0, "Hi, I would like to book an appointment."), late))
+    r = result(j, criterion)
+    assert r.result == "unknown" and r.reason.startswith(reason), r.reason
