@@ -500,6 +500,59 @@ def _new_password(args: argparse.Namespace, name: str) -> str:
     return first
 
 
+def _password_policy(args: argparse.Namespace):
+    from qa_app.password_policy import PasswordPolicy
+
+    settings = _settings(args, db=args.db)
+    return PasswordPolicy(settings.password_min_length, settings.password_min_score)
+
+
+def cmd_users_unlock(args: argparse.Namespace) -> int:
+    """Lift a login lockout (and the delays) of a name, or of a client address, now."""
+    from storage import auth_events
+    from storage.db import connect, now
+
+    if not args.name and not args.address:
+        raise ValueError("name a user to unlock, or give --address")
+    settings = _settings(args, db=args.db)
+    if not Path(settings.db).is_file():
+        raise FileNotFoundError(f"database {settings.db} does not exist yet: nothing is locked")
+    with connect(settings.db) as con:
+        at = now()
+        before = auth_events.locked(con, at, settings.login_limits())
+        auth_events.unlock(con, at, user_name=args.name, address=args.address, by=_who(None))
+    for scope, value in ((s, v) for s, v in (("user", args.name), ("address", args.address)) if v):
+        was = any(s == scope and v == value for s, v, _ in before)
+        print(f"unlocked {scope} {value!r}" + ("" if was else " (it was not locked; its failures no longer count)"))
+    return EXIT_OK
+
+
+def cmd_users_events(args: argparse.Namespace) -> int:
+    """Recent logins, failures, refusals, lockouts and logouts, newest first, and what is locked now."""
+    from storage import auth_events
+    from storage.db import connect, now
+
+    settings = _settings(args, db=args.db)
+    if not Path(settings.db).is_file():
+        raise FileNotFoundError(f"database {settings.db} does not exist yet")
+    with connect(settings.db, read_only=True) as con:
+        events = auth_events.recent(con, args.limit, user_name=args.user, address=args.address)
+        locks = auth_events.locked(con, now(), settings.login_limits())
+    if args.json:
+        print(json.dumps({"events": [{**e.row(), "occurred_at": e.occurred_at.isoformat()} for e in events],
+                          "locked": [{"scope": s, "value": v, "until": u.isoformat()} for s, v, u in locks]},
+                         ensure_ascii=False))
+        return EXIT_OK
+    for scope, value, until in locks:
+        print(f"LOCKED {scope} {value!r} until {until:%Y-%m-%d %H:%M:%S} UTC (`callqa users unlock`)")
+    for e in events:
+        print(f"{e.occurred_at:%Y-%m-%d %H:%M:%S}  {e.outcome:<11} {e.user_name!r:<24} {e.address or '-':<15} "
+              f"{e.scope or ''} {e.detail or ''}".rstrip())
+    if not events:
+        print("no login events")
+    return EXIT_OK
+
+
 def cmd_users_add(args: argparse.Namespace) -> int:
     from qa_app import auth
 
@@ -509,7 +562,8 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         print(f"OIDC identity {args.name.lower()} may log in as {args.role} ({path})")
         return EXIT_OK
     auth.check_new_user(path, args.name, args.role)  # a bad name or role, or a duplicate, fails before the prompt
-    user = auth.add_user(path, args.name, args.role, _new_password(args, args.name), display_name=args.display_name)
+    user = auth.add_user(path, args.name, args.role, _new_password(args, args.name), display_name=args.display_name,
+                         policy=_password_policy(args))
     print(f"added {user.name} ({user.role.value}) to {path}")
     return EXIT_OK
 
@@ -545,7 +599,7 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
     path = _users_file(args)
     if args.name not in auth.load(path).users:  # fail before the prompt
         raise auth.UsersError(f"no local user {args.name!r} in {path}")
-    auth.set_password(path, args.name, _new_password(args, args.name))
+    auth.set_password(path, args.name, _new_password(args, args.name), policy=_password_policy(args))
     print(f"changed the password of {args.name} ({path})")
     return EXIT_OK
 
@@ -802,6 +856,16 @@ def build_parser() -> argparse.ArgumentParser:
     u = users_sub.add_parser("passwd", parents=[users_file, password_stdin], help="change a user's password")
     u.add_argument("name")
     u.set_defaults(func=cmd_users_passwd)
+    u = users_sub.add_parser("unlock", parents=[users_file], help="lift a login lockout of a user name (or --address)")
+    u.add_argument("name", nargs="?", default=None, help="the user name as typed at the login")
+    u.add_argument("--address", default=None, help="a client address to unlock (its failures no longer count)")
+    u.set_defaults(func=cmd_users_unlock)
+    u = users_sub.add_parser("events", parents=[users_file], help="recent logins, failures, lockouts and logouts (newest first)")
+    u.add_argument("--user", default=None, help="only this user name")
+    u.add_argument("--address", default=None, help="only this client address")
+    u.add_argument("--limit", type=int, default=50)
+    u.add_argument("--json", action="store_true")
+    u.set_defaults(func=cmd_users_events)
 
     p = sub.add_parser("models", help="show (and assemble) the offline model weights")
     p.set_defaults(func=cmd_models)

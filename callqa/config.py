@@ -16,6 +16,7 @@ from pipeline.analyze import AnalyzeOptions
 from pipeline.audio import AudioLimits
 from pipeline.speakers import MonoSpeakerOptions
 from pipeline.transcribe import TranscribeOptions
+from storage.auth_events import Limit, LoginLimits
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,35 @@ class Settings:
     report_groups: tuple[str, ...] = ("all", "team", "site")  # one report over all calls, one per team, one per site
     report_trend_periods: int = 8  # periods shown in the trends, the reported one included
     reports_cron: str = "0 6 * * 1"  # when the scheduled reports flow runs: Monday 06:00, after the nightly run
+    # Login throttle (storage/auth_events.py), per user name and per client address, counted in the
+    # database so a new browser session starts from the same count. Failures count within the window;
+    # after the free ones each attempt waits the base delay, doubled per further failure, up to the cap;
+    # at the lockout count the name (or address) is refused for login_lockout_s, right password too,
+    # until then or `callqa users unlock`. Addresses get more: an office behind one NAT shares one.
+    login_window_s: float = 900.0
+    login_lockout_s: float = 900.0
+    login_user_free_failures: int = 3
+    login_user_lockout_failures: int = 10
+    login_address_free_failures: int = 20
+    login_address_lockout_failures: int = 100
+    login_delay_base_s: float = 1.0
+    login_delay_max_s: float = 60.0
+    # How long a login waits for the nightly flow to release the database before it refuses
+    # ("try again"): it never lets anyone in without counting the attempt.
+    login_db_wait_s: float = 5.0
+    # New passwords (qa_app/password_policy.py): at least this long, and a zxcvbn score (0-4) of at least this.
+    password_min_length: int = 8
+    password_min_score: int = 3
+
+    def login_limits(self) -> LoginLimits:
+        return LoginLimits(
+            window_s=self.login_window_s,
+            lockout_s=self.login_lockout_s,
+            user=Limit(self.login_user_free_failures, self.login_user_lockout_failures, self.login_delay_base_s,
+                       self.login_delay_max_s),
+            address=Limit(self.login_address_free_failures, self.login_address_lockout_failures,
+                          self.login_delay_base_s, self.login_delay_max_s),
+        )
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
@@ -126,11 +156,14 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
         path = (base / path) if base is not None and not path.is_absolute() else path
         return str(path) if name == "results_dir" else path
     if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers", "alert_baseline_runs", "alert_min_calls",
-                "dask_workers", "call_retries", "max_attempts", "report_trend_periods"}:
+                "dask_workers", "call_retries", "max_attempts", "report_trend_periods", "login_user_free_failures",
+                "login_user_lockout_failures", "login_address_free_failures", "login_address_lockout_failures",
+                "password_min_length", "password_min_score"}:
         return int(value)  # type: ignore[arg-type]
     if name in _RETENTION:
         return 0 if str(value).strip().lower() in {"", "0", "none", "forever"} else int(value)  # type: ignore[arg-type]
-    if name in {"max_duration_s", "settle_s", "call_timeout_s", "retry_backoff_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise"}:
+    if name in {"max_duration_s", "settle_s", "call_timeout_s", "retry_backoff_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise",
+                "login_window_s", "login_lockout_s", "login_delay_base_s", "login_delay_max_s", "login_db_wait_s"}:
         return float(value)  # type: ignore[arg-type]
     if name in {"allow_download", "asr_vocabulary_hint", "asr_brand_hint"}:
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
@@ -183,6 +216,11 @@ def _validate(settings: Settings) -> Settings:
         raise ValueError("report_trend_periods must be at least 1")
     if settings.alert_webhook and not settings.alert_webhook.lower().startswith(("http://", "https://")):
         raise ValueError("alert_webhook must be an http:// or https:// URL (or empty: alerts are only logged)")
+    settings.login_limits()  # raises ValueError with what is wrong
+    if settings.login_db_wait_s < 0:
+        raise ValueError("login_db_wait_s must be 0 or more seconds")
+    if not 1 <= settings.password_min_length <= 1024 or not 0 <= settings.password_min_score <= 4:
+        raise ValueError("password_min_length must be 1-1024 and password_min_score 0-4 (zxcvbn's scale)")
     return settings
 
 

@@ -39,6 +39,19 @@ Sessions
     reload or a new tab asks again. OIDC logins live in Streamlit's auth cookie. Every run
     re-reads the users file, so a removed user or a changed role takes effect at once.
 
+Login throttle and audit (``storage.auth_events``, settings ``login_*`` in callqa.config)
+    Failures are counted in the database per name as typed and per client address, so a new
+    session per try gains nothing. After 3 failures of a name within 15 min each try waits 1,
+    2, 4 ... 60 s; at 10 the name is locked for 15 min (addresses: 20 and 100). A throttled or
+    locked attempt is refused before its password is checked, with the same words for known
+    and unknown names; the right password does not open a locked name. A success resets the
+    name's count; `callqa users unlock NAME` (or `--address`) lifts a lock. Every success,
+    failure, refusal, lockout and logout is an ``auth_events`` row (time, name as typed,
+    address, outcome; never a password); `callqa users events` lists them. When the nightly
+    flow holds the database longer than ``login_db_wait_s``, logins are refused ("try again")
+    rather than let through uncounted, and the refusal is journalled (``storage.pending``).
+    New passwords must pass ``qa_app.password_policy`` (length, zxcvbn score, not the name).
+
 Only the ``gate``/``require``/``current_user`` functions need a running Streamlit; the rest
 (hashing, the users file, permissions) is plain Python for the CLI and tests.
 """
@@ -52,10 +65,11 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
+import math
 import os
 import re
 import secrets
-import time
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -64,12 +78,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Callable, Iterator, Literal
 
+from qa_app.password_policy import PasswordPolicy, weakness
+
 USERS_ENV = "CALLQA_USERS"
 DB_ENV = "CALLQA_DB"
 USERS_FILE_NAME = "users.toml"
 DEFAULT_DB = Path("data/callqa.duckdb")  # callqa.config.Settings.db; not imported to keep this light
 LOCAL_ADMIN_NAME = "local-admin"  # qa_app.data.DEFAULT_REVIEWER
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = PasswordPolicy().min_length
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 
 
@@ -304,21 +320,23 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _check_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UsersError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+def _check_password(password: str, name: str, display_name: str | None, policy: PasswordPolicy) -> str:
+    """Refuses (UsersError, saying why) a short, common or guessable password, or one with the user's name."""
+    why = weakness(password, user_name=name, display_name=display_name, policy=policy)
+    if why:
+        raise UsersError(why)
     return password
 
 
 def add_user(
     path: str | os.PathLike[str], name: str, role: str, password: str, display_name: str | None = None,
-    cost: ScryptCost = DEFAULT_COST,
+    cost: ScryptCost = DEFAULT_COST, policy: PasswordPolicy = PasswordPolicy(),
 ) -> User:
-    """A new local user; refuses a name that exists."""
+    """A new local user; refuses a name that exists, and a weak password (``qa_app.password_policy``)."""
     parsed = check_new_user(path, name, role)
     with _editing(path) as (file, store):
         _refuse_existing(store, name)
-        _check_password(password)
+        _check_password(password, name, display_name, policy)
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         entry = LocalUser(name, parsed, hash_password(password, cost), display_name or None, created)
         _write(file, UserStore({**store.users, name: entry}, store.roles))
@@ -362,12 +380,13 @@ def remove_user(path: str | os.PathLike[str], name: str) -> list[str]:
     return removed
 
 
-def set_password(path: str | os.PathLike[str], name: str, password: str, cost: ScryptCost = DEFAULT_COST) -> None:
-    _check_password(password)
+def set_password(path: str | os.PathLike[str], name: str, password: str, cost: ScryptCost = DEFAULT_COST,
+                 policy: PasswordPolicy = PasswordPolicy()) -> None:
     with _editing(path) as (file, store):
         if name not in store.users:
             raise UsersError(f"no local user {name!r} in {file}")
         old = store.users[name]
+        _check_password(password, name, old.display_name, policy)
         updated = LocalUser(old.name, old.role, hash_password(password, cost), old.display_name, old.created_at)
         _write(file, UserStore({**store.users, name: updated}, store.roles))
 
@@ -418,11 +437,133 @@ def local_admin_allowed(store: UserStore, address: str | None) -> bool:
 
 _SESSION_USER = "callqa_auth_user"  # local user name after a successful password login
 _CURRENT = "callqa_current_user"  # the User resolved by this run's gate, for pages
-_FAILURES = "callqa_auth_failures"
-_LOCKED_UNTIL = "callqa_auth_locked_until"
-FREE_ATTEMPTS = 3  # failures before each further attempt waits 1, 2, 4 ... 30 s
-MAX_WAIT_S = 30
 LOGIN_FAILED = "Unknown user name or wrong password."
+LOGIN_EMPTY = "Enter your user name and password."
+LOGOUT_DB_WAIT_S = 1.0  # a logout never waits long for the database: its audit row goes to the journal
+
+
+# --- login attempts, throttled in the database (storage.auth_events) ---------------------------
+
+class LoginUnavailable(RuntimeError):
+    """The attempt cannot be counted now (database busy, missing or misconfigured): it is refused, unchecked."""
+
+
+@dataclass(frozen=True)
+class LoginAnswer:
+    user: User | None
+    message: str | None = None  # for the login form when refused or failed
+    outcome: str = "success"  # success | failure | throttled | locked
+
+
+def database_path() -> Path:
+    """Where the login throttle and audit live: the app's database (``$CALLQA_DB``, else the default)."""
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB).expanduser()
+
+
+def _settings(db: Path):
+    from callqa.config import load_settings
+
+    return load_settings(db=db)
+
+
+def authenticate(path: str | os.PathLike[str], name: str, password: str, address: str | None, *,
+                 db: str | os.PathLike[str] | None = None, now: datetime | None = None) -> LoginAnswer:
+    """One login attempt, throttled per name and per address in the database (``storage.auth_events``).
+
+    Decided before any password is checked: a throttled or locked name (known or not) gets no
+    scrypt check and the same answer. Every outcome is audited. When the database cannot be
+    written within ``login_db_wait_s`` the attempt is refused (``LoginUnavailable``): fail closed,
+    nobody gets in uncounted; the refusal itself is audited through the pending journal.
+    """
+    import duckdb
+
+    from storage import auth_events
+    from storage.db import PROCESS_LOCK, connect
+    from storage.db import now as utc_now
+
+    database = Path(db) if db is not None else database_path()
+    try:
+        settings = _settings(database)
+    except (ValueError, OSError, tomllib.TOMLDecodeError) as err:
+        raise LoginUnavailable(f"Logins are refused until the configuration is fixed: {err}") from err
+    if not database.is_file():
+        raise LoginUnavailable(f"Logins are counted in the database, and {database} does not exist yet: "
+                               "run `callqa run` first, then reload this page.")
+    at = now or utc_now()
+    found: list[User] = []
+
+    def password_ok() -> bool:
+        user = verify(path, name, password)
+        found.extend([user] if user else [])
+        return user is not None
+
+    try:
+        with PROCESS_LOCK, connect(database, read_only=False, timeout_s=settings.login_db_wait_s) as con:
+            result = auth_events.login(con, name, address, password_ok, at, settings.login_limits())
+    except duckdb.Error as err:
+        text = " ".join(str(err).split())
+        _journal(database, auth_events.event(name, address, "unavailable", at, detail=text[:200]))
+        if "lock" in text.lower():
+            raise LoginUnavailable("The database is busy (the nightly run is writing to it), so this login cannot "
+                                   "be checked now: try again in a minute.") from err
+        raise LoginUnavailable(f"Logins cannot be checked: the database {database} fails ({text}).") from err
+    if result.outcome == "success":
+        return LoginAnswer(found[0])
+    if result.outcome == "failure":
+        return LoginAnswer(None, LOGIN_FAILED, "failure")
+    return LoginAnswer(None, refusal_message(result.decision), result.outcome)
+
+
+def refusal_message(decision) -> str:
+    """The same words for any name, known or not: they tell how long, never whether the name exists."""
+    if decision.reason == "locked":
+        minutes = max(1, math.ceil(decision.wait_s / 60))
+        return (f"Too many failed attempts: logins for this name or from this address are locked for {minutes} more "
+                f"minute{'s' if minutes != 1 else ''}. An administrator can lift it (`callqa users unlock`).")
+    return f"Too many failed attempts: wait {max(1, math.ceil(decision.wait_s))} s before trying again."
+
+
+def _journal(database: Path, event) -> None:
+    """An audit row the database could not take now, for the next writer to apply."""
+    from storage import pending
+
+    try:
+        pending.record(database, "auth_events", event.row())
+    except OSError:
+        logging.getLogger(__name__).exception("cannot journal the login audit row %s", event.outcome)
+
+
+def audit_logout(name: str, address: str | None, *, db: str | os.PathLike[str] | None = None) -> None:
+    """Record a logout; never blocks or fails the logout itself (a busy database: the journal)."""
+    import duckdb
+
+    from storage import auth_events
+    from storage.db import PROCESS_LOCK, connect
+    from storage.db import now as utc_now
+
+    database = Path(db) if db is not None else database_path()
+    ev = auth_events.event(name, address, "logout", utc_now())
+    if not database.is_file():
+        return
+    try:
+        with PROCESS_LOCK, connect(database, read_only=False, timeout_s=LOGOUT_DB_WAIT_S) as con:
+            auth_events.record(con, ev)
+    except duckdb.Error:
+        _journal(database, ev)
+
+
+def client_address() -> str:
+    """The browser's address as Streamlit saw the websocket (None, i.e. '', for localhost).
+
+    Behind a reverse proxy this is the proxy's address, so every client shares one address
+    bucket there; the per-name limits still hold for each name.
+    """
+    import streamlit as st
+
+    try:
+        return st.context.ip_address or ""
+    except Exception:  # no client context (bare mode)
+        return ""
 
 
 def server_address() -> str | None:
@@ -547,8 +688,11 @@ def _sidebar(user: User) -> None:
 def _logout_local() -> None:
     import streamlit as st
 
+    name = st.session_state.get(_SESSION_USER)
     for key in (_SESSION_USER, _CURRENT):
         st.session_state.pop(key, None)
+    if name:
+        audit_logout(name, client_address())
 
 
 def _login_page(path: Path, providers: list[str | None]) -> None:
@@ -573,26 +717,19 @@ def _login_page(path: Path, providers: list[str | None]) -> None:
 
 
 def _attempt(path: Path, name: str, password: str) -> None:
+    """Counted in the database, not this session: a new session or websocket per try changes nothing."""
     import streamlit as st
 
-    now = time.monotonic()
-    wait = st.session_state.get(_LOCKED_UNTIL, 0.0) - now
-    if wait > 0:
-        st.error(f"Too many failed attempts: try again in {wait:.0f} s.")
+    if not name or not password:
+        st.error(LOGIN_EMPTY)
         return
     try:
-        user = verify(path, name, password) if name and password else None
-    except UsersFileError as err:
+        answer = authenticate(path, name, password, client_address())
+    except (LoginUnavailable, UsersFileError) as err:
         st.error(str(err))
         return
-    if user is None:
-        failures = st.session_state.get(_FAILURES, 0) + 1
-        st.session_state[_FAILURES] = failures
-        if failures >= FREE_ATTEMPTS:
-            st.session_state[_LOCKED_UNTIL] = now + min(2 ** (failures - FREE_ATTEMPTS), MAX_WAIT_S)
-        st.error(LOGIN_FAILED)
+    if answer.user is None:
+        st.error(answer.message or LOGIN_FAILED)
         return
-    for key in (_FAILURES, _LOCKED_UNTIL):
-        st.session_state.pop(key, None)
-    st.session_state[_SESSION_USER] = user.name
+    st.session_state[_SESSION_USER] = answer.user.name
     st.rerun()

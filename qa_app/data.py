@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,7 +35,7 @@ from pipeline.csat_agreement import CsatAgreement
 from pipeline.csat_agreement import agreement as agreement_of_pairs  # data.agreement is the reviewers'
 from pipeline.reason_discovery import DiscoveredReason, discover_reasons
 from pipeline.reason_taxonomy import Taxonomy, TaxonomyError, load_taxonomy
-from storage.db import connect, now
+from storage.db import PROCESS_LOCK, connect, now
 from storage.insights import StoredInsight
 from storage.review_queue import FilterOptions, QueueFilter, Sort
 from storage.search import IndexStatus, SearchFilter, SearchResults, SearchUnavailable
@@ -52,8 +51,8 @@ VERDICTS: tuple[str, ...] = ("pass", "fail", "na")
 
 # One connection at a time in this process: DuckDB refuses a read-only and a
 # read-write connection to the same file at once within one process, and the
-# app serves several browser sessions from threads.
-_CONNECTION_LOCK = threading.Lock()
+# app serves several browser sessions from threads. Shared with the login (qa_app.auth).
+_CONNECTION_LOCK = PROCESS_LOCK
 
 
 class DatabaseUnavailable(RuntimeError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -21,6 +22,10 @@ from typing import Iterator
 import duckdb
 
 LOCK_RETRY_S = 30.0
+# One connection at a time per process: DuckDB refuses a read-only and a read-write connection
+# to the same file at once within one process, and the app serves several sessions from threads
+# (its pages and its login both take this lock).
+PROCESS_LOCK = threading.Lock()
 
 
 def _is_lock_error(err: Exception) -> bool:

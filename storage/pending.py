@@ -24,6 +24,8 @@ _TABLES = {
     "reviews": ("review_id", "call_id", "criterion_id", "action", "verdict", "comment", "reviewer", "created_at",
                 "reviewer_role"),
     "coaching_assignments": ("assignment_id", "operator_id", "criterion_id", "assigned_by", "assigned_at", "note"),
+    # Login audit rows the app could not write while the flow held the file (storage.auth_events).
+    "auth_events": ("event_id", "occurred_at", "user_name", "address", "outcome", "scope", "detail"),
 }
 
 
