@@ -561,9 +561,10 @@ def client_address() -> str:
     import streamlit as st
 
     try:
-        return st.context.ip_address or ""
+        address = st.context.ip_address
     except Exception:  # no client context (bare mode)
         return ""
+    return address if isinstance(address, str) else ""  # AppTest hands out a mock client
 
 
 def server_address() -> str | None:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import stat
+import subprocess
 import sys
+import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+
+import duckdb
 
 import pytest
 from streamlit import config as st_config
@@ -17,6 +23,8 @@ from streamlit.testing.v1 import AppTest
 from callqa.cli import main
 from qa_app import auth
 from qa_app.auth import Role, User
+from storage import auth_events, pending
+from storage.db import connect
 
 PASSWORD = "correct horse battery"
 
@@ -54,11 +62,53 @@ def _coaching_page() -> None:
     st.markdown("COACHING FORM")
 
 
+@pytest.fixture(scope="module")
+def migrated_db(tmp_path_factory) -> Path:
+    """An empty database at the current schema, copied for each test (migrating one takes seconds)."""
+    path = tmp_path_factory.mktemp("db") / "callqa.duckdb"
+    with connect(path):
+        pass
+    return path
+
+
 @pytest.fixture
-def users_file(tmp_path, monkeypatch) -> Path:
+def users_file(tmp_path, monkeypatch, migrated_db) -> Path:
+    """The test's own users file, and its own database (where logins are counted and audited)."""
     path = tmp_path / "conf" / "users.toml"
     monkeypatch.setenv("CALLQA_USERS", str(path))
+    db = tmp_path / "db" / "callqa.duckdb"
+    db.parent.mkdir()
+    shutil.copyfile(migrated_db, db)
+    monkeypatch.setenv("CALLQA_DB", str(db))
     return path
+
+
+def _db() -> Path:
+    return Path(os.environ["CALLQA_DB"])
+
+
+def _events(name: str | None = None) -> list[auth_events.AuthEvent]:
+    """Audit rows, oldest first."""
+    with connect(_db(), read_only=True) as con:
+        return list(reversed(auth_events.recent(con, 10_000, user_name=name)))
+
+
+def _outcomes(name: str | None = None) -> list[str]:
+    return [e.outcome for e in _events(name)]
+
+
+@pytest.fixture
+def password_checks(monkeypatch) -> list[str]:
+    """Counts scrypt checks (verify's check_password) made anywhere in this process, AppTest sessions included."""
+    calls: list[str] = []
+    real = auth.check_password
+
+    def counting(password: str, encoded: str) -> bool:
+        calls.append(password)
+        return real(password, encoded)
+
+    monkeypatch.setattr(auth, "check_password", counting)
+    return calls
 
 
 def _run(address: str | None, *, secrets: dict | None = None, user: dict | None = None, at: AppTest | None = None,
@@ -332,6 +382,8 @@ def test_users_exist_login_required(users_file):
     at.button(key="callqa_logout").click()
     at = _run("127.0.0.1", at=at)
     assert _on_login_page(at) and "USER" not in _shown(at)
+    assert _outcomes() == ["failure", "failure", "success", "logout"]
+    assert [e.user_name for e in _events()] == ["alice", "mallory", "alice", "alice"]
 
 
 def test_a_removed_user_is_logged_out(users_file):
@@ -343,15 +395,202 @@ def test_a_removed_user_is_logged_out(users_file):
     assert _on_login_page(at) and "USER" not in _shown(at)
 
 
+def _new_session_try(name: str, password: str, bind: str = "0.0.0.0") -> AppTest:
+    """What an attacker scripting new websockets does: a fresh session (AppTest) for every single try."""
+    return _log_in(_run(bind), bind, name, password)
+
+
 def test_repeated_failures_make_the_session_wait(users_file):
     auth.add_user(users_file, "alice", "admin", PASSWORD)
     at = _run("127.0.0.1")
-    for _ in range(auth.FREE_ATTEMPTS):
+    for _ in range(3):
         at = _log_in(at, "127.0.0.1", "alice", "guess guess")
         assert [e.value for e in at.error] == [auth.LOGIN_FAILED]
     at = _log_in(at, "127.0.0.1", "alice", PASSWORD)
     assert any("Too many failed attempts" in e.value for e in at.error)
     assert "USER" not in _shown(at)
+
+
+def test_a_new_session_per_try_gains_nothing(users_file, password_checks):
+    """The reported attack (21 tries, each on a new websocket, then success) with the shipped defaults."""
+    auth.add_user(users_file, "alice", "admin", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    started = time.monotonic()
+    for i in range(21):
+        at = _new_session_try("alice", f"guess {i}")
+        assert "USER" not in _shown(at) and len(at.error) == 1
+    at = _new_session_try("alice", PASSWORD)
+    elapsed = time.monotonic() - started
+    assert "USER" not in _shown(at), "the right password after 21 quick guesses does not get in"
+    assert at.error[0].value.startswith("Too many failed attempts: wait")
+    outcomes = _outcomes("alice")
+    assert len(outcomes) == 22 and "success" not in outcomes
+    # 3 free failures, then 1, 2, 4, 8 ... s between checked guesses, whatever the sessions
+    assert outcomes.count("failure") <= 3 + sum(1 for k in range(10) if sum(2 ** j for j in range(k + 1)) <= elapsed)
+    assert outcomes.count("throttled") == 22 - outcomes.count("failure")
+    assert len(password_checks) == outcomes.count("failure"), "refused tries never reach the password check"
+
+
+def test_twenty_one_tries_lock_the_name_even_for_the_right_password(users_file, password_checks, monkeypatch, capsys):
+    """An attacker who waits out every delay: locked at 10 failures, audited, right password refused.
+
+    Delays scaled down 20x by configuration (CALLQA_LOGIN_DELAY_*), so the test takes seconds.
+    """
+    monkeypatch.setenv("CALLQA_LOGIN_DELAY_BASE_S", "0.05")
+    monkeypatch.setenv("CALLQA_LOGIN_DELAY_MAX_S", "0.4")
+    auth.add_user(users_file, "alice", "admin", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    auth.add_user(users_file, "bob", "reviewer", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    guesses = [f"Guess-{i}-{i * 7919}" for i in range(21)] + [PASSWORD]
+    answers = []
+    for guess in guesses:
+        while True:
+            at = _new_session_try("alice", guess)
+            answer = at.error[0].value if at.error else "IN"
+            if not answer.startswith("Too many failed attempts: wait"):
+                break
+            time.sleep(0.05)  # told to wait: retry the same guess a moment later, in yet another session
+        answers.append(answer)
+    assert answers[:10] == [auth.LOGIN_FAILED] * 10
+    assert all("locked for 15 more minutes" in a for a in answers[10:]), answers[10:]
+    assert "USER" not in _shown(at), "the right password does not open a locked name"
+    assert len(password_checks) == 10, "the 12 tries after the lockout got no scrypt check"
+
+    events = _events("alice")
+    failures = [e for e in events if e.outcome == "failure"]
+    assert len(failures) == 10
+    assert [(e.outcome, e.scope) for e in events if e.outcome in ("lockout", "locked")] == [("lockout", "user")] + [
+        ("locked", "user")] * 12
+    assert {e.outcome for e in events} <= {"failure", "throttled", "lockout", "locked"}
+    gaps = [(b.occurred_at - a.occurred_at).total_seconds() for a, b in zip(failures, failures[1:])]
+    assert all(gap >= want for gap, want in zip(gaps[2:], [0.05, 0.1, 0.2, 0.4, 0.4, 0.4, 0.4])), gaps
+    assert all(e.address == "" and e.user_name == "alice" for e in events)
+    raw = _db().read_bytes() + (Path(str(_db()) + ".wal").read_bytes() if Path(str(_db()) + ".wal").exists() else b"")
+    assert not [g for g in guesses if g.encode() in raw], "no password, right or wrong, is ever stored"
+
+    # Another user behind the same (unknown, shared) address is not held by alice's lockout.
+    at = _new_session_try("bob", PASSWORD)
+    assert "USER bob ROLE reviewer" in _shown(at)
+
+    # The admin lifts the lock; the right password works again and resets alice's count.
+    f = ["--users", str(users_file), "--db", str(_db())]
+    capsys.readouterr()
+    assert _cli(monkeypatch, "users", "events", "--json", *f) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["locked"][0]["scope"] == "user" and listed["locked"][0]["value"] == "alice"
+    assert {"success", "lockout", "locked", "failure"} <= {e["outcome"] for e in listed["events"]}
+    assert _cli(monkeypatch, "users", "unlock", "alice", *f) == 0
+    assert "unlocked user 'alice'" in capsys.readouterr().out
+    at = _new_session_try("alice", PASSWORD)
+    assert "USER alice ROLE admin" in _shown(at)
+    assert _outcomes("alice")[-2:] == ["unlock", "success"]
+    at = _new_session_try("alice", "one more typo")
+    at = _new_session_try("alice", "and another")
+    assert [e.value for e in at.error] == [auth.LOGIN_FAILED], "the success reset the count"
+
+
+def test_unknown_and_known_names_get_the_same_answers(users_file, password_checks):
+    auth.add_user(users_file, "alice", "admin", PASSWORD)
+    start = datetime(2026, 12, 1, 9, 0)
+    answers: dict[str, list] = {"alice": [], "mallory": []}
+    for name in answers:
+        for i in range(20):
+            at = start + timedelta(seconds=15 * i)
+            try:
+                answer = auth.authenticate(users_file, name, "wrong " + str(i), "198.51.100.3" if name == "alice" else
+                                           "198.51.100.4", now=at)
+            except auth.LoginUnavailable as err:  # pragma: no cover - would be a bug
+                pytest.fail(str(err))
+            answers[name].append((answer.outcome, answer.message))
+    assert answers["alice"] == answers["mallory"]
+    outcomes = [o for o, _ in answers["alice"]]
+    assert "locked" in outcomes and "throttled" in outcomes
+    assert len(password_checks) == 2 * outcomes.count("failure"), "an unknown name costs a (dummy) scrypt check too"
+
+
+def test_spraying_names_from_one_address_is_throttled_there_only(users_file, monkeypatch):
+    monkeypatch.setenv("CALLQA_LOGIN_ADDRESS_FREE_FAILURES", "3")
+    monkeypatch.setenv("CALLQA_LOGIN_DELAY_BASE_S", "30")
+    auth.add_user(users_file, "olga", "reviewer", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    address = {"now": "203.0.113.9"}
+    monkeypatch.setattr(auth, "client_address", lambda: address["now"])
+    for name in ("admin", "root", "operator"):
+        assert _new_session_try(name, "Password1").error[0].value == auth.LOGIN_FAILED
+    at = _new_session_try("olga", PASSWORD)
+    assert "USER" not in _shown(at) and at.error[0].value.startswith("Too many failed attempts: wait")
+    address["now"] = "192.0.2.10"
+    assert "USER olga ROLE reviewer" in _shown(_new_session_try("olga", PASSWORD))
+    by_address = {(e.address, e.outcome) for e in _events()}
+    assert {("203.0.113.9", "failure"), ("203.0.113.9", "throttled"), ("192.0.2.10", "success")} <= by_address
+    throttled = [e for e in _events() if e.outcome == "throttled"]
+    assert [e.scope for e in throttled] == ["address"]
+
+
+def test_a_busy_database_refuses_logins_and_journals_the_refusal(users_file, password_checks, monkeypatch):
+    """The nightly flow holds the file: fail closed ("try again"), nobody gets in uncounted."""
+    monkeypatch.setenv("CALLQA_LOGIN_DB_WAIT_S", "0.3")
+    auth.add_user(users_file, "alice", "admin", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(60)", str(_db())],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        at = _new_session_try("alice", PASSWORD)
+        assert "USER" not in _shown(at)
+        assert "busy" in at.error[0].value and "try again" in at.error[0].value
+        assert password_checks == [], "nothing is checked while the attempt cannot be counted"
+        assert [r["outcome"] for r in pending.pending_rows(_db(), "auth_events")] == ["unavailable"]
+    finally:
+        holder.kill()
+        holder.wait()
+    at = _new_session_try("alice", PASSWORD)
+    assert "USER alice ROLE admin" in _shown(at)
+    assert _outcomes("alice") == ["unavailable", "success"], "the journalled refusal reached the table"
+    assert not pending.journal_path(_db()).exists()
+
+
+def test_logins_need_the_database(users_file, tmp_path, monkeypatch):
+    auth.add_user(users_file, "alice", "admin", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    monkeypatch.setenv("CALLQA_DB", str(tmp_path / "nowhere" / "callqa.duckdb"))
+    at = _new_session_try("alice", PASSWORD)
+    assert "USER" not in _shown(at) and "does not exist yet" in at.error[0].value
+    assert not (tmp_path / "nowhere").exists(), "a login never creates a database"
+
+
+# --- the password policy ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("password, why", [
+    ("password", "too easy to guess"),
+    ("12345678", "too easy to guess"),
+    ("qwerty123", "too easy to guess"),
+    ("Password1", "too easy to guess"),
+    ("йцукен123", "too easy to guess"),
+    ("alice2024!", "must not contain the user's own name"),
+    ("smith-correct-horse", "must not contain the user's own name"),
+    ("short", "at least 8 characters"),
+])
+def test_weak_passwords_are_refused_with_the_reason(users_file, monkeypatch, capsys, password, why):
+    with pytest.raises(auth.UsersError, match=why):
+        auth.add_user(users_file, "alice", "reviewer", password, display_name="Alice Smith")
+    assert not auth.list_users(users_file)
+    auth.add_user(users_file, "alice", "reviewer", PASSWORD, display_name="Alice Smith")
+    with pytest.raises(auth.UsersError, match=why):
+        auth.set_password(users_file, "alice", password)
+    assert auth.verify(users_file, "alice", PASSWORD) is not None, "the old password still works"
+    f = ["--users", str(users_file)]
+    assert _cli(monkeypatch, "users", "add", "bob", "--role", "trainer", "--password-stdin", *f,
+                stdin=password.replace("alice", "bob").replace("smith", "bob") + "\n") == 2
+    assert "callqa: error: the password" in capsys.readouterr().err
+    assert _cli(monkeypatch, "users", "passwd", "alice", "--password-stdin", *f, stdin=password + "\n") == 2
+    assert why.split()[0] in capsys.readouterr().err
+
+
+def test_an_existing_user_with_a_weak_password_still_logs_in(users_file):
+    """The policy applies when a password is set, not at login: nobody is locked out by an upgrade."""
+    users_file.parent.mkdir(parents=True)
+    users_file.write_text(f'[users."legacy"]\nrole = "reviewer"\npassword = "{auth.hash_password("password")}"\n')
+    at = _new_session_try("legacy", "password")
+    assert "USER legacy ROLE reviewer" in _shown(at)
 
 
 def test_a_broken_users_file_closes_the_app(users_file):
