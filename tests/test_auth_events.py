@@ -175,3 +175,18 @@ def test_bad_limits_are_refused():
         LoginLimits(window_s=0)
     with pytest.raises(ValueError, match="unknown auth outcome"):  # a typo'd outcome never reaches the table
         auth_events.event("x", "", "succes", T0)
+
+
+def test_the_benchmark_s_per_name_figure():
+    """benchmarks/login_throttle.py, one simulated hour: the figure the README states for the defaults."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "login_throttle.py"
+    spec = importlib.util.spec_from_file_location("login_throttle", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.attack(LIMITS, 1.0, bench._same("alice"), bench._numbered("10.0."))
+    # 10 guesses in the first 123 s (3 free, then 1+2+4+8+16+32+60 s), locked 15 min, again: 4 rounds
+    assert result["time_to_first_lockout_s"] == 123
+    assert result["guesses"] == 40
