@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
-
 import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
