@@ -61,7 +61,10 @@ def temporary_server(startup_timeout_s: float) -> Iterator[str | None]:
         yield None
         return
     server = SubprocessASGIServer._instances.get(None)
-    if server is None or not server.running:
+    if server is not None and not server.running:  # created, never started: replace it by a guarded one
+        SubprocessASGIServer._instances.pop(None, None)
+        server = None
+    if server is None:
         server = GuardedServer()  # registered under Prefect's default key: Prefect's clients find it
         try:
             server.start(timeout=startup_timeout_s)  # type: ignore[arg-type]  # a float works as well

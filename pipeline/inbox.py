@@ -134,6 +134,8 @@ def _scan_url(root: UPath, wanted: set[str]) -> InboxScan:
         path = root.joinpath(*parts)
         if real_root is not None:  # file://: links, loops, pipes as in a local folder
             problem = local_problem(Path(key), real_root)
+        elif info.get("type") == "directory":  # a folder marker in a bucket: nothing to read
+            continue
         elif info.get("type") != "file":
             problem = f"not a file (the store says {info.get('type')!r})"
         else:
