@@ -1,6 +1,7 @@
 """The ``callqa`` command line.
 
-Exit codes: 0 success, 2 bad input (unreadable audio, bad arguments), 1 internal error.
+Exit codes: 0 success, 2 bad input (unreadable audio, bad arguments), 1 internal error,
+75 another run holds the database (``callqa run``: try again later; nothing was touched).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_BUSY = 75  # sysexits' EX_TEMPFAIL: a scheduler may simply try again later
 
 
 def _settings(args: argparse.Namespace, **extra):
@@ -67,30 +69,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import backfill, nightly
     from flows.progress import listening
     from flows.runners import task_runner_for
+    from flows.server import temporary_server
+    from storage.run_lock import RunLocked, run_lock
 
     since, until = _day(getattr(args, "since", None)), _day(getattr(args, "until", None))
     if getattr(args, "backfill", False) and (since is None or until is None or until <= since):
         print("callqa: error: backfill needs --since and a later --until (YYYY-MM-DD)", file=sys.stderr)
         return EXIT_BAD_INPUT
     show = args.progress if args.progress is not None else sys.stderr.isatty()
+    settings = _settings(args, db=args.db, **_dask_overrides(args))
     bar = ProgressBar() if show else None
-    with listening(bar.update if bar else (lambda p: None)):
-        try:
-            runner = task_runner_for(_settings(args, db=args.db, **_dask_overrides(args)))
+    # The run lock first (a second run leaves at once, before starting Prefect), then the temporary
+    # Prefect server, started here so it gets its time and dies with this process.
+    try:
+        with run_lock(settings.db, settings.run_lock_wait_s), temporary_server(settings.prefect_startup_timeout_s), \
+                listening(bar.update if bar else (lambda p: None)):
+            runner = task_runner_for(settings)
             if getattr(args, "backfill", False):
                 summary = backfill.with_options(task_runner=runner)(
                     since, until, inbox=args.inbox, db=args.db, batch_size=args.batch_size)
             else:
                 summary = nightly.with_options(task_runner=runner)(inbox=args.inbox, db=args.db, batch_size=args.batch_size)
-        finally:
-            if bar:
-                bar.close()
-    settings = _settings(args, db=args.db)
+    except RunLocked as err:
+        print(f"callqa: {err}", file=sys.stderr)
+        return EXIT_BUSY
+    finally:
+        if bar:
+            bar.close()
+    unreadable = f", {summary.unreadable} unreadable (skipped)" if summary.unreadable else ""
     print(
         f"run {summary.run_id}: {summary.discovered} recordings, {summary.processed} processed, "
-        f"{summary.quarantined} quarantined, {summary.failed} failed, {summary.skipped} already known "
+        f"{summary.quarantined} quarantined, {summary.failed} failed, {summary.skipped} already known{unreadable} "
         f"({summary.audio_s:.0f} s of audio in {summary.wall_s:.0f} s)"
     )
+    if summary.unreadable:
+        print(f"the unreadable inbox entries and why: the app's Runs page (run {summary.run_id}) or the run's "
+              "report in Prefect", file=sys.stderr)
     print(f"results in {settings.db}; review them with: callqa app --db {settings.db}")
     return EXIT_OK if summary.failed == 0 else EXIT_INTERNAL
 

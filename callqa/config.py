@@ -43,6 +43,12 @@ class Settings:
     # A file whose size or modification time changes over this many seconds (checked once per run)
     # is still being written by the PBX: it is left for the next run.
     settle_s: float = 3.0
+    # One run per database (storage/run_lock.py): a second `callqa run` waits this many seconds for
+    # the first to finish, then exits (code 75) without touching anything; 0 = exit at once.
+    run_lock_wait_s: float = 0.0
+    # The temporary Prefect server (flows/server.py) must answer within this many seconds. Prefect's own
+    # default is 20 s, which a loaded 2-core machine missed and the night failed.
+    prefect_startup_timeout_s: float = 120.0
     # Analysis on Dask (flows/runners.py): a local cluster of this many worker processes, or an
     # existing cluster's scheduler address ("tcp://host:8786"); neither: threads in this process.
     dask_workers: int = 0
@@ -162,7 +168,8 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
         return int(value)  # type: ignore[arg-type]
     if name in _RETENTION:
         return 0 if str(value).strip().lower() in {"", "0", "none", "forever"} else int(value)  # type: ignore[arg-type]
-    if name in {"max_duration_s", "settle_s", "call_timeout_s", "retry_backoff_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise",
+    if name in {"max_duration_s", "settle_s", "run_lock_wait_s", "prefect_startup_timeout_s", "call_timeout_s",
+                "retry_backoff_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise",
                 "login_window_s", "login_lockout_s", "login_delay_base_s", "login_delay_max_s", "login_db_wait_s"}:
         return float(value)  # type: ignore[arg-type]
     if name in {"allow_download", "asr_vocabulary_hint", "asr_brand_hint"}:
@@ -187,6 +194,10 @@ def _validate(settings: Settings) -> Settings:
         raise ValueError("dask_workers must be 0 (no Dask) or a number of worker processes")
     if settings.settle_s < 0:
         raise ValueError("settle_s must be 0 or more seconds")
+    if settings.run_lock_wait_s < 0:
+        raise ValueError("run_lock_wait_s must be 0 (do not wait) or more seconds")
+    if settings.prefect_startup_timeout_s <= 0:
+        raise ValueError("prefect_startup_timeout_s must be more than 0 seconds")
     if settings.call_timeout_s < 0 or settings.retry_backoff_s < 0:
         raise ValueError("call_timeout_s and retry_backoff_s must be 0 or more seconds")
     if settings.call_retries < 0 or settings.max_attempts < 1:

@@ -29,15 +29,17 @@ from flows.report import report_run
 from flows.retention import apply_retention
 from flows.satisfaction import predict_satisfaction
 from flows.sources import SourceReader
-from pipeline.inbox import discover, identify, settled
+from pipeline.inbox import InboxPath, Unreadable, identify, scan, settled
 from storage.calls import (
-    SKIP_STATUSES, SourceFile, call_statuses, finish_run, mark_interrupted_runs, register_scorecard, start_run,
+    SKIP_STATUSES, SourceFile, call_statuses, finish_run, mark_interrupted_runs, record_unreadable, register_scorecard,
+    start_run,
 )
 from storage.db import connect
+from storage.run_lock import run_lock
 from storage.search import SearchUnavailable, refresh_search_index
 from storage.results_store import CallOutcome
 
-__all__ = ["CallOutcome", "RunSummary", "backfill", "nightly", "run_inbox"]
+__all__ = ["CallOutcome", "FoundRecordings", "RunSummary", "backfill", "nightly", "run_inbox"]
 
 
 @dataclass(frozen=True)
@@ -51,36 +53,68 @@ class RunSummary:
     skipped: int
     audio_s: float
     wall_s: float
+    unreadable: int = 0  # inbox entries skipped because they could not be read (listed in the run report)
+
+
+@dataclass(frozen=True)
+class FoundRecordings:
+    new: list[SourceFile]  # not yet processed or quarantined
+    discovered: int  # audio-named inbox entries found in all, readable or not
+    unreadable: list[Unreadable]  # entries skipped, with why (loops, broken links, vanished, no permission)
 
 
 @task(cache_policy=NO_CACHE)
 def find_new_recordings(settings: Settings, since: datetime | None = None,
-                        until: datetime | None = None) -> tuple[list[SourceFile], int]:
-    """Recordings in the inbox that are not yet processed or quarantined, and how many were found in all;
-    with ``since``/``until``, only calls that took place in [since, until) (a backfill).
+                        until: datetime | None = None) -> FoundRecordings:
+    """Recordings in the inbox that are not yet processed or quarantined, how many were found in all,
+    and the entries that could not be read; with ``since``/``until``, only calls that took place in
+    [since, until) (a backfill).
 
-    Files still being written (size or time changing over ``settle_s``) are left for the next run."""
-    found = discover(settings.inbox, settings.audio_extensions)
-    reader = SourceReader(settings, get_run_logger())
+    Files still being written (size or time changing over ``settle_s``) are left for the next run.
+    An entry that cannot be read is skipped with its reason: one bad entry never stops the night."""
+    logger = get_run_logger()
+    listing = scan(settings.inbox, settings.audio_extensions)
+    unreadable = list(listing.unreadable)
+    for entry in unreadable:
+        logger.warning("skipped %s: %s", entry.path, entry.reason)
+
+    def skip(path: InboxPath, err: OSError) -> None:
+        reason = "vanished before it could be read" if isinstance(err, FileNotFoundError) else f"cannot be read: {err}"
+        unreadable.append(Unreadable(str(path), reason))
+        logger.warning("skipped %s: %s", path, reason)
+
+    found = listing.found
+    reader = SourceReader(settings, logger)
     if since is not None or until is not None:  # by metadata, before hashing a whole archive
-        found = [p for p in found if _within(reader.call_time(p), since, until)]
+        within = []
+        for p in found:
+            try:
+                if _within(reader.call_time(p), since, until):
+                    within.append(p)
+            except OSError as err:
+                skip(p, err)
+        found = within
     paths, writing = settled(found, settings.settle_s)
     for path in writing:
-        get_run_logger().info("%s is still being written: left for the next run", path)
+        try:
+            path.stat()
+        except OSError as err:  # gone during the settle check, not growing
+            skip(path, err)
+            continue
+        logger.info("%s is still being written: left for the next run", path)
     sources: dict[str, SourceFile] = {}
     for path in paths:
         try:
             call_id, sha, size = identify(path)
-        except OSError as err:  # vanished or unreadable between listing and hashing: next run sees it
-            get_run_logger().warning("cannot read %s: %s", path, err)
-            continue
-        if call_id in sources:  # same bytes twice: one call
-            continue
-        sources[call_id] = reader.source(path, call_id, sha, size)
+            if call_id in sources:  # same bytes twice: one call
+                continue
+            sources[call_id] = reader.source(path, call_id, sha, size)
+        except OSError as err:  # vanished or unreadable between listing and reading
+            skip(path, err)
     with connect(settings.db) as con:
         statuses = call_statuses(con, list(sources))
     new = [s for cid, s in sources.items() if statuses.get(cid) not in SKIP_STATUSES]
-    return new, len(found)
+    return FoundRecordings(new, len(listing.found) + len(listing.unreadable), unreadable)
 
 
 def _within(when: datetime | None, since: datetime | None, until: datetime | None) -> bool:
@@ -145,15 +179,22 @@ def housekeeping(settings: Settings, run_id: str) -> None:
 
 def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
               until: datetime | None = None) -> RunSummary:
-    """Discover, analyse in batches, store each batch, report: the body of nightly and backfill."""
-    logger = get_run_logger()
-    started = time.perf_counter()
-    scorecard = scorecard_for(settings)  # a broken scorecard stops the run before any call is touched
-    with connect(settings.db) as con:
-        register_scorecard(con, scorecard)
-        for stale in mark_interrupted_runs(con, flow_name):
-            logger.warning("run %s never finished (the process was killed): marked interrupted", stale)
-        run_id = start_run(con, flow_name, str(settings.inbox))
+    """Discover, analyse in batches, store each batch, report: the body of nightly and backfill.
+    One run per database: a second one waits ``run_lock_wait_s`` for the lock, then raises ``RunLocked``."""
+    with run_lock(settings.db, settings.run_lock_wait_s) as lock:
+        logger = get_run_logger()
+        started = time.perf_counter()
+        scorecard = scorecard_for(settings)  # a broken scorecard stops the run before any call is touched
+        with connect(settings.db) as con:
+            register_scorecard(con, scorecard)
+            for stale in mark_interrupted_runs(con, flow_name, lock):
+                logger.warning("run %s never finished (the process was killed): marked interrupted", stale)
+            run_id = start_run(con, flow_name, str(settings.inbox))
+        return _run(settings, run_id, logger, started, since, until)
+
+
+def _run(settings: Settings, run_id: str, logger, started: float, since: datetime | None,
+         until: datetime | None) -> RunSummary:
     counts = dict(processed=0, quarantined=0, failed=0)
     audio_s = 0.0
     try:
@@ -161,8 +202,12 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
         if left:
             logger.info("stored %d results left by an earlier run", len(left))
         audio_s += tally(left, counts)
-        new, discovered = find_new_recordings(settings, since, until)
-        logger.info("%d recordings in %s, %d new", discovered, settings.inbox, len(new))
+        found = find_new_recordings(settings, since, until)
+        new, discovered = found.new, found.discovered
+        with connect(settings.db) as con:
+            record_unreadable(con, run_id, [(u.path, u.reason) for u in found.unreadable])
+        logger.info("%d recordings in %s, %d new, %d unreadable", discovered, settings.inbox, len(new),
+                    len(found.unreadable))
         total_bytes, done_bytes = sum(s.size for s in new), 0
         publish(Progress(len(new), 0, 0.0, total_bytes, 0))
         futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.batch_size)]
@@ -180,9 +225,10 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
         run_id=run_id,
         discovered=discovered,
         new_calls=len(new),
-        skipped=discovered - len(new),
+        skipped=discovered - len(new) - len(found.unreadable),
         audio_s=audio_s,
         wall_s=wall_s,
+        unreadable=len(found.unreadable),
         **counts,
     )
     with connect(settings.db) as con:
@@ -193,6 +239,7 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
             discovered=discovered,
             new_calls=len(new),
             skipped=summary.skipped,
+            unreadable=summary.unreadable,
             audio_s=audio_s,
             wall_s=wall_s,
             **counts,
@@ -200,8 +247,9 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
     report_run(settings, run_id)  # artifacts and alerts; logs its own failures, never fails the run
     housekeeping(settings, run_id)
     logger.info(
-        "run %s: %d processed, %d quarantined, %d failed, %d already known; %.0f s of audio in %.0f s",
-        run_id, summary.processed, summary.quarantined, summary.failed, summary.skipped, audio_s, wall_s,
+        "run %s: %d processed, %d quarantined, %d failed, %d already known, %d unreadable; %.0f s of audio in %.0f s",
+        run_id, summary.processed, summary.quarantined, summary.failed, summary.skipped, summary.unreadable, audio_s,
+        wall_s,
     )
     return summary
 

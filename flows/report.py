@@ -64,6 +64,7 @@ def figure_rows(report: RunReport) -> list[dict]:
         row("quarantined", report.quarantined),
         row("failed", report.failed),
         row("already known (skipped)", report.skipped),
+        row("unreadable (skipped)", report.unreadable),
         row("audio hours", round(report.audio_s / 3600, 3)),
         row("wall time, s", _round(report.wall_s, 1)),
         row("calls per hour", _round(report.calls_per_hour, 1)),
@@ -96,6 +97,7 @@ def report_markdown(report: RunReport, alerts: list[Alert] | tuple[Alert, ...]) 
         f"| processed | {report.processed} |",
         f"| quarantined | {report.quarantined} |",
         f"| failed | {report.failed} |",
+        f"| unreadable inbox entries (skipped) | {report.unreadable} |",
         f"| audio | {report.audio_s / 3600:.2f} h |",
         f"| wall time | {_num(None if report.wall_s is None else report.wall_s / 60)} min |",
         f"| throughput | {_num(report.calls_per_hour, 0)} calls/h, "
@@ -110,7 +112,7 @@ def report_markdown(report: RunReport, alerts: list[Alert] | tuple[Alert, ...]) 
         "",
         *([f"- **{_cell(a.rule)}**: {_cell(a.message)}" for a in alerts] or ["None."]),
         "",
-        "## Quarantined and failed files",
+        "## Quarantined, failed and unreadable files",
         "",
     ]
     if report.problems:

@@ -19,6 +19,7 @@ import duckdb
 from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment
 from pipeline.scorecard import Scorecard
 from storage.db import now
+from storage.run_lock import RunLock
 
 CallStatus = Literal["processed", "quarantined", "failed"]
 PIPELINE_VERSION = "2"
@@ -282,9 +283,12 @@ def start_run(con: duckdb.DuckDBPyConnection, flow: str, inbox: str | None) -> s
     return run_id
 
 
-def mark_interrupted_runs(con: duckdb.DuckDBPyConnection, flow: str) -> list[str]:
-    """Runs of ``flow`` still 'running' when a new one starts were killed (one nightly run at a time):
-    call them interrupted. Their stored calls stay; the new run does the rest."""
+def mark_interrupted_runs(con: duckdb.DuckDBPyConnection, flow: str, lock: RunLock) -> list[str]:
+    """Runs of ``flow`` still 'running' while this process holds the database's run lock were killed
+    (a live run would hold the lock): call them interrupted. Their stored calls stay; the new run does
+    the rest. ``lock`` is the proof: without it a live run could be marked."""
+    if not lock.held:
+        raise RuntimeError(f"runs can only be marked interrupted under the run lock of {lock.db}")
     rows = con.execute("SELECT run_id FROM runs WHERE flow = ? AND status = 'running'", [flow]).fetchall()
     if rows:
         con.execute("UPDATE runs SET status = 'interrupted' WHERE flow = ? AND status = 'running'", [flow])
@@ -292,7 +296,8 @@ def mark_interrupted_runs(con: duckdb.DuckDBPyConnection, flow: str) -> list[str
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, **counts: float) -> None:
-    allowed = {"discovered", "new_calls", "processed", "quarantined", "failed", "skipped", "audio_s", "wall_s"}
+    allowed = {"discovered", "new_calls", "processed", "quarantined", "failed", "skipped", "unreadable", "audio_s",
+               "wall_s"}
     unknown = set(counts) - allowed
     if unknown:
         raise ValueError(f"unknown run counters: {sorted(unknown)}")
@@ -302,6 +307,14 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, **count
         f"UPDATE runs SET status = ?, finished_at = ?{sep}{assignments} WHERE run_id = ?",
         [status, now(), *counts.values(), run_id],
     )
+
+
+def record_unreadable(con: duckdb.DuckDBPyConnection, run_id: str, entries: Sequence[tuple[str, str]]) -> None:
+    """Inbox entries (path, reason) the run skipped because they could not be read."""
+    if entries:
+        seen = now()
+        con.executemany("INSERT INTO unreadable_entries VALUES (?, ?, ?, ?)",
+                        [[run_id, path, reason, seen] for path, reason in entries])
 
 
 ReviewAction = Literal["confirm", "override", "comment", "reviewed", "flip_roles"]

@@ -133,9 +133,11 @@ def call_detections(con: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFram
 
 
 def run_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
-    """The recordings a run quarantined or failed, with their reasons."""
+    """The recordings a run quarantined or failed, and the inbox entries it could not read, with their reasons."""
     return con.execute(
         "SELECT file_name, status, error, source_path, processed_at FROM calls "
-        "WHERE run_id = ? AND status NOT IN ('processed', 'purged') ORDER BY file_name",
-        [run_id],
+        "WHERE run_id = ? AND status NOT IN ('processed', 'purged') "
+        "UNION ALL SELECT regexp_extract(path, '[^/]*$'), 'unreadable', reason, path, seen_at "
+        "FROM unreadable_entries WHERE run_id = ? ORDER BY file_name",
+        [run_id, run_id],
     ).df()

@@ -24,7 +24,7 @@ class ProblemFile:
     call_id: str
     file_name: str
     source_path: str
-    status: str  # quarantined | failed
+    status: str  # quarantined | failed | unreadable (an inbox entry that could not be read: no call id)
     reason: str
 
 
@@ -43,6 +43,7 @@ class RunFigures:
     quarantined: int
     failed: int
     skipped: int
+    unreadable: int  # inbox entries skipped because they could not be read
     audio_s: float
     wall_s: float | None
     flagged: int  # processed calls with at least one flag (they are in the review queue)
@@ -93,7 +94,7 @@ class RunFigures:
 
 @dataclass(frozen=True)
 class RunReport(RunFigures):
-    problems: tuple[ProblemFile, ...] = ()  # quarantined and failed files, with reasons
+    problems: tuple[ProblemFile, ...] = ()  # quarantined, failed and unreadable files, with reasons
     baseline: tuple[RunFigures, ...] = field(default=())  # earlier completed runs with calls, newest first
 
     def baseline_metrics(self) -> dict[str, float | None]:
@@ -127,7 +128,7 @@ WITH done AS (
 SELECT r.run_id, r.flow, r.status, r.started_at, r.finished_at,
        coalesce(r.discovered, 0), coalesce(r.new_calls, 0), coalesce(r.processed, 0),
        coalesce(r.quarantined, 0), coalesce(r.failed, 0), coalesce(r.skipped, 0),
-       coalesce(r.audio_s, 0), r.wall_s,
+       coalesce(r.unreadable, 0), coalesce(r.audio_s, 0), r.wall_s,
        coalesce(d.flagged, 0), coalesce(d.measured_ends, 0), coalesce(d.negative_ends, 0), d.mean_score
 FROM runs r LEFT JOIN done d USING (run_id)
 WHERE r.run_id IN (SELECT unnest(?))
@@ -160,7 +161,8 @@ def baseline_run_ids(con: duckdb.DuckDBPyConnection, run: RunFigures, limit: int
 
 
 def problem_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[ProblemFile]:
-    """Recordings the run quarantined (bad input) or failed on (internal error), with their reasons.
+    """Recordings the run quarantined (bad input) or failed on (internal error), then the inbox entries it
+    could not read (no content, so no call id), with their reasons.
 
     A call keeps the id of the run that last tried it, so a file that failed before and was
     processed by a later run is listed under neither."""
@@ -169,6 +171,13 @@ def problem_files(con: duckdb.DuckDBPyConnection, run_id: str) -> list[ProblemFi
         SELECT call_id, file_name, source_path, status, coalesce(error, '')
         FROM calls WHERE run_id = ? AND status NOT IN ('processed', 'purged')
         ORDER BY status DESC, file_name, call_id
+        """,
+        [run_id],
+    ).fetchall()
+    rows += con.execute(
+        """
+        SELECT '', regexp_extract(path, '[^/]*$'), path, 'unreadable', reason
+        FROM unreadable_entries WHERE run_id = ? ORDER BY path
         """,
         [run_id],
     ).fetchall()
