@@ -74,9 +74,14 @@ def replay(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> int:
         entries = _read(path)
         con.execute("BEGIN TRANSACTION")
         try:
+            gone = _gone(con, entries)
             for e in entries:
                 columns = _TABLES[e["table"]]
                 row = _typed(e["row"])
+                if e["table"] == "reviews" and row["call_id"] in gone:
+                    if gone[row["call_id"]] == "erased":
+                        continue
+                    row["comment"] = None
                 con.execute(
                     f"INSERT INTO {e['table']} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
                     "ON CONFLICT DO NOTHING",
@@ -88,6 +93,19 @@ def replay(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> int:
             raise
         path.unlink()
     return len(entries)
+
+
+def _gone(con: duckdb.DuckDBPyConnection, entries: list[dict]) -> dict[str, str]:
+    """Journalled reviews' calls that were erased (the review is dropped: nothing of the call may come back)
+    or whose transcript is past its term (the review stays, its comment does not: storage.retention)."""
+    ids = sorted({e["row"]["call_id"] for e in entries if e["table"] == "reviews"})
+    if not ids:
+        return {}
+    rows = con.execute(
+        "SELECT call_id, CASE WHEN purge_reason = 'erasure' THEN 'erased' ELSE 'transcript' END FROM calls"
+        " WHERE call_id IN (SELECT unnest(?::VARCHAR[])) AND (purge_reason = 'erasure' OR transcript_deleted_at IS NOT NULL)",
+        [ids]).fetchall()
+    return dict(rows)
 
 
 def _read(path: Path) -> list[dict]:
