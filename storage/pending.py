@@ -5,7 +5,9 @@ than the app is willing to wait, the app appends the review (or coaching assignm
 to ``<db>.pending.jsonl`` beside the database instead of failing. The next writer to
 open the database (``storage.db.connect``: the flow's loader or the app itself)
 applies the journal. Rows carry their own ids and times and are inserted with ON
-CONFLICT DO NOTHING, so applying a journal twice (a crash halfway) adds nothing.
+CONFLICT DO NOTHING, so applying a journal twice (a crash halfway) adds nothing. A review
+journalled for a call erased meanwhile is dropped, and one for a call whose transcript went
+past its term keeps its verdict without its comment (``storage.retention``).
 """
 
 from __future__ import annotations
