@@ -256,8 +256,8 @@ def _with(audit: Deletion, result: KindResult, files_missing: int = 0) -> Deleti
 
 def _erase(settings: Settings, ids: list[str], recs: list[StoredRecording], hashed: str | None, reason: str,
            requested_by: str, dry_run: bool) -> ErasureSummary:
-    """Delete these calls' recordings, then every per-call row (leaving tombstones), with one audit row;
-    logged outside the database (storage.erasure_log) when it found calls. The file is not rewritten here."""
+    """Delete these calls' recordings, then every per-call row (leaving tombstones), with one audit row.
+    The file is rewritten once per batch, after (``_batch``)."""
     with connect(settings.db) as con:
         rows = count_rows(con, ids, per_call_tables(con))
     files = _delete_recordings(recs, settings, dry_run)
