@@ -352,38 +352,79 @@ def cmd_retention(args: argparse.Namespace) -> int:
         print(f"{r.kind:<12} before {r.cutoff:%Y-%m-%d}: {verb} {len(r.call_ids)} calls, {rows}, {len(r.files)} files")
         for left in r.files_left:
             print(f"{'':<12} not deleted: {left}")
-    return EXIT_OK if not any(r.files_left for r in summary.results) else EXIT_INTERNAL
+    if summary.rewrite or summary.rewrite_error:
+        print(_rewrite_line(summary.rewrite, summary.rewrite_error).replace("erased", "deleted"))
+    return EXIT_OK if not any(r.files_left for r in summary.results) and not summary.rewrite_error else EXIT_INTERNAL
+
+
+def _rewrite_line(rewrite, error: str | None) -> str:
+    if error:
+        return (f"database NOT rewritten ({error}): the erased rows' bytes may remain in the file; "
+                "run `callqa erase --reapply` to rewrite it")
+    mib = 1024 * 1024
+    return (f"database rewritten in {rewrite.seconds:.1f} s ({rewrite.bytes_before / mib:.1f} -> "
+            f"{rewrite.bytes_after / mib:.1f} MiB): the erased bytes are gone from it")
+
+
+def _print_erasure(summary, dry_run: bool) -> None:
+    if not summary.call_ids:
+        print(f"no calls of this customer (hash {summary.customer_hash or '-'})"
+              + ("" if dry_run else f"; the request is recorded as deletion {summary.deletion_id}"))
+        return
+    verb = "would erase" if dry_run else "erased"
+    rows = ", ".join(f"{n} {t}" for t, n in summary.rows.items()) or "no rows"
+    print(f"{verb} {len(summary.call_ids)} calls of customer {summary.customer_hash}: {rows}")
+    for call_id in summary.call_ids:
+        print(f"  call {call_id}")
+    for path in summary.files:
+        print(f"  file {path}")
+    for left in summary.files_left:
+        print(f"  NOT deleted: {left}")
+    if not dry_run:
+        print(f"recorded as deletion {summary.deletion_id}")
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    """Every call of one customer's number, with an audit row (the hash, never the number)."""
-    from callqa.retention import erase_customer
+    """Every call of one or more customers' numbers, with an audit row each (the hash, never the number), and
+    one rewrite of the database file; or (--reapply) the erasure log's calls again, after a restore."""
+    from dataclasses import replace
+
+    from callqa.retention import erase_customers, reapply_erasures
 
     settings = _settings(args, db=args.db, inbox=args.inbox)
     if not Path(settings.db).exists():
         print(f"callqa: error: database {settings.db} does not exist", file=sys.stderr)
         return EXIT_BAD_INPUT
-    number = sys.stdin.readline().strip() if args.customer_number == "-" else args.customer_number
-    summary = erase_customer(settings, number, reason=args.reason or "", requested_by=_who(args.by),
-                             dry_run=args.dry_run)
-    if args.json:
-        print(json.dumps(summary.to_json(), ensure_ascii=False))
-    elif not summary.call_ids:
-        print(f"no calls of this customer (hash {summary.customer_hash or '-'})"
-              + ("" if args.dry_run else f"; the request is recorded as deletion {summary.deletion_id}"))
+    if args.reapply:
+        batch = reapply_erasures(settings, requested_by=_who(args.by), dry_run=args.dry_run)
     else:
-        verb = "would erase" if args.dry_run else "erased"
-        rows = ", ".join(f"{n} {t}" for t, n in summary.rows.items()) or "no rows"
-        print(f"{verb} {len(summary.call_ids)} calls of customer {summary.customer_hash}: {rows}")
-        for call_id in summary.call_ids:
-            print(f"  call {call_id}")
-        for path in summary.files:
-            print(f"  file {path}")
-        for left in summary.files_left:
-            print(f"  NOT deleted: {left}")
-        if not args.dry_run:
-            print(f"recorded as deletion {summary.deletion_id}")
-    return EXIT_OK if summary.complete else EXIT_INTERNAL
+        numbers = []
+        for number in args.customer_number:
+            # "-": one number a line on stdin (a batch of requests: one rewrite for them all)
+            numbers += [n.strip() for n in sys.stdin if n.strip()] if number == "-" else [number]
+        if not numbers:
+            print("callqa: error: no customer number given", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        try:
+            batch = erase_customers(settings, numbers, reason=args.reason or "", requested_by=_who(args.by),
+                                    dry_run=args.dry_run)
+        except ValueError as err:  # a malformed number: nothing was erased
+            print(f"callqa: error: {err}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if args.json:
+        if len(batch.erasures) == 1 and not args.reapply:  # one number: its summary, as before batches
+            one = replace(batch.erasures[0], rewrite=batch.rewrite, rewrite_error=batch.rewrite_error)
+            print(json.dumps(one.to_json(), ensure_ascii=False))
+        else:
+            print(json.dumps(batch.to_json(), ensure_ascii=False))
+        return EXIT_OK if batch.complete else EXIT_INTERNAL
+    if args.reapply and not batch.erasures:
+        print("the erasure log's calls are all still erased")
+    for summary in batch.erasures:
+        _print_erasure(summary, args.dry_run)
+    if not args.dry_run:
+        print(_rewrite_line(batch.rewrite, batch.rewrite_error))
+    return EXIT_OK if batch.complete else EXIT_INTERNAL
 
 
 SHOWN_PROBLEMS = 20  # lines listed on the terminal; --json lists them all
@@ -811,7 +852,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_retention)
 
     p = sub.add_parser("erase", help="erase every call of one customer's phone number (recordings, transcripts, verdicts)")
-    p.add_argument("--customer-number", required=True, help="the number as the recorder gives it; - reads it from stdin")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--customer-number", action="append",
+                       help="the number as the recorder gives it; repeat it, or - (one number a line on stdin), "
+                            "to erase several with one rewrite of the database")
+    which.add_argument("--reapply", action="store_true",
+                       help="erase again the calls of every logged erasure (after restoring a backup); "
+                            "also rewrites the database file if an erasure's rewrite failed")
     p.add_argument("--db", default=None)
     p.add_argument("--inbox", default=None, help="the inbox whose recordings may be deleted (default: the configured one)")
     p.add_argument("--reason", default=None, help="why, for the audit log (e.g. the request's reference)")

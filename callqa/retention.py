@@ -6,7 +6,7 @@ recordings, transcripts, verdicts (folded into the daily aggregates first, leavi
 tombstones), then the aggregates' own old days. Each kind's rows and its audit row commit
 in one transaction; recordings are deleted first and marked after, so a crash in between
 leaves files already gone that the next pass marks. A pass that finds nothing past its
-term writes no audit row.
+term writes no audit row. A reviewer's comment goes with the transcript (it may quote it).
 
 Erasure (``erase_customer``; ``callqa erase``) hashes the number with the installation's
 key and removes every call of that hash whatever its age: recordings, sidecars and
@@ -14,6 +14,14 @@ quarantined copies, every per-call row, leaving tombstones; one audit row holds 
 (never the number), the calls, the counts and who asked. A request that finds no call is
 audited too (the answer "nothing held" is part of the record). Recordings the database
 does not know yet (not processed) are not found: erase again after the next run if needed.
+Several numbers are erased as one batch (``erase_customers``). Each erasure that found calls
+is also logged outside the database (``storage.erasure_log``): ``reapply_erasures``
+(``callqa erase --reapply``) erases them again after a backup from before it is restored.
+
+Both leave nothing of what they deleted: the full-text index loses the deleted utterances in
+the same transaction, and once a pass or a batch has deleted anything the database file is
+rewritten (``storage.scrub``) so the deleted rows' bytes are gone from it. The running app
+sees the new file and drops its caches (``qa_app.data.follow_database``).
 """
 
 from __future__ import annotations
@@ -28,13 +36,14 @@ from callqa.config import Settings
 from pipeline.call_meta import sidecar_path
 from pipeline.customer_id import KEY_FILE, customer_hash, load_key
 from pipeline.retention import KINDS, FileCheck, RetentionPolicy, check_file, delete_file, real_roots
-from storage import aggregates
-from storage.db import connect
+from storage import aggregates, erasure_log
+from storage.db import connect, now
 from storage.retention import (
     Deletion, StoredRecording, any_hashed_customers, audio_candidates, count_rows, customer_calls,
-    delete_transcripts, mark_audio_deleted, per_call_tables, purge_calls, record_deletion, transaction,
-    transcript_candidates, transcript_rows, verdict_candidates,
+    delete_transcripts, erased_before, mark_audio_deleted, per_call_tables, purge_calls, record_deletion,
+    transaction, transcript_candidates, transcript_rows, verdict_candidates,
 )
+from storage.scrub import Rewrite, rewrite_database
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +78,16 @@ class RetentionSummary:
     dry_run: bool
     results: tuple[KindResult, ...]
     wall_s: float
+    rewrite: Rewrite | None = None  # the database file rewritten after the deletions (None: nothing deleted)
+    rewrite_error: str | None = None  # why it was not: the deleted rows' bytes may still be in the file
 
     def result(self, kind: str) -> KindResult:
         return next(r for r in self.results if r.kind == kind)
 
     def to_json(self) -> dict:
         return dict(today=self.today.isoformat(), dry_run=self.dry_run, wall_s=round(self.wall_s, 3),
-                    kinds=[r.to_json() for r in self.results])
+                    kinds=[r.to_json() for r in self.results],
+                    rewrite=self.rewrite.to_json() if self.rewrite else None, rewrite_error=self.rewrite_error)
 
 
 @dataclass(frozen=True)
@@ -87,15 +99,18 @@ class ErasureSummary:
     files: tuple[str, ...]  # deleted (printed for the operator; the audit row keeps only their count)
     files_left: tuple[str, ...]  # "path: why": still on disk, the erasure is not complete
     deletion_id: str | None
+    rewrite: Rewrite | None = None  # the database file rewritten after the deletions (None: dry run, or failed)
+    rewrite_error: str | None = None  # why it was not: the erased bytes may still be in the file
 
     @property
     def complete(self) -> bool:
-        return not self.files_left
+        return not self.files_left and self.rewrite_error is None
 
     def to_json(self) -> dict:
         return dict(customer_hash=self.customer_hash, dry_run=self.dry_run, calls=len(self.call_ids),
                     call_ids=list(self.call_ids), rows=dict(self.rows), files=list(self.files),
-                    files_left=list(self.files_left), complete=self.complete, deletion_id=self.deletion_id)
+                    files_left=list(self.files_left), complete=self.complete, deletion_id=self.deletion_id,
+                    rewrite=self.rewrite.to_json() if self.rewrite else None, rewrite_error=self.rewrite_error)
 
 
 # -- recordings on disk ------------------------------------------------------------------------
@@ -163,7 +178,16 @@ def apply_policy(settings: Settings, run_id: str | None = None, requested_by: st
             logger.info("retention%s: %s (%s): %d calls, rows %s, %d files", " (dry run)" if dry_run else "", kind,
                         policy.describe(kind, today), len(result.call_ids), result.rows, len(result.files))
         results.append(result)
-    return RetentionSummary(today, dry_run, tuple(results), time.perf_counter() - started)
+    rewrite, error = None, None
+    if not dry_run and any(r.deletion_id for r in results):
+        try:
+            rewrite = rewrite_database(settings.db)
+            logger.info("retention: %s rewritten in %.1f s (%d -> %d bytes)", settings.db, rewrite.seconds,
+                        rewrite.bytes_before, rewrite.bytes_after)
+        except Exception as err:  # noqa: BLE001 - the rows are gone; `callqa erase --reapply` rewrites the file
+            error = f"{type(err).__name__}: {err}"
+            logger.error("retention: %s not rewritten, deleted rows' bytes may remain in it: %s", settings.db, error)
+    return RetentionSummary(today, dry_run, tuple(results), time.perf_counter() - started, rewrite, error)
 
 
 def _audio(settings: Settings, cutoff: datetime, audit: Deletion, dry_run: bool) -> KindResult:
@@ -230,19 +254,11 @@ def _with(audit: Deletion, result: KindResult, files_missing: int = 0) -> Deleti
 
 # -- erasure -----------------------------------------------------------------------------------
 
-def erase_customer(settings: Settings, number: str, reason: str = "", requested_by: str = "",
-                   dry_run: bool = False) -> ErasureSummary:
-    """Remove every call of this customer's number (hashed with the key beside the database)."""
-    key_dir = Path(settings.db).parent
-    hashed = None
+def _erase(settings: Settings, ids: list[str], recs: list[StoredRecording], hashed: str | None, reason: str,
+           requested_by: str, dry_run: bool) -> ErasureSummary:
+    """Delete these calls' recordings, then every per-call row (leaving tombstones), with one audit row.
+    The file is rewritten once per batch, after (``_batch``)."""
     with connect(settings.db) as con:
-        if (key_dir / KEY_FILE).exists():
-            hashed = customer_hash(number, load_key(key_dir))  # a malformed number raises ValueError here
-        elif any_hashed_customers(con):
-            raise FileNotFoundError(
-                f"{key_dir / KEY_FILE} is missing but calls carry hashed customer numbers: restore the key "
-                "(from a backup of that folder) to find this customer's calls")
-        ids, recs = customer_calls(con, hashed) if hashed else ([], [])
         rows = count_rows(con, ids, per_call_tables(con))
     files = _delete_recordings(recs, settings, dry_run)
     # Where a file was left, say which call (not the path: a file name may hold the number).
@@ -258,3 +274,85 @@ def erase_customer(settings: Settings, number: str, reason: str = "", requested_
             detail=reason or None, customer_hash=hashed))
     return ErasureSummary(hashed, False, tuple(ids), rows, tuple(files.deleted), left_paths, deletion_id)
 
+
+def _customer(settings: Settings, number: str) -> tuple[str | None, list[str], list[StoredRecording]]:
+    """The number's hash (with the key beside the database), its calls, and their recordings on disk."""
+    key_dir = Path(settings.db).parent
+    with connect(settings.db) as con:
+        if (key_dir / KEY_FILE).exists():
+            hashed = customer_hash(number, load_key(key_dir))  # a malformed number raises ValueError here
+        elif any_hashed_customers(con):
+            raise FileNotFoundError(
+                f"{key_dir / KEY_FILE} is missing but calls carry hashed customer numbers: restore the key "
+                "(from a backup of that folder) to find this customer's calls")
+        else:
+            return None, [], []
+        ids, recs = customer_calls(con, hashed)
+    return hashed, ids, recs
+
+
+@dataclass(frozen=True)
+class ErasureBatch:
+    """Several erasures and the one rewrite of the database file after them."""
+
+    dry_run: bool
+    erasures: tuple[ErasureSummary, ...]
+    rewrite: Rewrite | None = None  # None: a dry run, or the rewrite failed
+    rewrite_error: str | None = None  # why it failed: the erased bytes may still be in the file
+
+    @property
+    def complete(self) -> bool:
+        return all(e.complete for e in self.erasures) and self.rewrite_error is None
+
+    def to_json(self) -> dict:
+        return dict(dry_run=self.dry_run, erasures=[e.to_json() for e in self.erasures], complete=self.complete,
+                    rewrite=self.rewrite.to_json() if self.rewrite else None, rewrite_error=self.rewrite_error)
+
+
+def _batch(settings: Settings, summaries: list[ErasureSummary], dry_run: bool) -> ErasureBatch:
+    """After the batch's deletions, the database file rewritten once: the erased bytes gone from it."""
+    if dry_run:
+        return ErasureBatch(True, tuple(summaries))
+    try:
+        done = rewrite_database(settings.db)
+    except Exception as err:  # noqa: BLE001 - the rows are gone; the batch says the file may still hold bytes
+        log.error("erasure: %s not rewritten: %s", settings.db, err)
+        return ErasureBatch(False, tuple(summaries), None, f"{type(err).__name__}: {err}")
+    return ErasureBatch(False, tuple(summaries), done)
+
+
+def erase_customers(settings: Settings, numbers: list[str], reason: str = "", requested_by: str = "",
+                    dry_run: bool = False) -> ErasureBatch:
+    """Remove every call of each of these customers' numbers, one audit row per number, then rewrite the
+    database file once (a batch of requests pays for one rewrite). Every number is checked before any is erased."""
+    found = [_customer(settings, number) for number in numbers]
+    summaries = []
+    for hashed, ids, recs in found:
+        summary = _erase(settings, ids, recs, hashed, reason, requested_by, dry_run)
+        if summary.call_ids and not dry_run:
+            erasure_log.append(settings.db, erasure_log.Erased(now(), summary.deletion_id, hashed, summary.call_ids))
+        summaries.append(summary)
+    return _batch(settings, summaries, dry_run)
+
+
+def erase_customer(settings: Settings, number: str, reason: str = "", requested_by: str = "",
+                   dry_run: bool = False) -> ErasureSummary:
+    """Remove every call of this customer's number (hashed with the key beside the database), then rewrite
+    the database file."""
+    batch = erase_customers(settings, [number], reason, requested_by, dry_run)
+    return replace(batch.erasures[0], rewrite=batch.rewrite, rewrite_error=batch.rewrite_error)
+
+
+def reapply_erasures(settings: Settings, requested_by: str = "", dry_run: bool = False) -> ErasureBatch:
+    """Erase again every call in the erasure log that the database holds again (a backup restored from
+    before the erasure), and any of their recordings back on disk; then rewrite the file. An entry whose
+    calls are all still erased does nothing and writes no audit row."""
+    summaries = []
+    for entry in erasure_log.entries(settings.db):
+        with connect(settings.db) as con:
+            ids, recs = erased_before(con, list(entry.call_ids))
+        if not ids and not recs:
+            continue
+        summaries.append(_erase(settings, ids, recs, entry.customer_hash,
+                                f"re-applied after a restore (erasure {entry.deletion_id})", requested_by, dry_run))
+    return _batch(settings, summaries, dry_run)

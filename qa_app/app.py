@@ -51,6 +51,7 @@ page = st.navigation(
 
 try:
     st.sidebar.caption(f"Database: `{data.database_path()}`")
+    data.follow_database(str(data.database_path()))  # an erasure since the last rerun: nothing cached survives it
     page.run()
 except data.DatabaseUnavailable as err:
     st.error(str(err), icon=":material/database:")

@@ -26,7 +26,7 @@ import streamlit as st
 from pipeline.group_comparison import GroupComparison
 from reporting.files import StoredReport, list_reports
 from reporting.model import ReportPeriod
-from storage import calibration, calls, coaching, dashboards, insights, pending, queries, retention, review_queue, training
+from storage import calibration, calls, coaching, dashboards, insights, pending, queries, retention, review_queue, scrub, training
 from storage import comparison as group_comparison
 from storage import csat as surveys
 from storage import satisfaction
@@ -81,6 +81,7 @@ class CallView:
     asr_confidence: float | None
     scorecard_name: str | None
     scorecard_version: int | None
+    purge_reason: str | None = None  # a tombstone's: retention | erasure
 
     @property
     def audio_exists(self) -> bool:
@@ -185,6 +186,27 @@ def _connection(db: str, read_only: bool, wait_s: float = LOCK_WAIT_S) -> Iterat
             raise DatabaseUnavailable(f"Cannot read database {db}: {text}") from err
 
 
+# ---- following erasures ----------------------------------------------------------------------
+
+# The database's generation as this process last saw it: erasure and retention rewrite the file
+# (storage.scrub) and change it, and then every cached read (transcripts, comments, search results)
+# and muted recording may hold what was just deleted.
+_SEEN: dict[str, str | None] = {}
+_SEEN_LOCK = threading.Lock()
+
+
+def follow_database(db: str) -> bool:
+    """Drop every cache if the database was rewritten since this process last looked (a small file read, no
+    lock: call on every rerun). Returns whether the caches were dropped."""
+    now_gen = scrub.generation(db)
+    with _SEEN_LOCK:
+        changed = db in _SEEN and _SEEN[db] != now_gen
+        _SEEN[db] = now_gen
+    if changed:
+        clear_cache()
+    return changed
+
+
 # ---- reads (cached) --------------------------------------------------------------------------
 
 
@@ -254,6 +276,7 @@ def call(db: str, call_id: str) -> CallView | None:
         asr_confidence=_value(row["asr_confidence"]),
         scorecard_name=_value(row["scorecard_name"]),
         scorecard_version=None if _value(row["scorecard_version"]) is None else int(row["scorecard_version"]),
+        purge_reason=_value(row.get("purge_reason")),
     )
 
 

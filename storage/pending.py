@@ -5,7 +5,9 @@ than the app is willing to wait, the app appends the review (or coaching assignm
 to ``<db>.pending.jsonl`` beside the database instead of failing. The next writer to
 open the database (``storage.db.connect``: the flow's loader or the app itself)
 applies the journal. Rows carry their own ids and times and are inserted with ON
-CONFLICT DO NOTHING, so applying a journal twice (a crash halfway) adds nothing.
+CONFLICT DO NOTHING, so applying a journal twice (a crash halfway) adds nothing. A review
+journalled for a call erased meanwhile is dropped, and one for a call whose transcript went
+past its term keeps its verdict without its comment (``storage.retention``).
 """
 
 from __future__ import annotations
@@ -76,9 +78,14 @@ def replay(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> int:
         entries = _read(path)
         con.execute("BEGIN TRANSACTION")
         try:
+            gone = _gone(con, entries)
             for e in entries:
                 columns = _TABLES[e["table"]]
                 row = _typed(e["row"])
+                if e["table"] == "reviews" and row["call_id"] in gone:
+                    if gone[row["call_id"]] == "erased":
+                        continue
+                    row["comment"] = None
                 con.execute(
                     f"INSERT INTO {e['table']} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
                     "ON CONFLICT DO NOTHING",
@@ -90,6 +97,19 @@ def replay(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> int:
             raise
         path.unlink()
     return len(entries)
+
+
+def _gone(con: duckdb.DuckDBPyConnection, entries: list[dict]) -> dict[str, str]:
+    """Journalled reviews' calls that were erased (the review is dropped: nothing of the call may come back)
+    or whose transcript is past its term (the review stays, its comment does not: storage.retention)."""
+    ids = sorted({e["row"]["call_id"] for e in entries if e["table"] == "reviews"})
+    if not ids:
+        return {}
+    rows = con.execute(
+        "SELECT call_id, CASE WHEN purge_reason = 'erasure' THEN 'erased' ELSE 'transcript' END FROM calls"
+        " WHERE call_id IN (SELECT unnest(?::VARCHAR[])) AND (purge_reason = 'erasure' OR transcript_deleted_at IS NOT NULL)",
+        [ids]).fetchall()
+    return dict(rows)
 
 
 def _read(path: Path) -> list[dict]:

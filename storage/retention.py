@@ -28,13 +28,17 @@ import pandas as pd
 
 from storage import aggregates
 from storage.db import now
+from storage.scrub import prune_search_index
 
-# search_utterances: the search index's copy of the text goes with the transcript, not at the next refresh.
+# search_utterances: the search index's copy of the text goes with the transcript, not at the next refresh
+# (and the fts index's own copy with it: storage.scrub.prune_search_index).
 TRANSCRIPT_TABLES = ("segments", "pii_spans", "search_utterances")
-# call_insights keeps its reason and outcome; the customer's words, their vector and the operator's go.
+# Free text about the call that goes with its transcript: call_insights keeps its reason and outcome, the
+# customer's words, their vector and the operator's go; a reviewer's comment may quote or describe what was
+# said, so it does not outlive the transcript (the review's verdict stays until the verdicts' term).
 EVIDENCE_QUOTES = (("criteria_results", "evidence_text"), ("detections", "evidence_text"),
                    ("call_insights", "problem_statement"), ("call_insights", "problem_embedding"),
-                   ("call_insights", "outcome_evidence_text"))
+                   ("call_insights", "outcome_evidence_text"), ("reviews", "comment"))
 CALL_AT = "coalesce(started_at, processed_at, first_seen_at)"
 _IDS = "call_id IN (SELECT unnest(?::VARCHAR[]))"
 
@@ -161,6 +165,17 @@ def customer_calls(con: duckdb.DuckDBPyConnection, customer_hash: str) -> tuple[
     return ids, _recordings(con, "customer_hash = ?", [customer_hash])
 
 
+def erased_before(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> tuple[list[str], list[StoredRecording]]:
+    """Of these calls, erased before, those a restored backup brought back (not an erasure's tombstone now),
+    and those whose recording may still be on disk."""
+    if not call_ids:
+        return [], []
+    ids = [r[0] for r in con.execute(
+        f"SELECT call_id FROM calls WHERE {_IDS} AND (status <> 'purged' OR purge_reason IS DISTINCT FROM 'erasure')"
+        " ORDER BY call_id", [call_ids]).fetchall()]
+    return ids, _recordings(con, _IDS, [call_ids])
+
+
 # -- deleting ----------------------------------------------------------------------------------
 
 def mark_audio_deleted(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> None:
@@ -188,12 +203,15 @@ def transcript_rows(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict
 
 
 def delete_transcripts(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, int]:
-    """Segments (text, words, sentiment), PII spans, quoted evidence and speech regions; verdicts stay."""
+    """Segments (text, words, sentiment), PII spans, their search index entries, quoted evidence, reviewers'
+    comments and speech regions; verdicts stay."""
     if not call_ids:
         return {}
     counts = transcript_rows(con, call_ids)
     for table in TRANSCRIPT_TABLES:
         con.execute(f"DELETE FROM {table} WHERE {_IDS}", [call_ids])
+    if pruned := prune_search_index(con):
+        counts["search_index_documents"] = pruned
     for table, column in EVIDENCE_QUOTES:
         con.execute(f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL AND {_IDS}", [call_ids])
     con.execute(f"UPDATE calls SET transcript_deleted_at = ?, speech_regions = NULL WHERE {_IDS}", [now(), call_ids])
@@ -207,6 +225,8 @@ def purge_calls(con: duckdb.DuckDBPyConnection, call_ids: list[str], reason: str
         return {}
     folded = aggregates.fold(con, call_ids)
     counts = _delete_rows(con, call_ids, per_call_tables(con))
+    if pruned := prune_search_index(con):
+        counts["search_index_documents"] = pruned
     ts = now()
     con.execute(
         f"""

@@ -340,3 +340,167 @@ def test_runs_page_shows_the_deletions_and_a_purged_call_says_so(work, monkeypat
     assert log.set_index("Kind").loc["audio", "Files"] == 10
     _ok(call)
     assert any("were deleted" in i.value for i in call.info) and not call.get("audio")
+
+
+# -- leaving nothing behind (issue #15) ----------------------------------------------------------
+
+CARD = "номер карты 4028 6380 0123 4567 9"
+COMMENT = "КОММЕНТАРИЙ-УНИКАЛЬНЫЙ-42"
+CARD_TERMS = ["4028", "6380", "0123", "4567"]  # its digit groups: index terms no other call has
+
+
+def _file_bytes(db: Path) -> bytes:
+    wal = Path(f"{db}.wal")
+    return db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def _plant(db: Path, call_id: str, other: str) -> None:
+    """The call's customer dictates a card and a reviewer writes a distinctive comment on it; another call gets
+    an ordinary comment (its row stays beside the erased one in the file); the search index is rebuilt over it."""
+    from storage.search import refresh_search_index
+
+    with connect(db) as con:
+        idx = con.execute("SELECT min(idx) FROM segments WHERE call_id = ?", [call_id]).fetchone()[0]
+        con.execute("UPDATE segments SET text = ? WHERE call_id = ? AND idx = ?", [f"Да, {CARD}, записали?", call_id, idx])
+        add_review(con, call_id, "qa.anna", "comment", comment=f"{COMMENT}: клиент продиктовал карту")
+        add_review(con, other, "qa.anna", "comment", comment="обычный комментарий")
+        refresh_search_index(con)
+        con.execute("CHECKPOINT")
+    raw = _file_bytes(db)
+    # What makes the checks below able to fail: before, both are there as plain UTF-8 and the index has the card.
+    assert CARD.encode() in raw and COMMENT.encode() in raw
+    assert _index_terms(db) == set(CARD_TERMS) and _search_calls(db, "4028") == {call_id}
+
+
+def _index_terms(db: Path) -> set[str]:
+    """Every term the fts index holds that is one of the card's digit groups, read from its tables directly;
+    plus any term of a document whose utterance is gone (what could reconstruct an erased line)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        s = "fts_main_search_utterances"
+        terms = {t for (t,) in con.execute(f"SELECT term FROM {s}.dict WHERE term IN (SELECT unnest(?))",
+                                            [CARD_TERMS]).fetchall()}
+        orphans = con.execute(
+            f"SELECT count(*) FROM {s}.docs d WHERE d.name NOT IN (SELECT doc_id FROM search_utterances)").fetchone()[0]
+        orphan_terms = con.execute(
+            f"SELECT count(*) FROM {s}.terms t WHERE t.docid NOT IN (SELECT docid FROM {s}.docs)").fetchone()[0]
+    return terms | ({"<orphans>"} if orphans or orphan_terms else set())
+
+
+def _search_calls(db: Path, text: str) -> set[str]:
+    from storage.search import search
+
+    with connect(db, read_only=True) as con:
+        return {h.call_id for h in search(con, text).hits}
+
+
+def _assert_gone(db: Path) -> None:
+    raw = _file_bytes(db)
+    left = [f"{phrase!r} in the database file" for phrase in (CARD, COMMENT, "4028 6380", "КОММЕНТАРИЙ-УНИКАЛЬНЫЙ")
+            if phrase.encode() in raw]
+    if Path(f"{db}.wal").exists() and Path(f"{db}.wal").stat().st_size:
+        left.append("a WAL with changes")
+    if terms := _index_terms(db):
+        left.append(f"the full-text index holds {sorted(terms)}")
+    if found := _search_calls(db, "4028") | _search_calls(db, '"4567 9"'):
+        left.append(f"search finds {found}")
+    assert not left, left
+
+
+def test_erase_leaves_no_word_in_the_index_the_file_or_the_running_app(work, monkeypatch, tmp_path):
+    from tests.test_app import CALL_PAGE, _app, _goto, _ok, _text
+
+    db, ids = work["db"], work["ids"]
+    erased, kept = ids["ru_stereo_rude.flac"], ids["en_stereo_good.flac"]
+    with connect(db) as con:
+        con.execute("UPDATE calls SET customer_hash = ? WHERE call_id = ?", [customer_hash(NUMBER, load_key(db.parent)), erased])
+    _plant(db, erased, kept)
+    with duckdb.connect(str(db), read_only=True) as con:
+        word = con.execute("SELECT terms FROM search_utterances WHERE call_id = ? ORDER BY idx LIMIT 1", [kept]).fetchone()[0]
+    word = max(word.split(), key=len)
+    assert kept in _search_calls(db, word)
+
+    # The app (local admin on loopback) has the call open and cached: transcript, comment, audio.
+    monkeypatch.setenv("CALLQA_DB", str(db))
+    monkeypatch.setenv("CALLQA_USERS", str(tmp_path / "users.toml"))
+    from streamlit import config as st_config
+
+    address = st_config.get_option("server.address")
+    st_config.set_option("server.address", "127.0.0.1")
+    try:
+        at = _goto(_app().run(), CALL_PAGE, call_id=erased)
+        _ok(at)
+        assert "4028 6380" in _text(at) and at.get("audio")
+
+        code = main(["erase", "--customer-number", NUMBER, "--db", str(db), "--inbox", str(work["inbox"]),
+                     "--by", "dpo"])
+        assert code == 0
+
+        at.run()  # the next rerun of the same session, well within the caches' 30 s
+    finally:
+        st_config.set_option("server.address", address)
+    _ok(at)
+    assert any("erased on request" in i.value for i in at.info), [i.value for i in at.info]
+    assert not at.get("audio") and "4028" not in _text(at) and not at.dataframe
+    assert not (work["inbox"] / "ru_stereo_rude.flac").exists()
+
+    _assert_gone(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM reviews WHERE call_id = ?", [kept]).fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM segments WHERE call_id = ?", [kept]).fetchone()[0] > 0
+    assert kept in _search_calls(db, word), "the other calls are still searchable"
+    # The erasure log outside the database names the calls and the hash, never the number.
+    logged = (db.parent / f"{db.name}.erasures.jsonl").read_text()
+    assert erased in logged and "1234567" not in logged and "916" not in logged
+
+
+def test_retention_takes_the_comments_and_the_index_with_the_transcript(work):
+    db, ids = work["db"], work["ids"]
+    expired, kept = ids["ru_mono_partial.flac"], ids["ru_stereo_rude.flac"]  # 400 days: past transcripts, not verdicts
+    _plant(db, expired, kept)
+
+    summary = apply_policy(work["settings"], today=TODAY)
+
+    assert expired in summary.result("transcripts").call_ids
+    _assert_gone(db)
+    assert summary.result("transcripts").rows["reviews.comment"] == 1 and summary.rewrite is not None
+    with duckdb.connect(str(db), read_only=True) as con:
+        reviews = con.execute("SELECT call_id, comment FROM reviews WHERE action = 'comment'").fetchall()
+    assert (expired, None) in reviews, "the review stays until the verdicts' term, without its words"
+    assert (kept, "обычный комментарий") in reviews
+
+
+def test_erase_is_applied_again_to_a_restored_backup(work, capsys):
+    db, ids = work["db"], work["ids"]
+    erased, kept = ids["ru_stereo_rude.flac"], ids["en_stereo_good.flac"]
+    with connect(db) as con:
+        con.execute("UPDATE calls SET customer_hash = ? WHERE call_id = ?", [customer_hash(NUMBER, load_key(db.parent)), erased])
+    _plant(db, erased, kept)
+    backup = db.with_name("backup.duckdb")
+    shutil.copyfile(db, backup)
+
+    assert main(["erase", "--customer-number", NUMBER, "--db", str(db), "--inbox", str(work["inbox"])]) == 0
+    _assert_gone(db)
+    shutil.copyfile(backup, db)  # the site restores last night's backup: the erased call is back
+    assert CARD.encode() in _file_bytes(db) and _search_calls(db, "4028") == {erased}
+    capsys.readouterr()
+
+    assert main(["erase", "--reapply", "--db", str(db), "--inbox", str(work["inbox"]), "--by", "dba"]) == 0
+    out = capsys.readouterr().out
+    assert f"erased 1 calls of customer {customer_hash(NUMBER, load_key(db.parent))}" in out and "rewritten" in out
+    _assert_gone(db)
+    audit = [d for d in _deletions(db) if d["kind"] == "erasure"]
+    assert [a["detail"].startswith("re-applied after a restore") for a in audit] == [True]
+    assert main(["erase", "--reapply", "--db", str(db)]) == 0
+    assert "all still erased" in capsys.readouterr().out
+
+
+def test_a_review_journalled_during_an_erasure_never_brings_its_call_back(work):
+    db, ids = work["db"], work["ids"]
+    erased = ids["ru_stereo_rude.flac"]
+    with connect(db) as con:
+        con.execute("UPDATE calls SET customer_hash = ? WHERE call_id = ?", [customer_hash(NUMBER, load_key(db.parent)), erased])
+    assert erase_customer(work["settings"], NUMBER).complete
+    pending.record(db, "reviews", review_row(erased, "qa.late", "comment", comment=COMMENT))
+    with connect(db) as con:  # the next writer applies the journal
+        assert con.execute("SELECT count(*) FROM reviews WHERE call_id = ?", [erased]).fetchone()[0] == 0
+    assert not pending.journal_path(db).exists()

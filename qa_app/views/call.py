@@ -123,7 +123,11 @@ if call.asr_model:
     details.append(f"{call.asr_model}, speakers by {call.speaker_method}")
 st.caption(" · ".join(details))
 
-if call.status == "purged":  # a tombstone: retention or an erasure deleted the call's details
+if call.status == "purged" and call.purge_reason == "erasure":  # erased on the customer's request
+    st.info("This call was erased on request: its recording, transcript, verdicts and comments are gone; "
+            "see the Runs page.")
+    st.stop()
+if call.status == "purged":  # a tombstone: retention deleted the call's details
     st.info("This call's recording, transcript and verdicts were deleted (retention or erasure); see the Runs page.")
     st.stop()
 if call.status != "processed":
