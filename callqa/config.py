@@ -60,6 +60,8 @@ class Settings:
     max_attempts: int = 3
     audio_extensions: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".wma", ".amr", ".gsm")
     max_duration_s: float = 4 * 3600.0
+    # Higher source rates are refused from the header (a few MB of 384 kHz FLAC is gigabytes of samples).
+    max_sample_rate: int = 192_000
     allow_download: bool = False  # never fetch weights from the internet unless asked to
     asr_vocabulary_hint: bool = False  # bias ASR towards the scorecard's phrases (hurt WER with base: off)
     # Tell ASR the scorecard's brands (hotwords, on the operator's speech). Off: Whisper takes the hint
@@ -103,7 +105,7 @@ class Settings:
                     diarization_pipeline=str(self.diarization_pipeline) if self.diarization_pipeline else None,
                 ),
             ),
-            limits=AudioLimits(max_duration_s=self.max_duration_s),
+            limits=AudioLimits(max_duration_s=self.max_duration_s, max_sample_rate=self.max_sample_rate),
             vocabulary_hint=self.asr_vocabulary_hint,
             brand_hint=self.asr_brand_hint,
             redact_pii=self.redact_pii,
@@ -126,7 +128,7 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
         path = (base / path) if base is not None and not path.is_absolute() else path
         return str(path) if name == "results_dir" else path
     if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers", "alert_baseline_runs", "alert_min_calls",
-                "dask_workers", "call_retries", "max_attempts", "report_trend_periods"}:
+                "dask_workers", "call_retries", "max_attempts", "report_trend_periods", "max_sample_rate"}:
         return int(value)  # type: ignore[arg-type]
     if name in _RETENTION:
         return 0 if str(value).strip().lower() in {"", "0", "none", "forever"} else int(value)  # type: ignore[arg-type]
