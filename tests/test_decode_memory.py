@@ -159,3 +159,21 @@ def test_peak_memory_follows_the_16_khz_output_not_the_files_rate(tmp_path):
     output_mb = output_bytes / 1024**2
     assert output_bytes == 2 * MODEL_SAMPLE_RATE * seconds * 4
     assert peak - baseline < output_mb + WORK_SPACE_MB, json.dumps({"baseline": baseline, "peak": peak, "output": output_mb})
+
+
+def test_a_header_that_understates_the_length_loses_nothing(tmp_path):
+    # The output buffer is sized from the header's length; 3 s behind a header that says 0.5 s
+    # must make it grow (twice), not cut the call.
+    rate = 48_000
+    t = np.arange(3 * rate) / rate
+    path = tmp_path / "understated.flac"
+    sf.write(path, np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 700 * t)], axis=1), rate,
+             subtype="PCM_16")
+    expected = _whole_array_decode(path)
+    data = bytearray(path.read_bytes())
+    (packed,) = struct.unpack(">Q", data[18:26])
+    data[18:26] = struct.pack(">Q", (packed & ~((1 << 36) - 1)) | rate // 2)
+    path.write_bytes(bytes(data))
+    audio = decode(path)
+    assert audio.samples.shape == expected.shape == (2, 3 * MODEL_SAMPLE_RATE)
+    np.testing.assert_allclose(audio.samples, expected, atol=1e-5)
