@@ -5,8 +5,8 @@ channel, which makes speaker attribution exact.
 
 Memory stays bounded by the output: the header is checked first (rate, declared length), then
 each decoded frame is resampled to 16 kHz as it arrives (``pipeline.resampling``), so nothing
-is held at the file's own rate. A 1.7 MB FLAC of 20 minutes at 384 kHz used to take 4.2 GB
-here; it is now refused before any frame is decoded, and a 96 kHz stereo call costs what the
+is held at the file's own rate. A 1.7 MB FLAC of 20 minutes of silence at 384 kHz used to take
+8.6 GiB; it is now refused before any frame is decoded, and a 96 kHz stereo call costs what the
 same call at 16 kHz costs (``benchmarks/decode_memory.py`` measures it).
 """
 
