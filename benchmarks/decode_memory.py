@@ -8,12 +8,12 @@ Generates the inputs in benchmarks/data/decode_memory/ (reused when already ther
 - 192 kHz stereo FLAC, 10 min: the highest rate accepted;
 - 96 kHz stereo FLAC, 30 min;
 - 8 kHz stereo WAV, 60 min (a long telephone call);
-- 44.1 kHz stereo MP3, 30 min (only when ffmpeg is on PATH).
-Each decode runs in a fresh Python process (``pipeline.audio.decode`` on the file); its peak RSS is
-that child's own ``ru_maxrss`` (os.wait4), minus the peak of a child that only imports what decoding
-imports. "Before" is the same call against ``pipeline/`` of ``--before-ref`` (the main branch before
+- 44.1 kHz stereo MP3, 30 min (only when ffmpeg is on PATH);
+- 48 kHz stereo FLAC, 20 min, whose header does not state its length (the output buffer grows).
+Each decode runs in a fresh Python process (``pipeline.audio.decode`` on the file), which reports
+its peak RSS (VmHWM) minus its RSS once the imports are done (see CHILD for why not ru_maxrss). "Before" is the same call against ``pipeline/`` of ``--before-ref`` (the main branch before
 the fix, extracted with ``git archive``), in the same run. Prints one line per input and code, the
-ratios, and the work space beyond the output: peak minus baseline minus the 16 kHz float32 result.
+ratios, and the work space beyond the output: peak minus imports minus the 16 kHz float32 result.
 Sizes are MiB (the JSON's *_mb keys too). The old decoder took 8.6 GiB for the 384 kHz file and
 6.4 GiB for the 96 kHz one here (about 12 minutes for the whole run on 2 busy cores): ``--scale``
 shortens every input, ``--skip-before`` measures only the current code.
@@ -26,6 +26,7 @@ import io
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -48,6 +49,7 @@ class Input:
     minutes: float
     container: str  # soundfile format, or "MP3" (made with ffmpeg)
     silent: bool = False
+    unknown_length: bool = False  # FLAC only: STREAMINFO's total samples set to 0 ("unknown")
 
 
 INPUTS = (
@@ -56,26 +58,34 @@ INPUTS = (
     Input("tones_96k_stereo_30min.flac", 96_000, 2, 30.0, "FLAC"),
     Input("tones_8k_stereo_60min.wav", 8_000, 2, 60.0, "WAV"),
     Input("tones_44k_stereo_30min.mp3", 44_100, 2, 30.0, "MP3"),
+    # No length in the header: the 16 kHz buffer starts at a minute and grows (the worst case).
+    Input("tones_48k_stereo_20min_unknown_length.flac", 48_000, 2, 20.0, "FLAC", unknown_length=True),
 )
 
-# What the child runs: decode and say what came out (or the error), nothing else.
+# What the child runs: import, note its resident size, decode, report its own high-water mark.
+# VmHWM is this process's peak since exec; getrusage's ru_maxrss for a child is not: subprocess
+# starts children with vfork, and exec carries the parent's high-water mark into the child's
+# ru_maxrss (a 330 MB parent made an 11 MB child report 326 MB).
 CHILD = """
 import json, sys, time
 import numpy, scipy.signal, av
 import pipeline.audio
 from pipeline.audio import decode
+
+def status(key):
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(key + ":"))
+
+out = {"module": pipeline.audio.__file__, "imports_kb": status("VmRSS"), "bytes": 0}
 if len(sys.argv) > 1:
     t = time.perf_counter()
     try:
         a = decode(sys.argv[1])
-        out = {"shape": list(a.samples.shape), "bytes": int(a.samples.nbytes)}
+        out.update(shape=list(a.samples.shape), bytes=int(a.samples.nbytes))
     except Exception as err:
-        out = {"error": f"{type(err).__name__}: {err}", "bytes": 0}
+        out["error"] = f"{type(err).__name__}: {err}"
     out["seconds"] = round(time.perf_counter() - t, 2)
-    out["module"] = pipeline.audio.__file__
-    print(json.dumps(out))
-else:
-    print(json.dumps({"baseline": True, "bytes": 0, "module": pipeline.audio.__file__}))
+out["peak_kb"] = status("VmHWM")
+print(json.dumps(out))
 """
 
 
@@ -116,6 +126,12 @@ def make_input(spec: Input, scale: float) -> Path:
                     data = np.stack([env * np.sin(2 * np.pi * (300 + 200 * c) * t) for c in range(spec.channels)], axis=1)
                 out.write(data.astype(np.float32))
                 t0 += n
+    if spec.unknown_length:
+        data = bytearray(partial.read_bytes())
+        assert data[:4] == b"fLaC" and data[4] & 0x7F == 0  # STREAMINFO first; bytes 18-25 end with the 36-bit count
+        (packed,) = struct.unpack(">Q", data[18:26])
+        data[18:26] = struct.pack(">Q", packed & ~((1 << 36) - 1))
+        partial.write_bytes(bytes(data))
     partial.rename(path)
     return path
 
@@ -131,22 +147,15 @@ def extract_before(ref: str, into: Path) -> Path:
     return root
 
 
-def measure(code_root: Path, path: Path | None) -> tuple[float, dict]:
-    """Peak RSS (MiB) of a fresh process that decodes ``path`` with the code under ``code_root``."""
+def measure(code_root: Path, path: Path) -> dict:
+    """A fresh process decodes ``path`` with the code under ``code_root``: its report (sizes in KiB)."""
     env = {**os.environ, "PYTHONPATH": str(code_root)}
-    args = [sys.executable, "-c", CHILD] + ([str(path)] if path else [])
-    with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=errors, cwd=code_root)
-        out = child.stdout.read()
-        # Reaped here, not by Popen: wait4 gives this child's own rusage (RUSAGE_CHILDREN would be
-        # the largest of all children so far).
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        child.stdout.close()
-        if child.returncode != 0:
-            errors.seek(0)
-            raise RuntimeError(f"decode child failed ({child.returncode}): {errors.read().decode()[-2000:]}")
-    return usage.ru_maxrss / 1024, json.loads(out.decode().strip().splitlines()[-1])
+    done = subprocess.run([sys.executable, "-c", CHILD, str(path)], env=env, capture_output=True, cwd=code_root)
+    if done.returncode != 0:
+        raise RuntimeError(f"decode child failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+    report = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    assert report["module"].startswith(str(code_root)), report["module"]  # the code meant, not another copy
+    return report
 
 
 def main() -> int:
@@ -171,32 +180,29 @@ def main() -> int:
         roots = {"after": REPO}
         if not args.skip_before:
             roots = {"before": extract_before(args.before_ref, Path(tmp)), **roots}
-        # Measured with a child that, like the decode children, is run by a process that waits for it.
-        baseline = {name: measure(root, None)[0] for name, root in roots.items()}
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; baseline (imports only): "
-              + ", ".join(f"{k} {v:.0f} MiB" for k, v in baseline.items()))
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
         rows = []
         for spec, path, _ in inputs:
             row = {"input": spec.name, "file_mb": round(path.stat().st_size / MIB, 1), "rate": spec.rate,
                    "channels": spec.channels, "minutes": spec.minutes * args.scale}
             for name, root in roots.items():
-                peak, result = measure(root, path)
-                assert result["module"].startswith(str(root)), result["module"]  # the code meant, not another copy
-                above = peak - baseline[name]
-                row[name] = {"peak_mb": round(peak, 1), "above_baseline_mb": round(above, 1),
-                             "output_mb": round(result["bytes"] / MIB, 1),
-                             "work_mb": round(above - result["bytes"] / MIB, 1),
-                             "seconds": result["seconds"], "result": result.get("error") or result["shape"]}
+                report = measure(root, path)
+                # Above what the process held once its imports were done (the same modules either way).
+                above = (report["peak_kb"] - report["imports_kb"]) / 1024
+                row[name] = {"imports_mb": round(report["imports_kb"] / 1024, 1), "peak_mb": round(report["peak_kb"] / 1024, 1),
+                             "above_baseline_mb": round(above, 1), "output_mb": round(report["bytes"] / MIB, 1),
+                             "work_mb": round(above - report["bytes"] / MIB, 1), "seconds": report["seconds"],
+                             "result": report.get("error") or report["shape"]}
             rows.append(row)
             print(_line(row))
     accepted = [r["after"] for r in rows if isinstance(r["after"]["result"], list)]
     if accepted:
         worst = max(r["work_mb"] for r in accepted)
-        print(f"after: peak above baseline = 16 kHz output + at most {worst:.1f} MiB work space on these inputs "
+        print(f"after: peak above imports = 16 kHz output + at most {worst:.1f} MiB work space on these inputs "
               f"(output: {OUTPUT_RATE * 60 * 4 / MIB:.2f} MiB per minute per channel kept)")
     results = REPO / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    (results / "decode_memory.json").write_text(json.dumps({"baseline_mb": baseline, "rows": rows}, indent=2))
+    (results / "decode_memory.json").write_text(json.dumps({"python": sys.version.split()[0], "rows": rows}, indent=2))
     return 0
 
 
@@ -207,7 +213,7 @@ def _line(row: dict) -> str:
         if name in row:
             r = row[name]
             result = r["result"] if isinstance(r["result"], str) else "x".join(map(str, r["result"]))
-            parts.append(f"{name}: {r['above_baseline_mb']:>7.0f} MiB above baseline in {r['seconds']:>5.1f} s ({result[:70]})")
+            parts.append(f"{name}: {r['above_baseline_mb']:>7.0f} MiB above imports in {r['seconds']:>5.1f} s ({result[:70]})")
     if "before" in row and row["after"]["above_baseline_mb"] > 0:
         parts.append(f"ratio {row['before']['above_baseline_mb'] / row['after']['above_baseline_mb']:.1f}x")
     return head + "\n    " + "\n    ".join(parts)
