@@ -13,6 +13,7 @@ same call at 16 kHz costs (``benchmarks/decode_memory.py`` measures it).
 from __future__ import annotations
 
 import math
+import mmap
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +126,10 @@ def _decode_stream(av, container, stream, source_rate: int, kept: int, declared:
     converter = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=source_rate)
     resampler = StreamingResampler(source_rate, MODEL_SAMPLE_RATE, kept)
     stats = _ChannelStats(kept)
-    expected = declared if declared is not None else 60.0
+    # Room for the header's length, or up to the limit when it states none: pages never written never
+    # become resident, so the reserve costs address space, not memory, and spares the buffer a growth
+    # (growing copies it: twice the output for a moment). Only a header that understates makes it grow.
+    expected = declared if declared is not None else limits.max_duration_s
     out = _Output(kept, resampler.out_frames(int(expected * source_rate * 1.02) + source_rate))
     max_frames = int(limits.max_duration_s * source_rate) + source_rate
 
@@ -203,13 +207,22 @@ class _ChannelStats:
 class _Output:
     """The 16 kHz output, one row per channel in one flat buffer, grown rarely and trimmed in place.
 
-    Pages of spare capacity that are never written never become resident, so sizing the buffer from
-    the header's duration costs address space, not memory; the trim gives back what was unused.
+    Pages never written never become resident, so reserving room from the header's length (or up to
+    the limit) costs address space, not memory. The buffer is an anonymous private mapping where the
+    platform has one: pages can then be handed back as soon as they are no longer needed (madvise),
+    so moving row 1 next to row 0 at the end never holds a row twice.
     """
 
     def __init__(self, channels: int, capacity: int):
-        self.channels, self.capacity, self.frames = channels, max(int(capacity), 1), 0
-        self.flat = np.empty(channels * self.capacity, dtype=np.float32)
+        self.channels, self.frames = channels, 0
+        try:
+            self._allocate(max(int(capacity), 1))
+        except (MemoryError, OSError):  # a host that commits memory strictly: start small and grow
+            self._allocate(MODEL_SAMPLE_RATE * 60)
+
+    def _allocate(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.map, self.flat = _reserve(self.channels * capacity)
 
     def append(self, block: np.ndarray) -> None:
         k = block.shape[1]
@@ -218,21 +231,44 @@ class _Output:
         self.flat.reshape(self.channels, self.capacity)[:, self.frames : self.frames + k] = block
         self.frames += k
 
-    def _grow(self, capacity: int) -> None:
-        bigger = np.empty(self.channels * capacity, dtype=np.float32)
-        bigger.reshape(self.channels, capacity)[:, : self.frames] = self.flat.reshape(self.channels, self.capacity)[:, : self.frames]
-        self.flat, self.capacity = bigger, capacity
+    def _grow(self, capacity: int) -> None:  # only behind a header that understates the length
+        old, old_capacity = self.flat, self.capacity
+        self._allocate(capacity)
+        self.flat.reshape(self.channels, capacity)[:, : self.frames] = old.reshape(self.channels, old_capacity)[:, : self.frames]
 
     def take(self, keep: int) -> np.ndarray:
         """The first ``keep`` rows as a C-contiguous (keep, frames) array; the rest is released."""
-        n, capacity, flat = self.frames, self.capacity, self.flat
-        self.flat = None
+        n, capacity, flat, mapping = self.frames, self.capacity, self.flat, self.map
+        self.flat = self.map = None
         for c in range(1, keep):  # row c moves left from c*capacity to c*n, a span at a time
             for a in range(0, n, _SPAN):
                 b = min(n, a + _SPAN)
                 flat[c * n + a : c * n + b] = flat[c * capacity + a : c * capacity + b]
-        flat.resize(keep * n, refcheck=False)  # no views exist; a shrinking realloc returns the pages
-        return flat.reshape(keep, n)
+                if mapping is not None:  # the moved span's old pages, where no kept sample lives
+                    _release(mapping, max(c * capacity + a, keep * n), c * capacity + b)
+        if mapping is None:
+            flat.resize(keep * n, refcheck=False)  # no views exist; a shrinking realloc returns the pages
+            return flat.reshape(keep, n)
+        _release(mapping, keep * n, len(mapping) // 4)  # dropped rows and spare room
+        del flat
+        return np.frombuffer(mapping, dtype=np.float32, count=keep * n).reshape(keep, n)
+
+
+def _reserve(floats: int) -> tuple[mmap.mmap | None, np.ndarray]:
+    """Room for ``floats`` float32 values: an anonymous private mapping where pages can be handed
+    back (Linux, macOS), else a plain numpy array."""
+    if hasattr(mmap, "MAP_ANONYMOUS") and hasattr(mmap, "MADV_DONTNEED"):
+        mapping = mmap.mmap(-1, max(floats, 1) * 4, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        return mapping, np.frombuffer(mapping, dtype=np.float32, count=floats)
+    return None, np.empty(floats, dtype=np.float32)
+
+
+def _release(mapping: mmap.mmap, start: int, stop: int) -> None:
+    """Hand back the whole pages between float ``start`` and ``stop``; they read as zeros after."""
+    first = -(-start * 4 // mmap.PAGESIZE) * mmap.PAGESIZE
+    last = stop * 4 // mmap.PAGESIZE * mmap.PAGESIZE
+    if last > first:
+        mapping.madvise(mmap.MADV_DONTNEED, first, last - first)
 
 
 def _remove_offset(samples: np.ndarray, means: np.ndarray, resampler: StreamingResampler) -> None:
