@@ -703,7 +703,7 @@ def cmd_diarize(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     settings = _settings(args)
     try:
-        audio = decode(path)
+        audio = decode(path, settings.analyze_options().limits)
     except BadRecording as err:
         print(f"callqa: error: {path}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -67,6 +67,8 @@ class Settings:
     max_attempts: int = 3
     audio_extensions: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".wma", ".amr", ".gsm")
     max_duration_s: float = 4 * 3600.0
+    # Higher source rates are refused from the header (a few MB of 384 kHz FLAC is gigabytes of samples).
+    max_sample_rate: int = 192_000
     allow_download: bool = False  # never fetch weights from the internet unless asked to
     asr_vocabulary_hint: bool = False  # bias ASR towards the scorecard's phrases (hurt WER with base: off)
     # Tell ASR the scorecard's brands (hotwords, on the operator's speech). Off: Whisper takes the hint
@@ -139,7 +141,7 @@ class Settings:
                     diarization_pipeline=str(self.diarization_pipeline) if self.diarization_pipeline else None,
                 ),
             ),
-            limits=AudioLimits(max_duration_s=self.max_duration_s),
+            limits=AudioLimits(max_duration_s=self.max_duration_s, max_sample_rate=self.max_sample_rate),
             vocabulary_hint=self.asr_vocabulary_hint,
             brand_hint=self.asr_brand_hint,
             redact_pii=self.redact_pii,
@@ -152,6 +154,21 @@ _PATHS = {"inbox", "db", "models_dir", "quarantine_dir", "scorecards_dir", "diar
           "reasons_taxonomy", "reports_dir"}
 REPORT_PERIODS = ("day", "week", "month")
 REPORT_GROUPS = ("all", "team", "site")
+# Declared types of the settings ("int", "float", "bool", ...): how a text value is read.
+_DECLARED = {f.name: str(f.type) for f in fields(Settings)}
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _boolean(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ValueError(f"{name}: {value!r} is not a yes/no value (use true or false)")
 
 
 def _coerce(name: str, value: object, base: Path | None) -> object:
@@ -161,19 +178,17 @@ def _coerce(name: str, value: object, base: Path | None) -> object:
         path = Path(str(value)).expanduser()
         path = (base / path) if base is not None and not path.is_absolute() else path
         return str(path) if name == "results_dir" else path
-    if name in {"beam_size", "batch_size", "asr_batch_size", "num_speakers", "alert_baseline_runs", "alert_min_calls",
-                "dask_workers", "call_retries", "max_attempts", "report_trend_periods", "login_user_free_failures",
-                "login_user_lockout_failures", "login_address_free_failures", "login_address_lockout_failures",
-                "password_min_length", "password_min_score"}:
-        return int(value)  # type: ignore[arg-type]
     if name in _RETENTION:
         return 0 if str(value).strip().lower() in {"", "0", "none", "forever"} else int(value)  # type: ignore[arg-type]
-    if name in {"max_duration_s", "settle_s", "run_lock_wait_s", "prefect_startup_timeout_s", "call_timeout_s",
-                "retry_backoff_s", "alert_flagged_share", "alert_failed_share", "alert_negative_end_rise",
-                "login_window_s", "login_lockout_s", "login_delay_base_s", "login_delay_max_s", "login_db_wait_s"}:
+    # Otherwise the field's declared type decides, so a new setting cannot be missed (as
+    # redact_pii once was: "false" from the environment was read as a true string).
+    declared = _DECLARED.get(name, "str")
+    if declared == "int":
+        return int(value)  # type: ignore[arg-type]
+    if declared == "float":
         return float(value)  # type: ignore[arg-type]
-    if name in {"allow_download", "asr_vocabulary_hint", "asr_brand_hint"}:
-        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
+    if declared == "bool":
+        return _boolean(name, value)
     if name == "report_groups":
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
         return tuple(g for g in (i.strip().lower() for i in items) if g)

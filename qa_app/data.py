@@ -333,9 +333,10 @@ def muted_audio(source_path: str, spans: tuple[tuple[float, float], ...], mtime:
 
     import numpy as np
 
+    from callqa.config import load_settings
     from pipeline.audio import decode
 
-    audio = decode(source_path)
+    audio = decode(source_path, load_settings().analyze_options().limits)  # the limits it was analysed under
     samples = audio.samples.copy()
     for start, end in spans:
         samples[:, max(int(start * audio.sample_rate), 0) : int(end * audio.sample_rate) + 1] = 0.0

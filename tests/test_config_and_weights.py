@@ -66,3 +66,17 @@ def test_user_provided_model_directory_wins(tmp_path):
     for name in ("model.bin", "config.json", "tokenizer.json"):
         (model / name).write_text("x")
     assert resolve_whisper("small", tmp_path).path == Path(model)
+
+
+def test_yes_no_settings_read_false_from_the_environment_and_refuse_nonsense(monkeypatch):
+    # "false" from the environment once stayed a (true) string: personal data kept being masked
+    # when a site turned it off, and a typo was silently taken as on.
+    from callqa.config import load_settings
+
+    monkeypatch.setenv("CALLQA_REDACT_PII", "false")
+    assert load_settings().redact_pii is False
+    monkeypatch.setenv("CALLQA_REDACT_PII", "Yes")
+    assert load_settings().redact_pii is True
+    monkeypatch.setenv("CALLQA_REDACT_PII", "flase")
+    with pytest.raises(ValueError, match="redact_pii"):
+        load_settings()
