@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from callqa.cli import main
 from qa_app import auth
 from qa_app.auth import Role, User
+from qa_app.mdtext import md
 
 PASSWORD = "correct horse battery"
 
@@ -385,7 +386,7 @@ def test_oidc_user_without_a_role_gets_nothing(users_file):
     auth.add_oidc_role(users_file, "boss@example.com", "admin")
     at = _run("0.0.0.0", secrets=OIDC_SECRETS, user={"is_logged_in": True, "email": "intruder@example.com"})
     assert "USER" not in _shown(at)
-    assert any("intruder@example.com has no access" in e.value for e in at.error)
+    assert any(f"{md('intruder@example.com')} has no access" in e.value for e in at.error)
 
 
 def test_login_page_offers_sso_when_configured(users_file):
