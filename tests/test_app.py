@@ -200,7 +200,7 @@ def test_queue_row_opens_the_call_page(db):
     at.run()
     _ok(at)
     assert at.query_params["call_id"] == first["call_id"]
-    assert at.title[0].value == first["Recording"]
+    assert at.title[0].value == ui.md(first["Recording"])
 
 
 def test_call_page_shows_transcript_and_verdicts_with_evidence(db):
@@ -341,7 +341,7 @@ def test_training_needs_assign_a_topic_as_trainer_not_as_reviewer(db_copy, loopb
     _ok(at)
     stored = _rows(db_copy, "SELECT operator_id, criterion_id, assigned_by, note FROM coaching_assignments")
     assert stored == [("op.andreev", "farewell", "olga.trainer", "practise the closing")]
-    assert any("assigned to op.andreev" in s.value for s in at.success)
+    assert any(f"assigned to {ui.md('op.andreev')}" in s.value for s in at.success)
     assert _table(at, "Fail rate after")["Operator"].tolist() == ["op.andreev"]
 
     reviewer = _goto(_login(loopback, "anna.qa", "reviewer"), "views/training.py")

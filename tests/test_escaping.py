@@ -444,6 +444,7 @@ def test_no_page_makes_a_request_outside_the_app(served, browser, hostile_db):
             visit.open(f"{served}/{path.format(call_id=call_id)}", expect)
             outside = [u for u in visit.loaded_addresses() if _outside(u)]
             assert not outside, f"/{path} points the browser at {outside}"
+            assert visit.page.locator("[data-testid='stException']").count() == 0, path
             if path.startswith("call"):
                 assert visit.page.locator("audio").count() == 1  # the recording, from the app's /media
         # Reports: generate the week's reports, then the page shows the HTML report in a frame.
