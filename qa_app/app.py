@@ -19,7 +19,9 @@ if _PROJECT not in sys.path:
 
 from qa_app import auth, data  # noqa: E402
 
-st.set_page_config(page_title="callqa · QA review", page_icon=":material/headset_mic:", layout="wide")
+# The favicon is an emoji, which Streamlit draws as an inline SVG: a ":material/..." icon would make every
+# browser fetch it from a public font service, a request leaving the site's network on every page.
+st.set_page_config(page_title="callqa · QA review", page_icon="🎧", layout="wide")
 
 user = auth.gate()
 

@@ -79,6 +79,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Literal
 
 from qa_app.password_policy import PasswordPolicy, weakness
+from qa_app.mdtext import md
 
 USERS_ENV = "CALLQA_USERS"
 DB_ENV = "CALLQA_DB"
@@ -624,8 +625,8 @@ def gate(*, sidebar: bool = True, banner: bool = True) -> User:
         if user is None:
             st.session_state.pop(_CURRENT, None)
             who = claims.get("email") or claims.get("name") or "this account"
-            st.error(f"{who} has no access to callqa. Ask an administrator to grant a role "
-                     f"(`callqa users add {claims.get('email') or 'EMAIL'} --sso --role reviewer`).")
+            st.error(f"{md(who)} has no access to callqa. Ask an administrator to grant a role "
+                     f"({md('callqa users add ' + (claims.get('email') or 'EMAIL') + ' --sso --role reviewer')}).")
             if st.button("Log out", key="callqa_logout_denied"):
                 st.logout()
             st.stop()
@@ -678,7 +679,7 @@ def _stop_with(draw: Callable[[str], object], message: str):
 def _sidebar(user: User) -> None:
     import streamlit as st
 
-    st.sidebar.caption(f"Signed in as **{user.label}** · {user.role.value}")
+    st.sidebar.caption(f"Signed in as **{md(user.label)}** · {user.role.value}")
     if user.source == "oidc":
         if st.sidebar.button("Log out", key="callqa_logout", icon=":material/logout:"):
             st.logout()

@@ -24,6 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.group_comparison import GroupComparison
+from reporting.cells import csv_cell
 from reporting.files import StoredReport, list_reports
 from reporting.model import ReportPeriod
 from storage import calibration, calls, coaching, dashboards, insights, pending, queries, retention, review_queue, scrub, training
@@ -677,6 +678,12 @@ def csat_agreement(db: str, since: datetime, until: datetime, teams: tuple[str, 
 # ---- exports ---------------------------------------------------------------------------------
 
 
+def _csv(rows: pd.DataFrame) -> str:
+    """CSV text whose cells a spreadsheet opens as text: operator ids and comments come from outside and
+    could otherwise start a formula (``reporting.cells``)."""
+    return rows.map(csv_cell).to_csv(index=False)
+
+
 def queue_csv(db: str, filt: QueueFilter, sort: Sort = "priority") -> str:
     """The whole filtered queue as CSV (built when the reviewer clicks the download)."""
     with _connection(db, read_only=True) as con:
@@ -684,7 +691,7 @@ def queue_csv(db: str, filt: QueueFilter, sort: Sort = "priority") -> str:
         rows = review_queue.review_queue(con, filt, limit=max(total, 1), offset=0, sort=sort)
     rows = rows.drop(columns=["critical", "n_flags"])
     rows["flags"] = [";".join(f) for f in rows["flags"]]
-    return rows.to_csv(index=False)
+    return _csv(rows)
 
 
 def verdicts_csv(db: str, call_id: str) -> str:
@@ -701,7 +708,7 @@ def verdicts_csv(db: str, call_id: str) -> str:
         }
         for c in criteria_with_pending(db, call_id)
     ]
-    return pd.DataFrame(rows).to_csv(index=False)
+    return _csv(pd.DataFrame(rows))
 
 
 def coaching_plan_csv(db: str, since: datetime, until: datetime) -> str:
@@ -718,9 +725,9 @@ def coaching_plan_csv(db: str, since: datetime, until: datetime) -> str:
             "assigned_by": a.assigned_by if a else None, "assigned_at": a.assigned_at if a else None,
             "note": a.note if a else None,
         })
-    return pd.DataFrame(rows, columns=["operator", "team", "criterion", "calls", "failed", "fail_rate",
-                                       "team_fail_rate", "excess_failures", "example_calls", "assigned_by",
-                                       "assigned_at", "note"]).to_csv(index=False)
+    return _csv(pd.DataFrame(rows, columns=["operator", "team", "criterion", "calls", "failed", "fail_rate",
+                                            "team_fail_rate", "excess_failures", "example_calls", "assigned_by",
+                                            "assigned_at", "note"]))
 
 
 # ---- periodic reports (callqa.reports) -------------------------------------------------------

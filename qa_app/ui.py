@@ -6,6 +6,7 @@ import mimetypes
 from pathlib import Path
 
 from pipeline.pii import TAGS, redact_text
+from qa_app.mdtext import md  # noqa: F401  (the pages escape outside text with ui.md)
 
 RESULT_COLORS = {"pass": "green", "fail": "red", "unknown": "orange", "na": "gray"}
 SPEAKER_COLORS = {"operator": "blue", "customer": "violet", "unknown": "gray"}
@@ -38,9 +39,8 @@ def label(identifier: str) -> str:
 
 
 def badge(text: str, color: str) -> str:
-    """Markdown for a coloured badge."""
-    safe = text.replace("[", "(").replace("]", ")")
-    return f":{color}-badge[{safe}]"
+    """Markdown for a coloured badge around ``text`` (shown literally)."""
+    return f":{color}-badge[{md(text)}]"
 
 
 def result_badge(result: str) -> str:
@@ -59,15 +59,15 @@ def audio_type(path: str) -> str:
 
 
 def quote(text: str) -> str:
-    """A transcript quote, safe to put into markdown."""
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("$", "\\$").replace("[", "\\[")
+    """A transcript quote, safe to put into markdown (shown literally: ``mdtext.md``)."""
+    return md(text)
 
 
 def highlight(text: str, marks: tuple[tuple[int, int], ...] | list[tuple[int, int]] = ()) -> str:
     """A transcript quote for markdown with ``marks`` ([start, end) character ranges, sorted) highlighted."""
     out, pos = [], 0
     for start, end in marks:
-        marked = quote(text[start:end]).replace("]", "\\]")
+        marked = quote(text[start:end])
         out += [quote(text[pos:start]), f":orange-background[{marked}]"]
         pos = end
     out.append(quote(text[pos:]))

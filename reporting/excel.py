@@ -11,6 +11,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reporting.cells import formula_like
 from reporting.model import QAReport
 
 SHEETS = ("Summary", "Trends", "Worst criteria", "Call reasons", "Coaching")
@@ -143,6 +144,22 @@ def _coaching(ws: Worksheet, report: QAReport) -> None:
     ws.add_chart(chart, "M2")
 
 
+def _texts_as_text(wb: Workbook) -> None:
+    """Every formula-like text (``reporting.cells``) stored as a string, never a formula.
+
+    openpyxl stores a string that starts with "=" as a formula; team names, operator ids and
+    labels come from outside, so each such cell becomes a plain string again, with Excel's
+    quote prefix so that editing the cell does not turn it into a formula either. The
+    workbook has no formulas of its own: its charts read the cells directly.
+    """
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if formula_like(cell.value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+
+
 def render_xlsx(report: QAReport) -> bytes:
     wb = Workbook()
     writers = (_summary, _trends, _criteria, _reasons, _coaching)
@@ -151,6 +168,7 @@ def render_xlsx(report: QAReport) -> bytes:
         wb.create_sheet(name)
     for name, write in zip(SHEETS, writers):
         write(wb[name], report)
+    _texts_as_text(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

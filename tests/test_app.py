@@ -200,14 +200,14 @@ def test_queue_row_opens_the_call_page(db):
     at.run()
     _ok(at)
     assert at.query_params["call_id"] == first["call_id"]
-    assert at.title[0].value == first["Recording"]
+    assert at.title[0].value == ui.md(first["Recording"])
 
 
 def test_call_page_shows_transcript_and_verdicts_with_evidence(db):
     call_id = _call_id(db, "ru_stereo_rude.flac")
     at = _open_call(call_id)
     _ok(at)
-    assert at.title[0].value == "ru_stereo_rude.flac"
+    assert at.title[0].value == ui.md("ru_stereo_rude.flac")  # shown literally: file names come from outside
     assert call_id in at.caption[0].value
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Language"] == "ru" and metrics["Channels"] == "stereo (2)"
@@ -266,8 +266,8 @@ def test_override_and_mark_reviewed_are_stored(db_copy, loopback):
     rows = _rows(db_copy, "SELECT criterion_id, action, verdict, comment, reviewer, reviewer_role FROM reviews WHERE call_id = ?", [call_id])
     assert rows == [("no_forbidden_phrases", "override", "pass", "said about the bank's policy, not rude", "anna.qa", "reviewer")]
     text = _text(at)
-    assert "overridden → :green-badge[pass] (anna.qa" in text
-    assert "“said about the bank's policy, not rude”" in [c.value for c in at.caption]
+    assert f"overridden → :green-badge[pass] ({ui.md('anna.qa')}" in text
+    assert "“" + ui.md("said about the bank's policy, not rude") + "”" in [c.value for c in at.caption]
     assert any("override → pass saved" in s.value for s in at.success)
 
     # Agreeing with the automatic verdict is a confirmation.
@@ -282,7 +282,7 @@ def test_override_and_mark_reviewed_are_stored(db_copy, loopback):
     at.button(key="mark_reviewed").click().run()
     _ok(at)
     assert _rows(db_copy, "SELECT reviewer FROM reviews WHERE call_id = ? AND action = 'reviewed'", [call_id]) == [("anna.qa",)]
-    assert ":green-badge[reviewed] by anna.qa" in _text(at)
+    assert f":green-badge[reviewed] by {ui.md('anna.qa')}" in _text(at)
     assert not [b for b in at.button if b.key == "mark_reviewed"]
 
     # The reviewer overturned an automatic verdict: calibration shows it, with a link to the call.
@@ -341,7 +341,7 @@ def test_training_needs_assign_a_topic_as_trainer_not_as_reviewer(db_copy, loopb
     _ok(at)
     stored = _rows(db_copy, "SELECT operator_id, criterion_id, assigned_by, note FROM coaching_assignments")
     assert stored == [("op.andreev", "farewell", "olga.trainer", "practise the closing")]
-    assert any("assigned to op.andreev" in s.value for s in at.success)
+    assert any(f"assigned to {ui.md('op.andreev')}" in s.value for s in at.success)
     assert _table(at, "Fail rate after")["Operator"].tolist() == ["op.andreev"]
 
     reviewer = _goto(_login(loopback, "anna.qa", "reviewer"), "views/training.py")
@@ -420,14 +420,14 @@ def test_missing_recording_shows_a_warning_not_a_player(db_copy):
     at = _open_call(call_id)
     assert not at.exception
     assert not at.get("audio")
-    assert any("/nonexistent/en_mono_rude.flac" in w.value for w in at.warning)
+    assert any(ui.md("/nonexistent/en_mono_rude.flac") in w.value for w in at.warning)
     assert len([b for b in at.button if (b.key or "").startswith("segment_")]) >= 1
 
 
 def test_unknown_call_and_no_call(db):
     at = _open_call("does-not-exist")
     assert not at.exception
-    assert any("does-not-exist" in w.value for w in at.warning)
+    assert any(ui.md("does-not-exist") in w.value for w in at.warning)
 
     at = _app().run()
     at.switch_page(CALL_PAGE).run()

@@ -13,6 +13,7 @@ import pytest
 
 from pipeline.written_dialogue import dialogue_transcript
 from pipeline.reason_taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy, parse_taxonomy
+from qa_app.mdtext import md
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -327,7 +328,7 @@ def test_reasons_page_and_call_page_show_reasons_outcomes_and_discovered_groups(
         call.run()
         assert not call.exception
         text = "\n".join(m.value for m in call.markdown)
-        assert "**Reason:**" in text and load_taxonomy().label(stored[1]) in text
+        assert "**Reason:**" in text and md(load_taxonomy().label(stored[1])) in text
         assert "**Outcome:**" in text and stored[2].replace("_", " ").capitalize() in text
     finally:
         st_config.set_option("server.address", before)

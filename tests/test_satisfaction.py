@@ -25,6 +25,7 @@ from pipeline.satisfaction import (
 )
 from pipeline.satisfaction_calibration import MIN_SURVEYS, calibrate
 from qa_app import data
+from qa_app.mdtext import md
 from storage import satisfaction as stored
 from storage.db import connect
 
@@ -370,7 +371,7 @@ def test_satisfaction_page(app_db, tmp_path):
     with connect(db, read_only=True) as con:
         lowest = stored.lowest_calls(con, limit=1).iloc[0]
     links = at.get("page_link")
-    assert len(links) == 5 and lowest["file_name"] in links[0].proto.label, "the lowest predicted call comes first"
+    assert len(links) == 5 and md(lowest["file_name"]) in links[0].proto.label, "the lowest predicted call comes first"
     assert f"call_id={lowest['call_id']}" in links[0].proto.query_string
 
     survey = tmp_path / "s.csv"

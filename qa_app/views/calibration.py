@@ -49,5 +49,6 @@ if not ids:
 criterion = st.selectbox("Criterion", ids, format_func=ui.label, key="calibration_criterion")
 calls = data.overturned_calls(db, since, until, criterion)
 for r in calls.itertuples(index=False):
-    st.page_link("views/call.py", label=f"{r.file_name} · {r.operator_id} · automatic {r.auto_result} → reviewer {r.review_verdict}",
+    st.page_link("views/call.py", label=f"{ui.md(r.file_name)} · {ui.md(r.operator_id)} · automatic {r.auto_result} → "
+                                        f"reviewer {r.review_verdict}",
                  icon=":material/call:", query_params={"call_id": r.call_id})

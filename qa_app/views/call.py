@@ -17,19 +17,24 @@ import streamlit as st
 from pipeline.pii import redact_text
 from pipeline.satisfaction import describe_factor, main_factors
 from pipeline.scoring import HEARD_FLAG_SHARE
-from qa_app import auth, data, ui
+from qa_app import auth, data, links, ui
 
 db = str(data.database_path())
 user = auth.require()
 may_review = auth.can_review(user)
 show_raw = auth.can_see_unredacted(user)
-call_id = st.query_params.get("call_id", "").strip()
-
-search_query = st.query_params.get("q", "").strip()
+# Every query parameter is checked (qa_app.links): a bad one is ignored with a note, never a traceback.
+_asked_call = links.text("call_id", st.query_params.get("call_id"))
+_asked_query = links.text("q", st.query_params.get("q"))
+call_id = _asked_call.value or ""
+search_query = _asked_query.value or ""
 if search_query:
     st.page_link("views/search.py", label="Search results", icon=":material/arrow_back:", query_params={"q": search_query})
 else:
     st.page_link("views/queue.py", label="Review queue", icon=":material/arrow_back:")
+for _problem in (_asked_call.problem, _asked_query.problem):
+    if _problem:
+        st.warning(_problem, icon=":material/link_off:")
 
 if not call_id:
     st.info("No call selected: open one from the review queue.")
@@ -37,7 +42,7 @@ if not call_id:
 
 call = data.call(db, call_id)
 if call is None:
-    st.warning(f"There is no call `{call_id}` in this database.")
+    st.warning(f"There is no call “{ui.md(call_id)}” in this database.")
     st.stop()
 
 PLAY_KEY = f"play_from:{call_id}"
@@ -45,16 +50,16 @@ FLASH_KEY = "review_flash"
 LINK_KEY = f"link:{call_id}"
 # A link to a moment (``&t=SECONDS``, from training needs, calibration or search) starts the player there,
 # once per link: later play buttons move it, and another link into this call (another search match) applies.
-_moment = st.query_params.get("t")
-_link = (_moment, st.query_params.get("seg"))
-if _moment and st.session_state.get(LINK_KEY) != _link:
+_moment = links.moment("t", st.query_params.get("t"), call.duration_s)
+_seg = links.index("seg", st.query_params.get("seg"))
+for _problem in (_moment.problem, _seg.problem):
+    if _problem:
+        st.warning(_problem, icon=":material/link_off:")
+_link = (st.query_params.get("t"), st.query_params.get("seg"))
+if _moment.value is not None and st.session_state.get(LINK_KEY) != _link:
     st.session_state[LINK_KEY] = _link
-    try:
-        st.session_state[PLAY_KEY] = max(float(_moment), 0.0)
-    except ValueError:
-        pass
-_seg = st.query_params.get("seg", "")
-matched_idx = int(_seg) if _seg.isdigit() else None
+    st.session_state[PLAY_KEY] = _moment.value
+matched_idx = _seg.value
 
 
 def _play_from(seconds: float) -> None:
@@ -79,7 +84,7 @@ def _report(write, message: str) -> None:
     try:
         saved = write()
     except data.DatabaseUnavailable as err:
-        st.session_state[FLASH_KEY] = ("error", f"Not saved: {err}")
+        st.session_state[FLASH_KEY] = ("error", f"Not saved: {ui.md(err)}")
         return
     if not saved.stored:
         message += " (the nightly load holds the database: kept in the journal, stored in a moment)"
@@ -113,14 +118,14 @@ def _play_button(seconds: float, key: str) -> None:
 
 # ---- header ----------------------------------------------------------------------------------
 
-st.title(call.file_name)
-details = [f"call `{call.call_id}`"]
+st.title(ui.md(call.file_name))
+details = [f"call {ui.md(call.call_id)}"]
 if call.processed_at:
     details.append(f"processed {call.processed_at:%Y-%m-%d %H:%M} UTC")
 if call.scorecard_name:
-    details.append(f"scorecard {call.scorecard_name} v{call.scorecard_version}")
+    details.append(f"scorecard {ui.md(call.scorecard_name)} v{call.scorecard_version}")
 if call.asr_model:
-    details.append(f"{call.asr_model}, speakers by {call.speaker_method}")
+    details.append(f"{ui.md(call.asr_model)}, speakers by {ui.md(call.speaker_method)}")
 st.caption(" · ".join(details))
 
 if call.status == "purged" and call.purge_reason == "erasure":  # erased on the customer's request
@@ -131,7 +136,7 @@ if call.status == "purged":  # a tombstone: retention deleted the call's details
     st.info("This call's recording, transcript and verdicts were deleted (retention or erasure); see the Runs page.")
     st.stop()
 if call.status != "processed":
-    st.error(f"This recording was {call.status}: {call.error or 'no reason recorded'}")
+    st.error(f"This recording was {ui.md(call.status)}: {ui.md(call.error or 'no reason recorded')}")
     st.stop()
 
 score, duration, language, channels, confidence = st.columns(5)
@@ -177,7 +182,7 @@ if done.empty:
                   disabled=not may_review)
 else:
     last = done.iloc[-1]
-    status.markdown(f"{ui.badge('reviewed', 'green')} by {last['reviewer']} at {last['created_at']:%Y-%m-%d %H:%M} UTC")
+    status.markdown(f"{ui.badge('reviewed', 'green')} by {ui.md(last['reviewer'])} at {last['created_at']:%Y-%m-%d %H:%M} UTC")
 flip.button("Flip roles", key="flip_roles", on_click=_flip_roles, width="stretch", disabled=not may_review,
             help="Operator and customer are the wrong way round: swap them (stored as a review).")
 export.download_button("Verdicts CSV", data=lambda: data.verdicts_csv(db, call_id), file_name=f"verdicts_{call_id}.csv",
@@ -206,7 +211,7 @@ if call.audio_exists:
             audio_format = "audio/wav"
         except Exception as err:  # an unreadable file now: show the transcript, never unmuted audio
             audio = None
-            st.warning(f"The recording cannot be played with personal data muted ({err}).")
+            st.warning(f"The recording cannot be played with personal data muted ({ui.md(err)}).")
     # Start a second early so the moment is heard in context.
     if audio is not None:
         st.audio(
@@ -220,10 +225,13 @@ if call.audio_exists:
     if start is not None:
         st.caption(f"Playing from {ui.clock(start)}")
 else:
-    st.warning(f"The recording is no longer at `{call.source_path}`: the transcript and verdicts are still here.")
+    st.warning(f"The recording is no longer at {ui.md(call.source_path)}: the transcript and verdicts are still here.")
 
 # The utterance a search result opened, above the verdicts: what the reviewer came for.
 matched = next((s for s in data.segments(db, call_id) if s.idx == matched_idx), None) if matched_idx is not None else None
+if matched_idx is not None and matched is None:
+    st.warning(f"The link's `seg` ({matched_idx}) was ignored: this call has no utterance {matched_idx}.",
+               icon=":material/link_off:")
 if matched is not None:
     with st.container(border=True, key="search_match", horizontal=True, vertical_alignment="center"):
         _play_button(matched.start, key="search_match_play")
@@ -256,7 +264,7 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
             how.append(f"confidence {c.confidence:.2f}")
         if c.weight is not None:
             how.append(f"weight {c.weight:g}")
-        what.caption(" · ".join(how) + (f" — {c.reason}" if c.reason else ""))
+        what.caption(" · ".join(how) + (f" — {ui.md(c.reason)}" if c.reason else ""))
 
         if c.evidence is None:
             evidence.caption("no evidence quote")
@@ -268,12 +276,12 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
                 st.markdown(f"“{ui.quote(_shown(c.evidence.text))}”")
 
         if c.review is not None:
-            by = f"{c.review.reviewer}, {c.review.created_at:%Y-%m-%d %H:%M}"
+            by = f"{ui.md(c.review.reviewer)}, {c.review.created_at:%Y-%m-%d %H:%M}"
             kind = "confirmed" if c.review.verdict == c.result else "overridden"
             waiting = " " + ui.badge("saving", "orange") if c.review.pending else ""
             review.markdown(f"{kind} → {ui.result_badge(c.review.verdict)} ({by}){waiting}")
             if c.review.comment:
-                review.caption(f"“{c.review.comment}”")
+                review.caption(f"“{ui.md(c.review.comment)}”")
         if not may_review:
             continue
         with review.form(key=f"review_{c.id}", border=False):
@@ -302,7 +310,7 @@ if not found.empty:
         with st.container(horizontal=True, vertical_alignment="center", key=f"escalation_{d.category}"):
             if d.evidence_start is not None and not pd.isna(d.evidence_start):
                 _play_button(float(d.evidence_start), key=f"escalation_play_{d.category}")
-            st.markdown(f"{ui.badge(ui.label(d.category), 'red')} “{ui.quote(_shown(d.evidence_text or ''))}” · {d.method}")
+            st.markdown(f"{ui.badge(ui.label(d.category), 'red')} “{ui.quote(_shown(d.evidence_text or ''))}” · {ui.md(d.method)}")
 
 measured = data.analytics(db, call_id) or {}
 metrics = measured.get("metrics") or {}

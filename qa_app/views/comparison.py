@@ -28,9 +28,9 @@ result = data.comparison(db, dimension, since, until)
 if not result.groups:
     st.info("No processed calls in this period.")
     st.stop()
-st.caption(" · ".join(f"**{g}** {n} calls" for g, n in zip(result.groups, result.calls)))
+st.caption(" · ".join(f"**{ui.md(g)}** {n} calls" for g, n in zip(result.groups, result.calls)))
 for note in result.notes:
-    st.caption(f":material/info: {note}")
+    st.caption(f":material/info: {ui.md(note)}")
 if len(result.groups) < 2:
     st.stop()
 

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from qa_app import auth, data, periods, ui
+from qa_app import auth, data, links, periods, ui
 
 auth.require()  # also when a view is reached without the entrypoint
 db = str(data.database_path())
@@ -20,10 +20,15 @@ if everyone.empty:
 
 options = data.filter_options(db)
 pick, when, grain = st.columns([2, 2.2, 1], vertical_alignment="bottom")
-asked = st.query_params.get("operator")
+asked = links.text("operator", st.query_params.get("operator"))
 names = list(everyone["operator_id"])
+if asked.problem:
+    st.warning(asked.problem, icon=":material/link_off:")
+elif asked.value is not None and asked.value not in names:
+    st.warning(f"There is no operator “{ui.md(asked.value)}” in this database: showing the first one.",
+               icon=":material/link_off:")
 operator = pick.selectbox(
-    "Operator", names, index=names.index(asked) if asked in names else 0, key="operator_pick",
+    "Operator", names, index=names.index(asked.value) if asked.value in names else 0, key="operator_pick",
     format_func=lambda o: f"{o} · {everyone.set_index('operator_id').loc[o, 'team'] or 'no team'}",
 )
 with when:

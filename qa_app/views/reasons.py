@@ -107,6 +107,6 @@ for k, group in enumerate(found, 1):
             start = float(m["problem_start"]) if pd.notna(m["problem_start"]) else 0.0
             link, quote = st.columns([2.2, 7], vertical_alignment="center")
             with link:
-                st.page_link("views/call.py", label=f"{m['file_name']} · {ui.clock(start)}",
+                st.page_link("views/call.py", label=f"{ui.md(m['file_name'])} · {ui.clock(start)}",
                              icon=":material/play_circle:", query_params={"call_id": call_id, "t": f"{start:.1f}"})
             quote.caption(f"“{ui.quote(_shown(m['problem_statement'] or '', group.representative.language))}”")

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from qa_app import auth, data
+from qa_app import auth, data, ui
 
 auth.require()
 db = str(data.database_path())
@@ -29,7 +29,7 @@ with st.container(border=True):
         with st.spinner("Building the reports…"):
             written = data.generate_reports(db, kind, end)
         st.session_state["report_flash"] = (f"Wrote {len(written)} reports of {period.title}: "
-                                            + ", ".join(f"{w.scope.title} ({w.calls} calls)" for w in written))
+                                            + ", ".join(f"{ui.md(w.scope.title)} ({w.calls} calls)" for w in written))
         st.session_state["report_pick"] = f"{period.kind}/{period.label}/all"  # show what was just written
 flash = st.session_state.pop("report_flash", None)
 if flash:

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.satisfaction import describe_factor, factors_from_json, main_factors
-from qa_app import auth, data, periods
+from qa_app import auth, data, periods, ui
 
 auth.require()  # also when a view is reached without the entrypoint
 db = str(data.database_path())
@@ -98,5 +98,6 @@ for r in lowest.itertuples(index=False):
     main = main_factors(factors_from_json(json.loads(r.factors)))
     why = "; ".join(describe_factor(f.name, f.value, f.contribution) for f in main) or "no factor stood out"
     survey = "" if pd.isna(r.csat) else f" · survey {int(r.csat)}"
-    st.page_link("views/call.py", label=f"{r.predicted:.1f} · {r.file_name} · {r.operator_id or '–'}{survey} — {why}",
+    st.page_link("views/call.py", label=f"{r.predicted:.1f} · {ui.md(r.file_name)} · {ui.md(r.operator_id or '–')}{survey} — "
+                                        f"{ui.md(why)}",
                  icon=":material/call:", query_params={"call_id": r.call_id})

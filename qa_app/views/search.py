@@ -12,7 +12,7 @@ import math
 
 import streamlit as st
 
-from qa_app import auth, data, periods, ui
+from qa_app import auth, data, links, periods, ui
 from storage.search import SearchFilter
 
 user = auth.require()
@@ -41,7 +41,10 @@ def _first_page() -> None:
 
 # The query survives a visit to a call: the call page links back with ``?q=``.
 if QUERY_KEY not in st.session_state:
-    st.session_state[QUERY_KEY] = st.query_params.get("q", "")
+    asked = links.text("q", st.query_params.get("q"))
+    if asked.problem:
+        st.warning(asked.problem, icon=":material/link_off:")
+    st.session_state[QUERY_KEY] = asked.value or ""
 
 options = data.filter_options(db)
 with st.container(border=True, key="search_filters"):
@@ -68,7 +71,7 @@ page_no = int(st.session_state.get("search_page", 1))
 try:
     results = data.search(db, query, filt, PAGE_SIZE, (page_no - 1) * PAGE_SIZE)
 except data.SearchUnavailable as err:
-    st.error(f"Search is unavailable: {err}", icon=":material/search_off:")
+    st.error(f"Search is unavailable: {ui.md(err)}", icon=":material/search_off:")
     st.stop()
 
 if results.total == 0:
@@ -90,10 +93,10 @@ for hit in results.hits:
     with st.container(border=True, key=f"hit_{hit.call_id}_{hit.idx}"):
         link, said = st.columns([2.2, 7], vertical_alignment="center")
         with link:
-            st.page_link("views/call.py", label=f"{hit.file_name} · {ui.clock(hit.start_s)}",
+            st.page_link("views/call.py", label=f"{ui.md(hit.file_name)} · {ui.clock(hit.start_s)}",
                          icon=":material/play_circle:",
                          query_params={"call_id": hit.call_id, "t": f"{hit.start_s:.1f}", "seg": str(hit.idx),
                                        "q": query})
             when = f"{hit.call_at:%Y-%m-%d %H:%M}" if hit.call_at else "–"
-            st.caption(" · ".join(v for v in (hit.operator_id, hit.team, when) if v))
+            st.caption(" · ".join(ui.md(v) for v in (hit.operator_id, hit.team, when) if v))
         said.markdown(f"{ui.badge(hit.role, ui.SPEAKER_COLORS.get(hit.role, 'gray'))} {ui.highlight(text, marks)}")

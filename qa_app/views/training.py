@@ -69,24 +69,24 @@ def _assign(operator_id: str, criterion_id: str) -> None:
     try:
         saved = data.assign_topic(db, operator_id, criterion_id, user.name, note)
     except data.DatabaseUnavailable as err:
-        st.session_state["training_flash"] = ("error", f"Not saved: {err}")
+        st.session_state["training_flash"] = ("error", f"Not saved: {ui.md(err)}")
         return
     later = "" if saved.stored else " (kept in the journal while the nightly load holds the database)"
-    st.session_state["training_flash"] = ("success", f"{ui.label(criterion_id)} assigned to {operator_id}{later}.")
+    st.session_state["training_flash"] = ("success", f"{ui.label(criterion_id)} assigned to {ui.md(operator_id)}{later}.")
 
 
 for t in topics:
     key = f"{t.operator_id}_{t.criterion_id}"
     with st.container(border=True, key=f"topic_{key}"):
         what, examples, action = st.columns([3, 3, 2.4], vertical_alignment="center")
-        what.markdown(f"**{t.operator_id}** · {ui.label(t.criterion_id)}")
+        what.markdown(f"**{ui.md(t.operator_id)}** · {ui.label(t.criterion_id)}")
         what.caption(f"fails {t.fail_rate:.0%} of {t.calls} calls (team {t.team_fail_rate:.0%}), "
                      f"{t.excess_failures:.1f} more failures than a team-average operator")
         with examples:
             for call_id, at in t.example_calls:
                 moment = "" if at is None else f" at {ui.clock(at)}"
                 link = {"call_id": call_id} if at is None else {"call_id": call_id, "t": f"{at:.1f}"}
-                st.page_link("views/call.py", label=f"call {call_id[:10]}{moment}", icon=":material/play_circle:",
+                st.page_link("views/call.py", label=f"call {ui.md(call_id[:10])}{moment}", icon=":material/play_circle:",
                              query_params=link)
         if (t.operator_id, t.criterion_id) in assigned:
             action.markdown(ui.badge("assigned", "green"))
