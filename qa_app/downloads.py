@@ -4,8 +4,13 @@ Why not ``st.download_button``: it hands the file to Streamlit's media store and
 fetches it from ``/media/<hash>``, an HTTP endpoint that checks no session and no role (a
 deferred ``data=callable`` goes the same way once clicked). Whoever sees that URL once (a proxy
 log, browser history, a shared screen) can fetch the export while the server holds it (issue
-#15). Nothing on that HTTP request says which session it belongs to, so Streamlit cannot be
-taught to check it without a cookie of our own and a server of our own in front.
+#15).
+
+Why not guard ``/media`` instead: nothing on that HTTP request says which session it belongs to.
+Streamlit 1.67's Starlette ``st.App`` takes middleware, but a middleware could only check a
+cookie of our own, set at login, and a script run has no HTTP response to set it on (only page
+JavaScript could, and then any script can read it); an authenticating proxy in front would be a
+second login beside ``qa_app.auth``. Keeping the bytes off ``/media`` leaves no URL to guard.
 
 Here the button is a small ``st.components.v2`` component (inline JavaScript, no HTTP route of
 its own). A click is a trigger value on the session's websocket; the rerun that follows runs the
@@ -31,7 +36,7 @@ FileData = Callable[[], "bytes | str"]
 _HTML = '<button type="button" class="callqa-download" data-testid="callqa-download"></button>'
 _CSS = """
 .callqa-download {
-  font: inherit; font-family: var(--st-font, inherit); font-size: 1rem; line-height: 1.6;
+  font: inherit; font-family: var(--st-font, inherit); font-size: 0.875rem; line-height: 1.6;
   width: 100%; min-height: 2.5rem; padding: 0.25rem 0.75rem; cursor: pointer;
   color: var(--st-text-color, inherit); background: var(--st-background-color, transparent);
   border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2));
