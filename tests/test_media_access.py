@@ -70,6 +70,28 @@ def test_no_page_hands_bytes_to_streamlits_media_endpoint():
     assert not found, found
 
 
+@pytest.mark.parametrize("sample", ["ru_stereo_rude.flac", "en_mono_rude.flac"])
+def test_the_player_gets_the_whole_call_inline_with_muted_moments_silent(samples_dir, sample):
+    from pipeline.audio import decode
+    from qa_app import player
+
+    path = samples_dir / sample
+    original = decode(path)
+    url = player.recording_url.__wrapped__(str(path), ((5.0, 8.0),), 0.0)  # uncached: no Streamlit runtime here
+    audio, rate = _decoded(_audio_bytes(url))
+    assert audio.shape[0] == original.samples.shape[0]  # a party per channel, as recorded
+    assert audio.shape[1] / rate == pytest.approx(original.duration_s, abs=0.1)
+    assert _rms(audio, rate, 5.1, 7.9) < 0.001 < _rms(audio, rate, 0.0, 5.0)
+    assert len(url) < 5_000 * original.duration_s  # 24 kbit/s is 4 kB/s as base64: not tens of MB a call
+
+
+def test_the_encoder_refuses_what_it_cannot_play():
+    from qa_app import player
+
+    with pytest.raises(ValueError, match="1 or 2 channels"):
+        player.to_ogg_opus(np.zeros((3, 16_000), dtype=np.float32), 16_000)
+
+
 @pytest.fixture(scope="module")
 def served(flow_db, tmp_path_factory):
     """The app over a copy of the flow's database, with an admin and a reviewer, a masked moment in
