@@ -3,6 +3,11 @@
 `callqa app` runs it with CALLQA_DB set to the database; the pages only draw,
 reading and writing through ``qa_app.data``. Nothing but the login page is drawn
 until ``auth.gate`` lets a user in.
+
+Nothing the app shows or exports goes through Streamlit's ``/media`` endpoint, which serves
+files to any HTTP client that has the URL, logged in or not: the recording reaches the player
+as a ``data:`` URL (``qa_app.player``) and exports as bytes in a download component
+(``qa_app.downloads``), both inside the logged-in session's own websocket messages.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +25,7 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.group_comparison import GroupComparison
+from pipeline.pii import redact_text
 from reporting.cells import csv_cell
 from reporting.files import StoredReport, list_reports
 from reporting.model import ReportPeriod
@@ -324,31 +326,6 @@ def analytics(db: str, call_id: str) -> dict | None:
 def detections(db: str, call_id: str) -> pd.DataFrame:
     with _connection(db, read_only=True) as con:
         return queries.call_detections(con, call_id)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def muted_audio(source_path: str, spans: tuple[tuple[float, float], ...], mtime: float) -> bytes:
-    """The recording as WAV with the masked moments silenced (``mtime`` keys the cache)."""
-    import io
-    import wave
-
-    import numpy as np
-
-    from callqa.config import load_settings
-    from pipeline.audio import decode
-
-    audio = decode(source_path, load_settings().analyze_options().limits)  # the limits it was analysed under
-    samples = audio.samples.copy()
-    for start, end in spans:
-        samples[:, max(int(start * audio.sample_rate), 0) : int(end * audio.sample_rate) + 1] = 0.0
-    pcm = (np.clip(samples.T, -1.0, 1.0) * 32767).astype("<i2")
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(samples.shape[0])
-        w.setsampwidth(2)
-        w.setframerate(audio.sample_rate)
-        w.writeframes(pcm.tobytes())
-    return out.getvalue()
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -694,12 +671,17 @@ def queue_csv(db: str, filt: QueueFilter, sort: Sort = "priority") -> str:
     return _csv(rows)
 
 
-def verdicts_csv(db: str, call_id: str) -> str:
+def verdicts_csv(db: str, call_id: str, mask_language: str | None = None) -> str:
+    """The call's verdicts as CSV; with ``mask_language`` the evidence quotes have personal data masked
+    (for non-admins, as the call page shows them, also when stored transcripts are not redacted)."""
+    def shown(text: str) -> str:
+        return text if mask_language is None else redact_text(text, mask_language)[0]
+
     rows = [
         {
             "call_id": call_id, "criterion": c.id, "automatic": c.result, "method": c.method,
             "confidence": c.confidence, "critical": c.critical, "reason": c.reason,
-            "evidence": c.evidence.text if c.evidence else None,
+            "evidence": shown(c.evidence.text) if c.evidence else None,
             "evidence_start_s": c.evidence.start if c.evidence else None,
             "reviewer_verdict": c.review.verdict if c.review else None,
             "reviewer": c.review.reviewer if c.review else None,

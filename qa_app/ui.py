@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 
 from pipeline.pii import TAGS, redact_text
@@ -12,14 +11,6 @@ RESULT_COLORS = {"pass": "green", "fail": "red", "unknown": "orange", "na": "gra
 SPEAKER_COLORS = {"operator": "blue", "customer": "violet", "unknown": "gray"}
 VERDICT_LABELS = {"pass": "pass", "fail": "fail", "na": "not applicable"}
 FLAG_COLORS = {"critical_fail": "red", "forbidden_phrase": "red", "escalation": "red"}
-_AUDIO_TYPES = {
-    ".wav": "audio/wav",
-    ".flac": "audio/flac",
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".m4a": "audio/mp4",
-}
 
 
 def clock(seconds: float | None) -> str:
@@ -51,11 +42,6 @@ def flag_badges(flags: tuple[str, ...] | list[str]) -> str:
     if not flags:
         return badge("no flags", "green")
     return " ".join(badge(label(f), FLAG_COLORS.get(f, "orange")) for f in flags)
-
-
-def audio_type(path: str) -> str:
-    suffix = Path(path).suffix.lower()
-    return _AUDIO_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "audio/wav"
 
 
 def quote(text: str) -> str:

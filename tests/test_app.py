@@ -8,6 +8,8 @@ test creates users, who then log in through the login form.
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 from pathlib import Path
 
@@ -101,6 +103,12 @@ def _table(at: AppTest, column: str):
     tables = [d.value for d in at.dataframe if column in d.value.columns]
     assert tables, f"no table with a {column!r} column"
     return tables[0]
+
+
+def _downloads(at: AppTest) -> dict[str, str]:
+    """The page's download buttons (qa_app.downloads): element id -> label."""
+    return {e.proto.id: json.loads(e.proto.json)["label"] for e in at.get("bidi_component")
+            if e.proto.component_name == "callqa_download"}
 
 
 def _queue_table(at: AppTest):
@@ -245,12 +253,41 @@ def test_call_page_shows_transcript_and_verdicts_with_evidence(db):
 
     # The player starts at 0; a play button moves it to (just before) that moment.
     audio = at.get("audio")
-    assert len(audio) == 1 and audio[0].proto.url.endswith(".flac")
+    assert len(audio) == 1 and audio[0].proto.url.startswith("data:audio/ogg;base64,")  # inline: no /media URL
     assert audio[0].proto.start_time == 0
     at.button(key="evidence_no_forbidden_phrases").click().run()
     _ok(at)
     assert at.get("audio")[0].proto.start_time == max(int(forbidden[3]) - 1, 0)
     assert f"Playing from {ui.clock(forbidden[3])}" in [c.value for c in at.caption]
+
+
+def _download_payload(at: AppTest, key: str) -> dict:
+    found = [json.loads(e.proto.json) for e in at.get("bidi_component")
+             if e.proto.component_name == "callqa_download" and e.proto.id.endswith(key)]
+    assert len(found) == 1, f"no download button {key}"
+    return found[0]
+
+
+@pytest.mark.parametrize("role, masked", [("reviewer", True), ("admin", False)])
+def test_verdicts_export_goes_inside_the_session_masked_for_non_admins(db_copy, loopback, role, masked):
+    call_id = _call_id(db_copy, "ru_stereo_rude.flac")
+    said = "мой телефон +7 916 123-45-67"  # an evidence quote as stored when redaction is turned off
+    con = duckdb.connect(str(db_copy))
+    con.execute("UPDATE criteria_results SET evidence_text = ? WHERE call_id = ? AND criterion_id = 'no_forbidden_phrases'",
+                [said, call_id])
+    con.close()
+    at = _goto(_login(loopback, "anna.qa", role), CALL_PAGE, call_id=call_id)
+    _ok(at)
+    assert "file" not in _download_payload(at, "export_verdicts"), "the file is built only when asked for"
+    at.session_state["callqa_download_asked:export_verdicts"] = True  # what the button's click sets
+    at.run()
+    _ok(at)
+    payload = _download_payload(at, "export_verdicts")
+    assert (payload["file_name"], payload["mime"]) == (f"verdicts_{call_id}.csv", "text/csv")
+    csv = base64.b64decode(payload["file"]).decode()
+    assert ("916 123-45-67" in csv) is not masked and ("мой телефон [PHONE]" in csv) is masked
+    at.run()
+    assert "file" not in _download_payload(at, "export_verdicts"), "sent once, not with every rerun"
 
 
 def test_override_and_mark_reviewed_are_stored(db_copy, loopback):
@@ -391,7 +428,7 @@ def test_queue_filters_by_operator_and_flag(db):
     flagged = {n for (n,) in _rows(db, "SELECT c.file_name FROM calls c JOIN scores s USING (call_id) "
                                        "WHERE list_contains(s.flags, 'forbidden_phrase')")}
     assert set(_queue_table(at)["Recording"]) == flagged
-    assert at.get("download_button")
+    assert [(i.endswith("export_queue"), label) for i, label in _downloads(at).items()] == [(True, "Export CSV")]
 
 
 def test_without_a_login_only_the_login_page_is_shown(db, loopback):

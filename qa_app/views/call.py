@@ -17,7 +17,7 @@ import streamlit as st
 from pipeline.pii import redact_text
 from pipeline.satisfaction import describe_factor, main_factors
 from pipeline.scoring import HEARD_FLAG_SHARE
-from qa_app import auth, data, links, ui
+from qa_app import auth, data, downloads, links, player, ui
 
 db = str(data.database_path())
 user = auth.require()
@@ -185,8 +185,10 @@ else:
     status.markdown(f"{ui.badge('reviewed', 'green')} by {ui.md(last['reviewer'])} at {last['created_at']:%Y-%m-%d %H:%M} UTC")
 flip.button("Flip roles", key="flip_roles", on_click=_flip_roles, width="stretch", disabled=not may_review,
             help="Operator and customer are the wrong way round: swap them (stored as a review).")
-export.download_button("Verdicts CSV", data=lambda: data.verdicts_csv(db, call_id), file_name=f"verdicts_{call_id}.csv",
-                       mime="text/csv", key="export_verdicts", on_click="ignore", width="stretch")
+with export:
+    downloads.download_button(
+        "Verdicts CSV", lambda: data.verdicts_csv(db, call_id, None if show_raw else call.language or "ru"),
+        file_name=f"verdicts_{call_id}.csv", mime="text/csv", key="export_verdicts")
 if data.roles_flipped(db, call_id):
     st.info("A reviewer flipped operator and customer for this call: the transcript shows the corrected roles.",
             icon=":material/swap_horiz:")
@@ -203,20 +205,20 @@ if flash is not None:
 start = st.session_state.get(PLAY_KEY)
 masked = data.pii_spans(db, call_id)
 if call.audio_exists:
-    # Personal data said aloud is muted for everyone but admins.
-    audio, audio_format = call.source_path, ui.audio_type(call.source_path)
-    if masked and not show_raw:
-        try:
-            audio = data.muted_audio(call.source_path, tuple((s, e) for _, s, e in masked), ui.mtime(call.source_path))
-            audio_format = "audio/wav"
-        except Exception as err:  # an unreadable file now: show the transcript, never unmuted audio
-            audio = None
-            st.warning(f"The recording cannot be played with personal data muted ({ui.md(err)}).")
+    # Personal data said aloud is muted for everyone but admins. The recording goes inside the
+    # session's own messages, never as a /media URL (qa_app/player.py says why).
+    mute = () if show_raw else tuple((s, e) for _, s, e in masked)
+    try:
+        with st.spinner("Preparing the recording…"):
+            audio = player.recording_url(call.source_path, mute, ui.mtime(call.source_path))
+    except Exception as err:  # an unreadable file now: show the transcript, never unmuted audio
+        audio = None
+        st.warning(f"The recording cannot be played ({ui.md(err)}).")
     # Start a second early so the moment is heard in context.
     if audio is not None:
         st.audio(
             audio,
-            format=audio_format,
+            format=player.MIME,
             start_time=0 if start is None else max(int(start) - 1, 0),
             autoplay=start is not None,
         )

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from qa_app import auth, data, periods, ui
+from qa_app import auth, data, downloads, periods, ui
 from storage.review_queue import QueueFilter
 
 auth.require()  # also when a view is reached without the entrypoint
@@ -76,10 +76,9 @@ else:
             page_no = int(st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="queue_page", width=180))
         else:
             page_no = 1
-    export.download_button(
-        "Export CSV", data=lambda: data.queue_csv(db, filt, sort), file_name="review_queue.csv", mime="text/csv",
-        icon=":material/download:", key="export_queue", on_click="ignore",
-    )
+    with export:
+        downloads.download_button("Export CSV", lambda: data.queue_csv(db, filt, sort), file_name="review_queue.csv",
+                                  mime="text/csv", key="export_queue")
     offset = (page_no - 1) * data.PAGE_SIZE
     rows = data.queue(db, filt, data.PAGE_SIZE, offset, sort)
     what = "flagged calls" if not show_all else "processed calls"

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from qa_app import auth, data, ui
+from qa_app import auth, data, downloads, ui
 
 auth.require()
 db = str(data.database_path())
@@ -50,12 +50,14 @@ report = reports[keys.index(choice)]
 html_col, xlsx_col, _ = st.columns([1, 1, 3])
 stem = f"callqa-{report.period_kind}-{report.period_label}-{report.name}"
 if report.html is not None:
-    html_col.download_button("HTML report", data=report.html.read_bytes(), file_name=f"{stem}.html",
-                             mime="text/html", key="report_download_html", icon=":material/download:")
+    with html_col:
+        downloads.download_button("HTML report", report.html.read_bytes, file_name=f"{stem}.html", mime="text/html",
+                                  key="report_download_html")
 if report.xlsx is not None:
-    xlsx_col.download_button("Excel workbook", data=report.xlsx.read_bytes(), file_name=f"{stem}.xlsx",
-                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             key="report_download_xlsx", icon=":material/download:")
+    with xlsx_col:
+        downloads.download_button("Excel workbook", report.xlsx.read_bytes, file_name=f"{stem}.xlsx",
+                                  mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                  key="report_download_xlsx")
 if report.html is not None:
     # In a frame: the report's own styles stay out of the app's page. The page is ours, every text in it
     # escaped by its template (reporting/html.py), and it has no script.

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from qa_app import auth, data, periods, ui
+from qa_app import auth, data, downloads, periods, ui
 
 db = str(data.database_path())
 user = auth.require()
@@ -54,8 +54,9 @@ else:
 st.subheader("Coaching topics")
 topics = data.coaching_topics(db, since, until)
 head, export = st.columns([4, 1], vertical_alignment="bottom")
-export.download_button("Coaching plan CSV", data=lambda: data.coaching_plan_csv(db, since, until),
-                       file_name="coaching_plan.csv", mime="text/csv", key="export_plan", on_click="ignore")
+with export:
+    downloads.download_button("Coaching plan CSV", lambda: data.coaching_plan_csv(db, since, until),
+                              file_name="coaching_plan.csv", mime="text/csv", key="export_plan")
 if not topics:
     head.caption("No operator fails a criterion more often than their team in this period.")
 assigned = {(a.operator_id, a.criterion_id) for a in data.assignments(db)}
