@@ -167,6 +167,10 @@ def _classify_run(tokens: list[TextToken], run: NumberRun) -> list[tuple[PiiKind
         a = b
     if not out or leftover >= _LEFTOVER_DIGITS:
         return [("account", run.first, run.last)]
+    if leftover and (len(run.digits) > 20 or any(kind != "phone" for kind, _, _ in out)):
+        # Only a phone and a short number said after it ("89161234567 12345") leave digits
+        # visible; beside a card, or in a run longer than any number, the rest is dictation too.
+        out.append(("account", run.first, run.last))
     return out
 
 
@@ -207,7 +211,9 @@ def _passports(tokens: list[TextToken], runs: list[NumberRun]) -> list[tuple[Pii
         elif len(run.digits) == 4 and r + 1 < len(runs):
             nxt = runs[r + 1]
             between = tokens[run.last + 1 : nxt.first]
-            if len(nxt.digits) == 6 and all(t.kind == "punct" or t.norm in _PASSPORT_NUMBER_WORDS for t in between):
+            words = [t for t in between if t.kind != "punct"]
+            # "номер" between series and number, or one word Whisper made of it ("умер").
+            if len(nxt.digits) == 6 and (all(t.norm in _PASSPORT_NUMBER_WORDS for t in words) or len(words) == 1):
                 out.append(("passport", run.first, nxt.last))
     out.extend(_english_passports(tokens, runs, keyword_at))
     return out
@@ -332,8 +338,12 @@ def find_pii(text: str, language: str) -> list[tuple[PiiKind, int, int]]:
         atoms = {i for run in runs for i in range(run.first, run.last + 1) if tokens[i].kind != "punct"}
         found.extend(addresses(text, tokens, entities, language, atoms))
         found.extend(names(text, tokens, entities, language))
-    # Overlapping finds become one span (nothing any detector found may leak); its kind is
-    # the earlier detector's: emails, then passports, then numbers.
+    return merge_spans(found)
+
+
+def merge_spans(found: Sequence[tuple[str, int, int]]) -> list[tuple[PiiKind, int, int]]:
+    """Overlapping finds become one span (nothing any detector found may leak); its kind is
+    the earlier find's (``find_pii`` lists emails, then passports, then numbers...)."""
     ranked = sorted(((start, end, rank, kind) for rank, (kind, start, end) in enumerate(found)))
     merged: list[list] = []  # [start, end, rank, kind]
     for start, end, rank, kind in ranked:
@@ -396,18 +406,37 @@ def _continues(segments: Sequence[Segment], prev: int, i: int) -> bool:
     gap = segments[i].start - segments[prev].end
     if gap <= CHAIN_GAP_S:
         return True
-    reply = sum(len(s.text.split()) for s in segments[prev + 1 : i] if s.speaker != segments[i].speaker)
-    return gap <= TURN_GAP_S and 0 < reply <= REPLY_WORDS
+    return gap <= TURN_GAP_S and sum(len(s.text.split()) for s in _others_between(segments, i, segments[prev].end)) <= REPLY_WORDS
 
 
-def _find_in_texts(texts: list[str], language: str) -> list[list[tuple[PiiKind, int, int]]]:
-    """Spans per text, searching consecutive texts as one (a number may run across them)."""
-    joined = " ".join(texts)
+def _others_between(segments: Sequence[Segment], i: int, since: float) -> list[Segment]:
+    """The other party's segments said between ``since`` and segment ``i`` (by time, not list order)."""
+    me = segments[i]
+    return [s for s in segments if s.speaker != me.speaker and since <= s.start < me.start]
+
+
+# What the other party said just before (a question such as "назовите код с обратной стороны")
+# is read as context: it tells what the dictated number is, though it is not masked with it.
+CONTEXT_WORDS = 40
+
+
+def _context(segments: Sequence[Segment], first: int, since: float | None = None) -> str:
+    start = segments[first].start - TURN_GAP_S
+    asked = _others_between(segments, first, start if since is None else max(start, since))
+    words = " ".join(s.text for s in sorted(asked, key=lambda s: s.start)).split()
+    return " ".join(words[-CONTEXT_WORDS:])
+
+
+def _find_in_texts(texts: list[str], language: str, context: str = "") -> list[list[tuple[PiiKind, int, int]]]:
+    """Spans per text, searching consecutive texts as one (a number may run across them),
+    after ``context`` (searched too, so its keywords count, but never masked here)."""
+    lead = context + " " if context else ""
+    joined = lead + " ".join(texts)
     per_text: list[list[tuple[PiiKind, int, int]]] = [[] for _ in texts]
     spans = find_pii(joined, language)
     if not spans:
         return per_text
-    offset = 0
+    offset = len(lead)
     for t, part in enumerate(texts):
         stop = offset + len(part)
         for kind, s, e in spans:
@@ -463,6 +492,20 @@ def _redact_words(
     return tuple(out), times
 
 
+def _find_in_chain(segments: Sequence[Segment], chain: list[int], texts: list[str],
+                   language: str) -> list[list[tuple[PiiKind, int, int]]]:
+    """Spans per text of a chain: the chain searched as one after the question that opened
+    it, and each later segment also after the question just before it ("Какая у вас почта?"
+    between a card and an e-mail said by one customer)."""
+    spans = _find_in_texts(texts, language, _context(segments, chain[0]))
+    for pos, i in enumerate(chain[1:], start=1):
+        context = _context(segments, i, since=segments[chain[pos - 1]].start)
+        if context:
+            alone = _find_in_texts([texts[pos]], language, context)[0]
+            spans[pos] = merge_spans(spans[pos] + alone) if alone else spans[pos]
+    return spans
+
+
 def redact_segments(segments: Sequence[Segment], language: str) -> tuple[tuple[Segment, ...], tuple[PiiSpan, ...]]:
     """Segments with personal data replaced by tags in ``text`` and ``words``, and where it was said.
 
@@ -473,10 +516,10 @@ def redact_segments(segments: Sequence[Segment], language: str) -> tuple[tuple[S
     pii: list[PiiSpan] = []
     for chain in _chains(segments):
         texts = [segments[i].text for i in chain]
-        text_spans = _find_in_texts(texts, language)
         word_texts = [" ".join(w.text for w in segments[i].words) if segments[i].words else segments[i].text for i in chain]
+        text_spans = _find_in_chain(segments, chain, texts, language)
         # Usually the text is the words joined by spaces; when not, search the words on their own.
-        word_spans = text_spans if word_texts == texts else _find_in_texts(word_texts, language)
+        word_spans = text_spans if word_texts == texts else _find_in_chain(segments, chain, word_texts, language)
         for pos, i in enumerate(chain):
             seg = segments[i]
             if not text_spans[pos] and not word_spans[pos]:

@@ -8,9 +8,16 @@ detectors look a few words past a keyword for the number a customer dictates:
   "двенадцать двадцать семь");
 - birth_date: the date after "рождения", "родился", "born", "date of birth", in digits or words
   ("пятого мая восемьдесят пятого года", "5 May 1985");
-- snils (11 digits), inn (10 or 12 digits) after their names;
+- snils (11 digits), inn (10 or 12 digits) after their names, a digit or two short allowed
+  (Whisper drops digits of long dictations), up to 12 words later;
+- phone: 7-15 digits up to 12 words after "телефон" / "phone" (a phone with digits lost);
 - account: 5+ digits after "счёт", "лицевой", "договор", "account", "contract" (a run
-  found as a phone is re-labelled: the number is masked either way).
+  found as a phone is re-labelled: the number is masked either way);
+- email: after "почта" / "email", an "at" word ("собака", "собаками", "at") and the words
+  around it within the clause, however garbled ("ольга 60 чупи и собаками илт").
+
+The keyword may be in the other party's question just before ("назовите код с обратной
+стороны карты"): ``pipeline.pii`` searches the customer's answer after it as context.
 
 Each returns (kind, first token, last token) over the tokens of ``pipeline.pii_numbers``.
 """
@@ -34,7 +41,18 @@ _EXPIRY_WORDS = {"valid", "exp", "thru", "through"}
 _BIRTH_STEMS = ("рожд", "родил", "birth", "born")
 _BIRTH_WORDS = {"dob", "др"}
 _ACCOUNT_STEMS = ("счет", "лицев", "account", "договор", "contract", "iban")
+_PHONE_STEMS = ("телефон", "мобильн", "сотов", "phone", "mobile", "cell")
+_EMAIL_STEMS = ("почт", "email", "мейл", "имейл", "емейл", "электронк", "e-mail")
+_AT_STEMS = ("собак", "собач", "@")
+_AT_EXACT = {"at", "эт"}
+_SENTENCE_END = {".", "!", "?", ";"}
+# Words that lead into an address, not part of it ("it's", "пишите на").
+_EMAIL_LEAD = {"is", "it", "s", "its", "my", "the", "email", "address", "sure", "yes", "yeah", "so", "это", "мой", "моя",
+               "мое", "вот", "да", "пишите", "записывайте", "на", "адрес", "почта", "электронная", "у", "меня", "так"}
 _WINDOW_WORDS = 6  # words between the keyword and the number at most
+# Long numbers are unambiguous: after their keyword a customer may say a sentence first
+# ("да, секунду, сейчас найду... 8 916...").
+_LONG_WINDOW_WORDS = 12
 
 _MONTH_STEMS = ("январ", "феврал", "март", "апрел", "мая", "май", "мае", "июн", "июл", "август", "сентябр",
                 "октябр", "ноябр", "декабр", "january", "february", "march", "april", "may", "june", "july",
@@ -71,14 +89,14 @@ def _keyword(tok: TextToken, stems: tuple[str, ...], exact: set[str] = frozenset
     return tok.kind == "word" and (tok.norm in exact or tok.norm.startswith(stems))
 
 
-def _runs_after(tokens: Sequence[TextToken], runs: Sequence[NumberRun], k: int) -> list[int]:
-    """Indices of the runs starting within _WINDOW_WORDS words after keyword token ``k``."""
+def _runs_after(tokens: Sequence[TextToken], runs: Sequence[NumberRun], k: int, window: int = _WINDOW_WORDS) -> list[int]:
+    """Indices of the runs starting within ``window`` words after keyword token ``k``."""
     out = []
     for r, run in enumerate(runs):
         if run.first <= k:
             continue
         between = [t for t in tokens[k + 1 : run.first] if t.kind != "punct"]
-        if len(between) > _WINDOW_WORDS:
+        if len(between) > window:
             break
         out.append(r)
     return out
@@ -89,8 +107,8 @@ def keyed_numbers(text: str, tokens: Sequence[TextToken], runs: Sequence[NumberR
     """Spans of numbers whose kind the words before them tell."""
     out: list[Found] = []
 
-    def take(kind: str, k: int, accept: Callable[[NumberRun, int], int | None]) -> None:
-        for r in _runs_after(tokens, runs, k):
+    def take(kind: str, k: int, accept: Callable[[NumberRun, int], int | None], window: int = _WINDOW_WORDS) -> None:
+        for r in _runs_after(tokens, runs, k, window):
             run = runs[r]
             if amount_follows(run.last):
                 continue
@@ -115,11 +133,16 @@ def keyed_numbers(text: str, tokens: Sequence[TextToken], runs: Sequence[NumberR
                 return nxt.last
         return None
 
-    def fixed(*lengths: int) -> Callable[[NumberRun, int], int | None]:
-        return lambda run, r: run.last if len(run.digits) in lengths else None
+    def at_least(low: int, high: int) -> Callable[[NumberRun, int], int | None]:
+        # Whisper drops a digit or two of a long dictation; still the number asked for.
+        return lambda run, r: run.last if low <= len(run.digits) <= high else None
 
     def account(run: NumberRun, r: int) -> int | None:
         return run.last if len(run.digits) >= 5 else None
+
+    def phone(run: NumberRun, r: int) -> int | None:
+        # Whisper drops digits of a long dictation: 7+ digits after "телефон" are still one.
+        return run.last if 7 <= len(run.digits) <= 15 else None
 
     for k, tok in enumerate(tokens):
         if tok.kind != "word":
@@ -132,16 +155,65 @@ def keyed_numbers(text: str, tokens: Sequence[TextToken], runs: Sequence[NumberR
         if _keyword(tok, _EXPIRY_STEMS, _EXPIRY_WORDS):
             take("expiry", k, expiry)
         if tok.norm.startswith("снилс") or tok.norm == "страховой":
-            take("snils", k, fixed(11))
+            take("snils", k, at_least(9, 11), _LONG_WINDOW_WORDS)
         if tok.norm == "инн" or tok.norm == "inn":
-            take("inn", k, fixed(10, 12))
+            take("inn", k, at_least(9, 12), _LONG_WINDOW_WORDS)
         if _keyword(tok, _ACCOUNT_STEMS):
-            take("account", k, account)
+            take("account", k, account, _LONG_WINDOW_WORDS)
+        if _keyword(tok, _PHONE_STEMS):
+            take("phone", k, phone, _LONG_WINDOW_WORDS)
+        if _keyword(tok, _EMAIL_STEMS):
+            span = _email_after(tokens, k)
+            if span is not None:
+                out.append(("email", *span))
         if _keyword(tok, _BIRTH_STEMS, _BIRTH_WORDS):
             span = _date_after(tokens, k, words)
             if span is not None:
                 out.append(("birth_date", *span))
     return out
+
+
+def _email_after(tokens: Sequence[TextToken], k: int) -> tuple[int, int] | None:
+    """An address after "почта" / "email" that Whisper garbled past reading ("ольга 60 чупи и
+    собаками илт"): an "at" word within a few words, with up to 4 words before it (Whisper's
+    commas included) and 4 after, within the sentence. Only after the keyword: alone, "at" is an
+    ordinary word."""
+    at = None
+    words = 0
+    for i in range(k + 1, len(tokens)):
+        tok = tokens[i]
+        # The sentence may end right after the keyword: the question ("Какая у вас почта?"),
+        # then the answer.
+        if tok.kind == "punct" and tok.text in _SENTENCE_END and words and i + 1 < len(tokens) and tokens[i + 1].start > tok.end:
+            return None
+        if tok.kind != "punct":
+            words += 1
+            if words > 10:
+                return None
+            if tok.norm.startswith(_AT_STEMS) or tok.norm in _AT_EXACT:
+                at = i
+                break
+    if at is None:
+        return None
+
+    def reach(step: int) -> int:
+        i, taken = at, 0
+        while 0 <= i + step < len(tokens) and i + step > k and taken < 4:
+            nxt = tokens[i + step]
+            if nxt.kind == "punct" and (nxt.text in _SENTENCE_END or (nxt.text == "," and step > 0)) and (
+                i + step + 1 >= len(tokens) or tokens[i + step + 1].start > nxt.end
+            ):
+                break  # a sentence or clause ends here (not the dot of "mail.ru")
+            i += step
+            taken += nxt.kind != "punct"
+        return i
+
+    first, last = reach(-1), reach(1)
+    while first < at and (tokens[first].kind == "punct" or tokens[first].norm in _EMAIL_LEAD):
+        first += 1
+    while tokens[last].kind == "punct":
+        last -= 1
+    return (first, last) if first < at < last else None
 
 
 def _date_after(tokens: Sequence[TextToken], k: int, words: dict[str, int]) -> tuple[int, int] | None:
@@ -166,5 +238,7 @@ def _date_after(tokens: Sequence[TextToken], k: int, words: dict[str, int]) -> t
         elif not (tok.kind == "punct" and tok.text in _DATE_MARKS):
             break
         j += 1
-    # "1985" alone is a year, not a birth date; a day, month and year make 3+ atoms.
-    return (first, last) if atoms >= 3 else None
+    # "1985" alone is a year, not a birth date; a day, month and year make 3+ atoms, a month
+    # and a year 2 ("November 1961").
+    month = any(tokens[j].norm.startswith(_MONTH_STEMS) for j in range(first, last + 1))
+    return (first, last) if atoms >= 3 or (month and atoms >= 2) else None

@@ -42,6 +42,19 @@ def _street_word(tok: TextToken, language: str) -> bool:
     return tok.norm.startswith(_STREET_RU) or tok.norm in _STREET_RU_WORDS or (tok.norm in _STREET_EN and language == "en")
 
 
+def _street_name_before(tokens: Sequence[TextToken], j: int, street: int, language: str) -> bool:
+    """A lower-case street name before its street word: a Russian adjective ("невский проспект"),
+    or English words after a house number ("25 kill drive")."""
+    if language == "ru":
+        return j == street - 1 and tokens[j].kind == "word" and _adjective(tokens[j].norm)
+    return any(tokens[h].kind == "digits" for h in range(max(0, j - 2), j)) or (j > 0 and tokens[j - 1].kind == "digits")
+
+
+@lru_cache(maxsize=4096)
+def _adjective(word: str) -> bool:
+    return any(p.tag.POS == "ADJF" for p in morph().parse(word)[:2])
+
+
 def _inside(tok: TextToken, entities: Sequence[Entity], label: str) -> bool:
     return any(e.label == label and e.start <= tok.start and tok.end <= e.end for e in entities)
 
@@ -74,7 +87,9 @@ def addresses(text: str, tokens: Sequence[TextToken], entities: Sequence[Entity]
                 part[j] = True
                 j += 1
             j = a - 1
-            while j >= 0 and j >= a - 3 and tokens[j].kind == "word" and (tokens[j].text[:1].isupper() or _inside(tokens[j], entities, "LOC")):
+            while j >= 0 and j >= a - 3 and tokens[j].kind == "word" and (
+                tokens[j].text[:1].isupper() or _inside(tokens[j], entities, "LOC") or _street_name_before(tokens, j, a, language)
+            ):
                 part[j] = True
                 j -= 1
         # Spread over what an address is made of, across joining marks.
@@ -143,16 +158,14 @@ def names(text: str, tokens: Sequence[TextToken], entities: Sequence[Entity], la
 
 @lru_cache(maxsize=8192)
 def _name_reading(word: str) -> bool:
-    """A Russian word that may be a name: read as one by pymorphy3, or not in its dictionary."""
-    analyzer = morph()
-    return not analyzer.word_is_known(word) or any(
-        any(g in p.tag for g in _NAME_GRAMMEMES) for p in analyzer.parse(word)
-    )
+    """A Russian word that may be a name: pymorphy3 reads it as one, from its dictionary or by
+    its ending ("Сидоренко"); a Latin word is left to the model ("John")."""
+    return word.isascii() or any(any(g in p.tag for g in _NAME_GRAMMEMES) for p in morph().parse(word))
 
 
 def _could_be_a_name(span: str) -> bool:
-    """The Russian NER model also tags a capitalised verb opening a sentence ("Продиктуйте"):
-    a person needs at least one word that can be a name."""
+    """The Russian NER model also tags a capitalised verb opening a sentence ("Продиктуйте",
+    or Whisper's "Продектуйте"): a person needs at least one word that can be a name."""
     return any(_name_reading(w.lower()) for w in span.replace("-", " ").split() if w.isalpha())
 
 
