@@ -61,14 +61,19 @@ def _negated(tokens: Sequence[Token], i: int) -> bool:
     return any(t.text.lower() in NEGATIONS for t in tokens[max(0, i - 2) : i])
 
 
+def _name_tag(t: Token, text: str) -> bool:
+    """The tag a masked name leaves ("меня зовут [NAME]", pipeline/pii.py): a name was said."""
+    return t.text == "NAME" and text[t.start - 1 : t.start] == "[" and text[t.end : t.end + 1] == "]"
+
+
 def person_name(tokens: Sequence[Token], text: str, language: str) -> Iterator[tuple[int, int]]:
     for i, t in enumerate(tokens):
         if not t.text[:1].isupper():
             continue
         if language == "ru":
-            if "Name+nomn" in t.tags:
+            if "Name+nomn" in t.tags or _name_tag(t, text):
                 yield (max(0, i - 2), i)
-        elif "NNP" in t.tags:
+        elif "NNP" in t.tags or _name_tag(t, text):
             before = tokens[i - 1].text.lower() if i > 0 else ""
             after = [x.text.lower() for x in tokens[i + 1 : i + 3]]
             if before in _EN_NAME_CUES:

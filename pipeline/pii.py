@@ -1,30 +1,32 @@
-"""Redaction of personal data in transcripts: phones, card numbers, passports, emails.
+"""Redaction of personal data in transcripts, on what Whisper really writes.
 
-Detection works on what Whisper writes, not on tidy forms: digits broken by spaces,
-dashes and brackets ("+7 (916) 123-45-67"), and numbers said as words ("восемь девятьсот
-шестнадцать сто двадцать три...", "eight nine one six, double five..."). Runs of number
-atoms are turned into one digit string, then classified by length and checks:
+Detection works on recognised speech, not on tidy forms: digits broken by spaces, dashes,
+brackets and Whisper's stray commas ("+7 (916) 123-45-67", "8 ,916 ,123 ,4567,",
+"8.916.123.45.67"), and numbers said as words in either language ("восемь девятьсот
+шестнадцать...", "four two seven six"). Runs of number atoms become one digit string
+(``pipeline.pii_numbers``), then are classified by length and checks:
 
-- passport: a 10-digit run, or a 4-digit run + "номер" + a 6-digit run, near the words
-  паспорт / серия / passport; English "passport number" + 8-9 letters and digits;
 - card: 13-19 digits passing the Luhn check;
-- phone: 10-15 digits ("+" / "плюс" / "plus" in front, or none).
-- A 16-19 digit run failing Luhn is left as it is: it cannot be a phone (E.164 numbers
-  have at most 15 digits), and without the checksum it cannot be told from an account or
-  contract number (a card with a misheard digit stays visible: the price of trusting Luhn).
-  Such a run, or any longer one, is still searched at its atom boundaries for phones said
-  back to back with something else ("89161234567 12345", two phones in a row);
-- email: ``name@example.com`` as written, or spoken ("ivan собака mail точка ru",
-  "john dot smith at gmail dot com") when it ends in a known top-level domain.
+- phone: 10-15 digits ("+" / "плюс" / "plus" in front, or none);
+- account: 16-20 digits that are no card (a 20-digit bank account, or a card with a misheard
+  digit: masked either way, since leaking it costs more than hiding a contract number);
+- a longer run is several numbers said back to back (a card read twice, two phones): it is
+  cut at its atoms into cards and phones, and masked whole when what is left is 6+ digits;
+- passport: a 10-digit run, or 4 digits + "номер" + 6 digits, near "паспорт" / "серия";
+  English "passport number" + 8-9 letters and digits;
+- cvv, expiry, birth_date, snils, inn, account by the words said before them
+  (``pipeline.pii_context``: "CVV 321", "срок 12/27", "дата рождения пятого мая...");
+- email: ``name@example.com`` as written, or spoken ("ivan петров собака mail точка ru",
+  "john dot smith at gmail dot com") when it ends in a known top-level domain;
+- name and address with an offline named-entity model (``pipeline.pii_entities``).
 
 Ordinary numbers are left alone: amounts (a currency word follows), dates and times
-("12.05.2024", "14:30": a dot or colon inside digits ends a run), years and order numbers
-(too short). Any other 10-15 digit number (a contract number, an INN) is tagged as a
-phone: over-redacting it costs little, leaking a phone costs more.
+("12.05.2024", "14:30"), years and order numbers (too short).
 
-A phone dictated with pauses spans several segments; segments of one speaker close in
-time are therefore searched as one text, and a span is cut back into per-segment pieces.
-The original PII text is never kept: a ``PiiSpan`` holds only its kind and audio times.
+A number dictated with pauses, or across the other party's short reply ("повторите,
+пожалуйста"), spans several segments; one speaker's segments close in time are therefore
+searched as one text, and a span is cut back into per-segment pieces. The original text
+is never kept: a ``PiiSpan`` holds only its kind and audio times.
 """
 
 from __future__ import annotations
@@ -34,13 +36,25 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal, Sequence
 
+from pipeline.pii_context import keyed_numbers
+from pipeline.pii_entities import addresses, entities_for, names
+from pipeline.pii_numbers import NumberRun, TextToken, number_runs, number_words, tokenize
 from pipeline.records import Segment, Word
 
-PiiKind = Literal["phone", "card", "passport", "email"]
-TAGS: dict[str, str] = {"phone": "[PHONE]", "card": "[CARD]", "passport": "[PASSPORT]", "email": "[EMAIL]"}
+PiiKind = Literal["phone", "card", "passport", "email", "account", "cvv", "expiry", "birth_date", "snils", "inn",
+                  "name", "address"]
+TAGS: dict[str, str] = {
+    "phone": "[PHONE]", "card": "[CARD]", "passport": "[PASSPORT]", "email": "[EMAIL]", "account": "[ACCOUNT]",
+    "cvv": "[CODE]", "expiry": "[EXPIRY]", "birth_date": "[BIRTH_DATE]", "snils": "[SNILS]", "inn": "[INN]",
+    "name": "[NAME]", "address": "[ADDRESS]",
+}
+_EMAIL_WRITTEN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
-# Segments of one speaker at most this far apart are searched as one text (dictation pauses).
+# Segments of one speaker at most this far apart are searched as one text (dictation pauses);
+# up to TURN_GAP_S when only a short reply of the other party came between ("да", "повторите").
 CHAIN_GAP_S = 3.0
+TURN_GAP_S = 12.0
+REPLY_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -54,259 +68,6 @@ class PiiSpan:
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "start": round(self.start, 2), "end": round(self.end, 2)}
-
-
-# ---------------------------------------------------------------- tokens
-
-_TOKEN = re.compile(r"(?P<digits>\d+)|(?P<word>[^\W\d_]+)|(?P<punct>\S)")
-_EMAIL_WRITTEN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: Literal["digits", "word", "punct"]
-    text: str
-    norm: str  # lower case, ё -> е
-    start: int
-    end: int
-
-
-def _tokenize(text: str) -> list[_Token]:
-    return [
-        _Token(m.lastgroup, m.group(), m.group().lower().replace("ё", "е"), m.start(), m.end())  # type: ignore[arg-type]
-        for m in _TOKEN.finditer(text)
-    ]
-
-
-# ---------------------------------------------------------------- number words
-
-# Ranks decide composition: a group "hundreds [tens|teen] [unit]" reads as one number
-# ("девятьсот шестнадцать" = 916, "сорок пять" = 45); anything else starts a new group.
-_ZERO, _UNIT, _TEEN, _TEN, _HUNDRED = 0, 1, 2, 3, 4
-
-
-def _rank(value: int) -> int:
-    if value == 0:
-        return _ZERO
-    if value < 10:
-        return _UNIT
-    if value < 20:
-        return _TEEN
-    return _TEN if value < 100 else _HUNDRED
-
-
-_RU_CARDINALS = {
-    "ноль": 0, "нуль": 0, "один": 1, "два": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7,
-    "восемь": 8, "девять": 9, "десять": 10, "одиннадцать": 11, "двенадцать": 12, "тринадцать": 13,
-    "четырнадцать": 14, "пятнадцать": 15, "шестнадцать": 16, "семнадцать": 17, "восемнадцать": 18,
-    "девятнадцать": 19, "двадцать": 20, "тридцать": 30, "сорок": 40, "пятьдесят": 50, "шестьдесят": 60,
-    "семьдесят": 70, "восемьдесят": 80, "девяносто": 90, "сто": 100, "двести": 200, "триста": 300,
-    "четыреста": 400, "пятьсот": 500, "шестьсот": 600, "семьсот": 700, "восемьсот": 800, "девятьсот": 900,
-}
-_EN_CARDINALS = {
-    "zero": 0, "nought": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-}
-_EN_REPEAT = {"double": 2, "triple": 3}
-_EN_ZERO_LETTERS = {"oh", "o"}  # "oh" is zero only between other digits
-_PLUS_WORDS = {"плюс", "plus"}
-
-
-@lru_cache(maxsize=1)
-def _russian_number_forms() -> dict[str, int]:
-    """Every case form of the Russian cardinals ("двухсот", "сорока", "одну"), built once from pymorphy3."""
-    import pymorphy3
-
-    morph = pymorphy3.MorphAnalyzer(lang="ru")
-    forms: dict[str, int] = {}
-    for lemma, value in _RU_CARDINALS.items():
-        parses = [p for p in morph.parse(lemma) if p.normal_form == lemma]
-        # "сто" is also read as an abbreviation; take the numeral reading when there is one.
-        parses.sort(key=lambda p: (p.tag.POS != "NUMR", p.tag.POS not in ("ADJF", "NOUN")))
-        for form in parses[0].lexeme if parses else ():
-            forms.setdefault(form.word.replace("ё", "е"), value)
-        forms[lemma] = value
-    return forms
-
-
-def _number_words(language: str) -> dict[str, int]:
-    if language == "ru":
-        return _russian_number_forms()
-    if language == "en":
-        return _EN_CARDINALS
-    return _both_number_words()
-
-
-@lru_cache(maxsize=1)
-def _both_number_words() -> dict[str, int]:
-    return {**_russian_number_forms(), **_EN_CARDINALS}
-
-
-# ---------------------------------------------------------------- number runs
-
-# Between two atoms of one number: spaces and these marks; "," and "." only when a space
-# follows (dictation), so "12.05.2024" and "1,5" stay apart; ":" (times) and "/" never join.
-_JOINING_MARKS = {"-", "–", "—", "(", ")", ",", "."}
-_MARKS_NEED_SPACE = {",", "."}
-
-
-@dataclass
-class _Run:
-    first: int  # token index where the span starts ("+", "плюс", "(" or the first atom)
-    last: int  # token index of the last atom
-    digits: str
-    plus: bool
-    # (token index where an atom starts, digits before it) for each atom; splitting long runs.
-    boundaries: list[tuple[int, int]]
-
-
-class _Composer:
-    """Turns number atoms into digits: words compose ("сто двадцать три" -> 123), digits append.
-
-    Each step returns the offset in the digit string where the atom's group starts, or
-    None when the atom joined the open group (those are the places a long run may split).
-    """
-
-    def __init__(self) -> None:
-        self.digits: list[str] = []
-        self.length = 0
-        self.value = 0
-        self.rank: int | None = None  # rank of the last word of the open group
-
-    def flush(self) -> None:
-        if self.rank is not None:
-            self.digits.append(str(self.value))
-            self.length += len(self.digits[-1])
-            self.rank = None
-
-    def word(self, value: int, tight: bool) -> int | None:
-        rank = _rank(value)
-        attaches = tight and (
-            (self.rank == _HUNDRED and rank in (_UNIT, _TEEN, _TEN)) or (self.rank == _TEN and rank == _UNIT)
-        )
-        if attaches:
-            self.value += value
-            self.rank = rank
-            return None
-        self.flush()
-        self.value, self.rank = value, rank
-        return self.length
-
-    def hundred(self) -> bool:
-        """English "nine hundred": multiplies a lone unit; False when there is none."""
-        if self.rank != _UNIT:
-            return False
-        self.value *= 100
-        self.rank = _HUNDRED
-        return True
-
-    def literal(self, digits: str) -> int:
-        self.flush()
-        offset = self.length
-        self.digits.append(digits)
-        self.length += len(digits)
-        return offset
-
-    def text(self) -> str:
-        self.flush()
-        return "".join(self.digits)
-
-
-def _gap_joins(text: str, tokens: list[_Token], left: int, right: int) -> bool:
-    """Whether tokens strictly between ``left`` and ``right`` are only joining marks."""
-    marks = 0
-    for tok in tokens[left + 1 : right]:
-        if tok.kind != "punct" or tok.text not in _JOINING_MARKS:
-            return False
-        if tok.text in _MARKS_NEED_SPACE and not (tok.end == len(text) or text[tok.end].isspace()):
-            return False
-        marks += 1
-    return marks <= 3
-
-
-def _tight(text: str, tokens: list[_Token], left: int, right: int) -> bool:
-    """Only spaces or a hyphen between two words ("forty-five"): they may form one number."""
-    return text[tokens[left].end : tokens[right].start].strip() in ("", "-")
-
-
-def _number_runs(text: str, tokens: list[_Token], words: dict[str, int], english: bool) -> list[_Run]:
-    runs: list[_Run] = []
-    n = len(tokens)
-    i = 0
-    while i < n:
-        if not _is_atom_start(text, tokens, i, words, english, in_run=False):
-            i += 1
-            continue
-        first = i
-        plus = False
-        if i > 0 and (tokens[i - 1].text == "+" or tokens[i - 1].norm in _PLUS_WORDS):
-            first, plus = i - 1, True
-        elif i > 0 and tokens[i - 1].text == "(" and tokens[i - 1].end == tokens[i].start:
-            first = i - 1
-        composer = _Composer()
-        boundaries: list[tuple[int, int]] = []
-        last = -1
-        j = i
-        while j < n:
-            if last >= 0:
-                while j < n and tokens[j].kind == "punct":
-                    j += 1
-                if j == n or not (_gap_joins(text, tokens, last, j) and _is_atom_start(text, tokens, j, words, english, True)):
-                    break
-            tok = tokens[j]
-            atom_start = j
-            offset: int | None
-            if tok.kind == "digits":
-                offset = composer.literal(tok.text)
-            elif english and tok.norm in _EN_REPEAT:
-                j += 1  # the digit being repeated
-                nxt = tokens[j]
-                digit = nxt.text if nxt.kind == "digits" else "0" if nxt.norm in _EN_ZERO_LETTERS else str(words[nxt.norm])
-                offset = composer.literal(digit * _EN_REPEAT[tok.norm])
-            elif english and tok.norm in _EN_ZERO_LETTERS:
-                offset = composer.literal("0")
-            elif english and tok.norm == "hundred":
-                if not composer.hundred():
-                    break
-                offset = None
-            else:
-                offset = composer.word(words[tok.norm], last >= 0 and _tight(text, tokens, last, j))
-            if offset is not None:
-                boundaries.append((atom_start, offset))
-            last = j
-            j += 1
-        runs.append(_Run(first, last, composer.text(), plus, boundaries))
-        i = last + 1
-    return runs
-
-
-def _is_atom_start(text: str, tokens: list[_Token], i: int, words: dict[str, int], english: bool, in_run: bool) -> bool:
-    tok = tokens[i]
-    if tok.kind == "digits":
-        return True
-    if tok.kind != "word":
-        return False
-    if tok.norm in words:
-        return True
-    if not english:
-        return False
-    if tok.norm == "hundred":
-        return in_run
-    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-    close = nxt is not None and text[tok.end : nxt.start].strip() == ""
-    if tok.norm in _EN_REPEAT:
-        # "double five", "double 5", "double oh": only a single digit can be doubled.
-        return close and nxt is not None and (
-            (nxt.kind == "digits" and len(nxt.text) == 1)
-            or (nxt.norm in words and words[nxt.norm] < 10)
-            or nxt.norm in _EN_ZERO_LETTERS
-        )
-    if tok.norm in _EN_ZERO_LETTERS:
-        # "oh" as zero only among other digits: "five oh two", not "oh, my number is...".
-        return in_run or (close and nxt is not None and _is_atom_start(text, tokens, i + 1, words, english, False))
-    return False
 
 
 # ---------------------------------------------------------------- classification
@@ -327,7 +88,7 @@ _CURRENCY_STEMS = ("руб", "коп", "доллар", "долл", "бакс", "
 _CURRENCY_WORDS = {"р", "₽", "$", "€", "£", "%", "процент", "процента", "процентов", "percent"}
 
 
-def _amount_follows(tokens: list[_Token], last: int) -> bool:
+def _amount_follows(tokens: list[TextToken], last: int) -> bool:
     nxt = tokens[last + 1] if last + 1 < len(tokens) else None
     if nxt is None:
         return False
@@ -342,47 +103,74 @@ def _classify(digits: str, plus: bool) -> PiiKind | None:
         return "card"
     if 10 <= n <= 15:
         return "phone"
+    if 16 <= n <= 20:
+        return "account"
     return None
 
 
-def _strict_phone(digits: str, plus: bool) -> bool:
-    """A piece of a long run that is certainly a phone: +country, or Russian 11 digits from 7/8."""
-    return (plus and 10 <= len(digits) <= 15) or (len(digits) == 11 and digits[0] in "78")
+def _piece_kinds(digits: str, plus: bool) -> list[PiiKind]:
+    """What a piece of a long run certainly is, if anything: a +country or Russian phone, a
+    card (Luhn; 16 digits is the usual length), a 20-digit account."""
+    out: list[PiiKind] = []
+    if (plus and 10 <= len(digits) <= 15) or (len(digits) == 11 and digits[0] in "78"):
+        out.append("phone")
+    if 13 <= len(digits) <= 19 and luhn_valid(digits):
+        out.append("card")
+    if len(digits) == 20:
+        out.append("account")
+    return out
 
 
-def _last_atom_before(tokens: list[_Token], index: int) -> int:
+# Which piece wins where several start at one atom: a phone's prefix is far more telling than
+# a Luhn pass (one in ten random digit strings passes), and most cards have 16 digits.
+def _piece_rank(kind: PiiKind, length: int) -> tuple[int, int]:
+    return ({"phone": 0, "card": 1 if length == 16 else 2, "account": 3}[kind], -length)
+
+
+def _last_atom_before(tokens: list[TextToken], index: int) -> int:
     while tokens[index].kind == "punct":
         index -= 1
     return index
 
 
-def _classify_run(tokens: list[_Token], run: _Run) -> list[tuple[PiiKind, int, int]]:
+# What may stay visible of a long run once its cards and phones are masked ("5679" said again).
+_LEFTOVER_DIGITS = 6
+
+
+def _classify_run(tokens: list[TextToken], run: NumberRun) -> list[tuple[PiiKind, int, int]]:
     """Spans (kind, first token, last token) in one run."""
     if _amount_follows(tokens, run.last):
         return []
     kind = _classify(run.digits, run.plus)
-    if kind is not None:
-        return [(kind, run.first, run.last)]
-    if len(run.digits) <= 15:
-        return []
-    # Longer than any phone and not a card: two numbers said back to back ("89161234567
-    # 12345", two phones). Take phones from the start while they come, then one at the end.
+    if kind != "account" and len(run.digits) <= 20 or len(run.digits) == 20:
+        return [(kind, run.first, run.last)] if kind is not None else []
+    # No card and 16+ digits, or longer than any one number: several numbers said back to back
+    # (a phone and an order number, a card read twice). At each atom take the best card, phone
+    # or account starting there; the run is masked whole unless what is left over is short.
     cuts = run.boundaries + [(run.last + 1, len(run.digits))]
     out: list[tuple[PiiKind, int, int]] = []
+    leftover = 0
     a = 0
     while a < len(cuts) - 1:
-        b = next(
-            (b for b in range(len(cuts) - 1, a, -1)
-             if _strict_phone(run.digits[cuts[a][1] : cuts[b][1]], run.plus and a == 0)),
-            None,
-        )
-        if b is None:
-            break
-        out.append(("phone", run.first if a == 0 else cuts[a][0], _last_atom_before(tokens, cuts[b][0] - 1)))
+        pieces = [
+            (_piece_rank(kind, cuts[b][1] - cuts[a][1]), b, kind)
+            for b in range(a + 1, len(cuts))
+            for kind in _piece_kinds(run.digits[cuts[a][1] : cuts[b][1]], run.plus and a == 0)
+        ]
+        found = min(pieces)[1:] if pieces else None
+        if found is None:
+            leftover += cuts[a + 1][1] - cuts[a][1]
+            a += 1
+            continue
+        b, kind = found
+        out.append((kind, run.first if a == 0 else cuts[a][0], _last_atom_before(tokens, cuts[b][0] - 1)))
         a = b
-    tail = next((c for c in range(a + 1, len(cuts) - 1) if _strict_phone(run.digits[cuts[c][1] :], False)), None)
-    if tail is not None:
-        out.append(("phone", cuts[tail][0], run.last))
+    if not out or leftover >= _LEFTOVER_DIGITS:
+        return [("account", run.first, run.last)]
+    if leftover and (len(run.digits) > 20 or any(kind != "phone" for kind, _, _ in out)):
+        # Only a phone and a short number said after it ("89161234567 12345") leave digits
+        # visible; beside a card, or in a run longer than any number, the rest is dictation too.
+        out.append(("account", run.first, run.last))
     return out
 
 
@@ -395,13 +183,13 @@ _PHONE_STEMS = ("телефон", "мобильн", "сотов", "phone", "mobi
 _EN_PASSPORT_FILLERS = {"number", "no", "num", "is", "it", "s", "was", "my", "the", "it's"}
 
 
-def _is_passport_keyword(tok: _Token) -> bool:
+def _is_passport_keyword(tok: TextToken) -> bool:
     return tok.kind == "word" and (
         tok.norm.startswith("паспорт") or tok.norm in ("passport", "passports") or tok.norm in _PASSPORT_SERIES
     )
 
 
-def _passports(tokens: list[_Token], runs: list[_Run]) -> list[tuple[PiiKind, int, int]]:
+def _passports(tokens: list[TextToken], runs: list[NumberRun]) -> list[tuple[PiiKind, int, int]]:
     keyword_at = [i for i, t in enumerate(tokens) if _is_passport_keyword(t)]
     if not keyword_at:
         return []
@@ -423,13 +211,15 @@ def _passports(tokens: list[_Token], runs: list[_Run]) -> list[tuple[PiiKind, in
         elif len(run.digits) == 4 and r + 1 < len(runs):
             nxt = runs[r + 1]
             between = tokens[run.last + 1 : nxt.first]
-            if len(nxt.digits) == 6 and all(t.kind == "punct" or t.norm in _PASSPORT_NUMBER_WORDS for t in between):
+            words = [t for t in between if t.kind != "punct"]
+            # "номер" between series and number, or one word Whisper made of it ("умер").
+            if len(nxt.digits) == 6 and (all(t.norm in _PASSPORT_NUMBER_WORDS for t in words) or len(words) == 1):
                 out.append(("passport", run.first, nxt.last))
     out.extend(_english_passports(tokens, runs, keyword_at))
     return out
 
 
-def _english_passports(tokens: list[_Token], runs: list[_Run], keyword_at: list[int]) -> list[tuple[PiiKind, int, int]]:
+def _english_passports(tokens: list[TextToken], runs: list[NumberRun], keyword_at: list[int]) -> list[tuple[PiiKind, int, int]]:
     """ "passport number AB1234567" / "passport number is 123 456 789": 8-9 letters and digits."""
     run_at = {run.first: run for run in runs}
     out: list[tuple[PiiKind, int, int]] = []
@@ -466,19 +256,19 @@ _TOP_LEVEL_DOMAINS = {
 }
 
 
-def _joiner(tok: _Token) -> bool:
+def _joiner(tok: TextToken) -> bool:
     return tok.norm in _DOT_WORDS or tok.norm in _DASH_WORDS or tok.norm in _UNDERSCORE_WORDS
 
 
-def _email_atom(tok: _Token) -> bool:
+def _email_atom(tok: TextToken) -> bool:
     return tok.kind in ("word", "digits") and tok.norm not in _AT_WORDS and not _joiner(tok)
 
 
-def _loose_gap(text: str, left: _Token, right: _Token) -> bool:
+def _loose_gap(text: str, left: TextToken, right: TextToken) -> bool:
     return text[left.end : right.start].strip(" ,") == ""
 
 
-def _joins(text: str, left: _Token, joiner: _Token, right: _Token) -> bool:
+def _joins(text: str, left: TextToken, joiner: TextToken, right: TextToken) -> bool:
     """``left joiner right`` reads as one address part: a spoken joiner ("точка", "dot")
     between spaces, a written one (".", "-", "_") with no spaces ("mail.ru"), so the full
     stop ending a sentence never glues it to the next one."""
@@ -489,7 +279,7 @@ def _joins(text: str, left: _Token, joiner: _Token, right: _Token) -> bool:
     return _loose_gap(text, left, joiner) and _loose_gap(text, joiner, right)
 
 
-def _spoken_emails(text: str, tokens: list[_Token]) -> list[tuple[PiiKind, int, int]]:
+def _spoken_emails(text: str, tokens: list[TextToken]) -> list[tuple[PiiKind, int, int]]:
     out: list[tuple[PiiKind, int, int]] = []
     for a, tok in enumerate(tokens):
         if tok.norm not in _AT_WORDS or a == 0 or a + 1 >= len(tokens):
@@ -519,6 +309,8 @@ def _spoken_emails(text: str, tokens: list[_Token]) -> list[tuple[PiiKind, int, 
                 (len(prev.text) == 1 == len(tokens[s].text) and prev.kind == tokens[s].kind == "word"
                  and (prev.start == 0 or text[prev.start - 1].isspace()))
                 or (prev.kind == "word" and tokens[s].kind == "digits")
+                # "ivan петров": a Latin name heard as Russian (or back) inside one address
+                or (prev.kind == tokens[s].kind == "word" and prev.text.isascii() and not tokens[s].text.isascii())
             ):
                 s -= 1
             else:
@@ -532,17 +324,26 @@ def _spoken_emails(text: str, tokens: list[_Token]) -> list[tuple[PiiKind, int, 
 
 def find_pii(text: str, language: str) -> list[tuple[PiiKind, int, int]]:
     """Spans of personal data in ``text`` as (kind, char_start, char_end), in order, not overlapping."""
-    found: list[tuple[PiiKind, int, int]] = [("email", m.start(), m.end()) for m in _EMAIL_WRITTEN.finditer(text)]
-    tokens = _tokenize(text)
+    found: list[tuple[str, int, int]] = [("email", m.start(), m.end()) for m in _EMAIL_WRITTEN.finditer(text)]
+    tokens = tokenize(text)
     if tokens:
-        words = _number_words(language)
-        runs = _number_runs(text, tokens, words, english=language != "ru")
-        by_tokens = _spoken_emails(text, tokens) + _passports(tokens, runs)
+        words = number_words(language)
+        runs = number_runs(text, tokens, words, english=True)
+        by_tokens: list[tuple[str, int, int]] = _spoken_emails(text, tokens) + _passports(tokens, runs)
+        by_tokens += keyed_numbers(text, tokens, runs, words, lambda last: _amount_follows(tokens, last))
         for run in runs:
             by_tokens.extend(_classify_run(tokens, run))
         found.extend((kind, tokens[a].start, tokens[b].end) for kind, a, b in by_tokens)
-    # Overlapping finds become one span (nothing any detector found may leak); its kind is
-    # the earlier detector's: emails, then passports, then numbers.
+        entities = entities_for(text, language)
+        atoms = {i for run in runs for i in range(run.first, run.last + 1) if tokens[i].kind != "punct"}
+        found.extend(addresses(text, tokens, entities, language, atoms))
+        found.extend(names(text, tokens, entities, language))
+    return merge_spans(found)
+
+
+def merge_spans(found: Sequence[tuple[str, int, int]]) -> list[tuple[PiiKind, int, int]]:
+    """Overlapping finds become one span (nothing any detector found may leak); its kind is
+    the earlier find's (``find_pii`` lists emails, then passports, then numbers...)."""
     ranked = sorted(((start, end, rank, kind) for rank, (kind, start, end) in enumerate(found)))
     merged: list[list] = []  # [start, end, rank, kind]
     for start, end, rank, kind in ranked:
@@ -553,7 +354,7 @@ def find_pii(text: str, language: str) -> list[tuple[PiiKind, int, int]]:
                 last[2], last[3] = rank, kind
         else:
             merged.append([start, end, rank, kind])
-    return [(kind, start, end) for start, end, _, kind in merged]
+    return [(kind, start, end) for start, end, _, kind in merged]  # type: ignore[misc]
 
 
 def _replace_spans(text: str, spans: Sequence[tuple[str, int, int]]) -> str:
@@ -569,21 +370,30 @@ def _replace_spans(text: str, spans: Sequence[tuple[str, int, int]]) -> str:
 def redact_text(text: str, language: str) -> tuple[str, list[tuple[PiiKind, int, int]]]:
     """``text`` with each span of personal data replaced by its tag, and the spans
     (kind, char_start, char_end) in the *original* text."""
+    redacted, spans = _redact_text_cached(text, language)
+    return redacted, list(spans)
+
+
+@lru_cache(maxsize=8192)
+def _redact_text_cached(text: str, language: str) -> tuple[str, tuple[tuple[PiiKind, int, int], ...]]:
+    # The app masks every line it shows on each rerun (in case redaction was off): the
+    # entity model makes that worth remembering.
     spans = find_pii(text, language)
-    return (_replace_spans(text, spans) if spans else text), spans
+    return (_replace_spans(text, spans) if spans else text), tuple(spans)
 
 
 # ---------------------------------------------------------------- segments
 
 
 def _chains(segments: Sequence[Segment]) -> list[list[int]]:
-    """Indices of segments searched together: one speaker (and channel), gaps up to CHAIN_GAP_S."""
+    """Indices of segments searched together: one speaker (and channel), gaps up to
+    CHAIN_GAP_S, or up to TURN_GAP_S over a short reply of the other party."""
     chains: list[list[int]] = []
     open_chain: dict[tuple[str, int | None], list[int]] = {}
     for i, seg in enumerate(segments):
         key = (seg.speaker, seg.channel)
         chain = open_chain.get(key)
-        if chain is not None and seg.start - segments[chain[-1]].end <= CHAIN_GAP_S:
+        if chain is not None and _continues(segments, chain[-1], i):
             chain.append(i)
         else:
             chain = [i]
@@ -592,14 +402,41 @@ def _chains(segments: Sequence[Segment]) -> list[list[int]]:
     return chains
 
 
-def _find_in_texts(texts: list[str], language: str) -> list[list[tuple[PiiKind, int, int]]]:
-    """Spans per text, searching consecutive texts as one (a number may run across them)."""
-    joined = " ".join(texts)
+def _continues(segments: Sequence[Segment], prev: int, i: int) -> bool:
+    gap = segments[i].start - segments[prev].end
+    if gap <= CHAIN_GAP_S:
+        return True
+    return gap <= TURN_GAP_S and sum(len(s.text.split()) for s in _others_between(segments, i, segments[prev].end)) <= REPLY_WORDS
+
+
+def _others_between(segments: Sequence[Segment], i: int, since: float) -> list[Segment]:
+    """The other party's segments said between ``since`` and segment ``i`` (by time, not list order)."""
+    me = segments[i]
+    return [s for s in segments if s.speaker != me.speaker and since <= s.start < me.start]
+
+
+# What the other party said just before (a question such as "назовите код с обратной стороны")
+# is read as context: it tells what the dictated number is, though it is not masked with it.
+CONTEXT_WORDS = 40
+
+
+def _context(segments: Sequence[Segment], first: int, since: float | None = None) -> str:
+    start = segments[first].start - TURN_GAP_S
+    asked = _others_between(segments, first, start if since is None else max(start, since))
+    words = " ".join(s.text for s in sorted(asked, key=lambda s: s.start)).split()
+    return " ".join(words[-CONTEXT_WORDS:])
+
+
+def _find_in_texts(texts: list[str], language: str, context: str = "") -> list[list[tuple[PiiKind, int, int]]]:
+    """Spans per text, searching consecutive texts as one (a number may run across them),
+    after ``context`` (searched too, so its keywords count, but never masked here)."""
+    lead = context + " " if context else ""
+    joined = lead + " ".join(texts)
     per_text: list[list[tuple[PiiKind, int, int]]] = [[] for _ in texts]
     spans = find_pii(joined, language)
     if not spans:
         return per_text
-    offset = 0
+    offset = len(lead)
     for t, part in enumerate(texts):
         stop = offset + len(part)
         for kind, s, e in spans:
@@ -655,6 +492,20 @@ def _redact_words(
     return tuple(out), times
 
 
+def _find_in_chain(segments: Sequence[Segment], chain: list[int], texts: list[str],
+                   language: str) -> list[list[tuple[PiiKind, int, int]]]:
+    """Spans per text of a chain: the chain searched as one after the question that opened
+    it, and each later segment also after the question just before it ("Какая у вас почта?"
+    between a card and an e-mail said by one customer)."""
+    spans = _find_in_texts(texts, language, _context(segments, chain[0]))
+    for pos, i in enumerate(chain[1:], start=1):
+        context = _context(segments, i, since=segments[chain[pos - 1]].start)
+        if context:
+            alone = _find_in_texts([texts[pos]], language, context)[0]
+            spans[pos] = merge_spans(spans[pos] + alone) if alone else spans[pos]
+    return spans
+
+
 def redact_segments(segments: Sequence[Segment], language: str) -> tuple[tuple[Segment, ...], tuple[PiiSpan, ...]]:
     """Segments with personal data replaced by tags in ``text`` and ``words``, and where it was said.
 
@@ -665,10 +516,10 @@ def redact_segments(segments: Sequence[Segment], language: str) -> tuple[tuple[S
     pii: list[PiiSpan] = []
     for chain in _chains(segments):
         texts = [segments[i].text for i in chain]
-        text_spans = _find_in_texts(texts, language)
         word_texts = [" ".join(w.text for w in segments[i].words) if segments[i].words else segments[i].text for i in chain]
+        text_spans = _find_in_chain(segments, chain, texts, language)
         # Usually the text is the words joined by spaces; when not, search the words on their own.
-        word_spans = text_spans if word_texts == texts else _find_in_texts(word_texts, language)
+        word_spans = text_spans if word_texts == texts else _find_in_chain(segments, chain, word_texts, language)
         for pos, i in enumerate(chain):
             seg = segments[i]
             if not text_spans[pos] and not word_spans[pos]:

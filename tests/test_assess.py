@@ -22,11 +22,14 @@ def test_personal_data_is_masked_before_anything_is_judged_or_stored():
         seg("operator", 12.0, "Спасибо. Я оформил заявку, мастер приедет завтра. Всего доброго!"),
     )
     a = assess_transcript(t, 20.0, build_judge(load_scorecard("inbound_support")))
-    assert [p.kind for p in a.pii] == ["phone"] and a.pii[0].start >= 6.0
+    # The operator's own name is masked too; her introduction still counts ("меня зовут [NAME]").
+    assert [p.kind for p in a.pii] == ["name", "phone"] and a.pii[1].start >= 6.0
+    assert "Анна" not in a.transcript.segments[0].text
     customer = a.transcript.segments[1]
     assert customer.text.startswith("[PHONE]") and "девятьсот" not in customer.text
     assert all("девятьсот" not in w.text for w in customer.words)
-    assert {c.id: c.result for c in a.criteria}["identification"] == "pass"
+    results = {c.id: c.result for c in a.criteria}
+    assert results["identification"] == "pass" and results["introduction"] == "pass"
 
 
 def test_an_angry_escalating_customer_and_dead_air_raise_their_flags():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections import Counter
 
 import pytest
 
@@ -85,6 +85,8 @@ def test_numbers_said_back_to_back_still_hide_the_phones():
     assert redact_text("8 916 123 45 67, 8 495 765 43 21", "ru")[0] == "[PHONE], [PHONE]"
     # A phone and then an order number.
     assert redact_text("Телефон 89161234567 12345", "ru")[0] == "Телефон [PHONE] 12345"
+    # A card read twice (after "повторите"): one run of 32 digits, two cards.
+    assert redact_text("4276 3800 1234 5679 4276 3800 1234 5679", "ru")[0] == "[CARD] [CARD]"
 
 
 # ---------------------------------------------------------------- cards
@@ -109,14 +111,15 @@ def test_luhn():
 )
 def test_cards_passing_luhn_are_redacted(text, language):
     redacted, spans = redact_text(text, language)
-    assert [s[0] for s in spans] == ["card"]
+    assert [s[0] for s in spans if s[0] != "expiry"] == ["card"]
     assert "[CARD]" in redacted and "1111" not in redacted
 
 
-def test_sixteen_digits_failing_luhn_are_not_a_card_nor_a_phone():
+def test_sixteen_digits_failing_luhn_are_masked_as_an_account():
+    # No phone is that long; it may be a card with a misheard digit or an account: masked either way.
     text = "Номер карты 4276 1600 1234 5678"
     assert not luhn_valid("4276160012345678")
-    assert redact_text(text, "ru") == (text, [])
+    assert redact_text(text, "ru")[0] == "Номер карты [ACCOUNT]"
 
 
 # ---------------------------------------------------------------- passports
@@ -254,7 +257,7 @@ def test_tag_word_keeps_punctuation_outside_the_span():
 
 def test_segments_without_pii_are_the_same_objects():
     segs = [
-        seg("operator", 0.0, "Здравствуйте, компания Ромашка, меня зовут Анна."),
+        seg("operator", 0.0, "Здравствуйте, компания Ромашка, чем могу помочь?"),
         seg("customer", 3.0, "Добрый день, заказ 123456 на 1500 рублей не пришёл."),
         seg("operator", 6.0, "Продиктуйте, пожалуйста, номер телефона."),
         seg("customer", 8.0, "8 916 123 45 67"),
@@ -318,7 +321,7 @@ def test_english_call_segments():
     assert [(p.kind, p.segment_index) for p in spans] == [("phone", 1), ("email", 3)]
 
 
-def test_redaction_is_cheap():
+def test_a_long_call_masks_each_item_once():
     lines = [
         "Здравствуйте, компания Ромашка, меня зовут Анна, чем могу помочь?",
         "Добрый день, у меня проблема с заказом, он не пришёл.",
@@ -334,19 +337,14 @@ def test_redaction_is_cheap():
         s = seg("operator" if k % 2 == 0 else "customer", t, lines[k % len(lines)])
         segs.append(s)
         t = s.end + 0.8
-    redact_segments(segs, "ru")  # builds the Russian number table once
-    runs = 20
-    t0 = time.perf_counter()
-    for _ in range(runs):
-        _, spans = redact_segments(segs, "ru")
-    per_call_ms = (time.perf_counter() - t0) / runs * 1000
-    assert len(spans) == 10  # 5 phones and 5 emails
-    # Measured ~1.2 ms on a shared 2-core machine; the bound only catches a per-word model call.
-    assert per_call_ms < 25
+    _, spans = redact_segments(segs, "ru")
+    # 5 phones, 5 emails and the operator's name 5 times; "Ромашка" after "компания" is no
+    # person. Speed is measured in benchmarks/pii.py, not here.
+    assert sorted(Counter(s.kind for s in spans).items()) == [("email", 5), ("name", 5), ("phone", 5)]
 
 
 def test_russian_number_words_cover_case_forms():
-    from pipeline.pii import _russian_number_forms
+    from pipeline.pii_numbers import _russian_number_forms
 
     forms = _russian_number_forms()
     assert forms["двухсот"] == 200 and forms["сорока"] == 40 and forms["одну"] == 1 and forms["восьми"] == 8
@@ -365,3 +363,106 @@ def test_several_kinds_in_one_turn():
 def test_unknown_language_uses_both_vocabularies():
     assert kinds("восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь", "auto") == ["phone"]
     assert kinds("eight nine one six one two three four five six seven", "auto") == ["phone"]
+
+
+# ---------------------------------------------------------------- what Whisper really writes (issue #15)
+
+
+@pytest.mark.parametrize(
+    "text,language,expected",
+    [
+        # Whisper's stray commas before each group
+        ("Мой номер 8 ,916 ,123 ,4567, записали?", "ru", "Мой номер [PHONE], записали?"),
+        ("Карта 4276 ,3800 ,1234 ,5679, всё.", "ru", "Карта [CARD], всё."),
+        # dots between groups, as people write and Whisper sometimes does
+        ("Телефон 8.916.123.45.67, и всё", "ru", "Телефон [PHONE], и всё"),
+        # card security code and expiry
+        ("Срок 12/27, код 321.", "ru", "Срок [EXPIRY], код [CODE]."),
+        ("срок действия двенадцать двадцать семь, CVV три два один", "ru", "срок действия [EXPIRY], CVV [CODE]"),
+        ("It expires oh nine twenty six and the security code is 123.", "en", "It expires [EXPIRY] and the security code is [CODE]."),
+        # a 20-digit account
+        ("Номер счёта 40817 810 0 9991 0004312.", "ru", "Номер счёта [ACCOUNT]."),
+        ("Счёт 40817810099910004312", "ru", "Счёт [ACCOUNT]"),
+        # English number words in a Russian call
+        ("Карта four one one one, one one one one, one one one one, one one one one.", "ru", "Карта [CARD]."),
+        # a Latin name inside a Russian e-mail
+        ("Почта ivan петров собака mail точка ru", "ru", "Почта [EMAIL]"),
+        ("СНИЛС 123-456-789 01", "ru", "СНИЛС [SNILS]"),
+        ("ИНН 7712 3456 7890.", "ru", "ИНН [INN]."),
+        ("Дата рождения 12.05.1985.", "ru", "Дата рождения [BIRTH_DATE]."),
+        ("Я родился пятого мая восемьдесят пятого года.", "ru", "Я родился [BIRTH_DATE]."),
+        ("My date of birth is March 5th, 1985.", "en", "My date of birth is [BIRTH_DATE]."),
+    ],
+)
+def test_numbers_as_recognised_speech_writes_them(text, language, expected):
+    assert redact_text(text, language)[0] == expected
+
+
+@pytest.mark.parametrize(
+    "text,language,expected",
+    [
+        ("Да, это Иван Петрович Сидоров.", "ru", "Да, это [NAME]."),
+        ("меня зовут иван петров", "ru", "меня зовут [NAME]"),
+        ("Скажите, пожалуйста, ваше ФИО. Петрова Мария Ивановна.", "ru", "Скажите, пожалуйста, ваше ФИО. [NAME]."),
+        ("Я живу на улице Ленина, дом пять, квартира двенадцать.", "ru", "Я живу на [ADDRESS]."),
+        ("Запишите адрес: Санкт-Петербург, Невский проспект, 28, квартира 4.", "ru", "Запишите адрес: [ADDRESS]."),
+        ("Hi, my name is John Smith and I live at 42 Oak Street, Springfield.", "en",
+         "Hi, my name is [NAME] and I live at [ADDRESS]."),
+    ],
+)
+def test_names_and_addresses(text, language, expected):
+    assert redact_text(text, language)[0] == expected
+
+
+@pytest.mark.parametrize(
+    "text,language",
+    [
+        ("Здравствуйте, компания Ромашка, чем могу помочь?", "ru"),
+        ("Продиктуйте, пожалуйста, номер телефона.", "ru"),
+        ("Заказ 123456 на сумму 1500 рублей пришёл 12.05.2024 в 14:30.", "ru"),
+        ("Я живу в Москве, тариф Домашний Интернет 500.", "ru"),
+        ("Списали 4 276 рублей, а должно быть 3 800 рублей.", "ru"),
+        ("Код города 495, а дальше я не помню.", "ru"),
+        ("Thank you for calling Harper Valley Bank, how can I help you today?", "en"),
+        ("My area code is two one two, I'll give you the rest later.", "en"),
+        ("I paid 250 dollars on the fifth of May.", "en"),
+    ],
+)
+def test_ordinary_speech_stays(text, language):
+    assert redact_text(text, language) == (text, [])
+
+
+def test_card_dictated_in_halves_across_turns_is_masked_and_muted():
+    # The customer reads half the card, the operator says "повторите, пожалуйста", the
+    # customer goes on 6 s later: too far apart for a pause, joined over the short reply.
+    first = seg("customer", 10.0, "Номер карты 4276 3800")
+    reply = seg("operator", 13.0, "Так, повторите, пожалуйста", step=0.5)
+    second = seg("customer", 17.5, "1234 5679")
+    out, spans = redact_segments([first, reply, second], "ru")
+    assert out[0].text == "Номер карты [CARD]" and out[2].text == "[CARD]"
+    assert out[1] is reply
+    # The player mutes both halves, and the words hold no digit.
+    assert [(s.kind, s.segment_index) for s in spans] == [("card", 0), ("card", 2)]
+    assert spans[0].start == pytest.approx(10.8) and spans[1].end == pytest.approx(18.2)
+    assert not any(ch.isdigit() for o in out for w in o.words for ch in w.text)
+
+
+def test_a_long_answer_between_numbers_keeps_them_apart():
+    # Two 5-digit numbers with a real exchange between them are not one phone.
+    first = seg("customer", 0.0, "Заказ 12345")
+    reply = seg("operator", 2.0, "Вижу ваш заказ, он уже передан в доставку, курьер приедет завтра до обеда", step=0.3)
+    second = seg("customer", 9.0, "А второй 67890")
+    out, spans = redact_segments([first, reply, second], "ru")
+    assert spans == () and out[0] is first and out[2] is second
+
+
+def test_the_operators_masked_name_still_counts_as_an_introduction():
+    from models.nlp import load_lemmatizer
+    from pipeline.patterns import person_name
+
+    for language, text in (("ru", "Здравствуйте, меня зовут Анна, компания Сеть Плюс"),
+                           ("en", "Hi, this is Sarah from Harper Valley Bank")):
+        masked = redact_text(text, language)[0]
+        assert "[NAME]" in masked
+        tokens = load_lemmatizer(language).tokens(masked)
+        assert any(tokens[b].text == "NAME" for _, b in person_name(tokens, masked, language))
