@@ -34,7 +34,9 @@ def assess_transcript(transcript: Transcript, duration_s: float, judge: Scorecar
                       redact: bool = True) -> Assessment:
     pii: tuple[PiiSpan, ...] = ()
     if redact and transcript.segments:
-        segments, pii = redact_segments(transcript.segments, transcript.language)
+        # The centre's own names stay: the entity model may take "Harper Valley" for a person.
+        brands = judge.scorecard.brands.get(transcript.language, ())
+        segments, pii = redact_segments(transcript.segments, transcript.language, keep=brands)
         transcript = replace(transcript, segments=segments)
     judgement = judge.judge(transcript)
     metrics = conversation_metrics(transcript, duration_s)

@@ -37,7 +37,7 @@ from functools import lru_cache
 from typing import Literal, Sequence
 
 from pipeline.pii_context import keyed_numbers
-from pipeline.pii_entities import addresses, entities_for, names
+from pipeline.pii_entities import addresses, entities_for, kept_spans, names, without_kept
 from pipeline.pii_numbers import NumberRun, TextToken, number_runs, number_words, tokenize
 from pipeline.records import Segment, Word
 
@@ -322,8 +322,9 @@ def _spoken_emails(text: str, tokens: list[TextToken]) -> list[tuple[PiiKind, in
 # ---------------------------------------------------------------- text
 
 
-def find_pii(text: str, language: str) -> list[tuple[PiiKind, int, int]]:
-    """Spans of personal data in ``text`` as (kind, char_start, char_end), in order, not overlapping."""
+def find_pii(text: str, language: str, keep: Sequence[str] = ()) -> list[tuple[PiiKind, int, int]]:
+    """Spans of personal data in ``text`` as (kind, char_start, char_end), in order, not overlapping.
+    ``keep``: the centre's own names (the scorecard's brands), never masked as a name or address."""
     found: list[tuple[str, int, int]] = [("email", m.start(), m.end()) for m in _EMAIL_WRITTEN.finditer(text)]
     tokens = tokenize(text)
     if tokens:
@@ -336,8 +337,8 @@ def find_pii(text: str, language: str) -> list[tuple[PiiKind, int, int]]:
         found.extend((kind, tokens[a].start, tokens[b].end) for kind, a, b in by_tokens)
         entities = entities_for(text, language)
         atoms = {i for run in runs for i in range(run.first, run.last + 1) if tokens[i].kind != "punct"}
-        found.extend(addresses(text, tokens, entities, language, atoms))
-        found.extend(names(text, tokens, entities, language))
+        entity_finds = addresses(text, tokens, entities, language, atoms) + names(text, tokens, entities, language)
+        found.extend(without_kept(entity_finds, kept_spans(text, keep)) if keep else entity_finds)
     return merge_spans(found)
 
 
@@ -367,18 +368,18 @@ def _replace_spans(text: str, spans: Sequence[tuple[str, int, int]]) -> str:
     return "".join(out)
 
 
-def redact_text(text: str, language: str) -> tuple[str, list[tuple[PiiKind, int, int]]]:
+def redact_text(text: str, language: str, keep: Sequence[str] = ()) -> tuple[str, list[tuple[PiiKind, int, int]]]:
     """``text`` with each span of personal data replaced by its tag, and the spans
     (kind, char_start, char_end) in the *original* text."""
-    redacted, spans = _redact_text_cached(text, language)
+    redacted, spans = _redact_text_cached(text, language, tuple(keep))
     return redacted, list(spans)
 
 
 @lru_cache(maxsize=8192)
-def _redact_text_cached(text: str, language: str) -> tuple[str, tuple[tuple[PiiKind, int, int], ...]]:
+def _redact_text_cached(text: str, language: str, keep: tuple[str, ...]) -> tuple[str, tuple[tuple[PiiKind, int, int], ...]]:
     # The app masks every line it shows on each rerun (in case redaction was off): the
     # entity model makes that worth remembering.
-    spans = find_pii(text, language)
+    spans = find_pii(text, language, keep)
     return (_replace_spans(text, spans) if spans else text), tuple(spans)
 
 
@@ -427,13 +428,14 @@ def _context(segments: Sequence[Segment], first: int, since: float | None = None
     return " ".join(words[-CONTEXT_WORDS:])
 
 
-def _find_in_texts(texts: list[str], language: str, context: str = "") -> list[list[tuple[PiiKind, int, int]]]:
+def _find_in_texts(texts: list[str], language: str, context: str = "",
+                   keep: Sequence[str] = ()) -> list[list[tuple[PiiKind, int, int]]]:
     """Spans per text, searching consecutive texts as one (a number may run across them),
     after ``context`` (searched too, so its keywords count, but never masked here)."""
     lead = context + " " if context else ""
     joined = lead + " ".join(texts)
     per_text: list[list[tuple[PiiKind, int, int]]] = [[] for _ in texts]
-    spans = find_pii(joined, language)
+    spans = find_pii(joined, language, keep)
     if not spans:
         return per_text
     offset = len(lead)
@@ -493,20 +495,21 @@ def _redact_words(
 
 
 def _find_in_chain(segments: Sequence[Segment], chain: list[int], texts: list[str],
-                   language: str) -> list[list[tuple[PiiKind, int, int]]]:
+                   language: str, keep: Sequence[str]) -> list[list[tuple[PiiKind, int, int]]]:
     """Spans per text of a chain: the chain searched as one after the question that opened
     it, and each later segment also after the question just before it ("Какая у вас почта?"
     between a card and an e-mail said by one customer)."""
-    spans = _find_in_texts(texts, language, _context(segments, chain[0]))
+    spans = _find_in_texts(texts, language, _context(segments, chain[0]), keep)
     for pos, i in enumerate(chain[1:], start=1):
         context = _context(segments, i, since=segments[chain[pos - 1]].start)
         if context:
-            alone = _find_in_texts([texts[pos]], language, context)[0]
+            alone = _find_in_texts([texts[pos]], language, context, keep)[0]
             spans[pos] = merge_spans(spans[pos] + alone) if alone else spans[pos]
     return spans
 
 
-def redact_segments(segments: Sequence[Segment], language: str) -> tuple[tuple[Segment, ...], tuple[PiiSpan, ...]]:
+def redact_segments(segments: Sequence[Segment], language: str,
+                    keep: Sequence[str] = ()) -> tuple[tuple[Segment, ...], tuple[PiiSpan, ...]]:
     """Segments with personal data replaced by tags in ``text`` and ``words``, and where it was said.
 
     Segments without personal data come back as the same objects. Times come from the
@@ -517,9 +520,9 @@ def redact_segments(segments: Sequence[Segment], language: str) -> tuple[tuple[S
     for chain in _chains(segments):
         texts = [segments[i].text for i in chain]
         word_texts = [" ".join(w.text for w in segments[i].words) if segments[i].words else segments[i].text for i in chain]
-        text_spans = _find_in_chain(segments, chain, texts, language)
+        text_spans = _find_in_chain(segments, chain, texts, language, keep)
         # Usually the text is the words joined by spaces; when not, search the words on their own.
-        word_spans = text_spans if word_texts == texts else _find_in_chain(segments, chain, word_texts, language)
+        word_spans = text_spans if word_texts == texts else _find_in_chain(segments, chain, word_texts, language, keep)
         for pos, i in enumerate(chain):
             seg = segments[i]
             if not text_spans[pos] and not word_spans[pos]:

@@ -137,6 +137,24 @@ def _after_org_noun(text: str, e: Entity) -> bool:
     return bool(before) and before[-1].lower().strip(",.") in _ORG_NOUNS
 
 
+def kept_spans(text: str, keep: Sequence[str]) -> list[tuple[int, int]]:
+    """Where the centre's own names ("Harper Valley", "Сеть Плюс") are said: the model may take
+    them for a person or a place, but they are no personal data and judging needs them."""
+    lowered = text.lower()
+    out = []
+    for phrase in keep:
+        p = phrase.lower().strip()
+        start = lowered.find(p) if p else -1
+        while start >= 0:
+            out.append((start, start + len(p)))
+            start = lowered.find(p, start + 1)
+    return out
+
+
+def without_kept(found: list[Found], kept: Sequence[tuple[int, int]]) -> list[Found]:
+    return [f for f in found if not any(f[1] < e and s < f[2] for s, e in kept)]
+
+
 def names(text: str, tokens: Sequence[TextToken], entities: Sequence[Entity], language: str) -> list[Found]:
     out: list[Found] = [
         ("name", e.start, e.end) for e in entities

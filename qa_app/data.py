@@ -25,7 +25,7 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.group_comparison import GroupComparison
-from pipeline.pii import redact_text
+from qa_app import ui
 from reporting.cells import csv_cell
 from reporting.files import StoredReport, list_reports
 from reporting.model import ReportPeriod
@@ -675,7 +675,7 @@ def verdicts_csv(db: str, call_id: str, mask_language: str | None = None) -> str
     """The call's verdicts as CSV; with ``mask_language`` the evidence quotes have personal data masked
     (for non-admins, as the call page shows them, also when stored transcripts are not redacted)."""
     def shown(text: str) -> str:
-        return text if mask_language is None else redact_text(text, mask_language)[0]
+        return text if mask_language is None else ui.masked(text, mask_language)
 
     rows = [
         {

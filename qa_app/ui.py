@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from pathlib import Path
 
 from pipeline.pii import TAGS, redact_text
@@ -60,10 +62,29 @@ def highlight(text: str, marks: tuple[tuple[int, int], ...] | list[tuple[int, in
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1)
+def _centre_names() -> dict[str, tuple[str, ...]]:
+    """The configured scorecard's brands: masking on display keeps them as the analysis did."""
+    from callqa.config import load_settings
+    from callqa.runtime import scorecard_for
+
+    try:
+        return dict(scorecard_for(load_settings()).brands)
+    except Exception:  # a broken scorecard file must not stop the pages; names are then masked
+        return {}
+
+
+def masked(text: str, language: str | None) -> str:
+    """``text`` as non-admins see it: personal data masked again on display, in case it was
+    stored unmasked (``redact_pii = false`` for a while); the centre's own names kept."""
+    language = language or "ru"
+    return redact_text(text, language, keep=_centre_names().get(language, ()))[0]
+
+
 def redact_marked(text: str, marks: tuple[tuple[int, int], ...], language: str) -> tuple[str, tuple[tuple[int, int], ...]]:
     """``text`` with personal data masked (as the call page shows it to non-admins) and ``marks`` moved
     to match; a mark that overlaps masked data is dropped, so nothing masked is ever highlighted."""
-    redacted, found = redact_text(text, language)
+    redacted, found = redact_text(text, language, keep=_centre_names().get(language, ()))
     moved = []
     for start, end in marks:
         if any(start < e and s < end for _, s, e in found):

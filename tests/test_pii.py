@@ -466,3 +466,12 @@ def test_the_operators_masked_name_still_counts_as_an_introduction():
         assert "[NAME]" in masked
         tokens = load_lemmatizer(language).tokens(masked)
         assert any(tokens[b].text == "NAME" for _, b in person_name(tokens, masked, language))
+
+
+def test_the_centres_own_names_are_never_masked_as_people():
+    # spaCy takes "Harper Valley" for a person; masked, the operator's introduction loses its company.
+    text = "Hello, Mr. Harper Valley National Day. My name is Kelly."
+    assert redact_text(text, "en", keep=("Harper Valley",))[0] == "Hello, Mr. Harper Valley National Day. My name is [NAME]."
+    segs = [seg("operator", 0.0, text)]
+    out, spans = redact_segments(segs, "en", keep=("Harper Valley",))
+    assert "Harper Valley" in out[0].text and [s.kind for s in spans] == ["name"]

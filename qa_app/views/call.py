@@ -14,7 +14,6 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pipeline.pii import redact_text
 from pipeline.satisfaction import describe_factor, main_factors
 from pipeline.scoring import HEARD_FLAG_SHARE
 from qa_app import auth, data, downloads, links, player, ui
@@ -101,7 +100,7 @@ def _flip_roles() -> None:
 
 
 def _shown(text: str) -> str:
-    return text if show_raw else redact_text(text, call.language or "ru")[0]
+    return text if show_raw else ui.masked(text, call.language)
 
 
 def _shown_marked(text: str, query: str) -> str:

@@ -10,7 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.call_outcome import OUTCOMES
-from pipeline.pii import redact_text
 from qa_app import auth, data, periods, ui
 
 user = auth.require()
@@ -90,7 +89,7 @@ st.caption(f"{unmatched} call(s) of this period matched no taxonomy reason. Grou
 
 
 def _shown(text: str, language: str) -> str:
-    return text if show_raw else redact_text(text, language or "ru")[0]
+    return text if show_raw else ui.masked(text, language)
 
 
 for k, group in enumerate(found, 1):
