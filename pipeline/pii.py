@@ -37,7 +37,7 @@ from functools import lru_cache
 from typing import Literal, Sequence
 
 from pipeline.pii_context import keyed_numbers
-from pipeline.pii_entities import addresses, entities_for, kept_spans, names, without_kept
+from pipeline.pii_entities import addresses, answered_addresses, entities_for, kept_spans, names, without_kept
 from pipeline.pii_numbers import NumberRun, TextToken, number_runs, number_words, tokenize
 from pipeline.records import Segment, Word
 
@@ -337,7 +337,8 @@ def find_pii(text: str, language: str, keep: Sequence[str] = ()) -> list[tuple[P
         found.extend((kind, tokens[a].start, tokens[b].end) for kind, a, b in by_tokens)
         entities = entities_for(text, language)
         atoms = {i for run in runs for i in range(run.first, run.last + 1) if tokens[i].kind != "punct"}
-        entity_finds = addresses(text, tokens, entities, language, atoms) + names(text, tokens, entities, language)
+        entity_finds = (addresses(text, tokens, entities, language, atoms) + answered_addresses(text, tokens, entities, atoms)
+                        + names(text, tokens, entities, language))
         found.extend(without_kept(entity_finds, kept_spans(text, keep)) if keep else entity_finds)
     return merge_spans(found)
 

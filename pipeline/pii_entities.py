@@ -120,6 +120,48 @@ def addresses(text: str, tokens: Sequence[TextToken], entities: Sequence[Entity]
     return out
 
 
+_ADDRESS_WORDS = {"address", "адрес", "адреса", "адресу", "адресом"}
+_NOT_POSTAL = {"email", "e", "mail", "электронной", "электронный", "почты", "ip", "web"}
+_ADDRESS_LEAD = {"is", "it", "s", "its", "my", "the", "on", "account", "that", "это", "мой", "вот", "такой",
+                 "подключения", "доставки", "регистрации", "проживания", "по", "прописке"}
+_SENTENCE_END = {".", "!", "?", ";"}
+_ADDRESS_MAX_WORDS = 12
+
+
+def answered_addresses(text: str, tokens: Sequence[TextToken], entities: Sequence[Entity],
+                       numbers: set[int]) -> list[Found]:
+    """The answer after "address" / "адрес" ("My address is 001", "what's the address? It's 25
+    kill drive"): the rest of the sentence, when it holds a number or a place."""
+    out: list[Found] = []
+    for k, tok in enumerate(tokens):
+        if tok.norm not in _ADDRESS_WORDS or (k > 0 and tokens[k - 1].norm in _NOT_POSTAL):
+            continue
+        i, asked = k + 1, False
+        while i < len(tokens) and (tokens[i].norm in _ADDRESS_LEAD or tokens[i].norm in _ADDRESS_WORDS or tokens[i].kind == "punct"):
+            if tokens[i].text in _SENTENCE_END:
+                if asked:
+                    break
+                asked = True  # the question ("...your address?"), then the answer
+            i += 1
+        first = last = None
+        taken = 0
+        while i < len(tokens) and taken < _ADDRESS_MAX_WORDS:
+            t = tokens[i]
+            if t.kind == "punct" and t.text in _SENTENCE_END and (i + 1 == len(tokens) or tokens[i + 1].start > t.end):
+                break
+            if t.kind != "punct":
+                first = i if first is None else first
+                last = i
+                taken += 1
+            i += 1
+        if first is None:
+            continue
+        span = range(first, last + 1)
+        if any(j in numbers or _inside(tokens[j], entities, "LOC") for j in span):
+            out.append(("address", tokens[first].start, tokens[last].end))
+    return out
+
+
 @lru_cache(maxsize=8192)
 def _name_word(word: str) -> bool:
     """A lower-case Russian word whose likeliest reading is a first name, surname or patronymic."""

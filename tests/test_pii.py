@@ -475,3 +475,18 @@ def test_the_centres_own_names_are_never_masked_as_people():
     segs = [seg("operator", 0.0, text)]
     out, spans = redact_segments(segs, "en", keep=("Harper Valley",))
     assert "Harper Valley" in out[0].text and [s.kind for s in spans] == ["name"]
+
+
+@pytest.mark.parametrize(
+    "text,language,expected",
+    [
+        # hvb_dev 02e41649: a real caller's answer, missed before
+        ("Sure. And what is your address? My address is 001", "en", "Sure. And what is your address? My address is [ADDRESS]"),
+        ("What is the address on the account? It's 25 kill drive.", "en", "What is the address on the account? It's [ADDRESS]."),
+        ("Мой адрес: Казань, Садовая 5, квартира 3. Спасибо.", "ru", "Мой адрес: [ADDRESS]. Спасибо."),
+        ("A new checkbook has been sent to your home address.", "en", "A new checkbook has been sent to your home address."),
+        ("Адрес подключения тот же, что и раньше.", "ru", "Адрес подключения тот же, что и раньше."),
+    ],
+)
+def test_the_answer_after_address(text, language, expected):
+    assert redact_text(text, language)[0] == expected
