@@ -1,7 +1,7 @@
 """Personal-data masking measured on what Whisper really writes from dictated speech.
 
     .venv/bin/python benchmarks/pii.py make        [--out benchmarks/data/pii_set] [--seed 0] [--per-kind 4]
-    .venv/bin/python benchmarks/pii.py make-dictation [--seed 0]   # tests/data/pii_dictation_ru.flac + .truth.json
+    .venv/bin/python benchmarks/pii.py make-dictation [--seed 0]   # tests/fixtures/pii_dictation_ru.flac + .truth.json
     .venv/bin/python benchmarks/pii.py transcribe  [--out benchmarks/data/pii_set]
     .venv/bin/python benchmarks/pii.py score       [--out benchmarks/data/pii_set] [--json FILE] [--show-misses]
 
@@ -307,7 +307,7 @@ def make(out: Path, seed: int, per_kind: int) -> None:
     (out / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-# One Russian call dictating several things, shipped with the tests (tests/data/pii_dictation_ru.*).
+# One Russian call dictating several things, shipped with the tests (tests/fixtures/pii_dictation_ru.*).
 DICTATION_KINDS = ("phone", "card", "cvv", "email", "name")
 
 
@@ -517,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "make":
         make(out, args.seed, args.per_kind)
     elif args.command == "make-dictation":
-        make_dictation(REPO / "tests" / "data" / "pii_dictation_ru", args.seed)
+        make_dictation(REPO / "tests" / "fixtures" / "pii_dictation_ru", args.seed)
     elif args.command == "transcribe":
         transcribe(out)
     else:

@@ -1,6 +1,6 @@
 """A customer dictating personal data, through the real speech layer, masked everywhere it lands.
 
-``tests/data/pii_dictation_ru.flac`` (made by ``benchmarks/pii.py make-dictation``: festival voices,
+``tests/fixtures/pii_dictation_ru.flac`` (made by ``benchmarks/pii.py make-dictation``: festival voices,
 operator LEFT, customer RIGHT, 8 kHz) has the operator ask for a phone, a card (read in two halves
 around "Так, повторите, пожалуйста"), the code on the back, an e-mail and a name; its truth file
 says when each was said. Before issue #15 Whisper's "8 ,945 ,192 ,05 ,48" went through unmasked.
@@ -19,7 +19,7 @@ from storage.calls import SourceFile, save_analysis
 from storage.db import connect
 from storage.search import refresh_search_index, search
 
-DICTATION = Path(__file__).parent / "data" / "pii_dictation_ru.flac"
+DICTATION = Path(__file__).parent / "fixtures" / "pii_dictation_ru.flac"
 
 
 @pytest.fixture(scope="module")
