@@ -114,7 +114,8 @@ def find_new_recordings(settings: Settings, since: datetime | None = None,
     with connect(settings.db) as con:
         statuses = call_statuses(con, list(sources))
     new = [s for cid, s in sources.items() if statuses.get(cid) not in SKIP_STATUSES]
-    return FoundRecordings(new, len(listing.found) + len(listing.unreadable), unreadable)
+    # A backfill counts only its period's recordings (the filter above), as before entries were checked.
+    return FoundRecordings(new, len(found) + len(listing.unreadable), unreadable)
 
 
 def _within(when: datetime | None, since: datetime | None, until: datetime | None) -> bool:

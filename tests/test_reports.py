@@ -10,6 +10,7 @@ only through the daily aggregates).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -374,7 +375,6 @@ def test_prefect_yaml_deploys_the_reports_flow():
 
 def test_reports_page_generates_lists_previews_and_offers_downloads(report_db, tmp_path, monkeypatch):
     from streamlit import config as st_config
-    from streamlit.runtime.memory_media_file_storage import _calculate_file_id
     from streamlit.testing.v1 import AppTest
 
     app = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
@@ -398,19 +398,31 @@ def test_reports_page_generates_lists_previews_and_offers_downloads(report_db, t
         assert len(at.selectbox(key="report_pick").options) == 5
 
         folder = tmp_path / "reports" / "week" / "2026-W47"
-        buttons = {b.proto.label: b.proto for b in at.get("download_button")}
-        assert set(buttons) == {"HTML report", "Excel workbook"}
-        for label, name, mime in [("HTML report", "all.html", "text/html"), ("Excel workbook", "all.xlsx",
-                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]:
-            served = buttons[label].url.rsplit("/", 1)[1].split(".")[0]  # the media file's id: a hash of its bytes
-            assert served == _calculate_file_id((folder / name).read_bytes(), mime, f"callqa-week-2026-W47-all.{name[4:]}")
+        # Downloads go inside the session (qa_app/downloads.py), never as a /media URL: the file is
+        # built when the button asks, and is the report's bytes.
+        def offered() -> dict[str, str]:
+            return {e.proto.id: json.loads(e.proto.json)["label"]
+                    for e in at.get("bidi_component") if e.proto.component_name == "callqa_download"}
+
+        assert sorted(offered().values()) == ["Excel workbook", "HTML report"]
+        assert not at.get("download_button"), "nothing may go through Streamlit's /media endpoint"
+        for key, name, mime in [("report_download_html", "all.html", "text/html"), ("report_download_xlsx", "all.xlsx",
+                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]:
+            at.session_state[f"callqa_download_asked:{key}"] = True  # what the button's click sets
+            at.run()
+            payload = next(json.loads(e.proto.json) for e in at.get("bidi_component")
+                           if e.proto.component_name == "callqa_download" and e.proto.id.endswith(key))
+            assert payload["file_name"] == f"callqa-week-2026-W47-all.{name[4:]}" and payload["mime"] == mime
+            assert base64.b64decode(payload["file"]) == (folder / name).read_bytes()
         preview = at.get("iframe")
         assert preview and "QA report · All calls · week 2026-W47" in str(preview[0].proto)
 
         at.selectbox(key="report_pick").set_value("week/2026-W47/site-north").run()
-        served = {b.proto.label: b.proto.url for b in at.get("download_button")}["HTML report"]
-        assert served.rsplit("/", 1)[1].split(".")[0] == _calculate_file_id(
-            (folder / "site-north.html").read_bytes(), "text/html", "callqa-week-2026-W47-site-north.html")
+        at.session_state["callqa_download_asked:report_download_html"] = True
+        at.run()
+        payload = next(json.loads(e.proto.json) for e in at.get("bidi_component")
+                       if e.proto.component_name == "callqa_download" and e.proto.id.endswith("report_download_html"))
+        assert base64.b64decode(payload["file"]) == (folder / "site-north.html").read_bytes()
     finally:
         st_config.set_option("server.address", before)
 
