@@ -440,6 +440,9 @@ def _find_in_texts(texts: list[str], language: str, context: str = "",
     if not spans:
         return per_text
     offset = len(lead)
+    # A span that starts in the context is the other party's: it never runs on into this text
+    # (the operator's "Okay," after the caller's address is not part of it).
+    spans = [(kind, s, e) for kind, s, e in spans if s >= offset]
     for t, part in enumerate(texts):
         stop = offset + len(part)
         for kind, s, e in spans:

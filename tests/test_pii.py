@@ -490,3 +490,13 @@ def test_the_centres_own_names_are_never_masked_as_people():
 )
 def test_the_answer_after_address(text, language, expected):
     assert redact_text(text, language)[0] == expected
+
+
+def test_the_other_partys_words_never_run_on_into_a_reply():
+    # hvb_dev 02e41649: the caller dictates an address in pieces; the operator's "Okay," between
+    # them was masked as part of it, read after the caller's words as context.
+    segs = [seg("operator", 0.0, "And what is your address?"), seg("customer", 2.0, "My address is 001 main, that's MAIN,"),
+            seg("operator", 5.5, "Okay,"), seg("customer", 6.5, "Street, and that's Forest Ranch, California.")]
+    out, spans = redact_segments(segs, "en")
+    assert out[2] is segs[2]
+    assert out[1].text == "My address is [ADDRESS]" and "California" not in out[3].text
