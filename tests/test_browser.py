@@ -3,51 +3,21 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.served_app import streamlit_app
+
 pytestmark = pytest.mark.slow
-APP = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def app_url(flow_db):
-    port = _free_port()
-    env = dict(os.environ, CALLQA_DB=str(flow_db["db"]))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start within 60 s")
+    with streamlit_app(dict(os.environ, CALLQA_DB=str(flow_db["db"]))) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def render(chromium: str, url: str, tmp: Path, expect: str | tuple[str, ...], attempts: int = 6) -> str:

@@ -19,10 +19,8 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 import zipfile
@@ -31,10 +29,12 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+
+from tests.served_app import free_port, wait_healthy
 from markdown_it import MarkdownIt
 from openpyxl import load_workbook
 
-from qa_app import data, links, ui
+from qa_app import data, links
 from qa_app.mdtext import WORD_JOINER, md
 from reporting.cells import FORMULA_STARTS, csv_cell, formula_like
 from reporting.model import ReportPeriod
@@ -275,28 +275,10 @@ def test_link_checks():
 # ---- the browser: nothing outside, nothing injected ---------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"the app did not start within {timeout_s:.0f} s")
-
-
 @pytest.fixture(scope="module")
 def served(hostile_db, tmp_path_factory):
     """``callqa app`` on the hostile database, bound to 127.0.0.1 with no users (local admin)."""
-    port = _free_port()
+    port = free_port()
     users = tmp_path_factory.mktemp("users") / "users.toml"
     env = dict(os.environ, CALLQA_USERS=str(users))
     server = subprocess.Popen([sys.executable, "-m", "callqa", "app", "--db", str(hostile_db), "--port", str(port),
@@ -304,7 +286,7 @@ def served(hostile_db, tmp_path_factory):
                               start_new_session=True)  # callqa starts streamlit as its child: stop both
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url)
+        wait_healthy(url)
         yield url
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -394,11 +376,11 @@ def test_md_shows_any_text_literally_as_streamlit_renders_it(browser, tmp_path):
     and a button label, with no link, image, emphasis, code, heading, list, colour, icon or emoji."""
     script = tmp_path / "showcase.py"
     script.write_text(SHOWCASE.format(repo=str(Path(__file__).resolve().parent.parent), attacks=ATTACKS))
-    port = _free_port()
+    port = free_port()
     server = _start_streamlit(script, port)
     visit = Visit(browser)
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}")
+        wait_healthy(f"http://127.0.0.1:{port}")
         visit.open(f"http://127.0.0.1:{port}/", ".st-key-raw img", timeout_s=120)
         # What Markdown could make of a text: links, images (the :streamlit: logo too), emphasis, code, blocks,
         # coloured text and badges (span[style]), Material icons ([role=img]) and math.

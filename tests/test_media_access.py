@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.served_app import streamlit_app
+
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "qa_app" / "app.py"
 PASSWORD = "correct horse battery"
@@ -34,14 +35,6 @@ PASSWORD = "correct horse battery"
 # (not the app's own fonts under /static/media/, nor a file path that merely holds a "media" folder).
 MEDIA = re.compile(r"""(?:^|["'(=\s]|//[\w.:-]+)(/media/[^\s"'<>)]+)""")
 WAIT_MS = 90_000
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -121,28 +114,8 @@ def served(flow_db, tmp_path_factory):
                           capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr[-2000:]
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start within 60 s")
+    with streamlit_app(env) as url:
         yield Served(url, db, call_id, (start, end))
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
