@@ -10,7 +10,7 @@ import soundfile as sf
 
 from rapidfuzz.distance import Levenshtein
 
-from callqa.evaluation import normalize_text, word_error_rate
+from callqa.evaluation import normalize_text, word_error_rate, word_errors
 from models.asr import AsrSegment, AsrWord
 from models.vad import SpeechRegion, VadOptions
 from pipeline.audio import decode, resample
@@ -203,7 +203,11 @@ def test_sparse_turns_with_long_pauses_lose_no_words(analyzer, samples_dir, tmp_
     clean, spread = analyzer.analyze(samples_dir / f"{name}.flac"), analyzer.analyze(path)
     for party in ("operator", "customer"):
         reference = _truth_text(truth, party)
-        assert word_error_rate(reference, _text(spread, party)) <= word_error_rate(reference, _text(clean, party)) + 0.1, party
+        spread_edits, words = word_errors(reference, _text(spread, party), truth["language"])
+        clean_edits, _ = word_errors(reference, _text(clean, party), truth["language"])
+        # At most a tenth of the words more wrong, and never less than two words of slack: a caller's
+        # turns are short (15 words here), and one merge ("со вчерашнего" -> "севчерашнего") is two edits.
+        assert spread_edits <= clean_edits + max(2, round(0.1 * words)), (party, spread_edits, clean_edits, words)
     for turn in laid:  # every turn gave words, on its own party's side
         said = [s for s in spread.segments if s.speaker == turn["speaker"] and s.start < turn["end"] + 0.5 and s.end > turn["start"] - 0.5]
         assert said, f"{turn['speaker']} turn at {turn['start']:.1f} s lost: {turn['text']}"
