@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/csat_agreement.py [--set FILE] [--json]
 
 Each written dialogue goes through the product's analysis stage exactly as a stored
-transcript does (``pipeline.assess.assess_transcript``): PII masking, the scorecard judge
+transcript does (``pipeline.judging.assess.assess_transcript``): PII masking, the scorecard judge
 (its escalation detector: lemmas, fuzzy, sentence encoder), conversation metrics from the
 turns' timings (silence, holds, dead air, overtalk; no audio, so the timeline comes from
 the turns) and the real sentiment model on every utterance. The prediction is then made
@@ -17,7 +17,7 @@ Printed, per predictor: n, Spearman rho with a bootstrap 95% interval, MAE, exac
 within-1 agreement of the rounded prediction. Baselines in the same run: a constant 4 (the
 usual CSAT mode), and the customer's closing sentiment alone (the model's base and end
 weight, every other factor off). Then a cross-validated refit of the weights on this set
-(``pipeline.satisfaction_calibration``), the mean prediction per scenario, and how well
+(``pipeline.insights.satisfaction_calibration``), the mean prediction per scenario, and how well
 the inputs were recovered (escalations detected, holds and dead air measured).
 Results also go to benchmarks/results/csat_agreement.json.
 
@@ -40,15 +40,15 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from pipeline.analyze import build_judge  # noqa: E402
-from pipeline.assess import assess_transcript  # noqa: E402
-from pipeline.csat_agreement import CsatAgreement, agreement  # noqa: E402
+from pipeline.judging.assess import assess_transcript  # noqa: E402
+from pipeline.insights.csat_agreement import CsatAgreement, agreement  # noqa: E402
 from pipeline.records import Segment, Transcript, Word  # noqa: E402
-from pipeline.satisfaction import (  # noqa: E402
+from pipeline.insights.satisfaction import (  # noqa: E402
     DEFAULT_WEIGHTS, CustomerTurn, SatisfactionInputs, SatisfactionWeights, customer_trajectory, predict,
 )
-from pipeline.satisfaction_calibration import calibrate  # noqa: E402
-from pipeline.scorecard import load_scorecard  # noqa: E402
-from pipeline.sentiment import word_count  # noqa: E402
+from pipeline.insights.satisfaction_calibration import calibrate  # noqa: E402
+from pipeline.judging.scorecard import load_scorecard  # noqa: E402
+from pipeline.judging.sentiment import word_count  # noqa: E402
 
 DEFAULT_SET = REPO / "benchmarks" / "data" / "csat_set" / "dialogues.json"
 RESULTS = REPO / "benchmarks" / "results" / "csat_agreement.json"

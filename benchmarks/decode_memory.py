@@ -10,7 +10,7 @@ Generates the inputs in benchmarks/data/decode_memory/ (reused when already ther
 - 8 kHz stereo WAV, 60 min (a long telephone call);
 - 44.1 kHz stereo MP3, 30 min (only when ffmpeg is on PATH);
 - 48 kHz stereo FLAC, 20 min, whose header does not state its length (the output buffer grows).
-Each decode runs in a fresh Python process (``pipeline.audio.decode`` on the file), which reports
+Each decode runs in a fresh Python process (``pipeline.speech.audio.decode`` on the file), which reports
 its peak RSS (VmHWM) minus its RSS once the imports are done (see CHILD for why not ru_maxrss). "Before" is the same call against ``pipeline/`` of ``--before-ref`` (the main branch before
 the fix, extracted with ``git archive``), in the same run. Prints one line per input and code, the
 ratios, and the work space beyond the output: peak minus imports minus the 16 kHz float32 result.
@@ -69,13 +69,13 @@ INPUTS = (
 CHILD = """
 import json, sys, time
 import numpy, scipy.signal, av
-import pipeline.audio
-from pipeline.audio import decode
+import pipeline.speech.audio
+from pipeline.speech.audio import decode
 
 def status(key):
     return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(key + ":"))
 
-out = {"module": pipeline.audio.__file__, "imports_kb": status("VmRSS"), "bytes": 0}
+out = {"module": pipeline.speech.audio.__file__, "imports_kb": status("VmRSS"), "bytes": 0}
 if len(sys.argv) > 1:
     t = time.perf_counter()
     try:

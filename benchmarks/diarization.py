@@ -53,9 +53,9 @@ def _spread_words(text: str, start: float, end: float):
 
 
 def role_error(truth_path: Path, diarizer) -> dict:
-    from pipeline.audio import decode
+    from pipeline.speech.audio import decode
     from pipeline.records import Segment
-    from pipeline.speakers import MonoSpeakerOptions, label_mono_speakers
+    from pipeline.speech.speakers import MonoSpeakerOptions, label_mono_speakers
 
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     audio = decode(truth_path.parent / truth["file"]).mono()
@@ -92,7 +92,7 @@ def main() -> int:
     from pyannote.database.util import load_rttm, load_uem
 
     from models.diarization import load_diarizer
-    from pipeline.audio import decode
+    from pipeline.speech.audio import decode
 
     folder = Path(args.eval_dir) / "diarization"
     t0 = time.perf_counter()

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.defaults:
         limits = LoginLimits()
     else:
-        from callqa.config import load_settings
+        from usecases.settings import load_settings
 
         limits = load_settings().login_limits()
     scenarios = {

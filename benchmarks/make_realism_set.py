@@ -7,7 +7,7 @@
 Sources (``--source``):
 
 - ``hvb`` (default): the real English calls of ``../shared/eval/hvb_dev`` (operator LEFT / customer
-  RIGHT, 8 kHz, human transcripts, reviewer's labels; see ``callqa.evaluation.load_real_calls``).
+  RIGHT, 8 kHz, human transcripts, reviewer's labels; see ``benchmarks.evaluation.load_real_calls``).
 - ``truth``: a folder of calls with ``NAME.truth.json`` (``samples/calls``, ``make_synthetic_set.py``,
   ``make_qa_devset.py``): only the stereo ones (``channels`` 2); each keeps its ``language``, its
   ``operator_channel`` (left or right: every variant treats the operator's channel as the operator's)
@@ -62,7 +62,7 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from callqa.evaluation import RealCall, ReferenceTurn, load_real_calls  # noqa: E402
+from benchmarks.evaluation import RealCall, ReferenceTurn, load_real_calls  # noqa: E402
 
 SR = 8000
 CHANNEL = {"operator": 0, "customer": 1}  # hvb_dev: agent LEFT, caller RIGHT

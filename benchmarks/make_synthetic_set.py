@@ -13,7 +13,7 @@ are those of samples/make_samples.py (imported, not copied): the same voices and
 8 kHz FLAC, plus voice variation per call (English: espeak-ng speed 135-150 for each
 party and a second customer voice, en-us+m7; Russian: two customer pitch/tempo
 variants). The truth's expected_criteria are the product's own verdicts on the
-written dialogue (pipeline.scoring via make_samples.judge_call), so the set measures
+written dialogue (pipeline.judging.scoring via make_samples.judge_call), so the set measures
 how far the verdicts from audio drift from the verdicts on the text. Where the judge
 reads the text otherwise than the template meant (a stage it passes that the operator
 skipped, a customer who says a scorecard phrase), the run lists it at the end; --strict

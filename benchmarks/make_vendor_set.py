@@ -18,7 +18,7 @@ dead air) has no true difference.
 
 Each dialogue becomes the product's Transcript (one segment per turn, stereo channels, turn
 times from the words), is judged by the product's own analysis stage
-(``pipeline.assess.assess_transcript`` with ``pipeline.analyze.build_judge``: verdicts,
+(``pipeline.judging.assess.assess_transcript`` with ``pipeline.analyze.build_judge``: verdicts,
 escalations, conversation metrics, sentiment) and is stored with the flows' own
 ``storage.calls.save_analysis`` under a ``SourceFile`` that carries the vendor and site, like
 a recording's metadata would. No audio is made.
@@ -42,10 +42,10 @@ if str(REPO) not in sys.path:  # run as a file: the project's packages
     sys.path.insert(0, str(REPO))
 
 from pipeline.analyze import build_judge  # noqa: E402
-from pipeline.assess import assess_transcript  # noqa: E402
+from pipeline.judging.assess import assess_transcript  # noqa: E402
 from pipeline.records import CallAnalysis, Segment, Transcript, Word  # noqa: E402
-from pipeline.scorecard import load_scorecard  # noqa: E402
-from pipeline.scoring import ScorecardJudge  # noqa: E402
+from pipeline.judging.scorecard import load_scorecard  # noqa: E402
+from pipeline.judging.scoring import ScorecardJudge  # noqa: E402
 from storage.calls import SourceFile, register_scorecard, save_analysis  # noqa: E402
 from storage.db import connect  # noqa: E402
 

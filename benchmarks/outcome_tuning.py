@@ -23,8 +23,8 @@ if str(REPO) not in sys.path:
 
 from benchmarks.insights_accuracy import SET, per_class  # noqa: E402
 from models.embeddings import load_sentence_encoder  # noqa: E402
-from pipeline.call_outcome import OUTCOMES, OutcomeJudge, SemanticVote  # noqa: E402
-from pipeline.written_dialogue import dialogue_transcript  # noqa: E402
+from pipeline.insights.outcomes import OUTCOMES, OutcomeJudge, SemanticVote  # noqa: E402
+from benchmarks.written_dialogue import dialogue_transcript  # noqa: E402
 
 DEV = ("dev", "dev2")
 THRESHOLDS = (0.35, 0.4, 0.45)

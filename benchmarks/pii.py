@@ -13,9 +13,9 @@ in halves across the operator's "повторите" / "sorry, again?", and read
 ordinary speech that must stay: amounts, dates, times, order numbers, tariffs, cities, companies.
 Each piece is voiced on its own, so the truth (``index.json``) knows when every item was said.
 
-``transcribe`` runs the product's speech layer (``pipeline.transcribe.transcribe_call``, Whisper
+``transcribe`` runs the product's speech layer (``pipeline.speech.transcribe.transcribe_call``, Whisper
 as configured) on every call and caches the *unmasked* segments: the labelled set is real ASR
-output, not typed text. ``score`` masks the cached segments with ``pipeline.pii.redact_segments``
+output, not typed text. ``score`` masks the cached segments with ``pipeline.privacy.pii.redact_segments``
 (whatever code is on PYTHONPATH, so the code before a change can be scored on the same ASR output)
 and prints:
 
@@ -64,7 +64,7 @@ def _make_samples():
 
 
 def _luhn_complete(prefix: str, rng: random.Random, length: int = 16) -> str:
-    from pipeline.pii import luhn_valid
+    from pipeline.privacy.pii import luhn_valid
 
     body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
     return next(body + check for check in "0123456789" if luhn_valid(body + check))
@@ -323,10 +323,10 @@ def make_dictation(path: Path, seed: int) -> None:
 
 
 def transcribe(out: Path) -> None:
-    from callqa.config import load_settings
-    from callqa.runtime import build_analyzer
-    from pipeline.audio import decode
-    from pipeline.transcribe import transcribe_call
+    from usecases.settings import load_settings
+    from usecases.runtime import build_analyzer
+    from pipeline.speech.audio import decode
+    from pipeline.speech.transcribe import transcribe_call
 
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
     analyzers = {}
@@ -383,9 +383,9 @@ def _value_words(item: dict) -> list[str]:
 
 def _number_words() -> dict[str, int]:
     try:
-        from pipeline.pii_numbers import number_words
+        from pipeline.privacy.numbers import number_words
     except ImportError:  # the code before issue #15 is scored with this script too
-        from pipeline.pii import _both_number_words as both
+        from pipeline.privacy.pii import _both_number_words as both
 
         return both()
     return number_words("ru")
@@ -410,7 +410,7 @@ def _covered(t: float, spans) -> bool:
 
 
 def score(out: Path, json_path: Path | None, show_misses: bool) -> dict:
-    from pipeline.pii import redact_segments
+    from pipeline.privacy.pii import redact_segments
 
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
     asr = json.loads((out / "asr.json").read_text(encoding="utf-8"))

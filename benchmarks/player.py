@@ -25,7 +25,7 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.audio import decode  # noqa: E402
+from pipeline.speech.audio import decode  # noqa: E402
 from qa_app import player  # noqa: E402
 
 

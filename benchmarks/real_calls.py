@@ -9,7 +9,7 @@ calls are judged with the scorecard as shipped, which lists the sample calls' 13
 for a hint: ``pipeline.analyze.MAX_HINT_BRANDS``).
 
 Each call of the folder (a real two-party recording, operator on the left channel, with a
-human transcript and a reviewer's script verdicts, see ``callqa.evaluation.load_real_calls``)
+human transcript and a reviewer's script verdicts, see ``benchmarks.evaluation.load_real_calls``)
 goes through, in the same run on the same machine:
 
 - ``stereo``: the product (``CallAnalyzer.analyze``, language given) on the stereo recording;
@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from callqa.evaluation import RealCall, coverage, load_real_calls, scorecard_with_brands, word_errors  # noqa: E402
+from benchmarks.evaluation import RealCall, coverage, load_real_calls, scorecard_with_brands, word_errors  # noqa: E402
 
 PARTIES = ("operator", "customer")
 LABELLED = ("greeting", "introduction", "extra_help", "farewell")
@@ -199,9 +199,9 @@ def main() -> int:
     import numpy as np
     import soundfile as sf
 
-    from callqa.config import load_settings
-    from callqa.runtime import build_analyzer
-    from pipeline.audio import decode
+    from usecases.settings import load_settings
+    from usecases.runtime import build_analyzer
+    from pipeline.speech.audio import decode
 
     folder = Path(args.dir)
     if not folder.is_dir():

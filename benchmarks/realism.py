@@ -50,7 +50,7 @@ sys.path.insert(0, str(REPO))
 
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
-from callqa.evaluation import wer_words, word_errors  # noqa: E402
+from benchmarks.evaluation import wer_words, word_errors  # noqa: E402
 
 PARTIES = ("operator", "customer")
 
@@ -295,9 +295,9 @@ def main() -> int:
 
     from dataclasses import replace
 
-    from callqa.config import load_settings
-    from callqa.evaluation import scorecard_with_brands
-    from callqa.runtime import build_analyzer, scorecard_for
+    from usecases.settings import load_settings
+    from benchmarks.evaluation import scorecard_with_brands
+    from usecases.runtime import build_analyzer, scorecard_for
 
     analyzers: dict[tuple[str, str, tuple[str, ...]], object] = {}
     deployments = tempfile.TemporaryDirectory()

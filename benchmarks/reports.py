@@ -13,7 +13,7 @@ the daily aggregates, as after ``retention_verdicts_days``), so the trends read 
 
 Timed (median of ``--repeat``, each on a fresh read-only connection as the flow opens one):
 building the "all calls" report record and one team's, rendering them as HTML (matplotlib
-charts) and Excel, and ``callqa.reports.write_reports`` for the last complete week: every
+charts) and Excel, and ``usecases.reports.write_reports`` for the last complete week: every
 group's report built and written, what one scheduled run does.
 """
 
@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from callqa.config import load_settings  # noqa: E402
-from callqa.reports import write_reports  # noqa: E402
+from usecases.settings import load_settings  # noqa: E402
+from usecases.reports import write_reports  # noqa: E402
 from reporting.excel import render_xlsx  # noqa: E402
 from reporting.html import render_html  # noqa: E402
 from reporting.model import ReportPeriod, ReportScope  # noqa: E402

@@ -20,7 +20,7 @@ claim is false, the QA score's included.
 
 ``--generator-truth`` skips the judge and the database: the verdicts are what the generator
 put in, the handle time, silence and dead air the product's ``conversation_metrics`` of the
-dialogue, compared with ``pipeline.group_comparison`` directly (no QA score). About 0.4 s a
+dialogue, compared with ``pipeline.stats.group_comparison`` directly (no QA score). About 0.4 s a
 seed instead of 20-40 s, so hundreds of seeds measure the statistics' own false-claim rate.
 
     .venv/bin/python benchmarks/vendor_comparison.py [--seeds 50] [--calls 400] [--share-b 0.2] [--null]
@@ -42,9 +42,9 @@ for _path in (REPO, HERE):  # run as a file: the project's packages and the sibl
 
 import make_vendor_set as vendor_set  # noqa: E402
 from pipeline.analyze import build_judge  # noqa: E402
-from pipeline.group_comparison import GroupComparison, Sample, compare_groups  # noqa: E402
-from pipeline.metrics import conversation_metrics  # noqa: E402
-from pipeline.scorecard import load_scorecard  # noqa: E402
+from pipeline.stats.group_comparison import GroupComparison, Sample, compare_groups  # noqa: E402
+from pipeline.judging.metrics import conversation_metrics  # noqa: E402
+from pipeline.judging.scorecard import load_scorecard  # noqa: E402
 from storage.comparison import DEAD_AIR, ESCALATION, HANDLE_TIME, SILENCE, compare, criterion_metric  # noqa: E402
 from storage.db import connect  # noqa: E402
 

@@ -19,13 +19,13 @@ EXIT_BUSY = 75  # sysexits' EX_TEMPFAIL: a scheduler may simply try again later
 
 
 def _settings(args: argparse.Namespace, **extra):
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     return load_settings(**extra)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from callqa.runtime import build_analyzer
+    from usecases.runtime import build_analyzer
     from pipeline.errors import BadRecording
 
     path = Path(args.path)
@@ -209,7 +209,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """The QA reports (HTML and Excel, per group) of the last complete period, now."""
     from datetime import date
 
-    from callqa.reports import period_of_latest_call, period_to_report, write_reports
+    from usecases.reports import period_of_latest_call, period_to_report, write_reports
 
     settings = _settings(args, db=args.db, reports_dir=args.out, report_period=args.period)
     if not Path(settings.db).exists():
@@ -240,7 +240,7 @@ def _day(value: str | None):
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
-    from callqa.rescore import rescore, resolve_for_rescore
+    from usecases.rescore import rescore, resolve_for_rescore
 
     settings = _settings(args, db=args.db)
     if not Path(settings.db).exists():
@@ -282,7 +282,7 @@ def cmd_coaching(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Sites, vendors or teams side by side: estimates with 95% intervals, and what is (not) a real difference."""
-    from pipeline.group_comparison import format_value
+    from pipeline.stats.group_comparison import format_value
     from storage.comparison import compare
     from storage.db import connect
 
@@ -333,7 +333,7 @@ def _who(by: str | None) -> str:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     """The retention policy now (the nightly flow applies it after each run)."""
-    from callqa.retention import apply_policy
+    from usecases.retention import apply_policy
 
     settings = _settings(args, db=args.db, inbox=args.inbox)
     if not Path(settings.db).exists():
@@ -389,7 +389,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     one rewrite of the database file; or (--reapply) the erasure log's calls again, after a restore."""
     from dataclasses import replace
 
-    from callqa.retention import erase_customers, reapply_erasures
+    from usecases.retention import erase_customers, reapply_erasures
 
     settings = _settings(args, db=args.db, inbox=args.inbox)
     if not Path(settings.db).exists():
@@ -439,7 +439,7 @@ def _database(settings) -> Path | None:
 
 def cmd_import_csat(args: argparse.Namespace) -> int:
     """Survey scores from a CSV (call_id or file, csat or score) into the csat table; the latest import wins."""
-    from pipeline.csat_file import CsatFileError, read_csat_file
+    from pipeline.intake.csat_file import CsatFileError, read_csat_file
     from storage.csat import import_csat, survey_counts
     from storage.db import connect
 
@@ -479,7 +479,7 @@ def cmd_import_csat(args: argparse.Namespace) -> int:
 
 def cmd_satisfaction(args: argparse.Namespace) -> int:
     """Predict satisfaction now for every call whose prediction is missing or stale (the nightly flow does too)."""
-    from callqa.satisfaction import refresh_predictions
+    from usecases.satisfaction import refresh_predictions
 
     db = _database(_settings(args, db=args.db))
     if db is None:
@@ -491,9 +491,9 @@ def cmd_satisfaction(args: argparse.Namespace) -> int:
 
 def cmd_csat_agreement(args: argparse.Namespace) -> int:
     """How the predicted satisfaction agrees with the imported surveys; --calibrate refits the weights."""
-    from callqa.satisfaction import calibration, survey_agreement
-    from pipeline.csat_agreement import format_agreement
-    from pipeline.satisfaction_calibration import FOLDS
+    from usecases.satisfaction import calibration, survey_agreement
+    from pipeline.insights.csat_agreement import format_agreement
+    from pipeline.insights.satisfaction_calibration import FOLDS
 
     db = _database(_settings(args, db=args.db))
     if db is None:
@@ -691,7 +691,7 @@ def cmd_models_prepare(args: argparse.Namespace) -> int:
 
 def cmd_diarize(args: argparse.Namespace) -> int:
     from models.diarization import load_diarizer
-    from pipeline.audio import decode
+    from pipeline.speech.audio import decode
     from pipeline.errors import BadRecording
 
     path = Path(args.path)
@@ -946,7 +946,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as err:  # one line for users; the traceback with CALLQA_DEBUG=1
         from models.weights import WeightsNotFound
-        from pipeline.scorecard import ScorecardError
+        from pipeline.judging.scorecard import ScorecardError
 
         if os.environ.get("CALLQA_DEBUG"):
             raise

@@ -24,12 +24,12 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from callqa.config import Settings
-from callqa.runtime import build_analyzer
+from usecases.settings import Settings
+from usecases.runtime import build_analyzer
 from flows.analysis_process import AnalysisCrashed, CallTimeout, analysis_process
 from pipeline.analyze import CallAnalyzer
 from pipeline.errors import BadRecording
-from pipeline.inbox import as_path, local_copy
+from pipeline.intake.inbox import as_path, local_copy
 from pipeline.records import CallAnalysis
 from storage.calls import SourceFile
 from storage.results_store import CallOutcome, ResultsStore, worker_name

@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from callqa.config import Settings
+from usecases.settings import Settings
 from pipeline.records import CallAnalysis
 
 LOAD_TIMEOUT_S = 900.0  # starting the child and loading the models: minutes on a cold disk
@@ -37,7 +37,7 @@ class AnalysisCrashed(RuntimeError):
 
 def serve(fd: int) -> None:
     """The child's loop: (kind, settings, args) in, ("ok" | "error", value, traceback) out."""
-    from callqa.runtime import build_analyzer
+    from usecases.runtime import build_analyzer
 
     conn = Connection(fd)
     analyzers: dict[Settings, Any] = {}

@@ -15,10 +15,10 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from callqa.config import Settings
+from usecases.settings import Settings
 from models.embeddings import load_sentence_encoder
-from pipeline.call_insights import InsightsJudge, insights_version
-from pipeline.reason_taxonomy import Taxonomy, load_taxonomy
+from pipeline.insights.call_insights import InsightsJudge, insights_version
+from pipeline.insights.taxonomy import Taxonomy, load_taxonomy
 from storage.db import connect
 from storage.insights import save_insights, stale_call_ids
 from storage.transcripts import load_stored_call

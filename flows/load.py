@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from callqa.config import Settings
-from pipeline.inbox import as_path, move_file
+from usecases.settings import Settings
+from pipeline.intake.inbox import as_path, move_file
 from storage.calls import SKIP_STATUSES, call_attempts, save_analysis, save_problem
 from storage.db import connect
 from storage.results_store import CallOutcome, ResultsStore, UnreadableResult

@@ -19,8 +19,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from callqa.config import Settings, load_settings
-from callqa.runtime import scorecard_for
+from usecases.settings import Settings, load_settings
+from usecases.runtime import scorecard_for
 from flows.analysis import analyze_batch
 from flows.insights import refresh_insights
 from flows.load import load_results
@@ -29,7 +29,7 @@ from flows.report import report_run
 from flows.retention import apply_retention
 from flows.satisfaction import predict_satisfaction
 from flows.sources import SourceReader
-from pipeline.inbox import InboxPath, Unreadable, identify, scan, settled
+from pipeline.intake.inbox import InboxPath, Unreadable, identify, scan, settled
 from storage.calls import (
     SKIP_STATUSES, SourceFile, call_statuses, finish_run, mark_interrupted_runs, record_unreadable, register_scorecard,
     start_run,

@@ -7,12 +7,12 @@ import time
 
 from prefect import flow, get_run_logger
 
-from callqa.config import load_settings
-from callqa.runtime import scorecard_for
+from usecases.settings import load_settings
+from usecases.runtime import scorecard_for
 from flows.analysis import analyze_batch
 from flows.load import load_results
 from flows.sources import SourceReader
-from pipeline.inbox import as_path, identify
+from pipeline.intake.inbox import as_path, identify
 from storage.calls import SKIP_STATUSES, call_statuses, finish_run, register_scorecard, start_run
 from storage.db import connect
 from storage.results_store import CallOutcome

@@ -13,8 +13,8 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from callqa.config import Settings
-from pipeline.alerts import Alert, AlertRule, WebhookResult, default_rules, evaluate, post_webhook
+from usecases.settings import Settings
+from pipeline.stats.alerts import Alert, AlertRule, WebhookResult, default_rules, evaluate, post_webhook
 from storage.db import connect
 from storage.run_report import RunReport, run_report
 

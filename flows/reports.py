@@ -11,8 +11,8 @@ from datetime import date
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from callqa.config import Settings, load_settings
-from callqa.reports import WrittenReport, period_to_report, write_reports
+from usecases.settings import Settings, load_settings
+from usecases.reports import WrittenReport, period_to_report, write_reports
 from reporting.model import ReportPeriod
 
 

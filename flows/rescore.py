@@ -1,5 +1,5 @@
 """Re-judging stored transcripts with a scorecard version, as a Prefect flow (the work is
-``callqa.rescore``: no audio, no re-transcription)."""
+``usecases.rescore``: no audio, no re-transcription)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger
 
-from callqa.config import load_settings
-from callqa.rescore import RescoreSummary, rescore, resolve_for_rescore
+from usecases.settings import load_settings
+from usecases.rescore import RescoreSummary, rescore, resolve_for_rescore
 from flows.insights import compute_insights
 
 

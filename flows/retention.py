@@ -1,13 +1,13 @@
 """Retention as Prefect work: ``apply_retention`` for the nightly flow to call after a run, and a
-``retention`` flow to apply the policy on its own (the work is ``callqa.retention``)."""
+``retention`` flow to apply the policy on its own (the work is ``usecases.retention``)."""
 
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from callqa.config import Settings, load_settings
-from callqa.retention import RetentionSummary, apply_policy
+from usecases.settings import Settings, load_settings
+from usecases.retention import RetentionSummary, apply_policy
 
 
 @task(cache_policy=NO_CACHE)

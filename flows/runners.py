@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from callqa.config import Settings
+from usecases.settings import Settings
 
 
 def task_runner_for(settings: Settings):

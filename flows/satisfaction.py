@@ -1,15 +1,15 @@
 """Predicted satisfaction as Prefect work: ``predict_satisfaction`` for the nightly flow's
 housekeeping (after the night's calls and their outcomes are stored, before retention), and a
 ``satisfaction`` flow to bring the predictions up to date on its own (the work is
-``callqa.satisfaction``)."""
+``usecases.satisfaction``)."""
 
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from callqa.config import Settings, load_settings
-from callqa.satisfaction import SatisfactionRefresh, refresh_predictions
+from usecases.settings import Settings, load_settings
+from usecases.satisfaction import SatisfactionRefresh, refresh_predictions
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,15 +1,15 @@
 """From a recording's path to the flow's ``SourceFile``: content identity plus the recorder's
-metadata (``pipeline.call_meta``), with the customer's number hashed before anything is kept."""
+metadata (``pipeline.intake.call_meta``), with the customer's number hashed before anything is kept."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from callqa.config import Settings
-from pipeline.call_meta import CallMeta, CallMetaError, manifest_rows, read_call_meta
-from pipeline.customer_id import customer_hash, load_key
-from pipeline.inbox import InboxPath
+from usecases.settings import Settings
+from pipeline.intake.call_meta import CallMeta, CallMetaError, manifest_rows, read_call_meta
+from pipeline.intake.customer_id import customer_hash, load_key
+from pipeline.intake.inbox import InboxPath
 from storage.calls import SourceFile
 
 

@@ -16,13 +16,13 @@ from models.diarization import load_diarizer
 from models.embeddings import load_sentence_encoder
 from models.nlp import load_lemmatizer
 from models.sentiment import load_sentiment
-from pipeline.assess import assess_transcript
-from pipeline.audio import AudioLimits, decode
-from pipeline.identity import call_id_from_sha256, content_sha256
+from pipeline.intake.identity import call_id_from_sha256, content_sha256
+from pipeline.judging.assess import assess_transcript
+from pipeline.judging.scorecard import Scorecard
+from pipeline.judging.scoring import ScorecardJudge
 from pipeline.records import CallAnalysis
-from pipeline.scorecard import Scorecard
-from pipeline.scoring import ScorecardJudge
-from pipeline.transcribe import TranscribeOptions, transcribe_call
+from pipeline.speech.audio import AudioLimits, decode
+from pipeline.speech.transcribe import TranscribeOptions, transcribe_call
 
 
 @dataclass(frozen=True)

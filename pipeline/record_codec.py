@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from datetime import date, datetime
 import typing
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Literal, Union
 
@@ -41,13 +41,7 @@ def decode(cls: type, data: Any) -> Any:
 
 @lru_cache(maxsize=None)
 def _hints(cls: type) -> dict[str, Any]:
-    # Records name later stages' types only under TYPE_CHECKING; give them here.
-    from pipeline.metrics import ConversationMetrics
-    from pipeline.pii import PiiSpan
-    from pipeline.sentiment import CallSentiment
-
-    extra = {"ConversationMetrics": ConversationMetrics, "PiiSpan": PiiSpan, "CallSentiment": CallSentiment}
-    return typing.get_type_hints(cls, localns=extra)
+    return typing.get_type_hints(cls)
 
 
 def _decode(tp: Any, data: Any) -> Any:

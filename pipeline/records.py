@@ -6,14 +6,11 @@ audio -> ``DecodedAudio`` -> ``Segment`` list -> ``CriterionResult`` list -> ``C
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Iterable, Literal
 
 import numpy as np
 
-if TYPE_CHECKING:  # records of later stages, defined next to the code that makes them
-    from pipeline.metrics import ConversationMetrics
-    from pipeline.pii import PiiSpan
-    from pipeline.sentiment import CallSentiment
+from pipeline.intervals import Interval
 
 Speaker = Literal["operator", "customer", "unknown"]
 Verdict = Literal["pass", "fail", "unknown", "na"]
@@ -228,4 +225,107 @@ class CallAnalysis:
             "sentiment": self.sentiment.to_json() if self.sentiment else None,
             "metrics": self.metrics.to_json() if self.metrics else None,
             "pii": [p.to_json() for p in self.pii],
+        }
+
+
+# Records of the later stages: every record that crosses a stage lives in this module,
+# so the stages import it and it imports none of them.
+
+PiiKind = Literal["phone", "card", "passport", "email", "account", "cvv", "expiry", "birth_date", "snils", "inn",
+                  "name", "address"]
+
+
+@dataclass(frozen=True)
+class ConversationMetrics:
+    handle_time_s: float
+    conversation_s: float
+    speech_s: float
+    silence_s: float
+    dead_air_s: float
+    longest_silence_s: float
+    hold_s: float
+    holds: tuple[Interval, ...]  # announced holds, (start, end)
+    long_silences: tuple[Interval, ...]  # what the long_silence flag is raised on
+    # Party metrics: None where the parties cannot be told apart (or a ratio has no denominator).
+    operator_talk_s: float | None
+    customer_talk_s: float | None
+    overtalk_s: float | None
+    interruptions_by_operator: int | None
+    interruptions_by_customer: int | None
+    talk_listen_ratio: float | None
+    operator_wpm: float | None
+    customer_wpm: float | None
+    timeline_source: Literal["vad", "segments"]
+    party_source: Literal["vad_channels", "segments", "none"]
+    # Share of the detected speech that recognised words cover (pipeline.speech.heard_speech); None without
+    # speech regions. Low: words were lost, and the verdicts rest on part of the call.
+    speech_heard_share: float | None = None
+
+    @property
+    def hold_count(self) -> int:
+        return len(self.holds)
+
+    def to_json(self) -> dict:
+        def r(value: float | None, digits: int = 2) -> float | None:
+            return None if value is None else round(value, digits)
+
+        def spans(items: Iterable[Interval]) -> list[list[float]]:
+            return [[round(s, 2), round(e, 2)] for s, e in items]
+
+        return {
+            "handle_time_s": r(self.handle_time_s),
+            "conversation_s": r(self.conversation_s),
+            "speech_s": r(self.speech_s),
+            "silence_s": r(self.silence_s),
+            "dead_air_s": r(self.dead_air_s),
+            "longest_silence_s": r(self.longest_silence_s),
+            "hold_count": self.hold_count,
+            "hold_s": r(self.hold_s),
+            "holds": spans(self.holds),
+            "long_silences": spans(self.long_silences),
+            "operator_talk_s": r(self.operator_talk_s),
+            "customer_talk_s": r(self.customer_talk_s),
+            "overtalk_s": r(self.overtalk_s),
+            "interruptions_by_operator": self.interruptions_by_operator,
+            "interruptions_by_customer": self.interruptions_by_customer,
+            "talk_listen_ratio": r(self.talk_listen_ratio, 3),
+            "operator_wpm": r(self.operator_wpm, 1),
+            "customer_wpm": r(self.customer_wpm, 1),
+            "timeline_source": self.timeline_source,
+            "party_source": self.party_source,
+            "speech_heard_share": r(self.speech_heard_share, 3),
+        }
+
+
+@dataclass(frozen=True)
+class PiiSpan:
+    """Where personal data was said: audio seconds, for muting. Never the text itself."""
+
+    kind: PiiKind
+    start: float
+    end: float
+    segment_index: int
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "start": round(self.start, 2), "end": round(self.end, 2)}
+
+
+@dataclass(frozen=True)
+class CallSentiment:
+    customer_start: float | None
+    customer_end: float | None
+    operator_mean: float | None
+    # One score per input segment, in order (0.0 for "unknown" speaker segments, which are not scored).
+    segment_scores: tuple[float, ...]
+
+    def to_json(self) -> dict:
+        """The ``sentiment`` object of ``callqa analyze --json``."""
+
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 3)
+
+        return {
+            "customer_start": rounded(self.customer_start),
+            "customer_end": rounded(self.customer_end),
+            "operator_mean": rounded(self.operator_mean),
         }

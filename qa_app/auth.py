@@ -39,7 +39,7 @@ Sessions
     reload or a new tab asks again. OIDC logins live in Streamlit's auth cookie. Every run
     re-reads the users file, so a removed user or a changed role takes effect at once.
 
-Login throttle and audit (``storage.auth_events``, settings ``login_*`` in callqa.config)
+Login throttle and audit (``storage.auth_events``, settings ``login_*`` in usecases.settings)
     Failures are counted in the database per name as typed and per client address, so a new
     session per try gains nothing. After 3 failures of a name within 15 min each try waits 1,
     2, 4 ... 60 s; at 10 the name is locked for 15 min (addresses: 20 and 100). A throttled or
@@ -84,7 +84,7 @@ from qa_app.mdtext import md
 USERS_ENV = "CALLQA_USERS"
 DB_ENV = "CALLQA_DB"
 USERS_FILE_NAME = "users.toml"
-DEFAULT_DB = Path("data/callqa.duckdb")  # callqa.config.Settings.db; not imported to keep this light
+DEFAULT_DB = Path("data/callqa.duckdb")  # usecases.settings.Settings.db; not imported to keep this light
 LOCAL_ADMIN_NAME = "local-admin"  # qa_app.data.DEFAULT_REVIEWER
 MIN_PASSWORD_LENGTH = PasswordPolicy().min_length
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
@@ -462,7 +462,7 @@ def database_path() -> Path:
 
 
 def _settings(db: Path):
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     return load_settings(db=db)
 

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from pipeline.group_comparison import GroupComparison
+from pipeline.stats.group_comparison import GroupComparison
 from qa_app import ui
 from reporting.cells import csv_cell
 from reporting.files import StoredReport, list_reports
@@ -34,10 +34,10 @@ from storage import comparison as group_comparison
 from storage import csat as surveys
 from storage import satisfaction
 from storage import search as transcript_search
-from pipeline.csat_agreement import CsatAgreement
-from pipeline.csat_agreement import agreement as agreement_of_pairs  # data.agreement is the reviewers'
-from pipeline.reason_discovery import DiscoveredReason, discover_reasons
-from pipeline.reason_taxonomy import Taxonomy, TaxonomyError, load_taxonomy
+from pipeline.insights.csat_agreement import CsatAgreement
+from pipeline.insights.csat_agreement import agreement as agreement_of_pairs  # data.agreement is the reviewers'
+from pipeline.insights.reason_discovery import DiscoveredReason, discover_reasons
+from pipeline.insights.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from storage.db import PROCESS_LOCK, connect, now
 from storage.insights import StoredInsight
 from storage.review_queue import FilterOptions, QueueFilter, Sort
@@ -412,7 +412,7 @@ def match_spans(db: str, text: str, query: str) -> tuple[tuple[int, int], ...]:
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def taxonomy() -> Taxonomy | None:
     """The call reason taxonomy the nightly flow uses (configuration's ``reasons_taxonomy``); None if unreadable."""
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     try:
         return load_taxonomy(load_settings().reasons_taxonomy)
@@ -712,12 +712,12 @@ def coaching_plan_csv(db: str, since: datetime, until: datetime) -> str:
                                             "assigned_at", "note"]))
 
 
-# ---- periodic reports (callqa.reports) -------------------------------------------------------
+# ---- periodic reports (usecases.reports) -------------------------------------------------------
 
 
 def report_settings(db: str):
     """The settings the scheduled reports flow would use for this database (reports folder, groups)."""
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     return load_settings(db=db)
 
@@ -729,14 +729,14 @@ def stored_reports(db: str) -> list[StoredReport]:
 
 def report_period(db: str, kind: str, end: date) -> ReportPeriod:
     """The last complete ``kind`` period ending on or before ``end``: what "generate now" writes."""
-    from callqa.reports import period_to_report
+    from usecases.reports import period_to_report
 
     return period_to_report(report_settings(db), kind, end)
 
 
 def generate_reports(db: str, kind: str, end: date) -> list:
     """Write the reports of that period now, through the function the scheduled flow calls."""
-    from callqa.reports import write_reports
+    from usecases.reports import write_reports
 
     settings = report_settings(db)
     with _CONNECTION_LOCK:  # write_reports opens its own read-only connection

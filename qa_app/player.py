@@ -22,7 +22,7 @@ import io
 import numpy as np
 import streamlit as st
 
-OPUS_RATE = 16_000  # Opus takes 8/12/16/24/48 kHz; pipeline.audio.decode gives 16 kHz, wideband voice
+OPUS_RATE = 16_000  # Opus takes 8/12/16/24/48 kHz; pipeline.speech.audio.decode gives 16 kHz, wideband voice
 OPUS_BITRATE = 24_000
 # libopus effort 0-10: 2 encodes a ten-minute stereo call about twice as fast as the default 10,
 # at the same size; for telephone speech the difference is not audible.
@@ -40,9 +40,9 @@ def silenced(samples: np.ndarray, sample_rate: int, spans: tuple[tuple[float, fl
 
 def to_ogg_opus(samples: np.ndarray, sample_rate: int) -> bytes:
     """Float samples (channels x frames, 1 or 2 channels) as an Ogg Opus file at :data:`OPUS_RATE`."""
-    import av  # PyAV: its bundled ffmpeg has libopus; pipeline.audio decodes with it too
+    import av  # PyAV: its bundled ffmpeg has libopus; pipeline.speech.audio decodes with it too
 
-    from pipeline.audio import resample
+    from pipeline.speech.audio import resample
 
     if samples.ndim != 2 or samples.shape[0] not in (1, 2):
         raise ValueError(f"expected 1 or 2 channels of samples, got shape {samples.shape}")
@@ -72,8 +72,8 @@ def data_url(payload: bytes, mime: str = MIME) -> str:
 def recording_url(source_path: str, muted: tuple[tuple[float, float], ...], mtime: float) -> str:
     """The recording at ``source_path`` as a ``data:`` URL for ``st.audio``, the ``muted`` spans
     (seconds) silenced; ``mtime`` keys the cache so a replaced file is read again."""
-    from callqa.config import load_settings
-    from pipeline.audio import decode
+    from usecases.settings import load_settings
+    from pipeline.speech.audio import decode
 
     audio = decode(source_path, load_settings().analyze_options().limits)  # the limits it was analysed under
     samples = silenced(audio.samples, audio.sample_rate, muted) if muted else audio.samples

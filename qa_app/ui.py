@@ -6,7 +6,7 @@ import functools
 
 from pathlib import Path
 
-from pipeline.pii import TAGS, redact_text
+from pipeline.privacy.pii import TAGS, redact_text
 from qa_app.mdtext import md  # noqa: F401  (the pages escape outside text with ui.md)
 
 RESULT_COLORS = {"pass": "green", "fail": "red", "unknown": "orange", "na": "gray"}
@@ -65,8 +65,8 @@ def highlight(text: str, marks: tuple[tuple[int, int], ...] | list[tuple[int, in
 @functools.lru_cache(maxsize=1)
 def _centre_names() -> dict[str, tuple[str, ...]]:
     """The configured scorecard's brands: masking on display keeps them as the analysis did."""
-    from callqa.config import load_settings
-    from callqa.runtime import scorecard_for
+    from usecases.settings import load_settings
+    from usecases.runtime import scorecard_for
 
     try:
         return dict(scorecard_for(load_settings()).brands)

@@ -24,7 +24,7 @@ Usage (with the project's virtualenv, e.g. `make samples`):
   .venv/bin/python samples/make_samples.py [--out DIR] [--only NAME ...] [--verify]
   .venv/bin/python samples/make_samples.py --meta-only   # rewrite the NAME.meta.json sidecars only
 
-The written dialogue is judged by the product itself (pipeline.scoring against
+The written dialogue is judged by the product itself (pipeline.judging.scoring against
 the inbound_support scorecard) before anything is synthesised: the verdicts must
 equal each call's declared ones, and the truth's score and flags are the
 product's. --verify transcribes each file (each channel separately for stereo)
@@ -53,10 +53,10 @@ NEEDS_VENV = ("run this with the project's virtualenv: "
               "`.venv/bin/python samples/make_samples.py` or `make samples`")
 try:
     from models.nlp import load_lemmatizer
-    from pipeline.matching import PhraseMatcher
+    from pipeline.text.matching import PhraseMatcher
     from pipeline.records import CriterionResult, Score, Segment, Transcript, Word
-    from pipeline.scorecard import Scorecard, load_scorecard
-    from pipeline.scoring import judge_transcript
+    from pipeline.judging.scorecard import Scorecard, load_scorecard
+    from pipeline.judging.scoring import judge_transcript
 except ImportError as err:
     raise SystemExit(f"{err}: {NEEDS_VENV}")
 
@@ -443,8 +443,8 @@ def build_call(call: dict, out_dir: Path, card: Scorecard) -> dict:
 def verify(out_dir: Path, names: list[str], card: Scorecard) -> bool:
     from models.asr import AsrOptions, FasterWhisperRecognizer
     from models.weights import WeightsNotFound, resolve_whisper
-    from pipeline.audio import decode
-    from pipeline.transcribe import TranscribeOptions, to_segments
+    from pipeline.speech.audio import decode
+    from pipeline.speech.transcribe import TranscribeOptions, to_segments
 
     ok_all = True
     with tempfile.TemporaryDirectory(prefix="whisper_base_") as td:

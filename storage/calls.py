@@ -17,7 +17,7 @@ from typing import Literal, Sequence
 import duckdb
 
 from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment
-from pipeline.scorecard import Scorecard
+from pipeline.judging.scorecard import Scorecard
 from storage.db import now
 from storage.run_lock import RunLock
 
@@ -34,13 +34,13 @@ class SourceFile:
     sha256: str
     call_id: str
     size: int
-    # Who handled the call and when, from the recording's metadata (pipeline.call_meta).
+    # Who handled the call and when, from the recording's metadata (pipeline.intake.call_meta).
     operator_id: str | None = None
     team: str | None = None
     queue: str | None = None
     started_at: datetime | None = None
     direction: str | None = None
-    customer_hash: str | None = None  # pipeline.customer_id: never the number itself
+    customer_hash: str | None = None  # pipeline.intake.customer_id: never the number itself
     site: str | None = None    # the contact-centre site that handled it
     vendor: str | None = None  # the outsourcing company running that site (None: in-house)
 

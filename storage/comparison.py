@@ -1,4 +1,4 @@
-"""Per-call values for comparing sites, vendors or teams (``pipeline.group_comparison``).
+"""Per-call values for comparing sites, vendors or teams (``pipeline.stats.group_comparison``).
 
 One row per processed call of the period: its group, QA score (current scorecard version),
 escalation (a detection of kind 'escalation'), predicted satisfaction (``call_satisfaction``),
@@ -19,7 +19,7 @@ from typing import Literal
 
 import duckdb
 
-from pipeline.group_comparison import (ALPHA, MIN_N, Correction, GroupComparison, Metric, Sample,
+from pipeline.stats.group_comparison import (ALPHA, MIN_N, Correction, GroupComparison, Metric, Sample,
                                        compare_groups)
 from storage.verdicts import LATEST_REVIEW
 

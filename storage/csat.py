@@ -14,7 +14,7 @@ from datetime import datetime
 
 import duckdb
 
-from pipeline.csat_file import CsatFile, LineProblem
+from pipeline.intake.csat_file import CsatFile, LineProblem
 from storage.db import now
 from storage.satisfaction import period_where
 

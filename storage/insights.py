@@ -16,8 +16,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.call_insights import CallInsights
-from pipeline.reason_discovery import Statement
+from pipeline.insights.call_insights import CallInsights
+from pipeline.insights.reason_discovery import Statement
 from storage.db import now
 
 _CALL_AT = "coalesce(c.started_at, c.processed_at)"

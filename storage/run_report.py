@@ -14,7 +14,7 @@ from statistics import fmean
 
 import duckdb
 
-# The metrics alert rules may name (pipeline.alerts): shares, the mean score, and the
+# The metrics alert rules may name (pipeline.stats.alerts): shares, the mean score, and the
 # counts each share is taken over, so a rule can ignore nights too small to mean anything.
 SHARE_METRICS = ("flagged_share", "failed_share", "quarantined_share", "negative_end_share")
 

@@ -25,7 +25,7 @@ from typing import Sequence
 import duckdb
 import pandas as pd
 
-from pipeline.satisfaction import (
+from pipeline.insights.satisfaction import (
     OUTCOMES,
     CustomerTurn,
     SatisfactionInputs,
@@ -172,7 +172,7 @@ class StoredPrediction:
     call_id: str
     predicted: float
     model_version: str
-    factors: tuple  # pipeline.satisfaction.Factor, in stored order
+    factors: tuple  # pipeline.insights.satisfaction.Factor, in stored order
     computed_at: datetime
     surveyed: int | None  # an imported CSAT, if any
 

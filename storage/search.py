@@ -10,7 +10,7 @@ serves both languages and a query needs no language. ``search_utterances.terms``
 in order; the fts index is built over them with its own stemmer off, and a quoted phrase is
 checked on the same stems, so «номера договоров» also finds «номер договора». A query word also
 stands for its other forms that a stemmer cannot join («помогли» and «помочь», "was" and "be":
-``pipeline.word_forms``): any of their stems matches it.
+``pipeline.text.word_forms``): any of their stems matches it.
 
 A DuckDB fts index does not follow its table: ``refresh_search_index`` rebuilds it whole (2.6 s
 at 100k utterances, 13 s at 1M on 2 cores), at the end of each nightly run. Utterances whose text
@@ -30,7 +30,7 @@ from typing import Literal
 
 import duckdb
 
-from pipeline.word_forms import word_forms
+from pipeline.text.word_forms import word_forms
 from storage.calls import flipped_role
 from storage.db import now
 
@@ -221,7 +221,7 @@ def _stem_query(con: duckdb.DuckDBPyConnection, query: Query, expand: bool) -> _
 def search(con: duckdb.DuckDBPyConnection, text: str, filt: SearchFilter = SearchFilter(), limit: int = 50,
            offset: int = 0, expand: bool = True) -> SearchResults:
     """Utterances of processed calls with every word of ``text`` (in any form) and its quoted phrases' words
-    in a row, best first. ``expand``: also Russian forms a stemmer cannot join (``pipeline.word_forms``).
+    in a row, best first. ``expand``: also Russian forms a stemmer cannot join (``pipeline.text.word_forms``).
     Raises ``SearchUnavailable`` when the index was never built."""
     load_fts(con)
     if index_status(con) is None:

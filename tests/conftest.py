@@ -54,7 +54,7 @@ def models_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(models_dir, tmp_path_factory):
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     work = tmp_path_factory.mktemp("callqa")
     return load_settings(models_dir=models_dir, db=work / "callqa.duckdb", inbox=work / "inbox")
@@ -62,7 +62,7 @@ def settings(models_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def analyzer(settings):
-    from callqa.runtime import build_analyzer
+    from usecases.runtime import build_analyzer
 
     return build_analyzer(settings)
 

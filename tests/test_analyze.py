@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from callqa.evaluation import word_error_rate
+from benchmarks.evaluation import word_error_rate
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ def test_stereo_channels_become_two_roles_with_their_own_words(analyzer, eval_di
 def test_operator_channel_is_configurable(settings, eval_dir):
     from dataclasses import replace
 
-    from callqa.runtime import build_analyzer
+    from usecases.runtime import build_analyzer
 
     right = build_analyzer(replace(settings, operator_channel="right"))
     a = right.analyze(eval_dir / "stereo" / "stereo_diarization.wav")

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from callqa.cli import main
 from pipeline.analyze import build_judge
-from pipeline.assess import assess_transcript
-from pipeline.scorecard import load_scorecard
+from pipeline.judging.assess import assess_transcript
+from pipeline.judging.scorecard import load_scorecard
 from storage.db import connect
 from tests.test_rescore_and_coaching import WHEN, db  # noqa: F401  (the fixture)
 from tests.test_scoring import seg, transcript

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from pipeline.audio import MODEL_SAMPLE_RATE, decode, resample
+from pipeline.speech.audio import MODEL_SAMPLE_RATE, decode, resample
 from pipeline.errors import NotAudio, UnusableAudio
 
 
@@ -97,7 +97,7 @@ def test_silent_recording_is_unusable(tmp_path):
 
 
 def test_too_long_recording_is_unusable(tmp_path):
-    from pipeline.audio import AudioLimits
+    from pipeline.speech.audio import AudioLimits
 
     path = tmp_path / "long.wav"
     sf.write(path, _tone(440, 8000, 3.0), 8000)
@@ -107,7 +107,7 @@ def test_too_long_recording_is_unusable(tmp_path):
 
 def test_silence_is_cut_at_two_seconds_on_one_partys_channel_and_eight_on_mono():
     from models.vad import SpeechRegion
-    from pipeline.speech_timeline import MONO_MERGE_GAP_S, SpeechTimeline
+    from pipeline.speech.timeline import MONO_MERGE_GAP_S, SpeechTimeline
 
     # Two answers 5 s apart: on one party's channel the gap is the other party talking, on mono a pause.
     regions = [SpeechRegion(10.0, 11.0), SpeechRegion(16.0, 17.0)]

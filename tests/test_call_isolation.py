@@ -12,7 +12,7 @@ import pytest
 
 from flows.analysis import analyze_call
 from flows.analysis_process import analysis_process
-from pipeline.identity import call_id_from_sha256, content_sha256
+from pipeline.intake.identity import call_id_from_sha256, content_sha256
 from storage.calls import SourceFile
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ from datetime import datetime
 
 import pytest
 
-from callqa.config import load_settings
+from usecases.settings import load_settings
 from flows.sources import SourceReader
-from pipeline.call_meta import read_call_meta
-from pipeline.customer_id import customer_hash, load_key, normalise_number
+from pipeline.intake.call_meta import read_call_meta
+from pipeline.intake.customer_id import customer_hash, load_key, normalise_number
 from storage.calls import save_problem
 from storage.db import connect
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from callqa.config import load_settings
+from usecases.settings import load_settings
 from models import weights
 from models.weights import WeightsNotFound, resolve_whisper
 
@@ -71,7 +71,7 @@ def test_user_provided_model_directory_wins(tmp_path):
 def test_yes_no_settings_read_false_from_the_environment_and_refuse_nonsense(monkeypatch):
     # "false" from the environment once stayed a (true) string: personal data kept being masked
     # when a site turned it off, and a typo was silently taken as on.
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     monkeypatch.setenv("CALLQA_REDACT_PII", "false")
     assert load_settings().redact_pii is False

@@ -30,7 +30,7 @@ def _content(db, inbox):
 
 
 def test_two_dask_workers_store_what_the_default_runner_stores(prefect_harness, samples_dir, settings, tmp_path, monkeypatch):
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
     from flows.nightly import nightly
     from flows.runners import task_runner_for
 

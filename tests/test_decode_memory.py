@@ -15,9 +15,9 @@ import pytest
 import soundfile as sf
 
 from callqa.cli import EXIT_BAD_INPUT, main
-from pipeline.audio import MODEL_SAMPLE_RATE, AudioLimits, decode
+from pipeline.speech.audio import MODEL_SAMPLE_RATE, AudioLimits, decode
 from pipeline.errors import BadRecording, UnusableAudio
-from pipeline.resampling import StreamingResampler, resample
+from pipeline.speech.resampling import StreamingResampler, resample
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -122,7 +122,7 @@ def test_streamed_decode_equals_the_whole_file_decode(tmp_path, rate, dual_mono)
 _CHILD = """
 import sys
 import av, numpy, scipy.signal
-from pipeline.audio import decode
+from pipeline.speech.audio import decode
 
 def status(key):
     return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(key + ":"))

@@ -13,7 +13,7 @@ import pytest
 
 from models.diarization import Diarization, SpeakerTurn
 from pipeline.records import Segment, Word
-from pipeline.speakers import METHOD, UNASSIGNED, MonoSpeakerOptions, TurnIndex, assign_roles, split_by_voice
+from pipeline.speech.speakers import METHOD, UNASSIGNED, MonoSpeakerOptions, TurnIndex, assign_roles, split_by_voice
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def diarizer():
 
 
 def read16k(path: Path) -> np.ndarray:
-    from pipeline.audio import decode
+    from pipeline.speech.audio import decode
 
     return decode(path).mono()
 
@@ -125,7 +125,7 @@ def mono_truths(samples_dir: Path) -> list[Path]:
 def role_error(samples_dir: Path, truth_path: Path, diarizer) -> tuple[float, list[Segment], str]:
     """Share of word time given the wrong role (``unknown`` counts as wrong) on the bundled mono call,
     with pairs of consecutive truth turns merged into one segment, as ASR often does."""
-    from pipeline.speakers import label_mono_speakers
+    from pipeline.speech.speakers import label_mono_speakers
 
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     audio = read16k(samples_dir / truth["file"])

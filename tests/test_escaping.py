@@ -141,8 +141,8 @@ def test_csv_exports_open_as_text(hostile_db):
 
 
 def test_weekly_excel_reports_have_no_formula(hostile_db, tmp_path):
-    from callqa.config import load_settings
-    from callqa.reports import write_reports
+    from usecases.settings import load_settings
+    from usecases.reports import write_reports
 
     written = write_reports(load_settings(db=hostile_db, reports_dir=tmp_path), WEEK)
     assert any(w.scope.kind == "site" and w.scope.value == "@site" for w in written)

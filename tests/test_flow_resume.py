@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.inbox import discover, settled
+from pipeline.intake.inbox import discover, settled
 from storage.db import connect
 from tests.conftest import write_bad_files
 

@@ -18,7 +18,7 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from callqa.cli import main
-from pipeline.group_comparison import (REST, Metric, Sample, adjust_p, compare_groups, permutation_test,
+from pipeline.stats.group_comparison import (REST, Metric, Sample, adjust_p, compare_groups, permutation_test,
                                        proportion_test, t_interval, welch_test, wilson_interval)
 from storage.calls import add_review
 from storage.comparison import call_values, compare
@@ -129,7 +129,7 @@ def vendor_db(tmp_path_factory):
     """240 generated calls, half each vendor (seed 0): CallNorth skips 'anything else?' in 35% of
     calls, ContactPro in 10%; all else alike. Judged by the product, stored by storage.calls."""
     from pipeline.analyze import build_judge
-    from pipeline.scorecard import load_scorecard
+    from pipeline.judging.scorecard import load_scorecard
 
     vs = _vendor_set_module()
     db = tmp_path_factory.mktemp("vendor_set") / "vendor_set.duckdb"

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.written_dialogue import dialogue_transcript
-from pipeline.reason_taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy, parse_taxonomy
+from benchmarks.written_dialogue import dialogue_transcript
+from pipeline.insights.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy, parse_taxonomy
 from qa_app.mdtext import md
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def judge():
     from models.embeddings import load_sentence_encoder
-    from pipeline.call_insights import InsightsJudge
+    from pipeline.insights.call_insights import InsightsJudge
 
     return InsightsJudge(load_taxonomy(), load_sentence_encoder())
 
@@ -138,7 +138,7 @@ PARAPHRASED_CLOSINGS = [  # (language, speaker, closing line, outcome): no outco
                          ids=[f"{c[0]}_{c[1]}_{c[3]}" for c in PARAPHRASED_CLOSINGS])
 def test_a_closing_without_cue_words_gets_its_outcome_by_similarity_with_evidence(judge, language, speaker, line,
                                                                                  outcome):
-    from pipeline.call_outcome import OutcomeJudge
+    from pipeline.insights.outcomes import OutcomeJudge
 
     problem = "У меня с утра нет интернета." if language == "ru" else "My internet has been down since the morning."
     turns = [("operator", "Hello, support." if language == "en" else "Здравствуйте, поддержка."),
@@ -174,7 +174,7 @@ def test_a_problem_outside_the_taxonomy_gets_no_reason_but_keeps_its_statement(j
 
 
 def test_discovery_finds_a_planted_cluster(judge):
-    from pipeline.reason_discovery import Statement, discover_reasons
+    from pipeline.insights.reason_discovery import Statement, discover_reasons
 
     planted = ["Мы переезжаем, можно перенести интернет на новый адрес?",
                "We are moving house next week, can the service move to the new address?",

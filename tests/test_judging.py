@@ -8,9 +8,9 @@ import pytest
 
 from models.embeddings import load_sentence_encoder
 from models.nlp import load_lemmatizer
-from pipeline.matching import FuzzyMatcher, sentence_units
-from pipeline.scorecard import ScorecardError, load_scorecard, parse_scorecard
-from pipeline.scoring import ScorecardJudge
+from pipeline.text.matching import FuzzyMatcher, sentence_units
+from pipeline.judging.scorecard import ScorecardError, load_scorecard, parse_scorecard
+from pipeline.judging.scoring import ScorecardJudge
 from tests.test_scoring import seg, transcript
 
 
@@ -305,7 +305,7 @@ def test_a_capitalised_word_alone_is_neither_a_name_nor_a_company(lexical_judge)
 
 
 def test_a_russian_first_name_counts_in_the_nominative_only():
-    from pipeline.patterns import person_name
+    from pipeline.text.patterns import person_name
 
     ru = load_lemmatizer("ru")
     text = "Это Роман, служба поддержки."

@@ -65,7 +65,7 @@ def test_no_page_hands_bytes_to_streamlits_media_endpoint():
 
 @pytest.mark.parametrize("sample", ["ru_stereo_rude.flac", "en_mono_rude.flac"])
 def test_the_player_gets_the_whole_call_inline_with_muted_moments_silent(samples_dir, sample):
-    from pipeline.audio import decode
+    from pipeline.speech.audio import decode
     from qa_app import player
 
     path = samples_dir / sample

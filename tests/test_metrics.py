@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from pipeline.metrics import ConversationMetrics, conversation_metrics, has_long_silence, mentions_hold
+from pipeline.judging.metrics import ConversationMetrics, conversation_metrics, has_long_silence, mentions_hold
 from pipeline.records import Segment, Transcript, Word
 
 CHANNEL = {"operator": 0, "customer": 1}
@@ -302,7 +302,7 @@ def test_speed_of_a_typical_call():
 @pytest.fixture(scope="module")
 def ru_stereo_call(samples_dir):
     from models.vad import load_vad
-    from pipeline.audio import decode
+    from pipeline.speech.audio import decode
 
     audio = decode(samples_dir / "ru_stereo_good.flac")
     truth = json.loads((samples_dir / "ru_stereo_good.truth.json").read_text())

@@ -38,7 +38,7 @@ def _bad_entries(inbox: Path, outside: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("as_url", [False, True], ids=["folder", "file-url"])
 def test_inbox_listing_skips_entries_it_cannot_read_with_the_reason(tmp_path, as_url):
-    from pipeline.inbox import scan
+    from pipeline.intake.inbox import scan
 
     inbox, outside = tmp_path / "inbox", tmp_path / "outside"
     inbox.mkdir()
@@ -72,7 +72,7 @@ def test_entries_the_night_user_may_not_read_are_skipped_with_the_reason():
             if shutil.which("setpriv") is None:
                 pytest.skip("running as root without setpriv: cannot drop to an unprivileged user")
             prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        code = ("import sys; from pipeline.inbox import scan; r = scan(sys.argv[1], ['.wav']); "
+        code = ("import sys; from pipeline.intake.inbox import scan; r = scan(sys.argv[1], ['.wav']); "
                 "print([p.name for p in r.found]); [print(u.path, '|', u.reason) for u in r.unreadable]")
         proc = subprocess.run([*prefix, sys.executable, "-c", code, str(inbox)], capture_output=True, text=True,
                               timeout=60, cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
@@ -256,7 +256,7 @@ def test_second_run_exits_without_touching_a_live_one_and_a_killed_run_leaves_no
 def test_prefect_server_start_up_time_comes_from_the_settings(tmp_path):
     """The allowed start-up time reaches Prefect: far too short, the run fails at once with a clear
     message naming the setting, and the half-started server is not left behind."""
-    from callqa.config import Settings
+    from usecases.settings import Settings
 
     assert Settings().prefect_startup_timeout_s == 120
     inbox = tmp_path / "inbox"

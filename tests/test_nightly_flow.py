@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pipeline.scorecard import load_scorecard
+from pipeline.judging.scorecard import load_scorecard
 from storage.db import connect
 from storage.queries import stats
 from storage.review_queue import QueueFilter, review_queue

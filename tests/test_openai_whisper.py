@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callqa.evaluation import word_error_rate
+from benchmarks.evaluation import word_error_rate
 from models.asr import AsrOptions, FasterWhisperRecognizer, OpenAIWhisperRecognizer, resolve_batch_size
 from models.weights import WeightsNotFound, resolve_openai_whisper, resolve_whisper
 from models.whisper_convert import prepare_openai_whisper
-from pipeline.audio import decode
+from pipeline.speech.audio import decode
 
 pytestmark = pytest.mark.slow
 
@@ -148,8 +148,8 @@ def test_ct2_reader_follows_the_binary_format_and_dequantises(tmp_path):
 
 
 def test_missing_checkpoint_says_to_run_prepare(tmp_path):
-    from callqa.config import load_settings
-    from callqa.runtime import recognizer_for
+    from usecases.settings import load_settings
+    from usecases.runtime import recognizer_for
 
     settings = load_settings(models_dir=tmp_path, asr_backend="openai-whisper", db=tmp_path / "x.duckdb")
     with pytest.raises(WeightsNotFound, match="callqa models prepare") as err:
@@ -158,7 +158,7 @@ def test_missing_checkpoint_says_to_run_prepare(tmp_path):
 
 
 def test_backend_settings(tmp_path, monkeypatch):
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     assert load_settings().asr_backend == "faster-whisper" and load_settings().asr_batch_size == 0
     monkeypatch.setenv("CALLQA_ASR_BACKEND", "openai-whisper")

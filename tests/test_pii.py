@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline.pii import PiiSpan, luhn_valid, redact_segments, redact_text
+from pipeline.privacy.pii import PiiSpan, luhn_valid, redact_segments, redact_text
 from pipeline.records import Segment, Word
 
 
@@ -344,7 +344,7 @@ def test_a_long_call_masks_each_item_once():
 
 
 def test_russian_number_words_cover_case_forms():
-    from pipeline.pii_numbers import _russian_number_forms
+    from pipeline.privacy.numbers import _russian_number_forms
 
     forms = _russian_number_forms()
     assert forms["двухсот"] == 200 and forms["сорока"] == 40 and forms["одну"] == 1 and forms["восьми"] == 8
@@ -458,7 +458,7 @@ def test_a_long_answer_between_numbers_keeps_them_apart():
 
 def test_the_operators_masked_name_still_counts_as_an_introduction():
     from models.nlp import load_lemmatizer
-    from pipeline.patterns import person_name
+    from pipeline.text.patterns import person_name
 
     for language, text in (("ru", "Здравствуйте, меня зовут Анна, компания Сеть Плюс"),
                            ("en", "Hi, this is Sarah from Harper Valley Bank")):

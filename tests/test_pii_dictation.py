@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.identity import call_id_from_sha256, content_sha256
+from pipeline.intake.identity import call_id_from_sha256, content_sha256
 from storage.calls import SourceFile, save_analysis
 from storage.db import connect
 from storage.search import refresh_search_index, search

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from callqa.evaluation import coverage, load_real_calls, word_errors
+from benchmarks.evaluation import coverage, load_real_calls, word_errors
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -39,9 +39,9 @@ def analysed(real_calls, settings):
     and the words lost are measured on the unmasked text (a name masked is not a word lost)."""
     from dataclasses import replace
 
-    from callqa.runtime import build_analyzer
+    from usecases.runtime import build_analyzer
     from pipeline.analyze import CallAnalyzer
-    from pipeline.assess import assess_transcript
+    from pipeline.judging.assess import assess_transcript
 
     raw_analyzer = build_analyzer(replace(settings, language="en", redact_pii=False))
     analyzer = CallAnalyzer(raw_analyzer.recognizer, raw_analyzer.scorecard, replace(raw_analyzer.options, redact_pii=True))
@@ -107,8 +107,8 @@ def test_verdicts_agree_with_the_reviewer_and_lost_speech_fails_nobody(analysed)
 def test_a_centre_that_lists_its_name_passes_every_introduction(real_calls, settings, tmp_path):
     from dataclasses import replace
 
-    from callqa.evaluation import scorecard_with_brands
-    from callqa.runtime import build_analyzer
+    from benchmarks.evaluation import scorecard_with_brands
+    from usecases.runtime import build_analyzer
 
     # The bank's distinctive name, as its centre would list it (and as callers say it).
     card = scorecard_with_brands(settings.scorecard, {"en": ["Harper Valley"]}, tmp_path)

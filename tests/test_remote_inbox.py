@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from upath import UPath
 
-from pipeline.inbox import discover, identify, settled
+from pipeline.intake.inbox import discover, identify, settled
 from storage.db import connect
 
 pytestmark = pytest.mark.slow

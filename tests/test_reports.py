@@ -23,7 +23,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from callqa.config import load_settings
+from usecases.settings import load_settings
 from reporting.excel import SHEETS, render_xlsx
 from reporting.files import list_reports, scope_slug
 from reporting.html import render_html

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from callqa.rescore import rescore, resolve_for_rescore
+from usecases.rescore import rescore, resolve_for_rescore
 from pipeline.analyze import build_judge
-from pipeline.assess import assess_transcript
+from pipeline.judging.assess import assess_transcript
 from pipeline.records import CallAnalysis
-from pipeline.scorecard import load_scorecard
+from pipeline.judging.scorecard import load_scorecard
 from storage.calls import ScorecardConflict, SourceFile, add_review, register_scorecard, save_analysis
 from storage.coaching import coaching_topics
 from storage.db import connect
@@ -82,7 +82,7 @@ def test_rescore_with_an_older_version_keeps_both_versions_queryable(db):
 def test_a_changed_scorecard_under_an_old_version_number_is_refused(db, tmp_path):
     card = load_scorecard("inbound_support")
     edited = card.text.replace("weight: 10", "weight: 11", 1)
-    from pipeline.scorecard import parse_scorecard_text
+    from pipeline.judging.scorecard import parse_scorecard_text
 
     with connect(db) as con, pytest.raises(ScorecardConflict, match="bump 'version'"):
         register_scorecard(con, parse_scorecard_text(edited, "edited.yaml"))

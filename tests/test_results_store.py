@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from flows.load import load_results
-from pipeline.identity import call_id_from_sha256, content_sha256
+from pipeline.intake.identity import call_id_from_sha256, content_sha256
 from pipeline.record_codec import decode, encode
 from pipeline.records import CallAnalysis, Score
 from storage.calls import SourceFile
@@ -56,7 +56,7 @@ def test_an_unreadable_result_is_set_aside_and_its_call_left_for_analysis(sample
     (tmp_path / "results" / "0123456789abcdef0123.json").write_text('{"format": 1, "outcome": {"sourc')
     with pytest.raises(UnreadableResult):
         store.get("0123456789abcdef0123")
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     settings = load_settings(db=settings_db)
     assert load_results(settings, None, LOG) == []
@@ -64,7 +64,7 @@ def test_an_unreadable_result_is_set_aside_and_its_call_left_for_analysis(sample
 
 
 def test_the_loader_stores_each_result_once_and_removes_its_file(sample_outcome, tmp_path):
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     settings = load_settings(db=tmp_path / "callqa.duckdb")
     store = ResultsStore(settings.results_dir)
@@ -84,7 +84,7 @@ def test_the_loader_stores_each_result_once_and_removes_its_file(sample_outcome,
 
 
 def test_a_call_failing_in_max_attempts_runs_is_quarantined_with_its_last_error(sample_outcome, tmp_path):
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -111,7 +111,7 @@ def test_a_call_failing_in_max_attempts_runs_is_quarantined_with_its_last_error(
 
 def test_results_a_killed_run_left_are_loaded_by_the_next_run_not_analysed_again(
         sample_outcome, prefect_harness, tmp_path, monkeypatch, settings):
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
     from flows.nightly import nightly
 
     inbox = tmp_path / "inbox"

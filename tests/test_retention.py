@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from callqa.cli import main
-from callqa.config import load_settings
-from callqa.retention import apply_policy, erase_customer
-from pipeline.customer_id import customer_hash, load_key
-from pipeline.retention import RetentionPolicy
+from usecases.settings import load_settings
+from usecases.retention import apply_policy, erase_customer
+from pipeline.intake.customer_id import customer_hash, load_key
+from pipeline.stats.retention import RetentionPolicy
 from storage import aggregates, pending
 from storage.calls import add_review, review_row
 from storage.db import connect

@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline.alerts import AlertRule, default_rules, evaluate, post_webhook
+from pipeline.stats.alerts import AlertRule, default_rules, evaluate, post_webhook
 from pipeline.records import CallAnalysis, CriterionResult, Score, Transcript
-from pipeline.sentiment import CallSentiment
+from pipeline.judging.sentiment import CallSentiment
 from storage.calls import SourceFile, finish_run, save_analysis, save_problem, start_run
 from storage.db import connect
 from storage.run_report import run_report
@@ -203,7 +203,7 @@ def test_rising_negative_ends_over_real_runs(tmp_path):
 
 
 def test_alert_settings_are_coerced_and_validated(monkeypatch, tmp_path):
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CALLQA_CONFIG", raising=False)
@@ -264,7 +264,7 @@ def test_webhook_failures_are_logged_and_returned_never_raised(hook_server, capl
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
-    with caplog.at_level(logging.WARNING, logger="pipeline.alerts"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.stats.alerts"):
         refused = post_webhook(f"http://127.0.0.1:{dead}/hooks/s3cret", {"text": "x"}, timeout=2)
         broken = post_webhook(f"{url}/broken", {"text": "x"}, timeout=2)
         scheme = post_webhook("file:///etc/passwd", {"text": "x"})
@@ -284,7 +284,7 @@ def test_report_run_creates_artifacts_logs_and_posts_alerts(prefect_harness, hoo
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
 
-    from callqa.config import load_settings
+    from usecases.settings import load_settings
     from flows.report import report_run
 
     url, received = hook_server

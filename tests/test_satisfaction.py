@@ -16,14 +16,14 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from callqa.cli import main as callqa
-from callqa.satisfaction import refresh_predictions, survey_agreement
-from pipeline.csat_agreement import agreement, spearman
+from usecases.satisfaction import refresh_predictions, survey_agreement
+from pipeline.insights.csat_agreement import agreement, spearman
 from pipeline.records import Segment
-from pipeline.satisfaction import (
+from pipeline.insights.satisfaction import (
     MODEL_VERSION, OUTCOMES, CustomerTurn, SatisfactionInputs, SatisfactionWeights, SentimentTrajectory,
     customer_trajectory, predict,
 )
-from pipeline.satisfaction_calibration import MIN_SURVEYS, calibrate
+from pipeline.insights.satisfaction_calibration import MIN_SURVEYS, calibrate
 from qa_app import data
 from qa_app.mdtext import md
 from storage import satisfaction as stored
@@ -107,7 +107,7 @@ def test_worse_inputs_lower_the_score():
 
 
 def test_trajectory_matches_the_call_sentiment_of_the_same_segments():
-    from pipeline.sentiment import call_sentiment
+    from pipeline.judging.sentiment import call_sentiment
 
     lines = [("operator", "Hello, how can I help?"), ("customer", "My internet is down again, this is terrible."),
              ("operator", "I am sorry, let me check."), ("customer", "I have waited for days, awful service."),

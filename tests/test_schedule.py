@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from callqa.cli import main
-from callqa.config import load_settings
+from usecases.settings import load_settings
 from flows.schedule import (
     DEFAULT_CRON, ScheduleError, check_schedule, describe, nightly_deployment, register, serve_nightly,
 )

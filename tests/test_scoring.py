@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from models.nlp import load_lemmatizer
-from pipeline.matching import PhraseMatcher
+from pipeline.text.matching import PhraseMatcher
 from pipeline.records import Segment, Transcript, Word
-from pipeline.scorecard import ScorecardError, load_scorecard, parse_scorecard
-from pipeline.scoring import judge_transcript
+from pipeline.judging.scorecard import ScorecardError, load_scorecard, parse_scorecard
+from pipeline.judging.scoring import judge_transcript
 
 
 def seg(speaker: str, start: float, text: str, prob: float = 0.9, speaker_confidence: float = 1.0,

@@ -109,7 +109,7 @@ def test_inflection_is_what_finds_them(indexed):
         assert _keys(_search_stems_only(indexed, query)) == _with_forms(indexed, forms)
 
 
-# Forms a stemmer cannot join (another stem, suppletion): found through pipeline.word_forms.
+# Forms a stemmer cannot join (another stem, suppletion): found through pipeline.text.word_forms.
 IRREGULAR = {
     "помогли": "помочь помогу поможешь поможет поможем поможете помогут помог помогла помогло помогли помоги помогите",
     "быть": "быть буду будешь будет будем будете будут был была было были будь будьте",
@@ -130,7 +130,7 @@ def test_other_word_forms_beyond_the_stemmer(indexed, query, forms):
 
 
 def test_word_forms():
-    from pipeline.word_forms import word_forms
+    from pipeline.text.word_forms import word_forms
 
     assert {"руководителем", "руководители"} <= word_forms("Руководитель")
     assert {"стать", "стали", "станет"} <= word_forms("стали") and "сталью" not in word_forms("стали")

@@ -11,7 +11,7 @@ import pytest
 from callqa.cli import main
 from models.sentiment import guess_language, label_for, load_sentiment, squash, unsquash
 from pipeline.records import Segment
-from pipeline.sentiment import CallSentiment, call_sentiment
+from pipeline.judging.sentiment import CallSentiment, call_sentiment
 
 
 def labels(language: str, texts: list[str]) -> list[str]:

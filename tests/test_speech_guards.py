@@ -10,13 +10,13 @@ import soundfile as sf
 
 from rapidfuzz.distance import Levenshtein
 
-from callqa.evaluation import normalize_text, word_error_rate, word_errors
+from benchmarks.evaluation import normalize_text, word_error_rate, word_errors
 from models.asr import AsrSegment, AsrWord
 from models.vad import SpeechRegion, VadOptions
-from pipeline.audio import decode, resample
+from pipeline.speech.audio import decode, resample
 from pipeline.errors import UnusableAudio
-from pipeline.guards import guard_segments
-from pipeline.transcribe import NOISY_VAD_THRESHOLD, frame_levels, vad_options_for
+from pipeline.speech.guards import guard_segments
+from pipeline.speech.transcribe import NOISY_VAD_THRESHOLD, frame_levels, vad_options_for
 
 
 def asr_seg(start: float, text: str, avg_logprob: float = -0.2, no_speech_prob: float = 0.05) -> AsrSegment:
@@ -106,7 +106,7 @@ def _text(analysis, speaker: str) -> str:
 def _truth_text(truth: dict, speaker: str) -> str:
     """What was said, masked as the product stores it ("меня зовут [NAME]"): the recognition is
     measured, not the masking."""
-    from pipeline.pii import redact_text
+    from pipeline.privacy.pii import redact_text
 
     return redact_text(" ".join(t["text"] for t in truth["turns"] if t["speaker"] == speaker), truth["language"])[0]
 

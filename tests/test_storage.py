@@ -10,8 +10,8 @@ import pytest
 
 from models.nlp import load_lemmatizer
 from pipeline.records import CallAnalysis
-from pipeline.scorecard import load_scorecard
-from pipeline.scoring import judge_transcript
+from pipeline.judging.scorecard import load_scorecard
+from pipeline.judging.scoring import judge_transcript
 from storage.calls import SourceFile, add_review, save_analysis, save_problem
 from storage.db import connect, migrations
 from storage.queries import call_criteria, call_segments, stats

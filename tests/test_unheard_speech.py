@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from models.nlp import load_lemmatizer
-from pipeline.assess import assess_transcript
-from pipeline.heard_speech import heard_speech
+from pipeline.judging.assess import assess_transcript
+from pipeline.speech.heard_speech import heard_speech
 from pipeline.records import Segment, Transcript
-from pipeline.scorecard import load_scorecard
-from pipeline.scoring import UNTRANSCRIBED_FLAG, ScorecardJudge
+from pipeline.judging.scorecard import load_scorecard
+from pipeline.judging.scoring import UNTRANSCRIBED_FLAG, ScorecardJudge
 from tests.test_scoring import seg as scoring_seg
 
 

@@ -14,8 +14,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pipeline.satisfaction import describe_factor, main_factors
-from pipeline.scoring import HEARD_FLAG_SHARE
+from pipeline.insights.satisfaction import describe_factor, main_factors
+from pipeline.judging.scoring import HEARD_FLAG_SHARE
 from qa_app import auth, data, downloads, links, player, ui
 
 db = str(data.database_path())

@@ -1,5 +1,5 @@
 """Sites & vendors: groups of calls side by side with 95% intervals, and which differences are real
-(``pipeline.group_comparison``: tested, corrected for the number of comparisons, never claimed below
+(``pipeline.stats.group_comparison``: tested, corrected for the number of comparisons, never claimed below
 a minimum number of calls)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pipeline.group_comparison import Metric, format_value
+from pipeline.stats.group_comparison import Metric, format_value
 from qa_app import auth, data, periods, ui
 
 DIMENSIONS = {"vendor": "Vendor", "site": "Site", "team": "Team"}

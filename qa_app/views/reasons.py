@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pipeline.call_outcome import OUTCOMES
+from pipeline.insights.outcomes import OUTCOMES
 from qa_app import auth, data, periods, ui
 
 user = auth.require()

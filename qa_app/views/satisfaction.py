@@ -1,6 +1,6 @@
 """Satisfaction: the predicted customer satisfaction (1-5) of the period's calls per team, how it
 agrees with real surveys when some were imported (``callqa import-csat``), and the calls predicted
-lowest, each opening the call page. How a prediction is made: pipeline/satisfaction.py."""
+lowest, each opening the call page. How a prediction is made: pipeline/insights/satisfaction.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pipeline.satisfaction import describe_factor, factors_from_json, main_factors
+from pipeline.insights.satisfaction import describe_factor, factors_from_json, main_factors
 from qa_app import auth, data, periods, ui
 
 auth.require()  # also when a view is reached without the entrypoint

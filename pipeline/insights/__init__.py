@@ -1,0 +1,13 @@
+"""What the night learns about calls beyond the scorecard: why customers called, how calls ended, predicted satisfaction."""
+
+__all__ = [
+    "call_insights",
+    "csat_agreement",
+    "outcome_examples",
+    "outcomes",
+    "reason_discovery",
+    "reasons",
+    "satisfaction",
+    "satisfaction_calibration",
+    "taxonomy",
+]

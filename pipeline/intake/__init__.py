@@ -1,0 +1,9 @@
+"""Recordings before analysis: finding them in an inbox, their content identity, who handled the call and when."""
+
+__all__ = [
+    "call_meta",
+    "csat_file",
+    "customer_id",
+    "identity",
+    "inbox",
+]

@@ -1,0 +1,7 @@
+"""Finding a scorecard's phrases and grammatical patterns in utterances, across word forms (Russian and English)."""
+
+__all__ = [
+    "matching",
+    "patterns",
+    "word_forms",
+]

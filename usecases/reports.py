@@ -1,0 +1,58 @@
+"""Periodic QA reports for a period: built from the database, written to the reports folder.
+
+The one function the scheduled flow (``flows.reports``), ``callqa report`` and the app's
+"generate now" button call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from reporting.excel import render_xlsx
+from reporting.files import report_path, write_atomically
+from reporting.html import render_html
+from reporting.model import ReportPeriod, ReportScope
+from storage.db import connect
+from storage.reports import build_reports, latest_call_day, report_scopes
+from usecases.settings import Settings
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    scope: ReportScope
+    period: ReportPeriod
+    calls: int
+    html: Path
+    xlsx: Path
+
+
+def period_to_report(settings: Settings, kind: str | None = None, end: date | None = None) -> ReportPeriod:
+    """The last complete period (day, week or month) ending on or before ``end`` (default today)."""
+    return ReportPeriod.last_complete(kind or settings.report_period, end or date.today())  # type: ignore[arg-type]
+
+
+def period_of_latest_call(settings: Settings, kind: str | None = None) -> ReportPeriod | None:
+    """The period (day, week or month) holding the latest processed call, complete or not; None without calls.
+    For a database filled from an archive or the bundled samples, whose calls are not from last week."""
+    with connect(settings.db, read_only=True) as con:
+        day = latest_call_day(con)
+    return None if day is None else ReportPeriod.containing(kind or settings.report_period, day)  # type: ignore[arg-type]
+
+
+def write_reports(settings: Settings, period: ReportPeriod,
+                  scopes: list[ReportScope] | None = None) -> list[WrittenReport]:
+    """Every group's report of ``period`` (``settings.report_groups``, or ``scopes``), as HTML and
+    Excel in ``settings.reports_dir``; a report written before for the same period and group is replaced."""
+    with connect(settings.db, read_only=True) as con:
+        scopes = scopes if scopes is not None else report_scopes(con, period, settings.report_groups)
+        reports = build_reports(con, scopes, period, settings.report_trend_periods)
+    out = []
+    for report in reports:  # drawn after the connection is closed: the nightly flow may want to write
+        html = report_path(settings.reports_dir, period, report.scope, "html")
+        xlsx = report_path(settings.reports_dir, period, report.scope, "xlsx")
+        write_atomically(html, render_html(report).encode("utf-8"))
+        write_atomically(xlsx, render_xlsx(report))
+        out.append(WrittenReport(report.scope, period, report.summary.calls, html, xlsx))
+    return out

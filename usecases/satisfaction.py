@@ -1,0 +1,73 @@
+"""Predicted satisfaction over a database: bring the stored predictions up to date, and compare
+them with imported surveys (the work behind flows/satisfaction.py and ``callqa csat-agreement``).
+
+Predictions are made in batches of ``BATCH_CALLS`` calls, each read, predicted and written
+on its own short connection, so the app can read between batches and a large backlog (a new
+model version over every call) never holds the write lock for long.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.insights.csat_agreement import CsatAgreement, agreement
+from pipeline.insights.satisfaction import (
+    DEFAULT_WEIGHTS,
+    SatisfactionWeights,
+    model_version,
+    predict,
+)
+from pipeline.insights.satisfaction_calibration import (
+    MIN_SURVEYS,
+    CalibrationReport,
+    calibrate,
+)
+from storage import csat, satisfaction
+from storage.db import connect
+
+BATCH_CALLS = 1000
+
+
+@dataclass(frozen=True)
+class SatisfactionRefresh:
+    predicted: int  # calls given a new prediction
+    model_version: str
+    seconds: float
+
+
+def refresh_predictions(db: str | Path, weights: SatisfactionWeights = DEFAULT_WEIGHTS,
+                        batch_calls: int = BATCH_CALLS) -> SatisfactionRefresh:
+    """Predict every processed call whose prediction is missing or stale (storage.satisfaction)."""
+    started = time.perf_counter()
+    version = model_version(weights)
+    with connect(db) as con:
+        stale = satisfaction.stale_calls(con, version)
+    # The list is taken once: a call whose inputs change meanwhile is picked up by the next refresh.
+    for first in range(0, len(stale), batch_calls):
+        with connect(db) as con:
+            inputs = satisfaction.satisfaction_inputs(con, stale[first:first + batch_calls])
+            satisfaction.store_predictions(con, [predict(i, weights) for i in inputs])
+    return SatisfactionRefresh(len(stale), version, time.perf_counter() - started)
+
+
+def survey_agreement(db: str | Path, since: datetime | None = None, until: datetime | None = None,
+                     teams: tuple[str, ...] = ()) -> CsatAgreement:
+    """Agreement of the stored predictions with the imported surveys (calls with both)."""
+    with connect(db, read_only=True) as con:
+        pairs = csat.survey_pairs(con, since, until, teams)
+    return agreement([(predicted, surveyed) for _, predicted, surveyed in pairs])
+
+
+def calibration(db: str | Path) -> CalibrationReport:
+    """Refit the weights to the imported surveys (cross-validated); ValueError below MIN_SURVEYS calls."""
+    with connect(db, read_only=True) as con:
+        pairs = csat.survey_pairs(con)
+        if len(pairs) < MIN_SURVEYS:
+            raise ValueError(f"calibration needs at least {MIN_SURVEYS} calls with a survey and a prediction "
+                             f"(have {len(pairs)})")
+        surveys = {call_id: surveyed for call_id, _, surveyed in pairs}
+        inputs = satisfaction.satisfaction_inputs(con, list(surveys))
+    return calibrate(inputs, [surveys[i.call_id] for i in inputs])
