@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import shutil
 
-from callqa.cli import ProgressBar, main
+from callqa.cli import main
+from callqa.commands.common import ProgressBar
 from flows.progress import Progress, listening, publish
 from tests.conftest import write_bad_files
 

@@ -1,0 +1,23 @@
+"""The ``callqa`` subcommands: one module each (or a few related ones together), each with a
+``register(subparsers)`` that adds its subparser(s) and sets the handler beside them; ``common`` holds
+what they share."""
+
+__all__ = [
+    "analyze",
+    "app",
+    "coaching",
+    "common",
+    "compare",
+    "diarize",
+    "load",
+    "models",
+    "report",
+    "rescore",
+    "retention",
+    "run",
+    "satisfaction",
+    "schedule",
+    "sentiment",
+    "stats",
+    "users",
+]
