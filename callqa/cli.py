@@ -535,7 +535,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def _users_file(args: argparse.Namespace) -> Path:
-    from qa_app.auth import users_path
+    from usecases.users import users_path
 
     if args.users:
         return Path(args.users)
@@ -556,7 +556,7 @@ def _new_password(args: argparse.Namespace, name: str) -> str:
 
 
 def _password_policy(args: argparse.Namespace):
-    from qa_app.password_policy import PasswordPolicy
+    from usecases.password_policy import PasswordPolicy
 
     settings = _settings(args, db=args.db)
     return PasswordPolicy(settings.password_min_length, settings.password_min_score)
@@ -609,7 +609,7 @@ def cmd_users_events(args: argparse.Namespace) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
-    from qa_app import auth
+    from usecases import users as auth
 
     path = _users_file(args)
     if args.sso:
@@ -624,7 +624,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
-    from qa_app import auth
+    from usecases import users as auth
 
     path = _users_file(args)
     users = auth.list_users(path)
@@ -640,7 +640,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
 
 def cmd_users_remove(args: argparse.Namespace) -> int:
-    from qa_app import auth
+    from usecases import users as auth
 
     path = _users_file(args)
     removed = auth.remove_user(path, args.name)
@@ -649,7 +649,7 @@ def cmd_users_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_users_passwd(args: argparse.Namespace) -> int:
-    from qa_app import auth
+    from usecases import users as auth
 
     path = _users_file(args)
     if args.name not in auth.load(path).users:  # fail before the prompt

@@ -14,10 +14,11 @@ import streamlit as st
 
 from qa_app import auth, data, links, periods, ui
 from storage.search import SearchFilter
+from usecases import users
 
 user = auth.require()
 db = str(data.database_path())
-show_raw = auth.can_see_unredacted(user)
+show_raw = users.can_see_unredacted(user)
 PAGE_SIZE = 50
 QUERY_KEY = "search_q"
 ROLES = {None: "Anyone", "operator": "Operator", "customer": "Customer"}
