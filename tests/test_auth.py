@@ -173,7 +173,8 @@ def test_set_and_remove(users_file):
     assert users.verify(users_file, "bob", PASSWORD) is None
     assert users.verify(users_file, "bob", "new password 2").role == Role.TRAINER
     users.add_oidc_role(users_file, "Boss@Example.com", "admin")
-    assert [(u.name, u.source) for u in users.list_users(users_file)] == [("bob", "local"), ("boss@example.com", "oidc")]
+    assert [(u.name, u.source) for u in users.list_users(users_file)] == [("bob", "local"),
+                                                                          ("boss@example.com", "oidc")]
     assert users.remove_user(users_file, "bob") == ["local user"]
     assert users.remove_user(users_file, "boss@example.com") == ["OIDC identity"]
     assert users.load(users_file).empty

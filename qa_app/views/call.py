@@ -17,7 +17,7 @@ import streamlit as st
 from pipeline.insights.satisfaction import describe_factor, main_factors
 from pipeline.judging.scoring import HEARD_FLAG_SHARE
 from qa_app import auth, data, downloads, links, player, ui
-from usecases import recording, users
+from usecases import masking, recording, users
 
 db = str(data.database_path())
 user = auth.require()
@@ -101,14 +101,14 @@ def _flip_roles() -> None:
 
 
 def _shown(text: str) -> str:
-    return text if show_raw else ui.masked(text, call.language)
+    return text if show_raw else masking.masked(text, call.language)
 
 
 def _shown_marked(text: str, query: str) -> str:
     """Markdown of an utterance with the search query's words highlighted (personal data masked for non-admins)."""
     marks = data.match_spans(db, text, query) if query else ()
     if not show_raw:
-        text, marks = ui.redact_marked(text, marks, call.language or "ru")
+        text, marks = masking.redact_marked(text, marks, call.language or "ru")
     return ui.highlight(text, marks)
 
 

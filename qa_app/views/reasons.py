@@ -11,7 +11,7 @@ import streamlit as st
 
 from pipeline.insights.outcomes import OUTCOMES
 from qa_app import auth, data, periods, ui
-from usecases import users
+from usecases import masking, users
 
 user = auth.require()
 db = str(data.database_path())
@@ -90,7 +90,7 @@ st.caption(f"{unmatched} call(s) of this period matched no taxonomy reason. Grou
 
 
 def _shown(text: str, language: str) -> str:
-    return text if show_raw else ui.masked(text, language)
+    return text if show_raw else masking.masked(text, language)
 
 
 for k, group in enumerate(found, 1):
