@@ -10,11 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pipeline.insights.satisfaction import (
-    describe_factor,
-    factors_from_json,
-    main_factors,
-)
+from pipeline.insights.satisfaction import describe_factor, factors_from_json, main_factors
 from qa_app import auth, data, periods, ui
 
 auth.require()  # also when a view is reached without the entrypoint
