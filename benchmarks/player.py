@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.speech.audio import decode  # noqa: E402
-from qa_app import player  # noqa: E402
+from usecases import recording  # noqa: E402
 
 
 def main() -> None:
@@ -50,10 +50,11 @@ def main() -> None:
             t0 = time.perf_counter()
             decoded = decode(path)
             t1 = time.perf_counter()
-            ogg = player.to_ogg_opus(player.silenced(decoded.samples, decoded.sample_rate, muted), decoded.sample_rate)
+            muted_samples = recording.silenced(decoded.samples, decoded.sample_rate, muted)
+            ogg = recording.to_ogg_opus(muted_samples, decoded.sample_rate)
             encode_s.append(time.perf_counter() - t1)
             decode_s.append(t1 - t0)
-        url = player.data_url(ogg)
+        url = recording.data_url(ogg)
     print(json.dumps({
         "minutes": args.minutes, "channels": int(decoded.samples.shape[0]), "source_flac_bytes": flac_bytes,
         "ogg_opus_bytes": len(ogg), "data_url_bytes": len(url), "kbit_per_s": round(len(ogg) * 8 / (args.minutes * 60) / 1000, 1),

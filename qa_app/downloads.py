@@ -29,7 +29,7 @@ from typing import Callable
 
 import streamlit as st
 
-from qa_app.data import DatabaseUnavailable
+from usecases.shared_database import DatabaseUnavailable
 
 FileData = Callable[[], "bytes | str"]
 

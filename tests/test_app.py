@@ -18,7 +18,9 @@ import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from qa_app import auth, ui
+from qa_app import ui
+from usecases.login import LOGIN_FAILED
+from usecases.users import ScryptCost, add_user
 
 APP = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
 CALL_PAGE = "views/call.py"
@@ -39,7 +41,7 @@ def _app() -> AppTest:
 
 
 def _login(users, name: str, role: str) -> AppTest:
-    auth.add_user(users, name, role, "correct horse battery", cost=auth.ScryptCost(n=2**10))
+    add_user(users, name, role, "correct horse battery", cost=ScryptCost(n=2**10))
     at = _app().run()
     assert [t.key for t in at.text_input] == ["callqa_login_name", "callqa_login_password"], "only the login form is shown"
     at.text_input(key="callqa_login_name").input(name)
@@ -432,13 +434,13 @@ def test_queue_filters_by_operator_and_flag(db):
 
 
 def test_without_a_login_only_the_login_page_is_shown(db, loopback):
-    auth.add_user(loopback, "anna.qa", "reviewer", "correct horse battery", cost=auth.ScryptCost(n=2**10))
+    add_user(loopback, "anna.qa", "reviewer", "correct horse battery", cost=ScryptCost(n=2**10))
     at = _app().run()
     assert not at.dataframe and not at.title[1:] and [t.key for t in at.text_input] == ["callqa_login_name", "callqa_login_password"]
     at.text_input(key="callqa_login_name").input("anna.qa")
     at.text_input(key="callqa_login_password").input("wrong")
     at.button(key="callqa_login_submit").click().run()
-    assert not at.dataframe and any(auth.LOGIN_FAILED in e.value for e in at.error)
+    assert not at.dataframe and any(LOGIN_FAILED in e.value for e in at.error)
 
 
 def test_a_link_to_a_moment_starts_the_player_there(db):

@@ -20,10 +20,11 @@ from streamlit.testing.v1 import AppTest
 
 from callqa.cli import main
 from qa_app import auth
-from qa_app.auth import Role, User
+from qa_app.mdtext import md
 from storage import auth_events, pending
 from storage.db import connect
-from qa_app.mdtext import md
+from usecases import login, users
+from usecases.users import Role, User
 
 PASSWORD = "correct horse battery"
 
@@ -44,10 +45,11 @@ def _gate_app() -> None:
     import streamlit as st
 
     from qa_app import auth
+    from usecases import users
 
     user = auth.gate()
     st.markdown(f"USER {user.name} ROLE {user.role.value} SOURCE {user.source}")
-    st.markdown(f"CAN review={auth.can_review(user)} coach={auth.can_assign_coaching(user)}")
+    st.markdown(f"CAN review={users.can_review(user)} coach={users.can_assign_coaching(user)}")
 
 
 def _coaching_page() -> None:
@@ -55,9 +57,10 @@ def _coaching_page() -> None:
     import streamlit as st
 
     from qa_app import auth
+    from usecases import users
 
     auth.gate()
-    auth.require(auth.can_assign_coaching, "assigning coaching")
+    auth.require(users.can_assign_coaching, "assigning coaching")
     st.markdown("COACHING FORM")
 
 
@@ -100,13 +103,13 @@ def _outcomes(name: str | None = None) -> list[str]:
 def password_checks(monkeypatch) -> list[str]:
     """Counts scrypt checks (verify's check_password) made anywhere in this process, AppTest sessions included."""
     calls: list[str] = []
-    real = auth.check_password
+    real = users.check_password
 
     def counting(password: str, encoded: str) -> bool:
         calls.append(password)
         return real(password, encoded)
 
-    monkeypatch.setattr(auth, "check_password", counting)
+    monkeypatch.setattr(users, "check_password", counting)
     return calls
 
 
@@ -141,79 +144,80 @@ def _log_in(at: AppTest, address: str, name: str, password: str) -> AppTest:
 # --- hashing and the users file --------------------------------------------------------------
 
 def test_verify_accepts_only_the_right_password(users_file):
-    auth.add_user(users_file, "alice", "reviewer", PASSWORD, display_name="Alice")
-    user = auth.verify(users_file, "alice", PASSWORD)
+    users.add_user(users_file, "alice", "reviewer", PASSWORD, display_name="Alice")
+    user = users.verify(users_file, "alice", PASSWORD)
     assert user == User("alice", Role.REVIEWER, "Alice", "local")
-    assert auth.verify(users_file, "alice", PASSWORD + "x") is None
-    assert auth.verify(users_file, "alice", "") is None
-    assert auth.verify(users_file, "mallory", PASSWORD) is None
+    assert users.verify(users_file, "alice", PASSWORD + "x") is None
+    assert users.verify(users_file, "alice", "") is None
+    assert users.verify(users_file, "mallory", PASSWORD) is None
 
 
 def test_users_file_is_private_and_holds_no_password(users_file):
-    auth.add_user(users_file, "alice", "reviewer", PASSWORD)
-    auth.add_user(users_file, "bob", "trainer", PASSWORD)
+    users.add_user(users_file, "alice", "reviewer", PASSWORD)
+    users.add_user(users_file, "bob", "trainer", PASSWORD)
     assert stat.S_IMODE(users_file.stat().st_mode) == 0o600
     text = users_file.read_text()
     assert PASSWORD not in text and "horse" not in text
-    store = auth.load(users_file)
+    store = users.load(users_file)
     alice, bob = store.users["alice"].password_hash, store.users["bob"].password_hash
     assert alice.startswith("scrypt$n=16384,r=8,p=1$")
     assert alice.split("$")[2] != bob.split("$")[2], "each user gets a random salt"
-    auth.set_password(users_file, "bob", "another password")
+    users.set_password(users_file, "bob", "another password")
     assert stat.S_IMODE(users_file.stat().st_mode) == 0o600, "rewrites stay private"
     assert not [p for p in users_file.parent.iterdir() if p.name.endswith(".tmp")], "no temporary file left behind"
 
 
 def test_set_and_remove(users_file):
-    auth.add_user(users_file, "bob", "trainer", PASSWORD)
-    auth.set_password(users_file, "bob", "new password 2")
-    assert auth.verify(users_file, "bob", PASSWORD) is None
-    assert auth.verify(users_file, "bob", "new password 2").role == Role.TRAINER
-    auth.add_oidc_role(users_file, "Boss@Example.com", "admin")
-    assert [(u.name, u.source) for u in auth.list_users(users_file)] == [("bob", "local"), ("boss@example.com", "oidc")]
-    assert auth.remove_user(users_file, "bob") == ["local user"]
-    assert auth.remove_user(users_file, "boss@example.com") == ["OIDC identity"]
-    assert auth.load(users_file).empty
-    with pytest.raises(auth.UsersError, match="no user 'bob'"):
-        auth.remove_user(users_file, "bob")
+    users.add_user(users_file, "bob", "trainer", PASSWORD)
+    users.set_password(users_file, "bob", "new password 2")
+    assert users.verify(users_file, "bob", PASSWORD) is None
+    assert users.verify(users_file, "bob", "new password 2").role == Role.TRAINER
+    users.add_oidc_role(users_file, "Boss@Example.com", "admin")
+    assert [(u.name, u.source) for u in users.list_users(users_file)] == [("bob", "local"),
+                                                                          ("boss@example.com", "oidc")]
+    assert users.remove_user(users_file, "bob") == ["local user"]
+    assert users.remove_user(users_file, "boss@example.com") == ["OIDC identity"]
+    assert users.load(users_file).empty
+    with pytest.raises(users.UsersError, match="no user 'bob'"):
+        users.remove_user(users_file, "bob")
 
 
 def test_bad_requests_are_refused(users_file):
-    auth.add_user(users_file, "alice", "admin", PASSWORD)
-    with pytest.raises(auth.UsersError, match="already exists"):
-        auth.add_user(users_file, "alice", "admin", PASSWORD)
-    with pytest.raises(auth.UsersError, match="unknown role 'root'"):
-        auth.add_user(users_file, "carol", "root", PASSWORD)
-    with pytest.raises(auth.UsersError, match="at least 8"):
-        auth.add_user(users_file, "carol", "admin", "short")
-    with pytest.raises(auth.UsersError, match="invalid user name"):
-        auth.add_user(users_file, "carol smith", "admin", PASSWORD)
-    with pytest.raises(auth.UsersError, match="no local user"):
-        auth.set_password(users_file, "carol", PASSWORD)
+    users.add_user(users_file, "alice", "admin", PASSWORD)
+    with pytest.raises(users.UsersError, match="already exists"):
+        users.add_user(users_file, "alice", "admin", PASSWORD)
+    with pytest.raises(users.UsersError, match="unknown role 'root'"):
+        users.add_user(users_file, "carol", "root", PASSWORD)
+    with pytest.raises(users.UsersError, match="at least 8"):
+        users.add_user(users_file, "carol", "admin", "short")
+    with pytest.raises(users.UsersError, match="invalid user name"):
+        users.add_user(users_file, "carol smith", "admin", PASSWORD)
+    with pytest.raises(users.UsersError, match="no local user"):
+        users.set_password(users_file, "carol", PASSWORD)
 
 
 @pytest.mark.parametrize("encoded", ["", "plain", "md5$x$y$z", "scrypt$n=16384,r=8,p=1$!!$!!", "scrypt$n=1073741824,r=8,p=1$AAAA$AAAA"])
 def test_malformed_hashes_never_match(encoded):
-    assert auth.check_password(PASSWORD, encoded) is False
+    assert users.check_password(PASSWORD, encoded) is False
 
 
 def test_a_broken_users_file_is_an_error_not_an_empty_one(users_file):
     users_file.parent.mkdir(parents=True)
     users_file.write_text('[users."alice"]\nrole = "superuser"\npassword = "x"\n')
-    with pytest.raises(auth.UsersFileError, match="malformed"):
-        auth.load(users_file)
+    with pytest.raises(users.UsersFileError, match="malformed"):
+        users.load(users_file)
     users_file.write_text("not = [toml")
-    with pytest.raises(auth.UsersFileError, match="cannot read"):
-        auth.load(users_file)
+    with pytest.raises(users.UsersFileError, match="cannot read"):
+        users.load(users_file)
 
 
 def test_default_users_file_sits_beside_the_database(tmp_path, monkeypatch):
     monkeypatch.delenv("CALLQA_USERS", raising=False)
     monkeypatch.setenv("CALLQA_DB", str(tmp_path / "db" / "callqa.duckdb"))
-    assert auth.users_path() == tmp_path / "db" / "users.toml"
-    assert auth.users_path(tmp_path / "other" / "x.duckdb") == tmp_path / "other" / "users.toml"
+    assert users.users_path() == tmp_path / "db" / "users.toml"
+    assert users.users_path(tmp_path / "other" / "x.duckdb") == tmp_path / "other" / "users.toml"
     monkeypatch.setenv("CALLQA_USERS", str(tmp_path / "elsewhere.toml"))
-    assert auth.users_path(tmp_path / "other" / "x.duckdb") == tmp_path / "elsewhere.toml"
+    assert users.users_path(tmp_path / "other" / "x.duckdb") == tmp_path / "elsewhere.toml"
 
 
 # --- roles and addresses ---------------------------------------------------------------------
@@ -228,13 +232,13 @@ def test_default_users_file_sits_beside_the_database(tmp_path, monkeypatch):
 )
 def test_permissions_per_role(role, review, coach, unredacted, admin):
     user = User("x", Role(role))
-    assert (auth.can_review(user), auth.can_assign_coaching(user), auth.can_see_unredacted(user), auth.can_admin(user)) == (
+    assert (users.can_review(user), users.can_assign_coaching(user), users.can_see_unredacted(user), users.can_admin(user)) == (
         review, coach, unredacted, admin
     )
 
 
 def test_nobody_has_permissions():
-    assert not any(f(None) for f in (auth.can_review, auth.can_assign_coaching, auth.can_see_unredacted, auth.can_admin))
+    assert not any(f(None) for f in (users.can_review, users.can_assign_coaching, users.can_see_unredacted, users.can_admin))
 
 
 @pytest.mark.parametrize(
@@ -244,17 +248,17 @@ def test_nobody_has_permissions():
      ("unix:///tmp/app.sock", False)],
 )
 def test_loopback(address, loopback):
-    assert auth.is_loopback(address) is loopback
+    assert users.is_loopback(address) is loopback
 
 
 def test_oidc_identities_map_to_roles_by_email():
-    store = auth.UserStore(roles={"boss@example.com": Role.ADMIN})
-    assert auth.oidc_user(store, {"is_logged_in": True, "email": "Boss@Example.com", "name": "Boss"}) == User(
+    store = users.UserStore(roles={"boss@example.com": Role.ADMIN})
+    assert users.oidc_user(store, {"is_logged_in": True, "email": "Boss@Example.com", "name": "Boss"}) == User(
         "boss@example.com", Role.ADMIN, "Boss", "oidc"
     )
-    assert auth.oidc_user(store, {"email": "someone@example.com"}) is None, "no default role"
-    assert auth.oidc_user(store, {"email": "boss@example.com", "email_verified": False}) is None
-    assert auth.oidc_user(store, {"name": "Boss"}) is None
+    assert users.oidc_user(store, {"email": "someone@example.com"}) is None, "no default role"
+    assert users.oidc_user(store, {"email": "boss@example.com", "email_verified": False}) is None
+    assert users.oidc_user(store, {"name": "Boss"}) is None
 
 
 # --- the CLI ---------------------------------------------------------------------------------
@@ -270,7 +274,7 @@ def test_cli_add_list_passwd_remove(users_file, monkeypatch, capsys):
     assert _cli(monkeypatch, "users", "add", "tom", "--role", "trainer", "--display-name", "Tom T", "--password-stdin", *f,
                 stdin=PASSWORD + "\n") == 0
     assert _cli(monkeypatch, "users", "add", "Boss@Example.com", "--role", "admin", "--sso", *f) == 0
-    assert auth.verify(users_file, "alice", PASSWORD).role == Role.REVIEWER
+    assert users.verify(users_file, "alice", PASSWORD).role == Role.REVIEWER
     capsys.readouterr()
     assert _cli(monkeypatch, "users", "list", "--json", *f) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -280,8 +284,8 @@ def test_cli_add_list_passwd_remove(users_file, monkeypatch, capsys):
         {"name": "boss@example.com", "role": "admin", "display_name": None, "source": "oidc"},
     ]
     assert _cli(monkeypatch, "users", "passwd", "alice", "--password-stdin", *f, stdin="a new password\n") == 0
-    assert auth.verify(users_file, "alice", PASSWORD) is None
-    assert auth.verify(users_file, "alice", "a new password") is not None
+    assert users.verify(users_file, "alice", PASSWORD) is None
+    assert users.verify(users_file, "alice", "a new password") is not None
     assert _cli(monkeypatch, "users", "remove", "tom", *f) == 0
     capsys.readouterr()
     assert _cli(monkeypatch, "users", "list", *f) == 0
@@ -303,7 +307,7 @@ def test_cli_refuses_duplicates_bad_roles_and_unknown_names(users_file, monkeypa
     assert _cli(monkeypatch, "users", "remove", "nobody", *f) == 2
     assert "no user 'nobody'" in capsys.readouterr().err
     assert _cli(monkeypatch, "users", "passwd", "nobody", "--password-stdin", *f, stdin=PASSWORD + "\n") == 2
-    assert [u.name for u in auth.list_users(users_file)] == ["alice"]
+    assert [u.name for u in users.list_users(users_file)] == ["alice"]
 
 
 def test_cli_prompts_twice_without_password_stdin(users_file, monkeypatch, capsys):
@@ -311,10 +315,10 @@ def test_cli_prompts_twice_without_password_stdin(users_file, monkeypatch, capsy
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     assert main(["users", "add", "alice", "--role", "admin", "--users", str(users_file)]) == 2
     assert "do not match" in capsys.readouterr().err
-    assert not auth.list_users(users_file)
+    assert not users.list_users(users_file)
     answers = iter([PASSWORD, PASSWORD])
     assert main(["users", "add", "alice", "--role", "admin", "--users", str(users_file)]) == 0
-    assert auth.verify(users_file, "alice", PASSWORD) is not None
+    assert users.verify(users_file, "alice", PASSWORD) is not None
 
 
 def test_cli_default_users_file_follows_the_database(tmp_path, monkeypatch):
@@ -324,7 +328,7 @@ def test_cli_default_users_file_follows_the_database(tmp_path, monkeypatch):
     db = tmp_path / "var" / "callqa.duckdb"
     assert _cli(monkeypatch, "users", "add", "alice", "--role", "admin", "--db", str(db), "--password-stdin",
                 stdin=PASSWORD + "\n") == 0
-    assert auth.verify(tmp_path / "var" / "users.toml", "alice", PASSWORD) is not None
+    assert users.verify(tmp_path / "var" / "users.toml", "alice", PASSWORD) is not None
     assert _cli(monkeypatch, "users", "add", "bob", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n") == 0
     assert (tmp_path / "data" / "users.toml").is_file(), "default database data/callqa.duckdb -> data/users.toml"
 
@@ -360,15 +364,15 @@ def test_no_users_elsewhere_shows_only_the_login_page(users_file, address):
 
 
 def test_users_exist_login_required(users_file):
-    auth.add_user(users_file, "alice", "reviewer", PASSWORD, display_name="Alice")
+    users.add_user(users_file, "alice", "reviewer", PASSWORD, display_name="Alice")
     at = _run("127.0.0.1")
     assert _on_login_page(at) and "USER" not in _shown(at)
 
     at = _log_in(at, "127.0.0.1", "alice", "wrong password")
-    assert [e.value for e in at.error] == [auth.LOGIN_FAILED]
+    assert [e.value for e in at.error] == [login.LOGIN_FAILED]
     assert "USER" not in _shown(at)
     at = _log_in(at, "127.0.0.1", "mallory", PASSWORD)
-    assert [e.value for e in at.error] == [auth.LOGIN_FAILED], "unknown user and wrong password look alike"
+    assert [e.value for e in at.error] == [login.LOGIN_FAILED], "unknown user and wrong password look alike"
 
     at = _log_in(at, "127.0.0.1", "alice", PASSWORD)
     assert not at.exception, [e.message for e in at.exception]
@@ -386,10 +390,10 @@ def test_users_exist_login_required(users_file):
 
 
 def test_a_removed_user_is_logged_out(users_file):
-    auth.add_user(users_file, "tom", "trainer", PASSWORD)
+    users.add_user(users_file, "tom", "trainer", PASSWORD)
     at = _log_in(_run("0.0.0.0"), "0.0.0.0", "tom", PASSWORD)
     assert "USER tom ROLE trainer" in _shown(at)
-    auth.remove_user(users_file, "tom")
+    users.remove_user(users_file, "tom")
     at = _run("0.0.0.0", at=at)
     assert _on_login_page(at) and "USER" not in _shown(at)
 
@@ -400,11 +404,11 @@ def _new_session_try(name: str, password: str, bind: str = "0.0.0.0") -> AppTest
 
 
 def test_repeated_failures_make_the_session_wait(users_file):
-    auth.add_user(users_file, "alice", "admin", PASSWORD)
+    users.add_user(users_file, "alice", "admin", PASSWORD)
     at = _run("127.0.0.1")
     for _ in range(3):
         at = _log_in(at, "127.0.0.1", "alice", "guess guess")
-        assert [e.value for e in at.error] == [auth.LOGIN_FAILED]
+        assert [e.value for e in at.error] == [login.LOGIN_FAILED]
     at = _log_in(at, "127.0.0.1", "alice", PASSWORD)
     assert any("Too many failed attempts" in e.value for e in at.error)
     assert "USER" not in _shown(at)
@@ -420,7 +424,7 @@ def test_a_new_session_per_try_gains_nothing(users_file, password_checks, monkey
 
     frozen = storage.db.now()
     monkeypatch.setattr(storage.db, "now", lambda: frozen)
-    auth.add_user(users_file, "alice", "admin", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    users.add_user(users_file, "alice", "admin", PASSWORD, cost=users.ScryptCost(n=2**10))
     started = time.monotonic()
     for i in range(21):
         at = _new_session_try("alice", f"guess {i}")
@@ -444,8 +448,8 @@ def test_twenty_one_tries_lock_the_name_even_for_the_right_password(users_file, 
     """
     monkeypatch.setenv("CALLQA_LOGIN_DELAY_BASE_S", "0.05")
     monkeypatch.setenv("CALLQA_LOGIN_DELAY_MAX_S", "0.4")
-    auth.add_user(users_file, "alice", "admin", PASSWORD, cost=auth.ScryptCost(n=2**10))
-    auth.add_user(users_file, "bob", "reviewer", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    users.add_user(users_file, "alice", "admin", PASSWORD, cost=users.ScryptCost(n=2**10))
+    users.add_user(users_file, "bob", "reviewer", PASSWORD, cost=users.ScryptCost(n=2**10))
     guesses = [f"Guess-{i}-{i * 7919}" for i in range(21)] + [PASSWORD]
     answers = []
     for guess in guesses:
@@ -456,7 +460,7 @@ def test_twenty_one_tries_lock_the_name_even_for_the_right_password(users_file, 
                 break
             time.sleep(0.05)  # told to wait: retry the same guess a moment later, in yet another session
         answers.append(answer)
-    assert answers[:10] == [auth.LOGIN_FAILED] * 10
+    assert answers[:10] == [login.LOGIN_FAILED] * 10
     assert all("locked for 15 more minutes" in a for a in answers[10:]), answers[10:]
     assert "USER" not in _shown(at), "the right password does not open a locked name"
     assert len(password_checks) == 10, "the 12 tries after the lockout got no scrypt check"
@@ -491,20 +495,20 @@ def test_twenty_one_tries_lock_the_name_even_for_the_right_password(users_file, 
     assert _outcomes("alice")[-2:] == ["unlock", "success"]
     at = _new_session_try("alice", "one more typo")
     at = _new_session_try("alice", "and another")
-    assert [e.value for e in at.error] == [auth.LOGIN_FAILED], "the success reset the count"
+    assert [e.value for e in at.error] == [login.LOGIN_FAILED], "the success reset the count"
 
 
 def test_unknown_and_known_names_get_the_same_answers(users_file, password_checks):
-    auth.add_user(users_file, "alice", "admin", PASSWORD)
+    users.add_user(users_file, "alice", "admin", PASSWORD)
     start = datetime(2026, 12, 1, 9, 0)
     answers: dict[str, list] = {"alice": [], "mallory": []}
     for name in answers:
         for i in range(20):
             at = start + timedelta(seconds=15 * i)
             try:
-                answer = auth.authenticate(users_file, name, "wrong " + str(i), "198.51.100.3" if name == "alice" else
+                answer = login.authenticate(users_file, name, "wrong " + str(i), "198.51.100.3" if name == "alice" else
                                            "198.51.100.4", now=at)
-            except auth.LoginUnavailable as err:  # pragma: no cover - would be a bug
+            except login.LoginUnavailable as err:  # pragma: no cover - would be a bug
                 pytest.fail(str(err))
             answers[name].append((answer.outcome, answer.message))
     assert answers["alice"] == answers["mallory"]
@@ -516,11 +520,11 @@ def test_unknown_and_known_names_get_the_same_answers(users_file, password_check
 def test_spraying_names_from_one_address_is_throttled_there_only(users_file, monkeypatch):
     monkeypatch.setenv("CALLQA_LOGIN_ADDRESS_FREE_FAILURES", "3")
     monkeypatch.setenv("CALLQA_LOGIN_DELAY_BASE_S", "30")
-    auth.add_user(users_file, "olga", "reviewer", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    users.add_user(users_file, "olga", "reviewer", PASSWORD, cost=users.ScryptCost(n=2**10))
     address = {"now": "203.0.113.9"}
     monkeypatch.setattr(auth, "client_address", lambda: address["now"])
     for name in ("admin", "root", "operator"):
-        assert _new_session_try(name, "Password1").error[0].value == auth.LOGIN_FAILED
+        assert _new_session_try(name, "Password1").error[0].value == login.LOGIN_FAILED
     at = _new_session_try("olga", PASSWORD)
     assert "USER" not in _shown(at) and at.error[0].value.startswith("Too many failed attempts: wait")
     address["now"] = "192.0.2.10"
@@ -534,7 +538,7 @@ def test_spraying_names_from_one_address_is_throttled_there_only(users_file, mon
 def test_a_busy_database_refuses_logins_and_journals_the_refusal(users_file, password_checks, monkeypatch):
     """The nightly flow holds the file: fail closed ("try again"), nobody gets in uncounted."""
     monkeypatch.setenv("CALLQA_LOGIN_DB_WAIT_S", "0.3")
-    auth.add_user(users_file, "alice", "admin", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    users.add_user(users_file, "alice", "admin", PASSWORD, cost=users.ScryptCost(n=2**10))
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
          "time.sleep(60)", str(_db())],
@@ -557,7 +561,7 @@ def test_a_busy_database_refuses_logins_and_journals_the_refusal(users_file, pas
 
 
 def test_logins_need_the_database(users_file, tmp_path, monkeypatch):
-    auth.add_user(users_file, "alice", "admin", PASSWORD, cost=auth.ScryptCost(n=2**10))
+    users.add_user(users_file, "alice", "admin", PASSWORD, cost=users.ScryptCost(n=2**10))
     monkeypatch.setenv("CALLQA_DB", str(tmp_path / "nowhere" / "callqa.duckdb"))
     at = _new_session_try("alice", PASSWORD)
     assert "USER" not in _shown(at) and "does not exist yet" in at.error[0].value
@@ -577,13 +581,13 @@ def test_logins_need_the_database(users_file, tmp_path, monkeypatch):
     ("short", "at least 8 characters"),
 ])
 def test_weak_passwords_are_refused_with_the_reason(users_file, monkeypatch, capsys, password, why):
-    with pytest.raises(auth.UsersError, match=why):
-        auth.add_user(users_file, "alice", "reviewer", password, display_name="Alice Smith")
-    assert not auth.list_users(users_file)
-    auth.add_user(users_file, "alice", "reviewer", PASSWORD, display_name="Alice Smith")
-    with pytest.raises(auth.UsersError, match=why):
-        auth.set_password(users_file, "alice", password)
-    assert auth.verify(users_file, "alice", PASSWORD) is not None, "the old password still works"
+    with pytest.raises(users.UsersError, match=why):
+        users.add_user(users_file, "alice", "reviewer", password, display_name="Alice Smith")
+    assert not users.list_users(users_file)
+    users.add_user(users_file, "alice", "reviewer", PASSWORD, display_name="Alice Smith")
+    with pytest.raises(users.UsersError, match=why):
+        users.set_password(users_file, "alice", password)
+    assert users.verify(users_file, "alice", PASSWORD) is not None, "the old password still works"
     f = ["--users", str(users_file)]
     assert _cli(monkeypatch, "users", "add", "bob", "--role", "trainer", "--password-stdin", *f,
                 stdin=password.replace("alice", "bob").replace("smith", "bob") + "\n") == 2
@@ -595,7 +599,7 @@ def test_weak_passwords_are_refused_with_the_reason(users_file, monkeypatch, cap
 def test_an_existing_user_with_a_weak_password_still_logs_in(users_file):
     """The policy applies when a password is set, not at login: nobody is locked out by an upgrade."""
     users_file.parent.mkdir(parents=True)
-    users_file.write_text(f'[users."legacy"]\nrole = "reviewer"\npassword = "{auth.hash_password("password")}"\n')
+    users_file.write_text(f'[users."legacy"]\nrole = "reviewer"\npassword = "{users.hash_password("password")}"\n')
     at = _new_session_try("legacy", "password")
     assert "USER legacy ROLE reviewer" in _shown(at)
 
@@ -620,7 +624,7 @@ OIDC_SECRETS = {
 
 
 def test_oidc_user_with_a_role_gets_in(users_file):
-    auth.add_oidc_role(users_file, "boss@example.com", "trainer")
+    users.add_oidc_role(users_file, "boss@example.com", "trainer")
     at = _run("0.0.0.0", secrets=OIDC_SECRETS, user={"is_logged_in": True, "email": "Boss@example.com", "name": "Boss"})
     assert not at.exception, [e.message for e in at.exception]
     assert "USER boss@example.com ROLE trainer SOURCE oidc" in _shown(at)
@@ -628,14 +632,14 @@ def test_oidc_user_with_a_role_gets_in(users_file):
 
 
 def test_oidc_user_without_a_role_gets_nothing(users_file):
-    auth.add_oidc_role(users_file, "boss@example.com", "admin")
+    users.add_oidc_role(users_file, "boss@example.com", "admin")
     at = _run("0.0.0.0", secrets=OIDC_SECRETS, user={"is_logged_in": True, "email": "intruder@example.com"})
     assert "USER" not in _shown(at)
     assert any(f"{md('intruder@example.com')} has no access" in e.value for e in at.error)
 
 
 def test_login_page_offers_sso_when_configured(users_file):
-    auth.add_user(users_file, "alice", "admin", PASSWORD)
+    users.add_user(users_file, "alice", "admin", PASSWORD)
     # an e-mail without is_logged_in (AppTest's default user, or Streamlit's local dev user) is no login
     at = _run("127.0.0.1", secrets=OIDC_SECRETS, user={"email": "boss@example.com"})
     assert _on_login_page(at) and "USER" not in _shown(at)
@@ -646,7 +650,7 @@ def test_login_page_offers_sso_when_configured(users_file):
 
 @pytest.mark.parametrize("name, role, allowed", [("rita", "reviewer", False), ("tom", "trainer", True), ("ada", "admin", True)])
 def test_require_refuses_a_role_without_the_permission(users_file, name, role, allowed):
-    auth.add_user(users_file, name, role, PASSWORD)
+    users.add_user(users_file, name, role, PASSWORD)
     at = _log_in(_run("127.0.0.1", script=_coaching_page), "127.0.0.1", name, PASSWORD)
     assert not at.exception, [e.message for e in at.exception]
     assert ("COACHING FORM" in _shown(at)) is allowed
@@ -664,7 +668,7 @@ def test_require_alone_shows_the_login_page(users_file):
         auth.require()
         st.markdown("SECRET")
 
-    auth.add_user(users_file, "alice", "admin", PASSWORD)
+    users.add_user(users_file, "alice", "admin", PASSWORD)
     at = _run("127.0.0.1", script=page)
     assert _on_login_page(at) and "SECRET" not in _shown(at)
     at = _log_in(at, "127.0.0.1", "alice", PASSWORD)

@@ -66,11 +66,11 @@ def test_no_page_hands_bytes_to_streamlits_media_endpoint():
 @pytest.mark.parametrize("sample", ["ru_stereo_rude.flac", "en_mono_rude.flac"])
 def test_the_player_gets_the_whole_call_inline_with_muted_moments_silent(samples_dir, sample):
     from pipeline.speech.audio import decode
-    from qa_app import player
+    from usecases import recording
 
     path = samples_dir / sample
     original = decode(path)
-    url = player.recording_url.__wrapped__(str(path), ((5.0, 8.0),), 0.0)  # uncached: no Streamlit runtime here
+    url = recording.muted_recording_url(str(path), ((5.0, 8.0),))  # what qa_app.player caches
     audio, rate = _decoded(_audio_bytes(url))
     assert audio.shape[0] == original.samples.shape[0]  # a party per channel, as recorded
     assert audio.shape[1] / rate == pytest.approx(original.duration_s, abs=0.1)
@@ -79,10 +79,10 @@ def test_the_player_gets_the_whole_call_inline_with_muted_moments_silent(samples
 
 
 def test_the_encoder_refuses_what_it_cannot_play():
-    from qa_app import player
+    from usecases import recording
 
     with pytest.raises(ValueError, match="1 or 2 channels"):
-        player.to_ogg_opus(np.zeros((3, 16_000), dtype=np.float32), 16_000)
+        recording.to_ogg_opus(np.zeros((3, 16_000), dtype=np.float32), 16_000)
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def served(flow_db, tmp_path_factory):
     the rude call (over an utterance, so the admin hears speech there) and the latest week's reports."""
     import duckdb
 
-    from qa_app import auth
+    from usecases.users import ScryptCost, add_user
 
     work = tmp_path_factory.mktemp("served")
     db = work / "callqa.duckdb"
@@ -106,9 +106,9 @@ def served(flow_db, tmp_path_factory):
     finally:
         con.close()
     users = work / "users.toml"
-    cheap = auth.ScryptCost(n=2**10)
-    auth.add_user(users, "ada.admin", "admin", PASSWORD, cost=cheap)
-    auth.add_user(users, "rex.reviewer", "reviewer", PASSWORD, cost=cheap)
+    cheap = ScryptCost(n=2**10)
+    add_user(users, "ada.admin", "admin", PASSWORD, cost=cheap)
+    add_user(users, "rex.reviewer", "reviewer", PASSWORD, cost=cheap)
     env = dict(os.environ, CALLQA_DB=str(db), CALLQA_USERS=str(users))
     made = subprocess.run([sys.executable, "-m", "callqa.cli", "report", "--db", str(db), "--latest"], env=env,
                           capture_output=True, text=True, timeout=300)

@@ -20,6 +20,7 @@ from qa_app import ui
 from storage import search as S
 from storage.calls import add_review
 from storage.db import connect, now
+from usecases import masking
 
 # Query word -> the forms of it that count as a match (the query's own form is often absent).
 RU_WORDS = {
@@ -296,7 +297,7 @@ def test_parse_query():
 def test_masked_personal_data_is_never_highlighted():
     text = "Мой номер +7 916 123 45 67, карта заблокирована"
     marks = ((4, 9), (10, 26), (28, 33))  # "номер", the phone number, "карта"
-    shown, moved = ui.redact_marked(text, marks, "ru")
+    shown, moved = masking.redact_marked(text, marks, "ru")
     assert "916" not in shown and "[PHONE]" in shown
     assert [shown[s:e] for s, e in moved] == ["номер", "карта"]
     assert ui.highlight(shown, moved).count(":orange-background[") == 2

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from pipeline.insights.csat_agreement import CsatAgreement, agreement
 from pipeline.insights.satisfaction import (
     DEFAULT_WEIGHTS,
@@ -57,7 +59,13 @@ def survey_agreement(db: str | Path, since: datetime | None = None, until: datet
                      teams: tuple[str, ...] = ()) -> CsatAgreement:
     """Agreement of the stored predictions with the imported surveys (calls with both)."""
     with connect(db, read_only=True) as con:
-        pairs = csat.survey_pairs(con, since, until, teams)
+        return survey_agreement_on(con, since, until, teams)
+
+
+def survey_agreement_on(con: duckdb.DuckDBPyConnection, since: datetime | None = None,
+                        until: datetime | None = None, teams: tuple[str, ...] = ()) -> CsatAgreement:
+    """``survey_agreement`` over an open connection (the app's, which it shares with the nightly flow)."""
+    pairs = csat.survey_pairs(con, since, until, teams)
     return agreement([(predicted, surveyed) for _, predicted, surveyed in pairs])
 
 

@@ -116,7 +116,7 @@ class Settings:
     # How long a login waits for the nightly flow to release the database before it refuses
     # ("try again"): it never lets anyone in without counting the attempt.
     login_db_wait_s: float = 5.0
-    # New passwords (qa_app/password_policy.py): at least this long, and a zxcvbn score (0-4) of at least this.
+    # New passwords (usecases/password_policy.py): at least this long, and a zxcvbn score (0-4) of at least this.
     password_min_length: int = 8
     password_min_score: int = 3
 

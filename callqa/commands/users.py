@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from callqa.commands.common import EXIT_BAD_INPUT, EXIT_OK, existing_database, load_settings, print_json, who
 
 if TYPE_CHECKING:
-    from qa_app.password_policy import PasswordPolicy
+    from usecases.password_policy import PasswordPolicy
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,25 +55,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def add(args: argparse.Namespace) -> int:
-    from qa_app import auth
+    from usecases import users as accounts
 
     path = _users_file(args)
     if args.sso:
-        auth.add_oidc_role(path, args.name, args.role)
+        accounts.add_oidc_role(path, args.name, args.role)
         print(f"OIDC identity {args.name.lower()} may log in as {args.role} ({path})")
         return EXIT_OK
-    auth.check_new_user(path, args.name, args.role)  # a bad name or role, or a duplicate, fails before the prompt
-    user = auth.add_user(path, args.name, args.role, _new_password(args, args.name), display_name=args.display_name,
+    accounts.check_new_user(path, args.name, args.role)  # a bad name or role, or a duplicate, fails before the prompt
+    user = accounts.add_user(path, args.name, args.role, _new_password(args, args.name), display_name=args.display_name,
                          policy=_password_policy(args))
     print(f"added {user.name} ({user.role.value}) to {path}")
     return EXIT_OK
 
 
 def list_users(args: argparse.Namespace) -> int:
-    from qa_app import auth
+    from usecases import users as accounts
 
     path = _users_file(args)
-    users = auth.list_users(path)
+    users = accounts.list_users(path)
     if args.json:
         print_json([{"name": u.name, "role": u.role.value, "display_name": u.display_name, "source": u.source}
                     for u in users])
@@ -87,21 +87,21 @@ def list_users(args: argparse.Namespace) -> int:
 
 
 def remove(args: argparse.Namespace) -> int:
-    from qa_app import auth
+    from usecases import users as accounts
 
     path = _users_file(args)
-    removed = auth.remove_user(path, args.name)
+    removed = accounts.remove_user(path, args.name)
     print(f"removed {args.name} ({' and '.join(removed)}) from {path}")
     return EXIT_OK
 
 
 def passwd(args: argparse.Namespace) -> int:
-    from qa_app import auth
+    from usecases import users as accounts
 
     path = _users_file(args)
-    if args.name not in auth.load(path).users:  # fail before the prompt
-        raise auth.UsersError(f"no local user {args.name!r} in {path}")
-    auth.set_password(path, args.name, _new_password(args, args.name), policy=_password_policy(args))
+    if args.name not in accounts.load(path).users:  # fail before the prompt
+        raise accounts.UsersError(f"no local user {args.name!r} in {path}")
+    accounts.set_password(path, args.name, _new_password(args, args.name), policy=_password_policy(args))
     print(f"changed the password of {args.name} ({path})")
     return EXIT_OK
 
@@ -154,7 +154,7 @@ def events(args: argparse.Namespace) -> int:
 
 
 def _users_file(args: argparse.Namespace) -> Path:
-    from qa_app.auth import users_path
+    from usecases.users import users_path
 
     if args.users:
         return Path(args.users)
@@ -175,7 +175,7 @@ def _new_password(args: argparse.Namespace, name: str) -> str:
 
 
 def _password_policy(args: argparse.Namespace) -> PasswordPolicy:
-    from qa_app.password_policy import PasswordPolicy
+    from usecases.password_policy import PasswordPolicy
 
     settings = load_settings(db=args.db)
     return PasswordPolicy(settings.password_min_length, settings.password_min_score)

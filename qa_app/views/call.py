@@ -17,11 +17,12 @@ import streamlit as st
 from pipeline.insights.satisfaction import describe_factor, main_factors
 from pipeline.judging.scoring import HEARD_FLAG_SHARE
 from qa_app import auth, data, downloads, links, player, ui
+from usecases import masking, recording, users
 
 db = str(data.database_path())
 user = auth.require()
-may_review = auth.can_review(user)
-show_raw = auth.can_see_unredacted(user)
+may_review = users.can_review(user)
+show_raw = users.can_see_unredacted(user)
 # Every query parameter is checked (qa_app.links): a bad one is ignored with a note, never a traceback.
 _asked_call = links.text("call_id", st.query_params.get("call_id"))
 _asked_query = links.text("q", st.query_params.get("q"))
@@ -100,14 +101,14 @@ def _flip_roles() -> None:
 
 
 def _shown(text: str) -> str:
-    return text if show_raw else ui.masked(text, call.language)
+    return text if show_raw else masking.masked(text, call.language)
 
 
 def _shown_marked(text: str, query: str) -> str:
     """Markdown of an utterance with the search query's words highlighted (personal data masked for non-admins)."""
     marks = data.match_spans(db, text, query) if query else ()
     if not show_raw:
-        text, marks = ui.redact_marked(text, marks, call.language or "ru")
+        text, marks = masking.redact_marked(text, marks, call.language or "ru")
     return ui.highlight(text, marks)
 
 
@@ -205,7 +206,7 @@ start = st.session_state.get(PLAY_KEY)
 masked = data.pii_spans(db, call_id)
 if call.audio_exists:
     # Personal data said aloud is muted for everyone but admins. The recording goes inside the
-    # session's own messages, never as a /media URL (qa_app/player.py says why).
+    # session's own messages, never as a /media URL (usecases/recording.py says why).
     mute = () if show_raw else tuple((s, e) for _, s, e in masked)
     try:
         with st.spinner("Preparing the recording…"):
@@ -217,7 +218,7 @@ if call.audio_exists:
     if audio is not None:
         st.audio(
             audio,
-            format=player.MIME,
+            format=recording.MIME,
             start_time=0 if start is None else max(int(start) - 1, 0),
             autoplay=start is not None,
         )

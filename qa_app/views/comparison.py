@@ -10,8 +10,9 @@ import streamlit as st
 
 from pipeline.stats.group_comparison import Metric, format_value
 from qa_app import auth, data, periods, ui
+from storage.comparison import Dimension
 
-DIMENSIONS = {"vendor": "Vendor", "site": "Site", "team": "Team"}
+DIMENSIONS: dict[Dimension, str] = {"vendor": "Vendor", "site": "Site", "team": "Team"}
 
 auth.require()  # also when a view is reached without the entrypoint
 db = str(data.database_path())
@@ -19,7 +20,7 @@ st.title("Sites & vendors")
 
 options = data.filter_options(db)
 by, when = st.columns([2, 2.2], vertical_alignment="bottom")
-dimension = by.segmented_control("Compare by", list(DIMENSIONS), format_func=DIMENSIONS.get, default="vendor",
+dimension = by.segmented_control("Compare by", list(DIMENSIONS), format_func=DIMENSIONS.__getitem__, default="vendor",
                                  key="compare_by") or "vendor"
 with when:
     since, until = periods.period_input("compare_period", options.first, options.last, days=90)

@@ -7,6 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from qa_app import auth, data, links, periods, ui
+from storage.dashboards import Bucket
+
+BUCKETS: list[Bucket] = ["day", "week", "month"]
 
 auth.require()  # also when a view is reached without the entrypoint
 db = str(data.database_path())
@@ -33,7 +36,7 @@ operator = pick.selectbox(
 )
 with when:
     since, until = periods.period_input("operator_period", options.first, options.last, days=90)
-bucket = grain.selectbox("Per", ["day", "week", "month"], index=1, key="operator_bucket")
+bucket = grain.selectbox("Per", BUCKETS, index=1, key="operator_bucket")
 
 trend = data.score_trend(db, operator, since, until, bucket)
 st.subheader("Score trend")

@@ -11,10 +11,11 @@ import streamlit as st
 
 from pipeline.insights.outcomes import OUTCOMES
 from qa_app import auth, data, periods, ui
+from usecases import masking, users
 
 user = auth.require()
 db = str(data.database_path())
-show_raw = auth.can_see_unredacted(user)
+show_raw = users.can_see_unredacted(user)
 OUTCOME_LABELS = {"resolved": "resolved", "follow_up": "follow-up promised", "order_placed": "order placed",
                   "transferred": "transferred", "unresolved": "unresolved"}
 OUTCOME_COLORS = ["#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#d62728"]
@@ -89,7 +90,7 @@ st.caption(f"{unmatched} call(s) of this period matched no taxonomy reason. Grou
 
 
 def _shown(text: str, language: str) -> str:
-    return text if show_raw else ui.masked(text, language)
+    return text if show_raw else masking.masked(text, language)
 
 
 for k, group in enumerate(found, 1):

@@ -14,10 +14,11 @@ import streamlit as st
 
 from qa_app import auth, data, links, periods, ui
 from storage.search import SearchFilter
+from usecases import masking, users
 
 user = auth.require()
 db = str(data.database_path())
-show_raw = auth.can_see_unredacted(user)
+show_raw = users.can_see_unredacted(user)
 PAGE_SIZE = 50
 QUERY_KEY = "search_q"
 ROLES = {None: "Anyone", "operator": "Operator", "customer": "Customer"}
@@ -89,7 +90,7 @@ st.caption(f"Matches {first}–{first + len(results.hits) - 1} of {results.total
            "Open one to hear the call from that moment.")
 
 for hit in results.hits:
-    text, marks = (hit.text, hit.spans) if show_raw else ui.redact_marked(hit.text, hit.spans, hit.language or "ru")
+    text, marks = (hit.text, hit.spans) if show_raw else masking.redact_marked(hit.text, hit.spans, hit.language or "ru")
     with st.container(border=True, key=f"hit_{hit.call_id}_{hit.idx}"):
         link, said = st.columns([2.2, 7], vertical_alignment="center")
         with link:

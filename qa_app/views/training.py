@@ -10,10 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from qa_app import auth, data, downloads, periods, ui
+from usecases import users
 
 db = str(data.database_path())
 user = auth.require()
-may_assign = auth.can_assign_coaching(user)
+may_assign = users.can_assign_coaching(user)
 st.title("Training needs")
 
 options = data.filter_options(db)
