@@ -15,7 +15,8 @@ from typing import Literal, Sequence
 import numpy as np
 
 from models.asr import AsrOptions, AsrSegment, SpeechRecognizer
-from models.vad import SAMPLE_RATE, SpeechRegion, VadOptions, load_vad
+from models.sample_rate import SAMPLE_RATE
+from models.vad import SpeechRegion, VadOptions, load_vad
 from pipeline.records import DecodedAudio, Segment, Speaker, Transcript, Word
 from pipeline.speech.crosstalk import FRAME_S, frame_db, gate_crosstalk
 from pipeline.speech.guards import DroppedText, GuardOptions, guard_segments
