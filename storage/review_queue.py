@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from storage.call_period import period_clauses
-from storage.verdicts import CALLS_WITH_CURRENT_SCORE
+from storage.current_verdicts import CALLS_WITH_CURRENT_SCORE
 
 CRITICAL_FLAGS = ("critical_fail", "forbidden_phrase", "escalation")
 Sort = Literal["priority", "newest", "oldest", "score"]

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from storage.db import now
-from storage.verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
+from storage.current_verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
 
 # How far before and after an assignment the comparison looks.
 COMPARE_DAYS = 30
