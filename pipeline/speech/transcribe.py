@@ -315,8 +315,3 @@ def transcribe_call(audio: DecodedAudio, recognizer: SpeechRecognizer, options: 
 
 def _region_times(speech: ChannelSpeech) -> tuple[tuple[float, float], ...]:
     return tuple((round(r.start, 3), round(r.end, 3)) for r in speech.regions)
-
-
-def with_roles_swapped(transcript: Transcript) -> Transcript:
-    swap = {"operator": "customer", "customer": "operator", "unknown": "unknown"}
-    return replace(transcript, segments=tuple(replace(s, speaker=swap[s.speaker]) for s in transcript.segments))
