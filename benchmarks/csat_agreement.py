@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Predicted satisfaction against the rubric CSAT of the constructed dialogue set.
 
-    .venv/bin/python benchmarks/make_csat_set.py          # once: benchmarks/data/csat_set/dialogues.json
+    .venv/bin/python benchmarks/datasets/make_csat_set.py          # once: benchmarks/data/csat_set/dialogues.json
     .venv/bin/python benchmarks/csat_agreement.py [--set FILE] [--json]
 
 Each written dialogue goes through the product's analysis stage exactly as a stored
@@ -21,7 +21,7 @@ weight, every other factor off). Then a cross-validated refit of the weights on 
 the inputs were recovered (escalations detected, holds and dead air measured).
 Results also go to benchmarks/results/csat_agreement.json.
 
-The labels come from a rubric written before the model was run (see make_csat_set.py),
+The labels come from a rubric written before the model was run (see datasets/make_csat_set.py),
 by the same author as the default weights: read the figures as "the pipeline recovers the
 scenario's signals and orders the scenarios sensibly", not as accuracy on real surveys.
 """
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
     args = parser.parse_args()
     if not args.set.is_file():
-        sys.exit(f"{args.set} not found: run benchmarks/make_csat_set.py first")
+        sys.exit(f"{args.set} not found: run benchmarks/datasets/make_csat_set.py first")
     dialogues = json.loads(args.set.read_text(encoding="utf-8"))["dialogues"]
     labels = [d["csat"] for d in dialogues]
 

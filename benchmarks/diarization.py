@@ -53,7 +53,7 @@ def _spread_words(text: str, start: float, end: float):
 
 
 def role_error(truth_path: Path, diarizer) -> dict:
-    from pipeline.speech.audio import decode
+    from pipeline.speech.audio import MODEL_SAMPLE_RATE, decode
     from pipeline.records import Segment
     from pipeline.speech.speakers import MonoSpeakerOptions, label_mono_speakers
 
@@ -67,7 +67,7 @@ def role_error(truth_path: Path, diarizer) -> dict:
                 expected[(w.start, w.text)] = t["speaker"]
                 words.append(w)
         segments.append(Segment("unknown", words[0].start, words[-1].end, " ".join(w.text for w in words), tuple(words)))
-    out, method = label_mono_speakers(audio, 16_000, segments, truth["language"], diarizer, MonoSpeakerOptions(num_speakers=2))
+    out, method = label_mono_speakers(audio, MODEL_SAMPLE_RATE, segments, truth["language"], diarizer, MonoSpeakerOptions(num_speakers=2))
     total = wrong = unknown = 0.0
     for seg in out:
         for w in seg.words:
@@ -92,7 +92,7 @@ def main() -> int:
     from pyannote.database.util import load_rttm, load_uem
 
     from models.diarization import load_diarizer
-    from pipeline.speech.audio import decode
+    from pipeline.speech.audio import MODEL_SAMPLE_RATE, decode
 
     folder = Path(args.eval_dir) / "diarization"
     t0 = time.perf_counter()
@@ -106,7 +106,7 @@ def main() -> int:
     rows = []
     for name, reference, uem in cases:
         audio = decode(folder / name).mono()
-        duration = len(audio) / 16_000
+        duration = len(audio) / MODEL_SAMPLE_RATE
         count = len(reference.labels())
         uem = uem or Timeline([Segment(0, duration)])
         for given in (count, None):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Call reason and outcome accuracy on the labelled dialogues of make_insights_set.py, per class,
+"""Call reason and outcome accuracy on the labelled dialogues of datasets/make_insights_set.py, per class,
 plus the 5 sample calls (their written turns) and discovery of the reason planted outside the
 taxonomy.
 
@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="list the misjudged dialogues")
     args = parser.parse_args()
     if not args.set.is_file():
-        raise SystemExit(f"{args.set} not found: run benchmarks/make_insights_set.py first")
+        raise SystemExit(f"{args.set} not found: run benchmarks/datasets/make_insights_set.py first")
     calls = json.loads(args.set.read_text(encoding="utf-8"))
     taxonomy = load_taxonomy(args.taxonomy)
     started = time.perf_counter()

@@ -19,7 +19,7 @@ Two sources of transcripts:
 transcripts and prints the accuracy per threshold (how the scorecard's
 ``semantic_threshold`` values were chosen).
 
-    .venv/bin/python benchmarks/make_qa_devset.py            # -> benchmarks/data/qa_dev
+    .venv/bin/python benchmarks/datasets/make_qa_devset.py            # -> benchmarks/data/qa_dev
     .venv/bin/python benchmarks/qa.py [--set DIR] [--source truth|audio] [--calibrate]
 """
 from __future__ import annotations
@@ -219,7 +219,7 @@ def main() -> int:
     folder = Path(args.set)
     truths = load_set(folder, args.include_ambiguous)
     if not truths:
-        print(f"no labelled calls in {folder}: run benchmarks/make_qa_devset.py first", file=sys.stderr)
+        print(f"no labelled calls in {folder}: run benchmarks/datasets/make_qa_devset.py first", file=sys.stderr)
         return 2
     card = load_scorecard(args.scorecard)
     judge = build_judge(card)

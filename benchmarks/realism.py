@@ -7,7 +7,7 @@
 scorecard's brands (phrases of the company, and a hint to recognition); without them the shipped
 scorecard's brands (the sample calls' 12-13 names per language: too many to be a hint).
 
-The set comes from ``benchmarks/make_realism_set.py``: real two-party calls, each as its clean source
+The set comes from ``benchmarks/datasets/make_realism_set.py``: real two-party calls, each as its clean source
 and with one degradation at a time (sparse turns, a quiet party, crosstalk, PBX codecs, noise,
 clipping, DC offset, hold music), with the human reference re-timed per file in ``index.json``.
 In one run, with one analyzer per language and operator channel of the set's entries
@@ -280,7 +280,7 @@ def main() -> int:
     index_path = folder / "index.json"
     if not index_path.is_file():
         print(f"no realism set at {folder} (no index.json): make it first with "
-              f".venv/bin/python benchmarks/make_realism_set.py --out {folder}", file=sys.stderr)
+              f".venv/bin/python benchmarks/datasets/make_realism_set.py --out {folder}", file=sys.stderr)
         return 2
     index = json.loads(index_path.read_text(encoding="utf-8"))
     entries = [e for e in index["files"] if not args.calls or e["call"] in args.calls]

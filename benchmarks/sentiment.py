@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/sentiment.py [--count 150] [--seed 0]
         [--real FILE.csv [--real-language ru]] [--band 0.05]
 
-- Dev calls (benchmarks/sentiment_dev_set.py): accuracy of label_for(customer_end) and
+- Dev calls (benchmarks/datasets/sentiment_dev_set.py): accuracy of label_for(customer_end) and
   label_for(customer_start) against the mood the generator gave the customer's closing
   and opening lines; accuracy per pooled line.
 - ``--real``: a CSV with ``text`` and ``label`` columns (positive / neutral / negative;
@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.sentiment_dev_set import POOLS, POOLS_HELDOUT, make_dev_set  # noqa: E402
+from benchmarks.datasets.sentiment_dev_set import POOLS, POOLS_HELDOUT, make_dev_set  # noqa: E402
 from models.sentiment import label_for, load_sentiment  # noqa: E402
 from pipeline.records import Segment  # noqa: E402
 from pipeline.judging.sentiment import call_sentiment  # noqa: E402

@@ -4,7 +4,7 @@
 
 For each recording (the real ones in ../shared/eval/asr and /stereo, and the bundled
 sample calls, or the calls with a *.truth.json in --set DIR, e.g. the set made by
-benchmarks/make_synthetic_set.py) it runs the full pipeline (`CallAnalyzer.analyze`: VAD, guards,
+benchmarks/datasets/make_synthetic_set.py) it runs the full pipeline (`CallAnalyzer.analyze`: VAD, guards,
 crosstalk gate, ASR, diarization and roles) and, in the same run on the same audio
 with the same weights, plain faster-whisper `transcribe()` and plain openai-whisper
 `transcribe()` on the mono mix. It prints WER (lower case, no punctuation, ё→е),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Does the site/vendor comparison find a true difference, and only that one?
 
-For each seed: a fresh two-vendor set (benchmarks/make_vendor_set.py: 400 calls, 80/20,
+For each seed: a fresh two-vendor set (benchmarks/datasets/make_vendor_set.py: 400 calls, 80/20,
 CallNorth skips "anything else?" in 35% of calls against ContactPro's 10%, everything else
 drawn alike), judged by the product and stored through the flows' storage functions into a
 new DuckDB file, then compared by vendor exactly as ``callqa compare --by vendor`` does
@@ -34,13 +34,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-for _path in (REPO, HERE):  # run as a file: the project's packages and the sibling script
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a file: the project's packages and the benchmarks
+    sys.path.insert(0, str(REPO))
 
-import make_vendor_set as vendor_set  # noqa: E402
+from benchmarks.datasets import make_vendor_set as vendor_set  # noqa: E402
 from pipeline.analyze import build_judge  # noqa: E402
 from pipeline.stats.group_comparison import GroupComparison, Sample, compare_groups  # noqa: E402
 from pipeline.judging.metrics import conversation_metrics  # noqa: E402

@@ -32,7 +32,7 @@ from pipeline.errors import BadRecording
 from pipeline.intake.inbox import as_path, local_copy
 from pipeline.records import CallAnalysis
 from storage.calls import SourceFile
-from storage.results_store import CallOutcome, ResultsStore, worker_name
+from storage.results_store import ProcessingResult, ResultsStore, worker_name
 
 # Worth another try within the run: the next attempt may well succeed.
 TRANSIENT = (OSError, AnalysisCrashed, MemoryError)
@@ -56,11 +56,11 @@ def analyze_batch(batch: list[SourceFile], settings: Settings) -> list[str]:
     return done
 
 
-def analyze_call(source: SourceFile, settings: Settings, logger: logging.Logger | logging.LoggerAdapter) -> CallOutcome:
+def analyze_call(source: SourceFile, settings: Settings, logger: logging.Logger | logging.LoggerAdapter) -> ProcessingResult:
     started = time.perf_counter()
 
-    def outcome(status: str, analysis: CallAnalysis | None = None, reason: str | None = None) -> CallOutcome:
-        return CallOutcome(source, status, analysis, reason, time.perf_counter() - started, worker_name())  # type: ignore[arg-type]
+    def outcome(status: str, analysis: CallAnalysis | None = None, reason: str | None = None) -> ProcessingResult:
+        return ProcessingResult(source, status, analysis, reason, time.perf_counter() - started, worker_name())  # type: ignore[arg-type]
 
     for attempt in range(settings.call_retries + 1):
         try:

@@ -15,10 +15,10 @@ from usecases.settings import Settings
 from pipeline.intake.inbox import as_path, move_file
 from storage.calls import SKIP_STATUSES, call_attempts, save_analysis, save_problem
 from storage.db import connect
-from storage.results_store import CallOutcome, ResultsStore, UnreadableResult
+from storage.results_store import ProcessingResult, ResultsStore, UnreadableResult
 
 def load_results(settings: Settings, run_id: str | None, logger: logging.Logger | logging.LoggerAdapter,
-                 call_ids: list[str] | None = None) -> list[CallOutcome]:
+                 call_ids: list[str] | None = None) -> list[ProcessingResult]:
     """Store the results of ``call_ids`` (default: every result waiting in the store); returns
     what was stored, with failures that reached ``max_attempts`` turned into quarantines."""
     store = ResultsStore(settings.results_dir)
@@ -56,7 +56,7 @@ def load_results(settings: Settings, run_id: str | None, logger: logging.Logger 
     return stored
 
 
-def quarantine_file(outcome: CallOutcome, settings: Settings, logger: logging.Logger | logging.LoggerAdapter) -> None:
+def quarantine_file(outcome: ProcessingResult, settings: Settings, logger: logging.Logger | logging.LoggerAdapter) -> None:
     """Move a bad recording out of the inbox, with its reason beside it."""
     source = as_path(outcome.source.path)
     target = as_path(settings.quarantine_dir) / f"{outcome.source.call_id}-{outcome.source.name}"  # type: ignore[arg-type]

@@ -37,9 +37,9 @@ from storage.calls import (
 from storage.db import connect
 from storage.run_lock import run_lock
 from storage.search import SearchUnavailable, refresh_search_index
-from storage.results_store import CallOutcome
+from storage.results_store import ProcessingResult
 
-__all__ = ["CallOutcome", "FoundRecordings", "RunSummary", "backfill", "nightly", "run_inbox"]
+__all__ = ["ProcessingResult", "FoundRecordings", "RunSummary", "backfill", "nightly", "run_inbox"]
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def _within(when: datetime | None, since: datetime | None, until: datetime | Non
     return (since is None or when >= since) and (until is None or when < until)
 
 
-def tally(outcomes: list[CallOutcome], counts: dict[str, int]) -> float:
+def tally(outcomes: list[ProcessingResult], counts: dict[str, int]) -> float:
     """Count the outcomes by status into ``counts``; returns their seconds of audio."""
     for o in outcomes:
         counts[o.status] += 1

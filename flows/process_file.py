@@ -15,11 +15,11 @@ from flows.sources import SourceReader
 from pipeline.intake.inbox import as_path, identify
 from storage.calls import SKIP_STATUSES, call_statuses, finish_run, register_scorecard, start_run
 from storage.db import connect
-from storage.results_store import CallOutcome
+from storage.results_store import ProcessingResult
 
 
 @flow(name="process_file", log_prints=True)
-def process_file(path: str, db: str | None = None) -> CallOutcome | str:
+def process_file(path: str, db: str | None = None) -> ProcessingResult | str:
     """Analyse and store ``path`` (a file or an fsspec URL) unless its content was already processed,
     quarantined or purged; returns the outcome, or the stored status when there was nothing to do."""
     settings = load_settings(db=db)

@@ -13,6 +13,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from reporting.numbers import num, pct
 from usecases.settings import Settings
 from pipeline.stats.alerts import Alert, AlertRule, WebhookResult, default_rules, evaluate, post_webhook
 from storage.db import connect
@@ -31,14 +32,6 @@ class ReportOutcome:
 def rules_for(settings: Settings) -> list[AlertRule]:
     return default_rules(settings.alert_flagged_share, settings.alert_failed_share,
                          settings.alert_negative_end_rise, settings.alert_min_calls)
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def _cell(text: str) -> str:
@@ -83,8 +76,8 @@ def report_markdown(report: RunReport, alerts: list[Alert] | tuple[Alert, ...]) 
     against = f"mean of the last {n} runs" if n else "no earlier runs"
 
     def share(part: int, whole: int, value: float | None, metric: str) -> str:
-        text = f"{part} of {whole} ({_pct(value)})"
-        return text + (f"; {_pct(base[metric])} before" if base[metric] is not None else "")
+        text = f"{part} of {whole} ({pct(value)})"
+        return text + (f"; {pct(base[metric])} before" if base[metric] is not None else "")
 
     lines = [
         f"# {report.flow} run `{report.run_id}`: {report.status}",
@@ -99,14 +92,14 @@ def report_markdown(report: RunReport, alerts: list[Alert] | tuple[Alert, ...]) 
         f"| failed | {report.failed} |",
         f"| unreadable inbox entries (skipped) | {report.unreadable} |",
         f"| audio | {report.audio_s / 3600:.2f} h |",
-        f"| wall time | {_num(None if report.wall_s is None else report.wall_s / 60)} min |",
-        f"| throughput | {_num(report.calls_per_hour, 0)} calls/h, "
-        f"{_num(report.audio_hours_per_hour, 2)} h of audio per hour |",
+        f"| wall time | {num(None if report.wall_s is None else report.wall_s / 60, grouped=False)} min |",
+        f"| throughput | {num(report.calls_per_hour, 0, grouped=False)} calls/h, "
+        f"{num(report.audio_hours_per_hour, 2, grouped=False)} h of audio per hour |",
         f"| flagged calls | {share(report.flagged, report.processed, report.flagged_share, 'flagged_share')} |",
         f"| failures | {share(report.failed, report.attempted, report.failed_share, 'failed_share')} |",
         f"| negative customer ends | "
         f"{share(report.negative_ends, report.measured_ends, report.negative_end_share, 'negative_end_share')} |",
-        f"| mean score | {_num(report.mean_score)} |",
+        f"| mean score | {num(report.mean_score, grouped=False)} |",
         "",
         "## Alerts",
         "",

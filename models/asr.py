@@ -19,11 +19,11 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+from models.sample_rate import SAMPLE_RATE
 from models.weights import ResolvedWeights, resolve_openai_whisper, resolve_whisper
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16_000
 BACKENDS = ("faster-whisper", "openai-whisper")
 # Whisper's fallback schedule: decode again, hotter, when the text looks repetitive or unlikely.
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)

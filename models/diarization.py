@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.segmentation import SAMPLE_RATE, disable_pyannote_telemetry, load_segmentation
+from models.sample_rate import SAMPLE_RATE
+from models.segmentation import disable_pyannote_telemetry, load_segmentation
 
 log = logging.getLogger(__name__)
 

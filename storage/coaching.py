@@ -15,7 +15,7 @@ from datetime import datetime
 
 import duckdb
 
-from storage.verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
+from storage.current_verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
 
 # A topic needs at least this many judged calls of the operator to be worth coaching on.
 MIN_CALLS = 2

@@ -4,7 +4,7 @@ One row per processed call of the period: its group, QA score (current scorecard
 escalation (a detection of kind 'escalation'), predicted satisfaction (``call_satisfaction``),
 handle time, silence and dead-air shares (``call_analytics``), and each criterion's current
 verdict (a reviewer's latest confirm/override, else the automatic one, as everywhere else:
-``storage.verdicts``). A criterion's pass rate counts pass and fail verdicts only.
+``storage.current_verdicts``). A criterion's pass rate counts pass and fail verdicts only.
 
 Calls whose verdicts retention already deleted (status 'purged') live on only as daily
 counts (``storage.aggregates``): they cannot be compared call by call and are left out,
@@ -21,7 +21,7 @@ import duckdb
 
 from pipeline.stats.group_comparison import (ALPHA, MIN_N, Correction, GroupComparison, Metric, Sample,
                                        compare_groups)
-from storage.verdicts import LATEST_REVIEW
+from storage.current_verdicts import LATEST_REVIEW
 
 Dimension = Literal["vendor", "site", "team"]
 DIMENSIONS: tuple[Dimension, ...] = ("vendor", "site", "team")

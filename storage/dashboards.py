@@ -1,6 +1,6 @@
 """The operator dashboard: score trend, pass rate per criterion against the team, the calls.
 
-Rates count current verdicts (``storage.verdicts``): a reviewer's override changes them.
+Rates count current verdicts (``storage.current_verdicts``): a reviewer's override changes them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from storage.verdicts import CALLS_WITH_CURRENT_SCORE, CURRENT_VERDICTS
+from storage.current_verdicts import CALLS_WITH_CURRENT_SCORE, CURRENT_VERDICTS
 
 Bucket = Literal["day", "week", "month"]
 

@@ -18,9 +18,8 @@ import pandas as pd
 
 from pipeline.insights.call_insights import CallInsights
 from pipeline.insights.reason_discovery import Statement
+from storage.call_period import CALL_AT, period_clauses
 from storage.db import now
-
-_CALL_AT = "coalesce(c.started_at, c.processed_at)"
 
 
 @dataclass(frozen=True)
@@ -92,13 +91,8 @@ def call_insight(con: duckdb.DuckDBPyConnection, call_id: str) -> StoredInsight 
 
 
 def _period(since: datetime | None, until: datetime | None, teams: tuple[str, ...]) -> tuple[str, list]:
-    sql, args = "c.status = 'processed'", []
-    if since is not None:
-        sql += f" AND {_CALL_AT} >= ?"
-        args.append(since)
-    if until is not None:
-        sql += f" AND {_CALL_AT} < ?"
-        args.append(until)
+    period, args = period_clauses(since, until)
+    sql = " AND ".join(["c.status = 'processed'", *period])
     if teams:
         sql += " AND c.team IN (SELECT unnest(?::VARCHAR[]))"
         args.append(list(teams))
@@ -124,7 +118,7 @@ def unmatched_statements(con: duckdb.DuckDBPyConnection, since: datetime | None 
         f"SELECT i.call_id, i.problem_statement, coalesce(c.language, ''), i.problem_embedding"
         f" FROM call_insights i JOIN calls c USING (call_id)"
         f" WHERE {where} AND i.reason_id IS NULL AND i.problem_embedding IS NOT NULL"
-        f" ORDER BY {_CALL_AT} DESC, i.call_id LIMIT ?",
+        f" ORDER BY {CALL_AT} DESC, i.call_id LIMIT ?",
         [*args, limit],
     ).fetchall()
     return [Statement(cid, text, language, np.asarray(vector, dtype=np.float32)) for cid, text, language, vector in rows]

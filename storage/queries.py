@@ -9,7 +9,7 @@ import json
 import duckdb
 import pandas as pd
 
-from storage.verdicts import CALLS_WITH_CURRENT_SCORE
+from storage.current_verdicts import CALLS_WITH_CURRENT_SCORE
 
 
 @dataclass(frozen=True)

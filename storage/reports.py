@@ -21,17 +21,17 @@ from reporting.model import (
     CoachingRow, CriterionRate, QAReport, ReasonRow, ReportPeriod, ReportScope, Summary, TrendPoint,
 )
 from storage import aggregates
+from storage.call_period import CALL_AT
 from storage.coaching import CoachingTopic, coaching_topics
 from storage.db import now
 
 OUTCOMES = ("resolved", "follow_up", "order_placed", "transferred", "unresolved")
-_CALL_AT = "coalesce(c.started_at, c.processed_at)"
 
 
 
 def latest_call_day(con: duckdb.DuckDBPyConnection) -> date | None:
     """The day of the latest processed call, or None when there is none."""
-    row = con.execute(f"SELECT max(CAST({_CALL_AT} AS DATE)) FROM calls c WHERE c.status = 'processed'").fetchone()
+    row = con.execute(f"SELECT max(CAST({CALL_AT} AS DATE)) FROM calls c WHERE c.status = 'processed'").fetchone()
     return row[0] if row else None
 
 def _at(day: date) -> datetime:
@@ -95,7 +95,7 @@ def _summary(con: duckdb.DuckDBPyConnection, calls: pd.DataFrame, scope: ReportS
         f"""
         SELECT avg(cs.predicted), count(*)
         FROM calls c JOIN call_satisfaction cs ON cs.call_id = c.call_id
-        WHERE c.status = 'processed' AND {_CALL_AT} >= ? AND {_CALL_AT} < ? AND {where}
+        WHERE c.status = 'processed' AND {CALL_AT} >= ? AND {CALL_AT} < ? AND {where}
         """,
         [_at(period.start), _at(period.end), *params],
     ).fetchone()
@@ -157,7 +157,7 @@ def _reasons(con: duckdb.DuckDBPyConnection, scope: ReportScope,
         f"""
         SELECT i.reason_id, i.outcome, count(*) AS calls
         FROM calls c JOIN call_insights i ON i.call_id = c.call_id
-        WHERE c.status = 'processed' AND {_CALL_AT} >= ? AND {_CALL_AT} < ? AND {where}
+        WHERE c.status = 'processed' AND {CALL_AT} >= ? AND {CALL_AT} < ? AND {where}
         GROUP BY ALL
         """,
         [_at(period.start), _at(period.end), *params],
@@ -184,7 +184,7 @@ def _coaching(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Report
         where, params = _scope_sql(scope)
         at_site = {op for (op,) in con.execute(
             f"SELECT DISTINCT c.operator_id FROM calls c WHERE c.status = 'processed' AND c.operator_id IS NOT NULL "
-            f"AND {_CALL_AT} >= ? AND {_CALL_AT} < ? AND {where}", [_at(period.start), _at(period.end), *params]).fetchall()}
+            f"AND {CALL_AT} >= ? AND {CALL_AT} < ? AND {where}", [_at(period.start), _at(period.end), *params]).fetchall()}
         topics = [t for t in topics if t.operator_id in at_site]
     return tuple(
         CoachingRow(t.operator_id, t.team, t.criterion_id, titles.get(t.criterion_id, t.criterion_id), t.calls,

@@ -29,7 +29,7 @@ Status = Literal["processed", "quarantined", "failed"]
 
 
 @dataclass(frozen=True)
-class CallOutcome:
+class ProcessingResult:
     """What became of one recording: its analysis, or why it was quarantined or failed."""
 
     source: SourceFile
@@ -58,7 +58,7 @@ class ResultsStore:
         base = f"{self.root}/{folder}" if folder else self.root
         return f"{base}/{call_id}.json"
 
-    def put(self, outcome: CallOutcome) -> None:
+    def put(self, outcome: ProcessingResult) -> None:
         payload = json.dumps({"format": FORMAT, "outcome": encode(outcome)}, ensure_ascii=False).encode("utf-8")
         target = self._path(outcome.source.call_id)
         if isinstance(self.fs, LocalFileSystem):
@@ -77,13 +77,13 @@ class ResultsStore:
         names = [Path(p).name for p in self.fs.ls(self.root, detail=False)]
         return sorted(n[: -len(".json")] for n in names if n.endswith(".json") and not n.startswith("."))
 
-    def get(self, call_id: str) -> CallOutcome:
+    def get(self, call_id: str) -> ProcessingResult:
         path = self._path(call_id)
         try:
             data = json.loads(self.fs.cat_file(path))
             outcome = data["outcome"] if data.get("format") == FORMAT else None
             if outcome is not None:
-                return decode(CallOutcome, outcome)
+                return decode(ProcessingResult, outcome)
         except (ValueError, TypeError, KeyError, AttributeError) as err:
             raise UnreadableResult(f"{path}: {err}") from err
         raise UnreadableResult(f"{path}: result format {data.get('format')!r}, expected {FORMAT}")

@@ -98,10 +98,6 @@ def per_call_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def verdict_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [t for t in per_call_tables(con) if t not in TRANSCRIPT_TABLES]
-
-
 def count_rows(con: duckdb.DuckDBPyConnection, call_ids: list[str], tables: list[str]) -> dict[str, int]:
     """Rows of these calls per table (tables with none left out)."""
     if not call_ids:

@@ -15,7 +15,8 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from storage.verdicts import CALLS_WITH_CURRENT_SCORE
+from storage.call_period import period_clauses
+from storage.current_verdicts import CALLS_WITH_CURRENT_SCORE
 
 CRITICAL_FLAGS = ("critical_fail", "forbidden_phrase", "escalation")
 Sort = Literal["priority", "newest", "oldest", "score"]
@@ -44,13 +45,8 @@ class QueueFilter:
     reviewed: bool | None = None
 
     def where(self) -> tuple[str, list]:
-        clauses, params = ["c.status = 'processed'"], []
-        if self.since is not None:
-            clauses.append("coalesce(c.started_at, c.processed_at) >= ?")
-            params.append(self.since)
-        if self.until is not None:
-            clauses.append("coalesce(c.started_at, c.processed_at) < ?")
-            params.append(self.until)
+        period, params = period_clauses(self.since, self.until)
+        clauses = ["c.status = 'processed'", *period]
         for column, values in (("c.operator_id", self.operators), ("c.team", self.teams),
                                ("c.queue", self.queues), ("c.language", self.languages)):
             if values:

@@ -31,6 +31,7 @@ from typing import Literal
 import duckdb
 
 from pipeline.text.word_forms import word_forms
+from storage.call_period import period_clauses
 from storage.calls import flipped_role
 from storage.db import now
 
@@ -242,12 +243,9 @@ def search(con: duckdb.DuckDBPyConnection, text: str, filt: SearchFilter = Searc
         # Stored speaker as the pipeline said; a call flipped by reviewers has the other one.
         where.append("((f.call_id IS NULL AND s.speaker = ?) OR (f.call_id IS NOT NULL AND s.speaker = ?))")
         args += [filt.role, flipped_role(filt.role)]
-    if filt.since is not None:
-        where.append("coalesce(c.started_at, c.processed_at) >= ?")
-        args.append(filt.since)
-    if filt.until is not None:
-        where.append("coalesce(c.started_at, c.processed_at) < ?")
-        args.append(filt.until)
+    period, period_args = period_clauses(filt.since, filt.until)
+    where += period
+    args += period_args
     if filt.operators:
         where.append("list_contains(?::VARCHAR[], c.operator_id)")
         args.append(list(filt.operators))

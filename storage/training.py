@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import duckdb
 import pandas as pd
 
 from storage.db import now
-from storage.verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
+from storage.current_verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
 
 # How far before and after an assignment the comparison looks.
 COMPARE_DAYS = 30
@@ -113,8 +113,3 @@ def weekly_fail_rate(con: duckdb.DuckDBPyConnection, operator_id: str, criterion
         """,
         [since, until, operator_id, criterion_id],
     ).df()
-
-
-def default_period(days: int = 30) -> tuple[datetime, datetime]:
-    end = now() + timedelta(days=1)
-    return end - timedelta(days=days + 1), end

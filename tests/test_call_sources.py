@@ -70,7 +70,7 @@ def test_a_broken_manifest_is_skipped_with_a_warning(tmp_path, caplog):
 
 
 def test_site_and_vendor_travel_from_metadata_to_the_calls_table(tmp_path):
-    from storage.results_store import CallOutcome, ResultsStore
+    from storage.results_store import ProcessingResult, ResultsStore
 
     (tmp_path / "day.csv").write_text("file,operator_id,contact_center,outsourcer\n"
                                       "a.wav,op.ivanova,Tver,ContactPro\nb.wav,op.petrov,Kazan,CallNorth\n",
@@ -87,7 +87,7 @@ def test_site_and_vendor_travel_from_metadata_to_the_calls_table(tmp_path):
     source = SourceReader(settings, logging.getLogger("test")).source(tmp_path / "b.wav", "b1", "sha", 4)
     assert (source.site, source.vendor) == ("Kazan-2", "CallNorth")
     store = ResultsStore(tmp_path / "results")  # a worker hands it to the loader through the results store
-    store.put(CallOutcome(source, "quarantined", reason="not audio"))
+    store.put(ProcessingResult(source, "quarantined", reason="not audio"))
     loaded = store.get("b1").source
     assert loaded == source
     with connect(settings.db) as con:

@@ -55,11 +55,12 @@ def analysed(real_calls, settings):
     return analyzer, outputs, raw
 
 
-def _benchmark(name: str):
-    """A benchmark script as a module (benchmarks/ is scripts, not a package)."""
+def _benchmark(script: str):
+    """A benchmark script (path under benchmarks/, no suffix) as a module, loaded from its file as it runs."""
+    name = Path(script).name
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{script}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
@@ -128,7 +129,7 @@ REALISM_CASES = ("sparse", "quiet_customer", "bleed", "dc_offset", "hold_music")
 
 
 def test_a_real_call_degraded_like_a_pbx_loses_no_words_and_fails_nobody(analysed, real_calls, tmp_path):
-    make, realism = _benchmark("make_realism_set"), _benchmark("realism")
+    make, realism = _benchmark("datasets/make_realism_set"), _benchmark("realism")
     analyzer, outputs, _ = analysed
     # The call of the issue: a caller who answers in short bursts, the case that lost every word.
     call, clean = next((c, a) for c, a in outputs if c.call_id == "0002f70f7386445b")
@@ -153,7 +154,7 @@ def test_a_gsm_coded_call_fails_nobody_on_a_name_heard_unsure(analysed, real_cal
 
     if shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg (with libgsm) is needed to code the call as a GSM recorder does")
-    make = _benchmark("make_realism_set")
+    make = _benchmark("datasets/make_realism_set")
     analyzer, outputs, _ = analysed
     # GSM 06.10 leaves "Harper Valley National Bank" recognised at probability 0.3-0.4: before, the
     # company counted as not said and the introduction failed.

@@ -15,17 +15,17 @@ from pipeline.record_codec import decode, encode
 from pipeline.records import CallAnalysis, Score
 from storage.calls import SourceFile
 from storage.db import connect
-from storage.results_store import CallOutcome, ResultsStore, UnreadableResult
+from storage.results_store import ProcessingResult, ResultsStore, UnreadableResult
 
 LOG = logging.getLogger("test")
 
 
 @pytest.fixture(scope="module")
-def sample_outcome(analyzer, samples_dir) -> CallOutcome:
+def sample_outcome(analyzer, samples_dir) -> ProcessingResult:
     path = samples_dir / "en_stereo_good.flac"
     sha = content_sha256(path)
     source = SourceFile(str(path), sha, call_id_from_sha256(sha), path.stat().st_size, "op.carter", "support-en")
-    return CallOutcome(source, "processed", analyzer.analyze(path, sha256=sha), analysis_s=1.5, worker="host:1")
+    return ProcessingResult(source, "processed", analyzer.analyze(path, sha256=sha), analysis_s=1.5, worker="host:1")
 
 
 def test_an_analysis_survives_the_round_trip_through_json_unchanged(sample_outcome):
@@ -93,7 +93,7 @@ def test_a_call_failing_in_max_attempts_runs_is_quarantined_with_its_last_error(
     settings = load_settings(db=tmp_path / "callqa.duckdb", inbox=inbox)
     assert settings.max_attempts == 3
     store = ResultsStore(settings.results_dir)
-    failed = CallOutcome(replace(sample_outcome.source, path=str(recording)), "failed",
+    failed = ProcessingResult(replace(sample_outcome.source, path=str(recording)), "failed",
                          reason="timed out: the analysis took longer than 1800 s; stopped")
     statuses = []
     for run in ("r1", "r2", "r3"):

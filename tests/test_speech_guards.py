@@ -244,7 +244,7 @@ def _degraded(data: np.ndarray, how: str) -> np.ndarray:
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["customer_25db_down", "bleed_channels_8db_apart", "dc_offset", "noise_15db_snr"])
 def test_telephony_degradations_lose_no_words_and_fail_nobody(analyzer, samples_dir, tmp_path, how):
-    """Cases the telephony realism set (benchmarks/make_realism_set.py) broke, on a shipped call."""
+    """Cases the telephony realism set (benchmarks/datasets/make_realism_set.py) broke, on a shipped call."""
     truth = _truth(samples_dir, "en_stereo_good")
     data, sr = _channels(samples_dir / "en_stereo_good.flac")
     path = tmp_path / f"{how}.flac"

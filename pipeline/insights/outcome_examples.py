@@ -3,7 +3,7 @@
 
 Varied on purpose: the operator and the customer, formal and casual, past and future ("I've
 logged it" / "someone will ring you"), a question the customer asks to make sure ("so you'll call
-me back?"). None is a closing of benchmarks/make_insights_set.py. ``NEUTRAL`` are closing-window
+me back?"). None is a closing of benchmarks/datasets/make_insights_set.py. ``NEUTRAL`` are closing-window
 lines that say nothing about the outcome (thanks, goodbye, "one moment", a dictated number): a
 sentence nearer to them than to any outcome casts no vote.
 """

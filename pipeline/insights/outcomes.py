@@ -22,11 +22,11 @@ from typing import Sequence
 import numpy as np
 
 from models.embeddings import SentenceEncoder
-from models.nlp import Token, load_lemmatizer
+from models.nlp import load_lemmatizer
 from pipeline.insights.outcome_examples import EXAMPLES, NEUTRAL
 from pipeline.records import Evidence, Transcript
 from pipeline.text.matching import PhraseMatcher, sentence_units
-from pipeline.text.patterns import NEGATIONS
+from pipeline.text.negation import DENIALS, negation_near
 
 OUTCOMES = ("resolved", "follow_up", "order_placed", "transferred", "unresolved")
 METHOD = "closing_cues"
@@ -128,15 +128,6 @@ def _matchers(language: str) -> dict[str, tuple[PhraseMatcher, dict[str, float]]
     return out
 
 
-_NEGATING = NEGATIONS | {"ничего", "нельзя", "nothing"}
-
-
-def _negated(tokens: Sequence[Token], first: int, last: int) -> bool:
-    """A negation just before the cue, or right after it ("сделать ничего нельзя")."""
-    near = list(tokens[max(0, first - 2):first]) + list(tokens[last + 1:last + 3])
-    return any(t.lemmas & _NEGATING or t.text.lower() in _NEGATING for t in near)
-
-
 def closing_window(transcript: Transcript) -> list[int]:
     """Indices of the closing segments: the last few, and all in the call's last stretch."""
     segments = transcript.segments
@@ -197,7 +188,10 @@ class OutcomeJudge:
             factor = SPEAKER_WEIGHT.get(seg.speaker, 0.85) * self._recency(i, window)
             for outcome, (matcher, weights) in _matchers(language).items():
                 for m in matcher.find_all(tokens):
-                    if _negated(tokens, m.first_token, m.last_token) and outcome != "unresolved":
+                    # A denial just before the cue, or right after it ("сделать ничего нельзя").
+                    denied = negation_near(tokens, m.first_token, m.last_token, before=2, after=2,
+                                           words=DENIALS, by_lemma=True)
+                    if denied and outcome != "unresolved":
                         continue
                     quote = _sentence_around(seg.text, tokens[m.first_token].start, tokens[m.last_token].end)
                     hits.append(_Hit(outcome, weights[m.phrase] * factor,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.judging.scorecard import unknown_key
+from pipeline.yaml_checks import YamlChecker
 
 DEFAULT_TAXONOMY = Path(__file__).resolve().parents[2] / "taxonomy" / "call_reasons.yaml"
 LANGUAGES = ("ru", "en")
@@ -77,7 +77,7 @@ def parse_taxonomy(text: str, source: str = "<taxonomy>") -> Taxonomy:
     check = _Checker(source)
     if not isinstance(raw, dict):
         raise check.fail("the file must be a mapping with 'reasons'")
-    check.keys("top level", raw, _TOP_KEYS)
+    check.check_keys("top level", raw, _TOP_KEYS)
     version = raw.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise check.fail("version must be a whole number, 1 or more")
@@ -97,17 +97,8 @@ def parse_taxonomy(text: str, source: str = "<taxonomy>") -> Taxonomy:
     return Taxonomy(version, threshold, bonus, tuple(reasons), digest, source)
 
 
-class _Checker:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, message: str) -> TaxonomyError:
-        return TaxonomyError(f"{self.source}: {message}")
-
-    def keys(self, where: str, item: dict, allowed: set[str]) -> None:
-        problem = unknown_key(where, item, allowed)
-        if problem:
-            raise self.fail(problem)
+class _Checker(YamlChecker):
+    error = TaxonomyError
 
     def share(self, name: str, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
@@ -119,7 +110,7 @@ class _Checker:
             raise self.fail(f"reason {n}: must be a mapping with id, labels, description, examples")
         rid = item.get("id")
         where = f"reason '{rid}'" if isinstance(rid, str) else f"reason {n}"
-        self.keys(where, item, _REASON_KEYS)
+        self.check_keys(where, item, _REASON_KEYS)
         for key in ("id", "labels", "description", "examples"):
             if key not in item:
                 raise self.fail(f"{where}: '{key}' is missing")

@@ -14,7 +14,6 @@ with the file and field named, instead of silently judging every call wrong.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from typing import Literal, Mapping
 import yaml
 
 from pipeline.text.patterns import PATTERNS
+from pipeline.yaml_checks import YamlChecker
 
 CriterionKind = Literal["required", "forbidden", "detect"]
 Party = Literal["operator", "customer"]
@@ -239,30 +239,13 @@ def _with_text(card: Scorecard, text: str) -> Scorecard:
     return replace(card, text=text, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
-def unknown_key(where: str, item: dict, allowed: set[str]) -> str | None:
-    """The first key of ``item`` not in ``allowed``, as a message with a "did you mean", or None.
-    Shared by the YAML files people edit (scorecards, the call reasons taxonomy)."""
-    for key in item:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
-            return f"{where}: unknown key '{key}'{hint}"
-    return None
+class _Parser(YamlChecker):
+    error = ScorecardError
 
-
-class _Parser:
     def __init__(self, source: str, languages: tuple[str, ...]):
-        self.source = source
+        super().__init__(source)
         self.languages = languages
         self.brands: dict[str, tuple[str, ...]] = {}
-
-    def fail(self, msg: str) -> ScorecardError:
-        return ScorecardError(f"{self.source}: {msg}")
-
-    def check_keys(self, where: str, item: dict, allowed: set[str]) -> None:
-        problem = unknown_key(where, item, allowed)
-        if problem:
-            raise self.fail(problem)
 
     def per_language(self, where: str, value: object, field_name: str, required: bool) -> dict[str, tuple[str, ...]]:
         if value is None and not required:

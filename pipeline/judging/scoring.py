@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from models.embeddings import SentenceEncoder
-from models.nlp import Lemmatizer, Token, normalize
+from models.nlp import Lemmatizer, Token
 from pipeline.judging.scorecard import Criterion, PhraseSet, Scorecard
 from pipeline.records import (
     CriterionResult,
@@ -34,7 +34,8 @@ from pipeline.records import (
 )
 from pipeline.speech.heard_speech import HeardSpeech, clock, heard_speech
 from pipeline.text.matching import FuzzyMatcher, PhraseMatcher, SemanticMatcher
-from pipeline.text.patterns import FINDERS, NEGATIONS
+from pipeline.text.negation import is_negation, negation_near
+from pipeline.text.patterns import FINDERS
 
 # Below this mean word probability a transcript is too unreliable to fail anyone on.
 MIN_ASR_CONFIDENCE = 0.5
@@ -462,30 +463,17 @@ def judge_forbidden(criterion: Criterion, matcher: CriterionMatcher, utterances:
     return _result(criterion, "pass", speech_conf, "/".join(criterion.methods), "no forbidden phrase heard")
 
 
-_CLAUSE_BREAK = frozenset(".,;:!?—")
-
-
 def _negated(hit: Hit) -> bool:
     """"I'm not looking to complain" is no complaint: a negation up to three words before a phrase
     or after it ("жалобу писать не буду") within its clause, or anywhere in a sentence that only
     resembles an example. "Я не шучу, дайте начальника" still escalates."""
     tokens = hit.utterance.tokens
     if hit.method == "semantic":
-        return any(normalize(t.text) in NEGATIONS for t in tokens if hit.char_start <= t.start < hit.char_end)
-    text = hit.utterance.segment.text
+        return any(is_negation(t) for t in tokens if hit.char_start <= t.start < hit.char_end)
     first = next((i for i, t in enumerate(tokens) if t.start >= hit.char_start), 0)
     last = next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i].end <= hit.char_end), first)
-    for t in reversed(tokens[max(0, first - 3) : first]):
-        if _CLAUSE_BREAK.intersection(text[t.end : hit.char_start]):
-            break
-        if normalize(t.text) in NEGATIONS:
-            return True
-    for t in tokens[last + 1 : last + 4]:
-        if _CLAUSE_BREAK.intersection(text[hit.char_end : t.start]):
-            break
-        if normalize(t.text) in NEGATIONS:
-            return True
-    return False
+    return negation_near(tokens, first, last, before=3, after=3,
+                         clause=(hit.utterance.segment.text, hit.char_start, hit.char_end))
 
 
 def detect(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]) -> tuple[Detection, ...]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable, Sequence
 
-from pipeline.privacy.numbers import NumberRun, TextToken
+from pipeline.privacy.numbers import SENTENCE_END, NumberRun, TextToken
 
 Found = tuple[str, int, int]
 
@@ -45,7 +45,6 @@ _PHONE_STEMS = ("телефон", "мобильн", "сотов", "phone", "mobi
 _EMAIL_STEMS = ("почт", "email", "мейл", "имейл", "емейл", "электронк", "e-mail")
 _AT_STEMS = ("собак", "собач", "@")
 _AT_EXACT = {"at", "эт"}
-_SENTENCE_END = {".", "!", "?", ";"}
 # Words that lead into an address, not part of it ("it's", "пишите на").
 _EMAIL_LEAD = {"is", "it", "s", "its", "my", "the", "email", "address", "sure", "yes", "yeah", "so", "это", "мой", "моя",
                "мое", "вот", "да", "пишите", "записывайте", "на", "адрес", "почта", "электронная", "у", "меня", "так"}
@@ -184,7 +183,7 @@ def _email_after(tokens: Sequence[TextToken], k: int) -> tuple[int, int] | None:
         tok = tokens[i]
         # The sentence may end right after the keyword: the question ("Какая у вас почта?"),
         # then the answer.
-        if tok.kind == "punct" and tok.text in _SENTENCE_END and words and i + 1 < len(tokens) and tokens[i + 1].start > tok.end:
+        if tok.kind == "punct" and tok.text in SENTENCE_END and words and i + 1 < len(tokens) and tokens[i + 1].start > tok.end:
             return None
         if tok.kind != "punct":
             words += 1
@@ -200,7 +199,7 @@ def _email_after(tokens: Sequence[TextToken], k: int) -> tuple[int, int] | None:
         i, taken = at, 0
         while 0 <= i + step < len(tokens) and i + step > k and taken < 4:
             nxt = tokens[i + step]
-            if nxt.kind == "punct" and (nxt.text in _SENTENCE_END or (nxt.text == "," and step > 0)) and (
+            if nxt.kind == "punct" and (nxt.text in SENTENCE_END or (nxt.text == "," and step > 0)) and (
                 i + step + 1 >= len(tokens) or tokens[i + step + 1].start > nxt.end
             ):
                 break  # a sentence or clause ends here (not the dot of "mail.ru")

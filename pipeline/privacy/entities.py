@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from models.ner import Entity, load_entity_tagger
-from pipeline.privacy.numbers import TextToken, morph
+from pipeline.privacy.numbers import SENTENCE_END, TextToken, morph
 
 Found = tuple[str, int, int]  # (kind, char start, char end)
 
@@ -124,7 +124,6 @@ _ADDRESS_WORDS = {"address", "адрес", "адреса", "адресу", "ад
 _NOT_POSTAL = {"email", "e", "mail", "электронной", "электронный", "почты", "ip", "web"}
 _ADDRESS_LEAD = {"is", "it", "s", "its", "my", "the", "on", "account", "that", "это", "мой", "вот", "такой",
                  "подключения", "доставки", "регистрации", "проживания", "по", "прописке"}
-_SENTENCE_END = {".", "!", "?", ";"}
 _ADDRESS_MAX_WORDS = 12
 
 
@@ -138,7 +137,7 @@ def answered_addresses(text: str, tokens: Sequence[TextToken], entities: Sequenc
             continue
         i, asked = k + 1, False
         while i < len(tokens) and (tokens[i].norm in _ADDRESS_LEAD or tokens[i].norm in _ADDRESS_WORDS or tokens[i].kind == "punct"):
-            if tokens[i].text in _SENTENCE_END:
+            if tokens[i].text in SENTENCE_END:
                 if asked:
                     break
                 asked = True  # the question ("...your address?"), then the answer
@@ -147,7 +146,7 @@ def answered_addresses(text: str, tokens: Sequence[TextToken], entities: Sequenc
         taken = 0
         while i < len(tokens) and taken < _ADDRESS_MAX_WORDS:
             t = tokens[i]
-            if t.kind == "punct" and t.text in _SENTENCE_END and (i + 1 == len(tokens) or tokens[i + 1].start > t.end):
+            if t.kind == "punct" and t.text in SENTENCE_END and (i + 1 == len(tokens) or tokens[i + 1].start > t.end):
                 break
             if t.kind != "punct":
                 first = i if first is None else first

@@ -16,6 +16,8 @@ from typing import Literal
 # ---------------------------------------------------------------- tokens
 
 _TOKEN = re.compile(r"(?P<digits>\d+)|(?P<word>[^\W\d_]+)|(?P<punct>\S)")
+# Punctuation tokens that end a sentence (a number, an address or a name does not run past one).
+SENTENCE_END = frozenset({".", "!", "?", ";"})
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from models.sample_rate import SAMPLE_RATE as MODEL_SAMPLE_RATE  # decoding's output rate is the models' rate
 from pipeline.errors import NotAudio, UnusableAudio
 from pipeline.records import DecodedAudio
 from pipeline.speech.resampling import StreamingResampler, resample
 
 __all__ = ["MODEL_SAMPLE_RATE", "AudioLimits", "decode", "resample"]
 
-MODEL_SAMPLE_RATE = 16_000
 # A channel whose peak stays below this is treated as silent (digital silence or line hiss).
 SILENCE_PEAK_DBFS = -50.0
 # Shorter than this is no conversation (a hang-up, a click).

@@ -29,12 +29,12 @@ import numpy as np
 
 from models.diarization import Diarization, Diarizer, SpeakerTurn, load_diarizer
 from models.nlp import load_lemmatizer
+from models.sample_rate import SAMPLE_RATE
 from pipeline.records import Segment, Speaker, Word
 from pipeline.text.matching import PhraseMatcher
 
 METHOD = "pyannote_diarization"
 UNASSIGNED = "mono_unassigned"
-DIARIZATION_RATE = 16_000
 
 
 @dataclass(frozen=True)
@@ -210,8 +210,8 @@ def decide_roles(voiced: Sequence[VoicedSegment], voices: Sequence[str], languag
 def diarize_mono(audio: np.ndarray, sample_rate: int, options: MonoSpeakerOptions, diarizer: Diarizer | None = None) -> Diarization:
     from pipeline.speech.audio import resample
 
-    if sample_rate != DIARIZATION_RATE:
-        audio = resample(audio, sample_rate, DIARIZATION_RATE)
+    if sample_rate != SAMPLE_RATE:
+        audio = resample(audio, sample_rate, SAMPLE_RATE)
     diarizer = diarizer or load_diarizer(options.diarization_pipeline)
     return diarizer.diarize(audio, num_speakers=options.num_speakers)
 

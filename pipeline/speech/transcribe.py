@@ -15,7 +15,8 @@ from typing import Literal, Sequence
 import numpy as np
 
 from models.asr import AsrOptions, AsrSegment, SpeechRecognizer
-from models.vad import SAMPLE_RATE, SpeechRegion, VadOptions, load_vad
+from models.sample_rate import SAMPLE_RATE
+from models.vad import SpeechRegion, VadOptions, load_vad
 from pipeline.records import DecodedAudio, Segment, Speaker, Transcript, Word
 from pipeline.speech.crosstalk import FRAME_S, frame_db, gate_crosstalk
 from pipeline.speech.guards import DroppedText, GuardOptions, guard_segments
@@ -314,8 +315,3 @@ def transcribe_call(audio: DecodedAudio, recognizer: SpeechRecognizer, options: 
 
 def _region_times(speech: ChannelSpeech) -> tuple[tuple[float, float], ...]:
     return tuple((round(r.start, 3), round(r.end, 3)) for r in speech.regions)
-
-
-def with_roles_swapped(transcript: Transcript) -> Transcript:
-    swap = {"operator": "customer", "customer": "operator", "unknown": "unknown"}
-    return replace(transcript, segments=tuple(replace(s, speaker=swap[s.speaker]) for s in transcript.segments))

@@ -2,6 +2,7 @@
 
 __all__ = [
     "matching",
+    "negation",
     "patterns",
     "word_forms",
 ]

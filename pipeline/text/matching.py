@@ -24,7 +24,7 @@ from rapidfuzz import fuzz
 
 from models.embeddings import SentenceEncoder
 from models.nlp import Lemmatizer, Token, normalize
-from pipeline.text.patterns import NEGATIONS
+from pipeline.text.negation import GAP_NEGATIONS, NEGATIONS_AND_NO
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,10 @@ class PhraseMatcher:
                 end = self._extend(tokens, j, pattern[1:])
                 if end is not None:
                     return end
-            if tokens[j].lemmas & _GAP_NEGATIONS:  # "я не оформил заявку" is not "я оформил заявку"
+            if tokens[j].lemmas & GAP_NEGATIONS:  # "я не оформил заявку" is not "я оформил заявку"
                 return None
         return None
 
-
-_GAP_NEGATIONS = frozenset({"не", "not", "never"})
 
 # Below this many letters a phrase is too short to match fuzzily without false hits.
 FUZZY_MIN_CHARS = 6
@@ -77,8 +75,6 @@ FUZZY_MIN_CHARS = 6
 _CYRILLIC = re.compile(r"[а-яё]")
 LONG_PHRASE_CHARS = 12
 LONG_PHRASE_BONUS = 3.0
-# Before a fuzzy run, a bare "нет" counts as negation too (token texts: "don't" arrives as "do" + "n't").
-_NEGATIONS = NEGATIONS | {"нет"}
 
 
 class FuzzyMatcher:
@@ -112,7 +108,7 @@ class FuzzyMatcher:
                 run = words[start : start + n]
                 if any(a[0] != b[0] and _CYRILLIC.match(b) for a, b in zip(run, target)):
                     continue
-                if start > 0 and words[start - 1] in _NEGATIONS:
+                if start > 0 and words[start - 1] in NEGATIONS_AND_NO:
                     continue
                 cutoff = self.threshold - LONG_PHRASE_BONUS if len(joined) >= LONG_PHRASE_CHARS else self.threshold
                 score = fuzz.ratio(joined, " ".join(run), score_cutoff=cutoff)

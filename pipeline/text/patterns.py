@@ -34,10 +34,9 @@ import re
 from typing import Callable, Iterator, Sequence
 
 from models.nlp import Token
+from pipeline.text.negation import negation_near
 
 PATTERNS = ("person_name", "organisation", "operator_action", "question")
-# Words that turn what follows around (token texts, lower case: spaCy splits "don't" into "do" + "n't").
-NEGATIONS = frozenset({"не", "ни", "not", "n't", "never", "no"})
 _EN_NAME_CUES = frozenset({"'m", "am", "is", "'s", "name", "called", "with"})
 _EN_NAME_CUES_AFTER = frozenset({"speaking", "here", "at", "from"})
 _EN_ORG_CUES = frozenset({"reached", "calling", "at", "from", "to"})
@@ -57,8 +56,8 @@ _EN_SUBJECTS = frozenset({"i", "we"})
 _EN_VERBS = frozenset({"VBD", "VBN", "VBP", "VB"})
 
 
-def _negated(tokens: Sequence[Token], i: int) -> bool:
-    return any(t.text.lower() in NEGATIONS for t in tokens[max(0, i - 2) : i])
+# A negation up to two words before a verb turns it around ("не оформил", "I haven't sent").
+_NEGATION_REACH = 2
 
 
 def _name_tag(t: Token, text: str) -> bool:
@@ -103,7 +102,7 @@ def organisation(tokens: Sequence[Token], text: str, language: str) -> Iterator[
 
 def operator_action(tokens: Sequence[Token], text: str, language: str) -> Iterator[tuple[int, int]]:
     for i, t in enumerate(tokens):
-        if _negated(tokens, i) or t.lemmas & _NOT_ACTIONS:
+        if negation_near(tokens, i, i, before=_NEGATION_REACH, after=0) or t.lemmas & _NOT_ACTIONS:
             continue
         if language == "ru":
             if i > 0 and tokens[i - 1].lemmas & {"быть"}:  # "был указан": a state, not an action
@@ -141,7 +140,8 @@ _KNOWING = frozenset({"знать", "помнить", "понимать", "по�
 
 
 def _question_led(tokens: Sequence[Token], language: str) -> bool:
-    if any(t.lemmas & _KNOWING and _negated(tokens, i) for i, t in enumerate(tokens)):
+    if any(t.lemmas & _KNOWING and negation_near(tokens, i, i, before=_NEGATION_REACH, after=0)
+           for i, t in enumerate(tokens)):
         return False
     words = [t for t in tokens if t.text.isalpha() or "'" in t.text]
     while words and words[0].text.lower() in _LEAD_INS:

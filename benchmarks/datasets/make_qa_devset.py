@@ -21,7 +21,7 @@ call are marked `ambiguous` so that strict figures can leave them out.
 
 Synthesis, voices and the telephone channel are those of samples/make_samples.py
 (festival festvox-ru, espeak-ng, 8 kHz FLAC; stereo: operator LEFT, customer RIGHT),
-reached through benchmarks/make_synthetic_set.py (voice variation per call, companies,
+reached through benchmarks/datasets/make_synthetic_set.py (voice variation per call, companies,
 the duration estimate). Its build_call also writes the samples' product-judged
 fields; this script replaces the truth file with its own.
 
@@ -36,9 +36,9 @@ benchmarks/data/qa_heldout/ / qa_unseen/ unless --out is given.
 Default: 60 calls (30 ru + 30 en, half stereo, half mono, 20-60 s each) in
 benchmarks/data/qa_dev/, with NAME.flac, NAME.truth.json and index.json.
 
-    .venv/bin/python benchmarks/make_qa_devset.py [--bank dev|heldout|unseen] [--out DIR] [--count N] [--seed S]
+    .venv/bin/python benchmarks/datasets/make_qa_devset.py [--bank dev|heldout|unseen] [--out DIR] [--count N] [--seed S]
         [--only-language ru|en] [--jobs J]
-    .venv/bin/python benchmarks/make_qa_devset.py --check [--bank B | --out DIR]   # validate the truth files
+    .venv/bin/python benchmarks/datasets/make_qa_devset.py --check [--bank B | --out DIR]   # validate the truth files
 """
 from __future__ import annotations
 
@@ -54,14 +54,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-for _path in (REPO, HERE):  # run as a file: the project's packages and the sibling script
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+BENCHMARKS = Path(__file__).resolve().parents[1]
+REPO = BENCHMARKS.parent
+if str(REPO) not in sys.path:  # run as a file: the project's packages and the benchmarks
+    sys.path.insert(0, str(REPO))
 
-import make_synthetic_set as synthetic  # noqa: E402  (voices, companies, estimate; loads make_samples)
-from qa_bank_unseen import UNSEEN_TEXT  # noqa: E402  (the third, unseen sentence bank)
+# The synthetic set's voices, companies and estimate (it loads make_samples), and the third, unseen sentence bank.
+from benchmarks.datasets import make_synthetic_set as synthetic  # noqa: E402
+from benchmarks.datasets.qa_bank_unseen import UNSEEN_TEXT  # noqa: E402
 
 ms = synthetic.ms
 OP, CU, P, F = ms.OP, ms.CU, ms.P, ms.F
@@ -1250,7 +1250,7 @@ def build_truth(plan: CallPlan, turns: list[list[Piece]], synth: dict, seed: int
 def generator_info(bank: str, **fields) -> dict:
     """The truth's and index's "generator" record; "bank" only for a bank other than the
     default, so dev-bank files stay as they were."""
-    info = {"script": "benchmarks/make_qa_devset.py", "schema": SCHEMA, **fields}
+    info = {"script": "benchmarks/datasets/make_qa_devset.py", "schema": SCHEMA, **fields}
     if bank != DEFAULT_BANK:
         info["bank"] = bank
     return info
@@ -1463,7 +1463,7 @@ def main(argv: list[str] | None = None) -> int:
                          "unseen was written without seeing the scorecard)")
     ap.add_argument("--check", action="store_true", help="only validate the truth files in --out")
     args = ap.parse_args(argv)
-    out_dir = Path(args.out) if args.out else HERE / "data" / ("qa_dev" if args.bank == DEFAULT_BANK else f"qa_{args.bank}")
+    out_dir = Path(args.out) if args.out else BENCHMARKS / "data" / ("qa_dev" if args.bank == DEFAULT_BANK else f"qa_{args.bank}")
     if args.check:
         return check_dir(out_dir)
     if args.count < 1:

@@ -23,7 +23,7 @@ Default: 24 calls (12 Russian + 12 English, half stereo / half mono, each 20-60 
 benchmarks/data/synthetic/. Existing generated calls (NAME pattern
 {ru,en}_{stereo,mono}_NN_topic) in the output folder are replaced.
 
-    .venv/bin/python benchmarks/make_synthetic_set.py [--out DIR] [--count N] [--seed S]
+    .venv/bin/python benchmarks/datasets/make_synthetic_set.py [--out DIR] [--count N] [--seed S]
         [--only-language ru|en] [--jobs J]
     CALLQA_MODELS_DIR=data/models .venv/bin/python benchmarks/speech.py --set benchmarks/data/synthetic --no-openai
 """
@@ -38,7 +38,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 

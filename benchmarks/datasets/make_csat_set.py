@@ -50,7 +50,7 @@ from the words and timings, and whether the weights put the scenarios in the rig
 it does not measure how real customers answer surveys. Only imported real CSAT can
 (``callqa csat-agreement``).
 
-    .venv/bin/python benchmarks/make_csat_set.py [--variants 4] [--seed 0] [--out benchmarks/data/csat_set]
+    .venv/bin/python benchmarks/datasets/make_csat_set.py [--variants 4] [--seed 0] [--out benchmarks/data/csat_set]
 
 Writes ``dialogues.json``: {"rubric": ..., "dialogues": [{id, language, scenario, topic,
 outcome, csat, duration_s, turns: [{speaker, start, end, text}]}]}.
@@ -65,8 +65,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "data" / "csat_set"
+BENCHMARKS = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = BENCHMARKS / "data" / "csat_set"
 
 OP, CU = "operator", "customer"
 WORDS_PER_S = 2.6
@@ -403,7 +403,7 @@ def build_dialogue(scenario: Scenario, language: str, index: int, rng: random.Ra
 
 
 def rubric() -> dict:
-    return {"source": "benchmarks/make_csat_set.py (module docstring)",
+    return {"source": "benchmarks/datasets/make_csat_set.py (module docstring)",
             "scenarios": {s.name: {"outcome": s.outcome, "csat": s.csat} for s in SCENARIOS}}
 
 

@@ -1,6 +1,6 @@
 """A telephony realism set made from real calls: each call clean, and with one degradation at a time.
 
-    .venv/bin/python benchmarks/make_realism_set.py [--source hvb|truth|festvox-ru|ru-two-voices] [--dir DIR] [--calls ID ...]
+    .venv/bin/python benchmarks/datasets/make_realism_set.py [--source hvb|truth|festvox-ru|ru-two-voices] [--dir DIR] [--calls ID ...]
                                                     [--variants NAME ...] [--seed 0] [--out benchmarks/data/realism]
                                                     [--festvox-calls 5]
 
@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.evaluation import RealCall, ReferenceTurn, load_real_calls  # noqa: E402

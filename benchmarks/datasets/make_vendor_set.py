@@ -23,7 +23,7 @@ escalations, conversation metrics, sentiment) and is stored with the flows' own
 ``storage.calls.save_analysis`` under a ``SourceFile`` that carries the vendor and site, like
 a recording's metadata would. No audio is made.
 
-    .venv/bin/python benchmarks/make_vendor_set.py [--calls 400] [--share-b 0.2] [--seed 0]
+    .venv/bin/python benchmarks/datasets/make_vendor_set.py [--calls 400] [--share-b 0.2] [--seed 0]
         [--db benchmarks/data/vendor_set.duckdb]
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a file: the project's packages
     sys.path.insert(0, str(REPO))
 

@@ -1,4 +1,5 @@
-"""The current verdict on each criterion of each call: a reviewer's latest, else the automatic one.
+"""SQL fragments that read the current verdict on each criterion of each call: a reviewer's latest, else
+the automatic one (verdicts are written by ``storage.calls``).
 
 Every page that counts passes and failures (operator dashboard, training needs, coaching
 topics, calibration) reads verdicts through ``CURRENT_VERDICTS`` so that they agree.

@@ -1,4 +1,4 @@
-"""The unseen sentence bank of benchmarks/make_qa_devset.py (`--bank unseen`).
+"""The unseen sentence bank of benchmarks/datasets/make_qa_devset.py (`--bank unseen`).
 
 UNSEEN_TEXT fills the same places as TEXT and HELDOUT_TEXT there (stages, failure modes,
 hard negatives, moods; the labelling rules and truth schema are the generator's), with

@@ -17,7 +17,7 @@ are their own (``CLOSINGS_TEST``). Thresholds and cues may be looked at on ``dev
 calls (one per closing, ``outcome_only``) add more closings: ``dev2`` (tuned on, like ``dev``) and
 ``test2`` (written after the outcome method was frozen, never tuned on). Output: benchmarks/data/insights_set.json.
 
-Usage: .venv/bin/python benchmarks/make_insights_set.py [--out FILE]
+Usage: .venv/bin/python benchmarks/datasets/make_insights_set.py [--out FILE]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import argparse
 import json
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "data" / "insights_set.json"
+OUT = Path(__file__).resolve().parents[1] / "data" / "insights_set.json"
 OUTCOMES = ("resolved", "follow_up", "order_placed", "transferred", "unresolved")
 PLANTED = "relocation"  # a reason the taxonomy lacks
 
