@@ -35,7 +35,7 @@ LAYERS: dict[str, int] = {
 FORBIDDEN_SIDEWAYS = {("flows", "qa_app"), ("qa_app", "flows")}
 
 # pipeline's own order. The base modules are shared by every stage; analyze.py composes the stages.
-PIPELINE_BASE = {"records", "errors", "intervals", "record_codec"}
+PIPELINE_BASE = {"records", "errors", "intervals", "record_codec", "yaml_checks"}
 PIPELINE_ORDER = ["text", "intake", "speech", "privacy", "judging", "insights", "stats"]
 PIPELINE_COMPOSER = {"analyze"}
 
