@@ -153,7 +153,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     """Store the results waiting in the results store (the loader alone writes DuckDB)."""
     import logging
 
-    from flows.load import load_results
+    from usecases.load import load_results
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = _settings(args, db=args.db, results_dir=args.results)

@@ -1,7 +1,7 @@
 """The analysis task that workers run: a batch of recordings in, one result file per call out.
 
 A worker never opens DuckDB: each call's outcome goes to the results store
-(``storage.results_store``) as soon as it is known, and the flow's loader (``flows.load``)
+(``storage.results_store``) as soon as it is known, and the flow's loader (``usecases.load``)
 stores it. What happens to a call that goes wrong:
 
 - a bad recording (``BadRecording``: not audio, empty, silent, too long): quarantined at once,
@@ -26,7 +26,7 @@ from prefect.tasks import exponential_backoff
 
 from usecases.settings import Settings
 from usecases.runtime import build_analyzer
-from flows.analysis_process import AnalysisCrashed, CallTimeout, analysis_process
+from usecases.analysis_process import AnalysisCrashed, CallTimeout, analysis_process
 from pipeline.analyze import CallAnalyzer
 from pipeline.errors import BadRecording
 from pipeline.intake.inbox import as_path, local_copy

@@ -23,12 +23,12 @@ from usecases.settings import Settings, load_settings
 from usecases.runtime import scorecard_for
 from flows.analysis import analyze_batch
 from flows.insights import refresh_insights
-from flows.load import load_results
+from usecases.load import load_results
 from flows.progress import Progress, publish
-from flows.report import report_run
+from flows.run_report import report_run
 from flows.retention import apply_retention
 from flows.satisfaction import predict_satisfaction
-from flows.sources import SourceReader
+from usecases.sources import SourceReader
 from pipeline.intake.inbox import InboxPath, Unreadable, identify, scan, settled
 from storage.calls import (
     SKIP_STATUSES, SourceFile, call_statuses, finish_run, mark_interrupted_runs, record_unreadable, register_scorecard,

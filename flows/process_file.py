@@ -10,8 +10,8 @@ from prefect import flow, get_run_logger
 from usecases.settings import load_settings
 from usecases.runtime import scorecard_for
 from flows.analysis import analyze_batch
-from flows.load import load_results
-from flows.sources import SourceReader
+from usecases.load import load_results
+from usecases.sources import SourceReader
 from pipeline.intake.inbox import as_path, identify
 from storage.calls import SKIP_STATUSES, call_statuses, finish_run, register_scorecard, start_run
 from storage.db import connect

@@ -142,7 +142,7 @@ def reports_parameters(settings: Settings) -> dict[str, Any]:
 def reports_deployment(settings: Settings, cron: str | None = None, timezone: str | None = None) -> RunnerDeployment:
     """The periodic reports flow as a deployment "periodic-reports" on ``cron`` (default ``reports_cron``:
     Monday 06:00, after the night's run); each run writes the last complete period's reports."""
-    from flows.reports import periodic_reports
+    from flows.periodic_reports import periodic_reports
 
     return _deployment(periodic_reports, REPORTS_DEPLOYMENT_NAME, check_schedule(cron or settings.reports_cron, timezone),
                        reports_parameters(settings),

@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from flows.analysis import analyze_call
-from flows.analysis_process import analysis_process
+from usecases.analysis_process import analysis_process
 from pipeline.intake.identity import call_id_from_sha256, content_sha256
 from storage.calls import SourceFile
 

@@ -102,7 +102,7 @@ def test_report_figures_on_known_calls(tmp_path):
     assert [b.run_id for b in report.baseline] == [earlier]
     assert report.baseline_metrics()["negative_end_share"] == pytest.approx(0.1)
 
-    from flows.report import report_markdown
+    from flows.run_report import report_markdown
 
     text = report_markdown(report, [])
     assert "| processed | 4 |" in text and "2 of 4 (50%)" in text and "1 of 3 (33%); 10% before" in text
@@ -285,7 +285,7 @@ def test_report_run_creates_artifacts_logs_and_posts_alerts(prefect_harness, hoo
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
 
     from usecases.settings import load_settings
-    from flows.report import report_run
+    from flows.run_report import report_run
 
     url, received = hook_server
     db = tmp_path / "r.duckdb"

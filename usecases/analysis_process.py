@@ -84,7 +84,7 @@ class AnalysisProcess:
         ours, theirs = socket.socketpair()
         project = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [project, os.environ.get("PYTHONPATH")])))
-        code = f"from flows.analysis_process import serve; serve({theirs.fileno()})"
+        code = f"from usecases.analysis_process import serve; serve({theirs.fileno()})"
         self._process = subprocess.Popen([sys.executable, "-c", code], pass_fds=[theirs.fileno()], env=env)
         theirs.close()
         self._conn = Connection(ours.detach())
