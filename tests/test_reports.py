@@ -332,7 +332,7 @@ def test_schedule_serves_the_reports_beside_the_nightly_flow(prefect_harness, tm
     from prefect import get_client
 
     from callqa.cli import main
-    from flows.schedule import register, reports_deployment
+    from flows.schedule import reports_deployment
 
     assert main(["schedule", "--dry-run", "--timezone", "Europe/Moscow", "--db", str(tmp_path / "q.duckdb")]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -345,7 +345,7 @@ def test_schedule_serves_the_reports_beside_the_nightly_flow(prefect_harness, tm
     assert main(["schedule", "--dry-run", "--no-reports"]) == 0 and "reports" not in json.loads(capsys.readouterr().out)
 
     settings = load_settings(db=tmp_path / "q.duckdb", report_period="month")
-    deployment_id = register(reports_deployment(settings, "0 7 1 * *", "UTC"))
+    deployment_id = reports_deployment(settings, "0 7 1 * *", "UTC").apply()  # as serving registers it
     with get_client(sync_client=True) as client:
         stored = client.read_deployment_by_name("periodic_reports/periodic-reports")
     assert stored.id == deployment_id and stored.entrypoint == "flows.periodic_reports.periodic_reports"

@@ -21,8 +21,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from usecases.settings import Settings
 from pipeline.records import CallAnalysis
+from usecases.settings import Settings
 
 LOAD_TIMEOUT_S = 900.0  # starting the child and loading the models: minutes on a cold disk
 
