@@ -11,137 +11,63 @@ behind, at the start of the next run: a crash loses at most the calls in flight.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.futures import PrefectFuture, as_completed
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from usecases.settings import Settings, load_settings
-from usecases.runtime import scorecard_for
 from flows.analysis import analyze_batch
 from flows.insights import refresh_insights
-from flows.load import load_results
 from flows.progress import Progress, publish
-from flows.report import report_run
 from flows.retention import apply_retention
+from flows.run_report import report_run
 from flows.satisfaction import predict_satisfaction
-from flows.sources import SourceReader
-from pipeline.intake.inbox import InboxPath, Unreadable, identify, scan, settled
-from storage.calls import (
-    SKIP_STATUSES, SourceFile, call_statuses, finish_run, mark_interrupted_runs, record_unreadable, register_scorecard,
-    start_run,
-)
 from storage.db import connect
+from storage.results_store import ProcessingResult
 from storage.run_lock import run_lock
 from storage.search import SearchUnavailable, refresh_search_index
-from storage.results_store import ProcessingResult
+from usecases.discovery import FoundRecordings, new_recordings
+from usecases.load import load_results
+from usecases.runs import (
+    RunSummary,
+    batches,
+    complete_run,
+    fail_run,
+    new_counts,
+    note_unreadable,
+    start_inbox_run,
+    tally,
+)
+from usecases.settings import Settings, load_settings
 
 __all__ = ["ProcessingResult", "FoundRecordings", "RunSummary", "backfill", "nightly", "run_inbox"]
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    run_id: str
-    discovered: int
-    new_calls: int
-    processed: int
-    quarantined: int
-    failed: int
-    skipped: int
-    audio_s: float
-    wall_s: float
-    unreadable: int = 0  # inbox entries skipped because they could not be read (listed in the run report)
-
-
-@dataclass(frozen=True)
-class FoundRecordings:
-    new: list[SourceFile]  # not yet processed or quarantined
-    discovered: int  # audio-named inbox entries found in all, readable or not
-    unreadable: list[Unreadable]  # entries skipped, with why (loops, broken links, vanished, no permission)
+def one_at_a_time() -> TaskRunner[PrefectFuture[Any]]:
+    """The default runner: one batch at a time in this process (``callqa run`` swaps in Dask when asked)."""
+    # Prefect types a flow's runner over its base future; the thread runner's futures are such futures,
+    # but TaskRunner is invariant in its future type, so mypy needs telling.
+    return cast(TaskRunner[PrefectFuture[Any]], ThreadPoolTaskRunner(max_workers=1))
 
 
 @task(cache_policy=NO_CACHE)
 def find_new_recordings(settings: Settings, since: datetime | None = None,
                         until: datetime | None = None) -> FoundRecordings:
-    """Recordings in the inbox that are not yet processed or quarantined, how many were found in all,
-    and the entries that could not be read; with ``since``/``until``, only calls that took place in
-    [since, until) (a backfill).
-
-    Files still being written (size or time changing over ``settle_s``) are left for the next run.
-    An entry that cannot be read is skipped with its reason: one bad entry never stops the night."""
-    logger = get_run_logger()
-    listing = scan(settings.inbox, settings.audio_extensions)
-    unreadable = list(listing.unreadable)
-    for entry in unreadable:
-        logger.warning("skipped %s: %s", entry.path, entry.reason)
-
-    def skip(path: InboxPath, err: OSError) -> None:
-        reason = "vanished before it could be read" if isinstance(err, FileNotFoundError) else f"cannot be read: {err}"
-        unreadable.append(Unreadable(str(path), reason))
-        logger.warning("skipped %s: %s", path, reason)
-
-    found = listing.found
-    reader = SourceReader(settings, logger)
-    if since is not None or until is not None:  # by metadata, before hashing a whole archive
-        within = []
-        for p in found:
-            try:
-                if _within(reader.call_time(p), since, until):
-                    within.append(p)
-            except OSError as err:
-                skip(p, err)
-        found = within
-    paths, writing = settled(found, settings.settle_s)
-    for path in writing:
-        try:
-            path.stat()
-        except OSError as err:  # gone during the settle check, not growing
-            skip(path, err)
-            continue
-        logger.info("%s is still being written: left for the next run", path)
-    sources: dict[str, SourceFile] = {}
-    for path in paths:
-        try:
-            call_id, sha, size = identify(path)
-            if call_id in sources:  # same bytes twice: one call
-                continue
-            sources[call_id] = reader.source(path, call_id, sha, size)
-        except OSError as err:  # vanished or unreadable between listing and reading
-            skip(path, err)
-    with connect(settings.db) as con:
-        statuses = call_statuses(con, list(sources))
-    new = [s for cid, s in sources.items() if statuses.get(cid) not in SKIP_STATUSES]
-    # A backfill counts only its period's recordings (the filter above), as before entries were checked.
-    return FoundRecordings(new, len(found) + len(listing.unreadable), unreadable)
+    """Recordings in the inbox not yet processed or quarantined, with ``since``/``until`` only the calls
+    of that period (``usecases.discovery``)."""
+    return new_recordings(settings, get_run_logger(), since, until)
 
 
-def _within(when: datetime | None, since: datetime | None, until: datetime | None) -> bool:
-    if when is None:
-        return False
-    return (since is None or when >= since) and (until is None or when < until)
-
-
-def tally(outcomes: list[ProcessingResult], counts: dict[str, int]) -> float:
-    """Count the outcomes by status into ``counts``; returns their seconds of audio."""
-    for o in outcomes:
-        counts[o.status] += 1
-    return sum(o.analysis.duration_s for o in outcomes if o.analysis)
-
-
-def batches(items: list[SourceFile], size: int) -> list[list[SourceFile]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-@flow(name="nightly", task_runner=ThreadPoolTaskRunner(max_workers=1), log_prints=True)
+@flow(name="nightly", task_runner=one_at_a_time(), log_prints=True)
 def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | None = None) -> RunSummary:
     """Every new recording in the inbox."""
     return run_inbox(load_settings(inbox=inbox, db=db, batch_size=batch_size), "nightly")
 
 
-@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=1), log_prints=True)
+@flow(name="backfill", task_runner=one_at_a_time(), log_prints=True)
 def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str | None = None,
              batch_size: int | None = None) -> RunSummary:
     """The new recordings of calls that took place in [since, until): an archive loaded a period at a time."""
@@ -185,18 +111,13 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
     with run_lock(settings.db, settings.run_lock_wait_s) as lock:
         logger = get_run_logger()
         started = time.perf_counter()
-        scorecard = scorecard_for(settings)  # a broken scorecard stops the run before any call is touched
-        with connect(settings.db) as con:
-            register_scorecard(con, scorecard)
-            for stale in mark_interrupted_runs(con, flow_name, lock):
-                logger.warning("run %s never finished (the process was killed): marked interrupted", stale)
-            run_id = start_run(con, flow_name, str(settings.inbox))
+        run_id = start_inbox_run(settings, flow_name, lock, logger)
         return _run(settings, run_id, logger, started, since, until)
 
 
 def _run(settings: Settings, run_id: str, logger, started: float, since: datetime | None,
          until: datetime | None) -> RunSummary:
-    counts = dict(processed=0, quarantined=0, failed=0)
+    counts = new_counts()
     audio_s = 0.0
     try:
         left = load_results(settings, run_id, logger)  # results a killed run analysed but never stored
@@ -204,10 +125,9 @@ def _run(settings: Settings, run_id: str, logger, started: float, since: datetim
             logger.info("stored %d results left by an earlier run", len(left))
         audio_s += tally(left, counts)
         found = find_new_recordings(settings, since, until)
-        new, discovered = found.new, found.discovered
-        with connect(settings.db) as con:
-            record_unreadable(con, run_id, [(u.path, u.reason) for u in found.unreadable])
-        logger.info("%d recordings in %s, %d new, %d unreadable", discovered, settings.inbox, len(new),
+        new = found.new
+        note_unreadable(settings, run_id, found.unreadable)
+        logger.info("%d recordings in %s, %d new, %d unreadable", found.discovered, settings.inbox, len(new),
                     len(found.unreadable))
         total_bytes, done_bytes = sum(s.size for s in new), 0
         publish(Progress(len(new), 0, 0.0, total_bytes, 0))
@@ -218,39 +138,15 @@ def _run(settings: Settings, run_id: str, logger, started: float, since: datetim
             done_bytes += sum(o.source.size for o in outcomes)
             publish(Progress(len(new), sum(counts.values()), audio_s, total_bytes, done_bytes))
     except BaseException:
-        with connect(settings.db) as con:
-            finish_run(con, run_id, "failed", wall_s=time.perf_counter() - started, audio_s=audio_s, **counts)
+        fail_run(settings, run_id, counts, audio_s, wall_s=time.perf_counter() - started)
         raise
-    wall_s = time.perf_counter() - started
-    summary = RunSummary(
-        run_id=run_id,
-        discovered=discovered,
-        new_calls=len(new),
-        skipped=discovered - len(new) - len(found.unreadable),
-        audio_s=audio_s,
-        wall_s=wall_s,
-        unreadable=len(found.unreadable),
-        **counts,
-    )
-    with connect(settings.db) as con:
-        finish_run(
-            con,
-            run_id,
-            "completed",
-            discovered=discovered,
-            new_calls=len(new),
-            skipped=summary.skipped,
-            unreadable=summary.unreadable,
-            audio_s=audio_s,
-            wall_s=wall_s,
-            **counts,
-        )
+    summary = complete_run(settings, run_id, found, counts, audio_s, wall_s=time.perf_counter() - started)
     report_run(settings, run_id)  # artifacts and alerts; logs its own failures, never fails the run
     housekeeping(settings, run_id)
     logger.info(
         "run %s: %d processed, %d quarantined, %d failed, %d already known, %d unreadable; %.0f s of audio in %.0f s",
         run_id, summary.processed, summary.quarantined, summary.failed, summary.skipped, summary.unreadable, audio_s,
-        wall_s,
+        summary.wall_s,
     )
     return summary
 

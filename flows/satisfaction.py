@@ -8,8 +8,8 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from usecases.settings import Settings, load_settings
 from usecases.satisfaction import SatisfactionRefresh, refresh_predictions
+from usecases.settings import Settings, load_settings
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,7 +1,8 @@
 """The schedules: the nightly flow, and the periodic reports flow, as Prefect deployments with cron schedules.
 
 Building the deployment is kept apart from serving it, so the schedule can be checked
-(`callqa schedule --dry-run`) and registered (tests) without starting the blocking runner.
+(`callqa schedule --dry-run`) and registered (tests: ``deployment.apply()``, what serving does first)
+without starting the blocking runner.
 
 Serving needs a real Prefect server: the temporary API that `callqa run` starts by itself
 does not run Prefect's scheduler service, so a schedule registered there never fires.
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from usecases.settings import Settings
 
@@ -73,8 +73,8 @@ def system_timezone() -> str:
 
 def check_schedule(cron: str, timezone: str | None = None) -> NightlySchedule:
     """Validate ``cron`` and ``timezone`` (None: the machine's) by Prefect's own rules; ScheduleError if bad."""
-    from pydantic import ValidationError
     from prefect.client.schemas.schedules import CronSchedule
+    from pydantic import ValidationError
 
     cron = " ".join(cron.split())
     try:
@@ -142,16 +142,21 @@ def reports_parameters(settings: Settings) -> dict[str, Any]:
 def reports_deployment(settings: Settings, cron: str | None = None, timezone: str | None = None) -> RunnerDeployment:
     """The periodic reports flow as a deployment "periodic-reports" on ``cron`` (default ``reports_cron``:
     Monday 06:00, after the night's run); each run writes the last complete period's reports."""
-    from flows.reports import periodic_reports
+    from flows.periodic_reports import periodic_reports
 
-    return _deployment(periodic_reports, REPORTS_DEPLOYMENT_NAME, check_schedule(cron or settings.reports_cron, timezone),
+    return _deployment(periodic_reports, REPORTS_DEPLOYMENT_NAME,
+                       check_schedule(cron or settings.reports_cron, timezone),
                        reports_parameters(settings),
                        "Write the QA reports (HTML and Excel, per team and site) of the last complete period (callqa).")
 
 
 def schedule_of(deployment: RunnerDeployment) -> NightlySchedule:
     """The cron schedule a deployment made by ``nightly_deployment`` carries."""
-    inner = deployment.schedules[0].schedule
+    from prefect.client.schemas.schedules import CronSchedule
+
+    inner = deployment.schedules[0].schedule if deployment.schedules else None
+    if not isinstance(inner, CronSchedule):
+        raise ScheduleError(f"deployment {deployment.name} has no cron schedule")
     return NightlySchedule(inner.cron, inner.timezone or "UTC")
 
 
@@ -175,11 +180,6 @@ def api_url() -> str | None:
     from prefect.settings import PREFECT_API_URL
 
     return PREFECT_API_URL.value() or None
-
-
-def register(deployment: RunnerDeployment) -> UUID:
-    """Create or update the deployment on the Prefect API; returns its id. Does not start a runner."""
-    return deployment.apply()
 
 
 def serve_nightly(deployment: RunnerDeployment, *others: RunnerDeployment) -> None:

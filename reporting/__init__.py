@@ -2,5 +2,5 @@
 charts (matplotlib, inline SVG), the HTML page, the Excel workbook, and the reports folder.
 
 Knows nothing of DuckDB or Prefect: ``storage.reports`` assembles a ``QAReport``,
-``usecases.reports`` writes it for each group, ``flows.reports`` schedules that.
+``usecases.reports`` writes it for each group, ``flows.periodic_reports`` schedules that.
 """

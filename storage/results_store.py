@@ -2,7 +2,7 @@
 
 Workers on several machines share a folder or an object-store prefix (any fsspec URL:
 ``/mnt/calls/results``, ``s3://bucket/callqa/results``) and never open DuckDB; a single loader
-(``flows.load``) reads the files, writes DuckDB (one writer) and removes them. A result that
+(``usecases.load``) reads the files, writes DuckDB (one writer) and removes them. A result that
 reached the store survives the flow being killed: the next run loads it instead of analysing
 the call again.
 """

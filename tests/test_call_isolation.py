@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from flows.analysis import analyze_call
-from flows.analysis_process import analysis_process
 from pipeline.intake.identity import call_id_from_sha256, content_sha256
 from storage.calls import SourceFile
+from usecases.analysis import analyze_call
+from usecases.analysis_process import analysis_process
 
 pytestmark = pytest.mark.slow
 LOG = logging.getLogger("test")

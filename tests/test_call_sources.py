@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from usecases.settings import load_settings
-from flows.sources import SourceReader
+from usecases.sources import SourceReader
 from pipeline.intake.call_meta import read_call_meta
 from pipeline.intake.customer_id import customer_hash, load_key, normalise_number
 from storage.calls import save_problem

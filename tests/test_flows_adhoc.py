@@ -1,4 +1,5 @@
-"""The other flows: one file now (process_file) and re-judging stored calls (rescore)."""
+"""Runs besides the night's: `callqa run` on one recording, re-judging stored calls (`callqa rescore`),
+and backfilling a period."""
 
 from __future__ import annotations
 
@@ -11,32 +12,43 @@ from storage.db import connect
 pytestmark = pytest.mark.slow
 
 
-def test_process_file_stores_one_call_once(prefect_harness, samples_dir, settings, tmp_path, monkeypatch):
-    from flows.process_file import process_file
+def test_run_command_stores_a_recording_once(prefect_harness, samples_dir, settings, tmp_path, monkeypatch, capsys):
+    from callqa.cli import main
 
     monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
-    recording = tmp_path / "ru_mono_partial.flac"
-    shutil.copyfile(samples_dir / "ru_mono_partial.flac", recording)
-    shutil.copyfile(samples_dir / "ru_mono_partial.meta.json", tmp_path / "ru_mono_partial.meta.json")
+    monkeypatch.setenv("CALLQA_SETTLE_S", "0")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(samples_dir / "ru_mono_partial.flac", inbox / "ru_mono_partial.flac")
+    shutil.copyfile(samples_dir / "ru_mono_partial.meta.json", inbox / "ru_mono_partial.meta.json")
     db = tmp_path / "db.duckdb"
-    outcome = process_file(str(recording), db=str(db))
-    assert outcome.status == "processed" and outcome.analysis.transcript.segments
-    assert process_file(str(recording), db=str(db)) == "processed"  # same content again: nothing to do
+
+    def run() -> str:
+        assert main(["run", "--inbox", str(inbox), "--db", str(db), "--no-progress"]) == 0
+        return capsys.readouterr().out
+
+    assert "1 recordings, 1 processed, 0 quarantined, 0 failed, 0 already known" in run()
+    assert "1 recordings, 0 processed, 0 quarantined, 0 failed, 1 already known" in run()  # same content: nothing to do
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT count(*), any_value(operator_id) FROM calls").fetchone() == (1, "op.andreev")
-        assert con.execute("SELECT flow, status, processed FROM runs").fetchall() == [("process_file", "completed", 1)]
-    bad = tmp_path / "notes.mp3"
-    bad.write_text("not audio")
-    assert process_file(str(bad), db=str(db)).status == "quarantined"
+        assert con.execute("SELECT flow, status, processed FROM runs ORDER BY started_at").fetchall() == [
+            ("nightly", "completed", 1), ("nightly", "completed", 0)]
+    (inbox / "notes.mp3").write_text("not audio")
+    assert "2 recordings, 0 processed, 1 quarantined, 0 failed, 1 already known" in run()
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT status FROM calls WHERE file_name = 'notes.mp3'").fetchone() == ("quarantined",)
 
 
-def test_rescore_flow_rejudges_stored_calls_with_an_older_version(prefect_harness, flow_db, tmp_path):
-    from flows.rescore import rescore_flow
+def test_rescore_command_rejudges_stored_calls_with_an_older_version(flow_db, tmp_path, capsys):
+    import json
+
+    from callqa.cli import main
 
     db = tmp_path / "copy.duckdb"
     shutil.copyfile(flow_db["db"], db)
-    summary = rescore_flow("inbound_support@1", db=str(db))
-    assert summary.scorecard == "inbound_support@1" and summary.calls == flow_db["summary"].processed
+    assert main(["rescore", "--scorecard", "inbound_support@1", "--db", str(db), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["scorecard"] == "inbound_support@1" and summary["calls"] == flow_db["summary"].processed
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT DISTINCT scorecard_version FROM calls WHERE status = 'processed'").fetchall() == [(1,)]
 

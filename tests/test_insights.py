@@ -234,7 +234,7 @@ def test_the_nightly_run_gives_the_sample_calls_their_expected_reason_and_outcom
 
 
 def test_insights_are_stored_once_and_recomputed_when_stale(db_copy, tmp_path):
-    from flows.insights import compute_insights
+    from usecases.insights import compute_insights
 
     assert compute_insights(db_copy).calls == 0, "the nightly run left every call judged"
     before = _rows(db_copy, "SELECT call_id, reason_id, outcome, computed_at FROM call_insights ORDER BY call_id")

@@ -93,6 +93,7 @@ def test_night_processes_the_good_calls_and_lists_the_unreadable_entries(prefect
     """A real nightly run over two calls, a symlink loop and other unreadable entries, and a recording
     that vanishes between the listing and its reading (moved away by the PBX)."""
     import flows.nightly as nightly_module
+    import usecases.discovery as discovery
     from storage.queries import run_problems
     from storage.run_report import run_report
 
@@ -106,14 +107,14 @@ def test_night_processes_the_good_calls_and_lists_the_unreadable_entries(prefect
     expected = _bad_entries(inbox, outside)
     expected["vanishing.flac"] = "vanished before it could be read"
 
-    real_settled = nightly_module.settled
+    real_settled = discovery.settled
 
     def settled_then_moved(paths, settle_s):  # the real listing and settle check, then the file is gone
         result = real_settled(paths, settle_s)
         (inbox / "vanishing.flac").unlink()
         return result
 
-    monkeypatch.setattr(nightly_module, "settled", settled_then_moved)
+    monkeypatch.setattr(discovery, "settled", settled_then_moved)
     monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
     db = tmp_path / "callqa.duckdb"
     summary = nightly_module.nightly(inbox=str(inbox), db=str(db))

@@ -287,7 +287,7 @@ def test_html_report_is_self_contained_and_renders_in_chromium(report_db, chromi
 
 
 def test_flow_writes_every_groups_report_and_a_rerun_replaces_them(report_db, prefect_harness, tmp_path):
-    from flows.reports import periodic_reports
+    from flows.periodic_reports import periodic_reports
 
     out = tmp_path / "reports"
     first = periodic_reports(period="week", end=date(2026, 11, 25), db=str(report_db), reports_dir=str(out))
@@ -332,7 +332,7 @@ def test_schedule_serves_the_reports_beside_the_nightly_flow(prefect_harness, tm
     from prefect import get_client
 
     from callqa.cli import main
-    from flows.schedule import register, reports_deployment
+    from flows.schedule import reports_deployment
 
     assert main(["schedule", "--dry-run", "--timezone", "Europe/Moscow", "--db", str(tmp_path / "q.duckdb")]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -345,10 +345,10 @@ def test_schedule_serves_the_reports_beside_the_nightly_flow(prefect_harness, tm
     assert main(["schedule", "--dry-run", "--no-reports"]) == 0 and "reports" not in json.loads(capsys.readouterr().out)
 
     settings = load_settings(db=tmp_path / "q.duckdb", report_period="month")
-    deployment_id = register(reports_deployment(settings, "0 7 1 * *", "UTC"))
+    deployment_id = reports_deployment(settings, "0 7 1 * *", "UTC").apply()  # as serving registers it
     with get_client(sync_client=True) as client:
         stored = client.read_deployment_by_name("periodic_reports/periodic-reports")
-    assert stored.id == deployment_id and stored.entrypoint == "flows.reports.periodic_reports"
+    assert stored.id == deployment_id and stored.entrypoint == "flows.periodic_reports.periodic_reports"
     assert [(s.schedule.cron, s.schedule.timezone) for s in stored.schedules] == [("0 7 1 * *", "UTC")]
     assert stored.parameters["period"] == "month"
 
@@ -359,7 +359,7 @@ def test_prefect_yaml_deploys_the_reports_flow():
     import yaml
     from prefect.flows import load_flow_from_entrypoint
 
-    from flows.reports import periodic_reports
+    from flows.periodic_reports import periodic_reports
     from flows.schedule import check_schedule
 
     repo = Path(__file__).resolve().parent.parent

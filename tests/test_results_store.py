@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from flows.load import load_results
+from usecases.load import load_results
 from pipeline.intake.identity import call_id_from_sha256, content_sha256
 from pipeline.record_codec import decode, encode
 from pipeline.records import CallAnalysis, Score

@@ -13,12 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline.stats.alerts import AlertRule, default_rules, evaluate, post_webhook
-from pipeline.records import CallAnalysis, CriterionResult, Score, Transcript
 from pipeline.judging.sentiment import CallSentiment
+from pipeline.records import CallAnalysis, CriterionResult, Score, Transcript
+from pipeline.stats.alerts import AlertRule, default_rules, evaluate
 from storage.calls import SourceFile, finish_run, save_analysis, save_problem, start_run
 from storage.db import connect
 from storage.run_report import run_report
+from usecases.alerts import post_webhook
 
 _ids = itertools.count()
 
@@ -102,7 +103,7 @@ def test_report_figures_on_known_calls(tmp_path):
     assert [b.run_id for b in report.baseline] == [earlier]
     assert report.baseline_metrics()["negative_end_share"] == pytest.approx(0.1)
 
-    from flows.report import report_markdown
+    from usecases.run_report import report_markdown
 
     text = report_markdown(report, [])
     assert "| processed | 4 |" in text and "2 of 4 (50%)" in text and "1 of 3 (33%); 10% before" in text
@@ -264,7 +265,7 @@ def test_webhook_failures_are_logged_and_returned_never_raised(hook_server, capl
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
-    with caplog.at_level(logging.WARNING, logger="pipeline.stats.alerts"):
+    with caplog.at_level(logging.WARNING, logger="usecases.alerts"):
         refused = post_webhook(f"http://127.0.0.1:{dead}/hooks/s3cret", {"text": "x"}, timeout=2)
         broken = post_webhook(f"{url}/broken", {"text": "x"}, timeout=2)
         scheme = post_webhook("file:///etc/passwd", {"text": "x"})
@@ -284,8 +285,8 @@ def test_report_run_creates_artifacts_logs_and_posts_alerts(prefect_harness, hoo
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
 
+    from flows.run_report import report_run
     from usecases.settings import load_settings
-    from flows.report import report_run
 
     url, received = hook_server
     db = tmp_path / "r.duckdb"

@@ -21,7 +21,7 @@ import yaml
 from callqa.cli import main
 from usecases.settings import load_settings
 from flows.schedule import (
-    DEFAULT_CRON, ScheduleError, check_schedule, describe, nightly_deployment, register, serve_nightly,
+    DEFAULT_CRON, ScheduleError, check_schedule, describe, nightly_deployment, serve_nightly,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def registered(prefect_harness, work):
     """The nightly deployment, built from settings and registered on the test API."""
     settings = load_settings(inbox=work / "inbox", db=work / "callqa.duckdb", batch_size=3)
     deployment = nightly_deployment(settings, WEEKDAYS_0130, "Europe/Moscow")
-    return deployment, register(deployment)
+    return deployment, deployment.apply()  # what serving does first (Prefect's Runner.add_deployment)
 
 
 def _api() -> str:

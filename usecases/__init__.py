@@ -1,11 +1,17 @@
-"""What the product does, as plain functions over settings, the pipeline and storage: the CLI, flows and app
-call these."""
+"""What the product does, as plain functions over settings, the pipeline and storage: the CLI, flows and
+app call these. No Prefect, no Streamlit, no HTTP server here."""
 
 __all__ = [
+    "alerts",
+    "analysis",
+    "analysis_process",
     "call_details",
     "call_reasons",
     "coaching_assignments",
+    "discovery",
     "exports",
+    "insights",
+    "load",
     "login",
     "masking",
     "password_policy",
@@ -15,9 +21,12 @@ __all__ = [
     "rescore",
     "retention",
     "review",
+    "run_report",
+    "runs",
     "runtime",
     "satisfaction",
     "settings",
     "shared_database",
+    "sources",
     "users",
 ]

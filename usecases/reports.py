@@ -1,6 +1,6 @@
 """Periodic QA reports for a period: built from the database, written to the reports folder.
 
-The one function the scheduled flow (``flows.reports``), ``callqa report`` and the app's
+The one function the scheduled flow (``flows.periodic_reports``), ``callqa report`` and the app's
 "generate now" button call.
 """
 

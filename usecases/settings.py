@@ -56,7 +56,7 @@ class Settings:
     # Per-call results (storage/results_store.py): a folder or fsspec URL that every worker can
     # write and the loader can read; "" = a "results" folder beside the database.
     results_dir: str = ""
-    # A call's analysis is stopped after this many seconds (flows/analysis_process.py); 0 = no
+    # A call's analysis is stopped after this many seconds (usecases/analysis_process.py); 0 = no
     # limit, and the analysis runs in the task's own process.
     call_timeout_s: float = 1800.0
     # Transient errors (I/O, a crashed analysis process) are retried within the run this many

@@ -19,7 +19,7 @@ def load(args: argparse.Namespace) -> int:
     """Store the results waiting in the results store (the loader alone writes DuckDB)."""
     import logging
 
-    from flows.load import load_results
+    from usecases.load import load_results
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = load_settings(db=args.db, results_dir=args.results)

@@ -1,26 +1,19 @@
-"""Alert rules on a run's figures, and posting alerts to a webhook.
+"""Alert rules on a run's figures (sending the alerts is ``usecases.alerts``).
 
 A rule names a metric of the run report (``storage.run_report``): ``above`` fires when
 this run's value is over the threshold, ``rising_by`` when it is over the baseline (the
 mean of earlier runs) by more than the threshold. A rule ignores runs with fewer than
 ``min_calls`` calls behind its metric: one angry customer on a night of two calls is not
-a trend. Nothing here knows Prefect or DuckDB; the flow feeds the figures in.
+a trend. Nothing here knows Prefect, DuckDB or the network; the run report feeds the figures in.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Literal, Mapping, Sequence
 
 RuleKind = Literal["above", "rising_by"]
 KINDS = ("above", "rising_by")
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,34 +87,3 @@ def evaluate(report_metrics: Mapping[str, float | None], baseline_metrics: Mappi
                                     f"{_fmt(rule.metric, base)} in the previous runs, up by more than "
                                     f"{_fmt(rule.metric, rule.threshold)}"))
     return alerts
-
-
-@dataclass(frozen=True)
-class WebhookResult:
-    ok: bool
-    status: int | None = None  # the HTTP status, when the server answered
-    error: str = ""
-
-
-def post_webhook(url: str, payload: Mapping, timeout: float = 5.0,
-                 logger: logging.Logger | logging.LoggerAdapter | None = None) -> WebhookResult:
-    """POST ``payload`` as JSON. Never raises: a failure is logged (a warning) and returned, so an
-    unreachable chat server cannot fail the nightly run."""
-    logger = logger or log
-    if not url.lower().startswith(("http://", "https://")):
-        result = WebhookResult(False, error="not an http(s) URL")
-    else:
-        body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
-        request = urllib.request.Request(url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json; charset=utf-8"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                result = WebhookResult(True, response.status)
-        except urllib.error.HTTPError as err:
-            result = WebhookResult(False, err.code, f"HTTP {err.code} {err.reason}")
-        except Exception as err:  # refused, timed out, bad host, TLS: all the same to the flow
-            result = WebhookResult(False, error=f"{type(err).__name__}: {err}")
-    if not result.ok:
-        # Only the host: a webhook's path often is its secret (chat servers put the token there).
-        logger.warning("alert webhook at %s failed: %s", urllib.parse.urlsplit(url).netloc or "?", result.error)
-    return result

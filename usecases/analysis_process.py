@@ -21,8 +21,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from usecases.settings import Settings
 from pipeline.records import CallAnalysis
+from usecases.settings import Settings
 
 LOAD_TIMEOUT_S = 900.0  # starting the child and loading the models: minutes on a cold disk
 
@@ -84,7 +84,7 @@ class AnalysisProcess:
         ours, theirs = socket.socketpair()
         project = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [project, os.environ.get("PYTHONPATH")])))
-        code = f"from flows.analysis_process import serve; serve({theirs.fileno()})"
+        code = f"from usecases.analysis_process import serve; serve({theirs.fileno()})"
         self._process = subprocess.Popen([sys.executable, "-c", code], pass_fds=[theirs.fileno()], env=env)
         theirs.close()
         self._conn = Connection(ours.detach())

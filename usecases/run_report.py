@@ -1,25 +1,20 @@
-"""The end of a nightly run: its report as Prefect artifacts, and alerts (logged, and POSTed
-to ``alert_webhook`` when one is set).
+"""A finished run's report: its figures against the earlier runs, the alerts they raise (logged),
+and the report as text and a table for people (the flow shows them as Prefect artifacts).
 
-Reporting reads what the run stored and changes nothing; whatever goes wrong in it is
-logged and never fails the run whose calls are already safely stored.
+Reporting reads what the run stored and changes nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
-
-from reporting.numbers import num, pct
-from usecases.settings import Settings
-from pipeline.stats.alerts import Alert, AlertRule, WebhookResult, default_rules, evaluate, post_webhook
+from pipeline.stats.alerts import Alert, AlertRule, default_rules, evaluate
 from storage.db import connect
 from storage.run_report import RunReport, run_report
-
-WEBHOOK_TIMEOUT_S = 5.0
+from usecases.alerts import WebhookResult
+from reporting.numbers import num, pct
+from usecases.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -27,6 +22,17 @@ class ReportOutcome:
     report: RunReport
     alerts: tuple[Alert, ...]
     webhook: WebhookResult | None  # None: no webhook configured, or nothing to alert about
+
+
+def report_with_alerts(settings: Settings, run_id: str,
+                       logger: logging.Logger | logging.LoggerAdapter) -> tuple[RunReport, tuple[Alert, ...]]:
+    """The run's report and the alerts its figures raise, each alert logged as a warning."""
+    with connect(settings.db, read_only=True) as con:
+        report = run_report(con, run_id, settings.alert_baseline_runs)
+    alerts = tuple(evaluate(report.metrics(), report.baseline_metrics(), rules_for(settings)))
+    for alert in alerts:
+        logger.warning("alert %s: %s", alert.rule, alert.message)
+    return report, alerts
 
 
 def rules_for(settings: Settings) -> list[AlertRule]:
@@ -114,49 +120,3 @@ def report_markdown(report: RunReport, alerts: list[Alert] | tuple[Alert, ...]) 
     else:
         lines.append("None.")
     return "\n".join(lines) + "\n"
-
-
-def webhook_payload(report: RunReport, alerts: list[Alert] | tuple[Alert, ...]) -> dict:
-    """Figures and alerts only, no file names or transcripts. ``text`` makes it readable as is by
-    Slack-compatible incoming webhooks (Mattermost, Rocket.Chat)."""
-    heading = f"callqa {report.flow} run {report.run_id}: {len(alerts)} alert(s)"
-    return {
-        "text": "\n".join([heading, *(f"- {a.message}" for a in alerts)]),
-        "run_id": report.run_id,
-        "flow": report.flow,
-        "started_at": report.started_at.isoformat(),
-        "alerts": [a.to_json() for a in alerts],
-        "metrics": report.metrics(),
-        "baseline": {**report.baseline_metrics(), "runs": len(report.baseline)},
-    }
-
-
-def publish(settings: Settings, run_id: str, logger) -> ReportOutcome:
-    with connect(settings.db, read_only=True) as con:
-        report = run_report(con, run_id, settings.alert_baseline_runs)
-    alerts = tuple(evaluate(report.metrics(), report.baseline_metrics(), rules_for(settings)))
-    for alert in alerts:
-        logger.warning("alert %s: %s", alert.rule, alert.message)
-    try:  # the artifacts are for people; a Prefect API hiccup must not hold back the alerts
-        key = f"{report.flow}-run"
-        create_markdown_artifact(report_markdown(report, alerts), key=f"{key}-report",
-                                 description=f"{report.flow} run {run_id}")
-        create_table_artifact(figure_rows(report), key=f"{key}-figures", description=f"{report.flow} run {run_id}")
-    except Exception as err:
-        logger.warning("could not create the run report artifacts: %s", err)
-    webhook = None
-    if alerts and settings.alert_webhook:
-        webhook = post_webhook(settings.alert_webhook, webhook_payload(report, alerts), WEBHOOK_TIMEOUT_S, logger)
-    return ReportOutcome(report, alerts, webhook)
-
-
-@task(cache_policy=NO_CACHE)
-def report_run(settings: Settings, run_id: str) -> ReportOutcome | None:
-    """Report a finished run: artifacts, alerts logged and posted. Never raises; None when it failed."""
-    logger = get_run_logger()
-    try:
-        return publish(settings, run_id, logger)
-    except Exception as err:
-        logger.error("the report of run %s failed (the run itself is stored): %s: %s", run_id, type(err).__name__, err,
-                     exc_info=True)
-        return None

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from usecases.settings import Settings
 from pipeline.intake.call_meta import CallMeta, CallMetaError, manifest_rows, read_call_meta
 from pipeline.intake.customer_id import customer_hash, load_key
 from pipeline.intake.inbox import InboxPath
 from storage.calls import SourceFile
+from usecases.settings import Settings
 
 
 class SourceReader:
@@ -19,8 +19,8 @@ class SourceReader:
     def __init__(self, settings: Settings, logger: logging.Logger | logging.LoggerAdapter):
         self.settings = settings
         self.logger = logger
-        self._manifests: dict[Path, dict[str, dict[str, str]]] = {}
-        self._metas: dict[Path, CallMeta] = {}
+        self._manifests: dict[InboxPath, dict[str, dict[str, str]]] = {}
+        self._metas: dict[InboxPath, CallMeta] = {}
         self._key: bytes | None = None
 
     def call_time(self, path: InboxPath):
@@ -50,12 +50,13 @@ class SourceReader:
         # and who handled it stays unknown.
         if path.parent not in self._manifests:
             try:
-                self._manifests[path.parent] = manifest_rows(path.parent)
+                self._manifests[path.parent] = manifest_rows(path.parent)  # type: ignore[arg-type]  # UPath reads alike
             except CallMetaError as err:
                 self.logger.warning("%s", err)
                 self._manifests[path.parent] = {}
         try:
-            return read_call_meta(path, self.settings.filename_pattern or None, self._manifests[path.parent])
+            return read_call_meta(path, self.settings.filename_pattern or None,  # type: ignore[arg-type]  # UPath too
+                                  self._manifests[path.parent])
         except CallMetaError as err:
             self.logger.warning("%s", err)
             return CallMeta()

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from usecases.settings import Settings
 from pipeline.intake.inbox import as_path, move_file
 from storage.calls import SKIP_STATUSES, call_attempts, save_analysis, save_problem
 from storage.db import connect
 from storage.results_store import ProcessingResult, ResultsStore, UnreadableResult
+from usecases.settings import Settings
+
 
 def load_results(settings: Settings, run_id: str | None, logger: logging.Logger | logging.LoggerAdapter,
                  call_ids: list[str] | None = None) -> list[ProcessingResult]:

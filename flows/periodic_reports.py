@@ -11,9 +11,9 @@ from datetime import date
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from usecases.settings import Settings, load_settings
-from usecases.reports import WrittenReport, period_to_report, write_reports
 from reporting.model import ReportPeriod
+from usecases.reports import WrittenReport, period_to_report, write_reports
+from usecases.settings import Settings, load_settings
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,0 +1,106 @@
+"""A run's bookkeeping in the database: started (under the run lock), its unreadable inbox
+entries, its outcomes counted, and finished as completed or failed with its figures."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pipeline.intake.inbox import Unreadable
+from storage.calls import (
+    SourceFile,
+    finish_run,
+    mark_interrupted_runs,
+    record_unreadable,
+    register_scorecard,
+    start_run,
+)
+from storage.db import connect
+from storage.results_store import ProcessingResult
+from storage.run_lock import RunLock
+from usecases.discovery import FoundRecordings
+from usecases.runtime import scorecard_for
+from usecases.settings import Settings
+
+OUTCOME_STATUSES = ("processed", "quarantined", "failed")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    discovered: int
+    new_calls: int
+    processed: int
+    quarantined: int
+    failed: int
+    skipped: int
+    audio_s: float
+    wall_s: float
+    unreadable: int = 0  # inbox entries skipped because they could not be read (listed in the run report)
+
+
+def start_inbox_run(settings: Settings, flow_name: str, lock: RunLock,
+                    logger: logging.Logger | logging.LoggerAdapter) -> str:
+    """Register the scorecard, mark runs a killed process left as interrupted, start this run; its id.
+    A broken scorecard stops the run here, before any call is touched."""
+    scorecard = scorecard_for(settings)
+    with connect(settings.db) as con:
+        register_scorecard(con, scorecard)
+        for stale in mark_interrupted_runs(con, flow_name, lock):
+            logger.warning("run %s never finished (the process was killed): marked interrupted", stale)
+        return start_run(con, flow_name, str(settings.inbox))
+
+
+def note_unreadable(settings: Settings, run_id: str, unreadable: list[Unreadable]) -> None:
+    """The inbox entries the run skipped, with why (the run report and the app's Runs page list them)."""
+    with connect(settings.db) as con:
+        record_unreadable(con, run_id, [(u.path, u.reason) for u in unreadable])
+
+
+def new_counts() -> dict[str, int]:
+    return dict.fromkeys(OUTCOME_STATUSES, 0)
+
+
+def tally(outcomes: list[ProcessingResult], counts: dict[str, int]) -> float:
+    """Count the outcomes by status into ``counts``; returns their seconds of audio."""
+    for o in outcomes:
+        counts[o.status] += 1
+    return sum(o.analysis.duration_s for o in outcomes if o.analysis)
+
+
+def batches(items: list[SourceFile], size: int) -> list[list[SourceFile]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def fail_run(settings: Settings, run_id: str, counts: dict[str, int], audio_s: float, wall_s: float) -> None:
+    with connect(settings.db) as con:
+        finish_run(con, run_id, "failed", wall_s=wall_s, audio_s=audio_s, **counts)
+
+
+def complete_run(settings: Settings, run_id: str, found: FoundRecordings, counts: dict[str, int], audio_s: float,
+                 wall_s: float) -> RunSummary:
+    """Store the run as completed with its figures; returns them."""
+    summary = RunSummary(
+        run_id=run_id,
+        discovered=found.discovered,
+        new_calls=len(found.new),
+        skipped=found.discovered - len(found.new) - len(found.unreadable),
+        audio_s=audio_s,
+        wall_s=wall_s,
+        unreadable=len(found.unreadable),
+        **counts,
+    )
+    with connect(settings.db) as con:
+        finish_run(
+            con,
+            run_id,
+            "completed",
+            discovered=summary.discovered,
+            new_calls=summary.new_calls,
+            skipped=summary.skipped,
+            unreadable=summary.unreadable,
+            audio_s=audio_s,
+            wall_s=wall_s,
+            **counts,
+        )
+    return summary
