@@ -82,7 +82,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # The run lock first (a second run leaves at once, before starting Prefect), then the temporary
     # Prefect server, started here so it gets its time and dies with this process.
     try:
-        with run_lock(settings.db, settings.run_lock_wait_s), temporary_server(settings.prefect_startup_timeout_s), \
+        with run_lock(settings.storage.db, settings.run.lock_wait_s), \
+                temporary_server(settings.run.prefect_startup_timeout_s), \
                 listening(bar.update if bar else (lambda p: None)):
             runner = task_runner_for(settings)
             if getattr(args, "backfill", False):
@@ -105,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if summary.unreadable:
         print(f"the unreadable inbox entries and why: the app's Runs page (run {summary.run_id}) or the run's "
               "report in Prefect", file=sys.stderr)
-    print(f"results in {settings.db}; review them with: callqa app --db {settings.db}")
+    print(f"results in {settings.storage.db}; review them with: callqa app --db {settings.storage.db}")
     return EXIT_OK if summary.failed == 0 else EXIT_INTERNAL
 
 
@@ -159,7 +160,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     settings = _settings(args, db=args.db, results_dir=args.results)
     stored = load_results(settings, None, logging.getLogger("callqa.load"))
     by_status = {s: sum(o.status == s for o in stored) for s in ("processed", "quarantined", "failed")}
-    print(f"loaded {len(stored)} results from {settings.results_dir} into {settings.db}: "
+    print(f"loaded {len(stored)} results from {settings.storage.results_dir} into {settings.storage.db}: "
           + ", ".join(f"{n} {s}" for s, n in by_status.items()))
     return EXIT_OK
 
@@ -169,10 +170,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from storage.queries import stats
 
     settings = _settings(args, db=args.db)
-    if not Path(settings.db).exists():
-        print(f"callqa: error: database {settings.db} does not exist yet (run `callqa run` first)", file=sys.stderr)
+    if not Path(settings.storage.db).exists():
+        print(f"callqa: error: database {settings.storage.db} does not exist yet (run `callqa run` first)",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
-    with connect(settings.db, read_only=True) as con:
+    with connect(settings.storage.db, read_only=True) as con:
         result = stats(con)
     if args.json:
         print(json.dumps(result.to_json()))
@@ -212,13 +214,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from usecases.reports import period_of_latest_call, period_to_report, write_reports
 
     settings = _settings(args, db=args.db, reports_dir=args.out, report_period=args.period)
-    if not Path(settings.db).exists():
-        print(f"callqa: error: database {settings.db} does not exist yet (run `callqa run` first)", file=sys.stderr)
+    if not Path(settings.storage.db).exists():
+        print(f"callqa: error: database {settings.storage.db} does not exist yet (run `callqa run` first)",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.latest:
         period = period_of_latest_call(settings)
         if period is None:
-            print(f"callqa: error: no processed call in {settings.db} to report on", file=sys.stderr)
+            print(f"callqa: error: no processed call in {settings.storage.db} to report on", file=sys.stderr)
             return EXIT_BAD_INPUT
     else:
         period = period_to_report(settings, end=date.fromisoformat(args.end) if args.end else None)
@@ -227,7 +230,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps([{"scope": w.scope.kind, "group": w.scope.value, "period": period.label, "calls": w.calls,
                            "html": str(w.html), "xlsx": str(w.xlsx)} for w in written], ensure_ascii=False))
         return EXIT_OK
-    print(f"{period.title}: {len(written)} reports in {Path(settings.reports_dir) / period.kind / period.label}")
+    print(f"{period.title}: {len(written)} reports in {Path(settings.reports.dir) / period.kind / period.label}")
     for w in written:
         print(f"  {w.scope.title:<32} {w.calls:>6} calls  {w.html.name}, {w.xlsx.name}")
     return EXIT_OK
@@ -243,12 +246,13 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     from usecases.rescore import rescore, resolve_for_rescore
 
     settings = _settings(args, db=args.db)
-    if not Path(settings.db).exists():
-        print(f"callqa: error: database {settings.db} does not exist yet: run `callqa run` first", file=sys.stderr)
+    if not Path(settings.storage.db).exists():
+        print(f"callqa: error: database {settings.storage.db} does not exist yet: run `callqa run` first",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
-    scorecard = resolve_for_rescore(args.scorecard, settings.db, settings.scorecards_dir)
-    summary = rescore(settings.db, scorecard, since=_day(args.since), until=_day(args.until), operator=args.operator,
-                      flipped_only=args.flipped)
+    scorecard = resolve_for_rescore(args.scorecard, settings.storage.db, settings.judging.scorecards_dir)
+    summary = rescore(settings.storage.db, scorecard, since=_day(args.since), until=_day(args.until),
+                      operator=args.operator, flipped_only=args.flipped)
     if args.json:
         print(json.dumps(summary.to_json()))
     else:
@@ -266,7 +270,7 @@ def cmd_coaching(args: argparse.Namespace) -> int:
     settings = _settings(args, db=args.db)
     until = _day(args.until) or datetime.now() + timedelta(days=1)
     since = _day(args.since) or until - timedelta(days=30)
-    with connect(settings.db, read_only=True) as con:
+    with connect(settings.storage.db, read_only=True) as con:
         topics = coaching_topics(con, since, until, operator=args.operator, limit=args.limit)
     if args.json:
         print(json.dumps([t.to_json() for t in topics], ensure_ascii=False, indent=2))
@@ -287,11 +291,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from storage.db import connect
 
     settings = _settings(args, db=args.db)
-    if not Path(settings.db).exists():
-        print(f"callqa: error: database {settings.db} does not exist yet (run `callqa run` first)", file=sys.stderr)
+    if not Path(settings.storage.db).exists():
+        print(f"callqa: error: database {settings.storage.db} does not exist yet (run `callqa run` first)",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     since, until = _day(args.since), _day(args.until)
-    with connect(settings.db, read_only=True) as con:
+    with connect(settings.storage.db, read_only=True) as con:
         result = compare(con, args.by, since, until, min_n=args.min_n, correction=args.correction)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
@@ -336,8 +341,8 @@ def cmd_retention(args: argparse.Namespace) -> int:
     from usecases.retention import apply_policy
 
     settings = _settings(args, db=args.db, inbox=args.inbox)
-    if not Path(settings.db).exists():
-        print(f"callqa: error: database {settings.db} does not exist yet", file=sys.stderr)
+    if not Path(settings.storage.db).exists():
+        print(f"callqa: error: database {settings.storage.db} does not exist yet", file=sys.stderr)
         return EXIT_BAD_INPUT
     summary = apply_policy(settings, requested_by=f"{_who(args.by)} (callqa retention)", dry_run=args.dry_run)
     if args.json:
@@ -392,8 +397,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
     from usecases.retention import erase_customers, reapply_erasures
 
     settings = _settings(args, db=args.db, inbox=args.inbox)
-    if not Path(settings.db).exists():
-        print(f"callqa: error: database {settings.db} does not exist", file=sys.stderr)
+    if not Path(settings.storage.db).exists():
+        print(f"callqa: error: database {settings.storage.db} does not exist", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.reapply:
         batch = reapply_erasures(settings, requested_by=_who(args.by), dry_run=args.dry_run)
@@ -431,10 +436,11 @@ SHOWN_PROBLEMS = 20  # lines listed on the terminal; --json lists them all
 
 
 def _database(settings) -> Path | None:
-    if not Path(settings.db).exists():
-        print(f"callqa: error: database {settings.db} does not exist yet (run `callqa run` first)", file=sys.stderr)
+    if not Path(settings.storage.db).exists():
+        print(f"callqa: error: database {settings.storage.db} does not exist yet (run `callqa run` first)",
+              file=sys.stderr)
         return None
-    return Path(settings.db)
+    return Path(settings.storage.db)
 
 
 def cmd_import_csat(args: argparse.Namespace) -> int:
@@ -521,7 +527,7 @@ def cmd_csat_agreement(args: argparse.Namespace) -> int:
 def cmd_app(args: argparse.Namespace) -> int:
     settings = _settings(args, db=args.db)
     app = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
-    env = dict(os.environ, CALLQA_DB=str(Path(settings.db).resolve()))
+    env = dict(os.environ, CALLQA_DB=str(Path(settings.storage.db).resolve()))
     if args.users:
         env["CALLQA_USERS"] = str(Path(args.users).resolve())
     # The app itself asks for a login unless it is bound to loopback with no users (qa_app/auth.py).
@@ -530,7 +536,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         "--server.port", str(args.port), "--server.address", args.host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
     ]
-    print(f"QA app on http://{args.host}:{args.port} (database {settings.db})")
+    print(f"QA app on http://{args.host}:{args.port} (database {settings.storage.db})")
     return subprocess.call(command, env=env)
 
 
@@ -541,7 +547,7 @@ def _users_file(args: argparse.Namespace) -> Path:
         return Path(args.users)
     if os.environ.get("CALLQA_USERS"):
         return users_path()
-    return users_path(_settings(args, db=args.db).db)  # beside the configured database, as the app finds it
+    return users_path(_settings(args, db=args.db).storage.db)  # beside the configured database, as the app finds it
 
 
 def _new_password(args: argparse.Namespace, name: str) -> str:
@@ -559,7 +565,7 @@ def _password_policy(args: argparse.Namespace):
     from qa_app.password_policy import PasswordPolicy
 
     settings = _settings(args, db=args.db)
-    return PasswordPolicy(settings.password_min_length, settings.password_min_score)
+    return PasswordPolicy(settings.passwords.min_length, settings.passwords.min_score)
 
 
 def cmd_users_unlock(args: argparse.Namespace) -> int:
@@ -570,11 +576,11 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
     if not args.name and not args.address:
         raise ValueError("name a user to unlock, or give --address")
     settings = _settings(args, db=args.db)
-    if not Path(settings.db).is_file():
-        raise FileNotFoundError(f"database {settings.db} does not exist yet: nothing is locked")
-    with connect(settings.db) as con:
+    if not Path(settings.storage.db).is_file():
+        raise FileNotFoundError(f"database {settings.storage.db} does not exist yet: nothing is locked")
+    with connect(settings.storage.db) as con:
         at = now()
-        before = auth_events.locked(con, at, settings.login_limits())
+        before = auth_events.locked(con, at, settings.login.limits())
         auth_events.unlock(con, at, user_name=args.name, address=args.address, by=_who(None))
     for scope, value in ((s, v) for s, v in (("user", args.name), ("address", args.address)) if v):
         was = any(s == scope and v == value for s, v, _ in before)
@@ -588,11 +594,11 @@ def cmd_users_events(args: argparse.Namespace) -> int:
     from storage.db import connect, now
 
     settings = _settings(args, db=args.db)
-    if not Path(settings.db).is_file():
-        raise FileNotFoundError(f"database {settings.db} does not exist yet")
-    with connect(settings.db, read_only=True) as con:
+    if not Path(settings.storage.db).is_file():
+        raise FileNotFoundError(f"database {settings.storage.db} does not exist yet")
+    with connect(settings.storage.db, read_only=True) as con:
         events = auth_events.recent(con, args.limit, user_name=args.user, address=args.address)
-        locks = auth_events.locked(con, now(), settings.login_limits())
+        locks = auth_events.locked(con, now(), settings.login.limits())
     if args.json:
         print(json.dumps({"events": [{**e.row(), "occurred_at": e.occurred_at.isoformat()} for e in events],
                           "locked": [{"scope": s, "value": v, "until": u.isoformat()} for s, v, u in locks]},
@@ -664,11 +670,12 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     try:
-        weights = resolve_whisper(settings.asr_model, settings.models_dir, allow_download=settings.allow_download)
+        weights = resolve_whisper(settings.asr.model, settings.asr.models_dir,
+                                  allow_download=settings.asr.allow_download)
     except WeightsNotFound as err:
-        print(f"whisper {settings.asr_model}: MISSING\n  {err}", file=sys.stderr)
+        print(f"whisper {settings.asr.model}: MISSING\n  {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"whisper {settings.asr_model}: {weights.path} (from {weights.source})")
+    print(f"whisper {settings.asr.model}: {weights.path} (from {weights.source})")
     return EXIT_OK
 
 
@@ -679,11 +686,11 @@ def cmd_models_prepare(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     try:
-        prepared = prepare_openai_whisper(settings.asr_model, settings.models_dir)
+        prepared = prepare_openai_whisper(settings.asr.model, settings.asr.models_dir)
     except WeightsNotFound as err:
-        print(f"whisper {settings.asr_model}: MISSING\n  {err}", file=sys.stderr)
+        print(f"whisper {settings.asr.model}: MISSING\n  {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"openai-whisper {settings.asr_model}: {prepared.path}")
+    print(f"openai-whisper {settings.asr.model}: {prepared.path}")
     print(f"  sha256 {prepared.sha256}")
     print(f"  {prepared.size_bytes} bytes, built from {prepared.source} in {prepared.seconds:.1f} s")
     return EXIT_OK
@@ -703,12 +710,12 @@ def cmd_diarize(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     settings = _settings(args)
     try:
-        audio = decode(path, settings.analyze_options().limits)
+        audio = decode(path, settings.audio.limits())
     except BadRecording as err:
         print(f"callqa: error: {path}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    pipeline = str(settings.diarization_pipeline) if settings.diarization_pipeline else None
-    result = load_diarizer(pipeline, str(settings.models_dir)).diarize(audio.mono(), num_speakers=args.num_speakers)
+    pipeline = str(settings.asr.diarization_pipeline) if settings.asr.diarization_pipeline else None
+    result = load_diarizer(pipeline, str(settings.asr.models_dir)).diarize(audio.mono(), num_speakers=args.num_speakers)
     if args.rttm:
         print("\n".join(result.to_rttm(path.stem)))
         return EXIT_OK

@@ -73,7 +73,7 @@ def find_new_recordings(settings: Settings, since: datetime | None = None,
     Files still being written (size or time changing over ``settle_s``) are left for the next run.
     An entry that cannot be read is skipped with its reason: one bad entry never stops the night."""
     logger = get_run_logger()
-    listing = scan(settings.inbox, settings.audio_extensions)
+    listing = scan(settings.intake.inbox, settings.intake.audio_extensions)
     unreadable = list(listing.unreadable)
     for entry in unreadable:
         logger.warning("skipped %s: %s", entry.path, entry.reason)
@@ -94,7 +94,7 @@ def find_new_recordings(settings: Settings, since: datetime | None = None,
             except OSError as err:
                 skip(p, err)
         found = within
-    paths, writing = settled(found, settings.settle_s)
+    paths, writing = settled(found, settings.intake.settle_s)
     for path in writing:
         try:
             path.stat()
@@ -111,7 +111,7 @@ def find_new_recordings(settings: Settings, since: datetime | None = None,
             sources[call_id] = reader.source(path, call_id, sha, size)
         except OSError as err:  # vanished or unreadable between listing and reading
             skip(path, err)
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         statuses = call_statuses(con, list(sources))
     new = [s for cid, s in sources.items() if statuses.get(cid) not in SKIP_STATUSES]
     # A backfill counts only its period's recordings (the filter above), as before entries were checked.
@@ -169,7 +169,7 @@ def housekeeping(settings: Settings, run_id: str) -> None:
     except Exception as err:  # noqa: BLE001
         logger.error("retention was not applied: %s", err)
     try:
-        with connect(settings.db) as con:
+        with connect(settings.storage.db) as con:
             built = refresh_search_index(con)
         logger.info("search index: %d utterances of %d calls in %.1f s", built.utterances, built.calls, built.build_s)
     except SearchUnavailable as err:
@@ -182,15 +182,15 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
               until: datetime | None = None) -> RunSummary:
     """Discover, analyse in batches, store each batch, report: the body of nightly and backfill.
     One run per database: a second one waits ``run_lock_wait_s`` for the lock, then raises ``RunLocked``."""
-    with run_lock(settings.db, settings.run_lock_wait_s) as lock:
+    with run_lock(settings.storage.db, settings.run.lock_wait_s) as lock:
         logger = get_run_logger()
         started = time.perf_counter()
         scorecard = scorecard_for(settings)  # a broken scorecard stops the run before any call is touched
-        with connect(settings.db) as con:
+        with connect(settings.storage.db) as con:
             register_scorecard(con, scorecard)
             for stale in mark_interrupted_runs(con, flow_name, lock):
                 logger.warning("run %s never finished (the process was killed): marked interrupted", stale)
-            run_id = start_run(con, flow_name, str(settings.inbox))
+            run_id = start_run(con, flow_name, str(settings.intake.inbox))
         return _run(settings, run_id, logger, started, since, until)
 
 
@@ -205,20 +205,20 @@ def _run(settings: Settings, run_id: str, logger, started: float, since: datetim
         audio_s += tally(left, counts)
         found = find_new_recordings(settings, since, until)
         new, discovered = found.new, found.discovered
-        with connect(settings.db) as con:
+        with connect(settings.storage.db) as con:
             record_unreadable(con, run_id, [(u.path, u.reason) for u in found.unreadable])
-        logger.info("%d recordings in %s, %d new, %d unreadable", discovered, settings.inbox, len(new),
+        logger.info("%d recordings in %s, %d new, %d unreadable", discovered, settings.intake.inbox, len(new),
                     len(found.unreadable))
         total_bytes, done_bytes = sum(s.size for s in new), 0
         publish(Progress(len(new), 0, 0.0, total_bytes, 0))
-        futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.batch_size)]
+        futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.run.batch_size)]
         for future in as_completed(futures):
             outcomes = load_results(settings, run_id, logger, future.result())
             audio_s += tally(outcomes, counts)
             done_bytes += sum(o.source.size for o in outcomes)
             publish(Progress(len(new), sum(counts.values()), audio_s, total_bytes, done_bytes))
     except BaseException:
-        with connect(settings.db) as con:
+        with connect(settings.storage.db) as con:
             finish_run(con, run_id, "failed", wall_s=time.perf_counter() - started, audio_s=audio_s, **counts)
         raise
     wall_s = time.perf_counter() - started
@@ -232,7 +232,7 @@ def _run(settings: Settings, run_id: str, logger, started: float, since: datetim
         unreadable=len(found.unreadable),
         **counts,
     )
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         finish_run(
             con,
             run_id,

@@ -28,7 +28,7 @@ def process_file(path: str, db: str | None = None) -> CallOutcome | str:
     file = as_path(path)
     call_id, sha, size = identify(file)
     source = SourceReader(settings, logger).source(file, call_id, sha, size)
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         known = call_statuses(con, [call_id]).get(call_id)
         if known in SKIP_STATUSES:
             logger.info("%s is already %s (call %s): nothing to do", file.name, known, call_id)
@@ -37,7 +37,7 @@ def process_file(path: str, db: str | None = None) -> CallOutcome | str:
         run_id = start_run(con, "process_file", str(file.parent))
     stored = load_results(settings, run_id, logger, analyze_batch([source], settings))
     outcome = stored[0] if stored else None
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         finish_run(con, run_id, "completed", discovered=1, new_calls=1, wall_s=time.perf_counter() - started,
                    audio_s=outcome.analysis.duration_s if outcome and outcome.analysis else 0.0,
                    **{k: int(outcome is not None and outcome.status == k) for k in ("processed", "quarantined", "failed")})

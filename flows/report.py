@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from usecases.settings import Settings
-from pipeline.stats.alerts import Alert, AlertRule, WebhookResult, default_rules, evaluate, post_webhook
+from pipeline.stats.alerts import Alert, AlertRule, WebhookResult, evaluate, post_webhook
 from storage.db import connect
 from storage.run_report import RunReport, run_report
 
@@ -29,8 +29,7 @@ class ReportOutcome:
 
 
 def rules_for(settings: Settings) -> list[AlertRule]:
-    return default_rules(settings.alert_flagged_share, settings.alert_failed_share,
-                         settings.alert_negative_end_rise, settings.alert_min_calls)
+    return settings.alerts.rules()
 
 
 def _pct(value: float | None) -> str:
@@ -139,8 +138,8 @@ def webhook_payload(report: RunReport, alerts: list[Alert] | tuple[Alert, ...]) 
 
 
 def publish(settings: Settings, run_id: str, logger) -> ReportOutcome:
-    with connect(settings.db, read_only=True) as con:
-        report = run_report(con, run_id, settings.alert_baseline_runs)
+    with connect(settings.storage.db, read_only=True) as con:
+        report = run_report(con, run_id, settings.alerts.baseline_runs)
     alerts = tuple(evaluate(report.metrics(), report.baseline_metrics(), rules_for(settings)))
     for alert in alerts:
         logger.warning("alert %s: %s", alert.rule, alert.message)
@@ -152,8 +151,8 @@ def publish(settings: Settings, run_id: str, logger) -> ReportOutcome:
     except Exception as err:
         logger.warning("could not create the run report artifacts: %s", err)
     webhook = None
-    if alerts and settings.alert_webhook:
-        webhook = post_webhook(settings.alert_webhook, webhook_payload(report, alerts), WEBHOOK_TIMEOUT_S, logger)
+    if alerts and settings.alerts.webhook:
+        webhook = post_webhook(settings.alerts.webhook, webhook_payload(report, alerts), WEBHOOK_TIMEOUT_S, logger)
     return ReportOutcome(report, alerts, webhook)
 
 

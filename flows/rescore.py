@@ -16,11 +16,11 @@ from flows.insights import compute_insights
 def rescore_flow(scorecard: str, db: str | None = None, since: datetime | None = None, until: datetime | None = None,
                  operator: str | None = None, flipped_only: bool = False) -> RescoreSummary:
     settings = load_settings(db=db)
-    card = resolve_for_rescore(scorecard, settings.db, settings.scorecards_dir)
-    summary = rescore(settings.db, card, since=since, until=until, operator=operator, flipped_only=flipped_only)
+    card = resolve_for_rescore(scorecard, settings.storage.db, settings.judging.scorecards_dir)
+    summary = rescore(settings.storage.db, card, since=since, until=until, operator=operator, flipped_only=flipped_only)
     get_run_logger().info("re-judged %d calls with %s, %d scores changed", summary.calls, summary.scorecard,
                           summary.changed_scores)
     # Cheap: only calls whose insights are stale (e.g. roles flipped since) are judged again.
-    insights = compute_insights(settings.db, settings.reasons_taxonomy)
+    insights = compute_insights(settings.storage.db, settings.judging.reasons_taxonomy)
     get_run_logger().info("call insights: %d calls judged again", insights.calls)
     return summary

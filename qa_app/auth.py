@@ -84,7 +84,7 @@ from qa_app.mdtext import md
 USERS_ENV = "CALLQA_USERS"
 DB_ENV = "CALLQA_DB"
 USERS_FILE_NAME = "users.toml"
-DEFAULT_DB = Path("data/callqa.duckdb")  # usecases.settings.Settings.db; not imported to keep this light
+DEFAULT_DB = Path("data/callqa.duckdb")  # usecases.settings.StorageSettings.db; not imported to keep this light
 LOCAL_ADMIN_NAME = "local-admin"  # qa_app.data.DEFAULT_REVIEWER
 MIN_PASSWORD_LENGTH = PasswordPolicy().min_length
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
@@ -499,8 +499,8 @@ def authenticate(path: str | os.PathLike[str], name: str, password: str, address
         return user is not None
 
     try:
-        with PROCESS_LOCK, connect(database, read_only=False, timeout_s=settings.login_db_wait_s) as con:
-            result = auth_events.login(con, name, address, password_ok, at, settings.login_limits())
+        with PROCESS_LOCK, connect(database, read_only=False, timeout_s=settings.login.db_wait_s) as con:
+            result = auth_events.login(con, name, address, password_ok, at, settings.login.limits())
     except duckdb.Error as err:
         text = " ".join(str(err).split())
         _journal(database, auth_events.event(name, address, "unavailable", at, detail=text[:200]))

@@ -415,7 +415,7 @@ def taxonomy() -> Taxonomy | None:
     from usecases.settings import load_settings
 
     try:
-        return load_taxonomy(load_settings().reasons_taxonomy)
+        return load_taxonomy(load_settings().judging.reasons_taxonomy)
     except (TaxonomyError, ValueError, OSError):
         return None
 
@@ -724,7 +724,7 @@ def report_settings(db: str):
 
 def stored_reports(db: str) -> list[StoredReport]:
     """The reports in the reports folder, newest period first (a folder listing: not cached)."""
-    return list_reports(report_settings(db).reports_dir)
+    return list_reports(report_settings(db).reports.dir)
 
 
 def report_period(db: str, kind: str, end: date) -> ReportPeriod:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 def test_process_file_stores_one_call_once(prefect_harness, samples_dir, settings, tmp_path, monkeypatch):
     from flows.process_file import process_file
 
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     recording = tmp_path / "ru_mono_partial.flac"
     shutil.copyfile(samples_dir / "ru_mono_partial.flac", recording)
     shutil.copyfile(samples_dir / "ru_mono_partial.meta.json", tmp_path / "ru_mono_partial.meta.json")
@@ -46,7 +46,7 @@ def test_backfill_takes_only_the_calls_of_its_period(prefect_harness, samples_di
 
     from flows.nightly import backfill
 
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")
     inbox = tmp_path / "archive"
     inbox.mkdir()

@@ -18,18 +18,18 @@ def recognizer_for(settings: Settings) -> SpeechRecognizer:
     missing this raises ``WeightsNotFound`` telling the user to run ``callqa models prepare``.
     """
     return load_recognizer(
-        size=settings.asr_model,
-        models_dir=str(settings.models_dir),
-        device=settings.asr_device,
-        compute_type=settings.asr_compute_type,
-        allow_download=settings.allow_download,
-        backend=settings.asr_backend,
-        batch_size=settings.asr_batch_size,
+        size=settings.asr.model,
+        models_dir=str(settings.asr.models_dir),
+        device=settings.asr.device,
+        compute_type=settings.asr.compute_type,
+        allow_download=settings.asr.allow_download,
+        backend=settings.asr.backend,
+        batch_size=settings.asr.batch_size,
     )
 
 
 def scorecard_for(settings: Settings) -> Scorecard:
-    return load_scorecard(settings.scorecard, settings.scorecards_dir)
+    return load_scorecard(settings.judging.scorecard, settings.judging.scorecards_dir)
 
 
 def build_analyzer(settings: Settings) -> CallAnalyzer:
