@@ -144,8 +144,8 @@ def reports_deployment(settings: Settings, cron: str | None = None, timezone: st
     Monday 06:00, after the night's run); each run writes the last complete period's reports."""
     from flows.reports import periodic_reports
 
-    return _deployment(periodic_reports, REPORTS_DEPLOYMENT_NAME, check_schedule(cron or settings.reports.cron,
-                                                                                 timezone),
+    return _deployment(periodic_reports, REPORTS_DEPLOYMENT_NAME,
+                       check_schedule(cron or settings.reports.cron, timezone),
                        reports_parameters(settings),
                        "Write the QA reports (HTML and Excel, per team and site) of the last complete period (callqa).")
 

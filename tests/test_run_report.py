@@ -215,8 +215,8 @@ def test_alert_settings_are_coerced_and_validated(monkeypatch, tmp_path):
     monkeypatch.setenv("CALLQA_ALERT_WEBHOOK", "https://chat.example.internal/hooks/abc")
     (tmp_path / "callqa.toml").write_text("[callqa]\nalert_min_calls = 25\nalert_failed_share = 0.2\n")
     s = load_settings()
-    assert (s.alerts.flagged_share, s.alerts.baseline_runs, s.alerts.min_calls, s.alerts.failed_share) == (0.3, 14, 25,
-                                                                                                           0.2)
+    assert (s.alerts.flagged_share, s.alerts.baseline_runs, s.alerts.min_calls,
+            s.alerts.failed_share) == (0.3, 14, 25, 0.2)
     assert s.alerts.webhook == "https://chat.example.internal/hooks/abc"
     for bad in (dict(alert_flagged_share=1.5), dict(alert_negative_end_rise=-0.1), dict(alert_baseline_runs=0),
                 dict(alert_min_calls=-1), dict(alert_webhook="file:///etc/passwd")):

@@ -350,8 +350,8 @@ def erase_customers(settings: Settings, numbers: list[str], reason: str = "", re
     for hashed, ids, recs in found:
         summary = _erase(settings, ids, recs, hashed, reason, requested_by, dry_run)
         if summary.call_ids and not dry_run:
-            erasure_log.append(settings.storage.db, erasure_log.Erased(now(), summary.deletion_id, hashed,
-                                                                       summary.call_ids))
+            erasure_log.append(settings.storage.db,
+                               erasure_log.Erased(now(), summary.deletion_id, hashed, summary.call_ids))
         summaries.append(summary)
     return _batch(settings, summaries, dry_run)
 

@@ -7,24 +7,29 @@ from functools import lru_cache
 from models.asr import SpeechRecognizer, load_recognizer
 from pipeline.analyze import CallAnalyzer
 from pipeline.judging.scorecard import Scorecard, load_scorecard
-from usecases.settings import Settings
+from usecases.settings import AsrSettings, Settings
 
 
-@lru_cache(maxsize=4)
 def recognizer_for(settings: Settings) -> SpeechRecognizer:
     """One recognizer per process and configuration: loading Whisper takes seconds.
 
     ``asr_backend = "openai-whisper"`` needs ``<models_dir>/openai-whisper-<asr_model>.pt``; when it is
     missing this raises ``WeightsNotFound`` telling the user to run ``callqa models prepare``.
     """
+    return _recognizer(settings.asr)
+
+
+@lru_cache(maxsize=4)
+def _recognizer(asr: AsrSettings) -> SpeechRecognizer:
+    # Keyed by the ASR section alone: settings that differ elsewhere (another database) share the model.
     return load_recognizer(
-        size=settings.asr.model,
-        models_dir=str(settings.asr.models_dir),
-        device=settings.asr.device,
-        compute_type=settings.asr.compute_type,
-        allow_download=settings.asr.allow_download,
-        backend=settings.asr.backend,
-        batch_size=settings.asr.batch_size,
+        size=asr.model,
+        models_dir=str(asr.models_dir),
+        device=asr.device,
+        compute_type=asr.compute_type,
+        allow_download=asr.allow_download,
+        backend=asr.backend,
+        batch_size=asr.batch_size,
     )
 
 
