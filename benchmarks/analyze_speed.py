@@ -51,7 +51,8 @@ def main() -> int:
             ours.append(time.perf_counter() - t)
             stages.append(result.timings_s)
             t = time.perf_counter()
-            segments, _ = model.transcribe(audio.mono(), language=result.language, beam_size=settings.beam_size, vad_filter=True)
+            segments, _ = model.transcribe(audio.mono(), language=result.language, beam_size=settings.asr.beam_size,
+                                           vad_filter=True)
             list(segments)
             base.append(time.perf_counter() - t)
         wall, baseline = statistics.median(ours), statistics.median(base)

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from usecases.settings import load_settings
 
-        limits = load_settings().login_limits()
+        limits = load_settings().login.limits()
     scenarios = {
         # one name, one address
         "one name from one address": attack(limits, args.hours, _same("alice"), _same("198.51.100.1")),

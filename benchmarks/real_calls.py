@@ -211,8 +211,9 @@ def main() -> int:
     settings = load_settings(language="en")
     deployment = tempfile.TemporaryDirectory()
     if args.brand:
-        card = scorecard_with_brands(settings.scorecard, {"en": args.brand}, Path(deployment.name), settings.scorecards_dir)
-        settings = replace(settings, scorecard=str(card))
+        card = scorecard_with_brands(settings.judging.scorecard, {"en": args.brand}, Path(deployment.name),
+                                     settings.judging.scorecards_dir)
+        settings = replace(settings, judging=replace(settings.judging, scorecard=str(card)))
     analyzer = build_analyzer(settings)
     model = analyzer.recognizer._model  # the same CTranslate2 model object: same weights, same threads
     rows = []
@@ -228,10 +229,11 @@ def main() -> int:
                 row["mono"] = measure(call, run_product(analyzer, mono_path), audio.duration_s)
             if not args.no_baseline:
                 channels = [("operator", audio.channel(0)), ("customer", audio.channel(1))]
-                row["fw_channels"] = measure(call, run_plain(model, channels, settings.beam_size), audio.duration_s)
+                row["fw_channels"] = measure(call, run_plain(model, channels, settings.asr.beam_size), audio.duration_s)
                 if not args.no_mono:
                     mix = np.ascontiguousarray(audio.mono(), dtype=np.float32)
-                    row["fw_mono"] = measure(call, run_plain(model, [("unknown", mix)], settings.beam_size), audio.duration_s)
+                    row["fw_mono"] = measure(call, run_plain(model, [("unknown", mix)], settings.asr.beam_size),
+                                             audio.duration_s)
             rows.append(row)
             _print_call(row)
     summary = {path: summarise(rows, path) for path in ("stereo", "mono", "fw_channels", "fw_mono")}

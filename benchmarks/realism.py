@@ -321,8 +321,9 @@ def main() -> int:
             if brands:
                 folder = Path(deployments.name) / str(len(analyzers))
                 folder.mkdir()
-                card = scorecard_with_brands(settings.scorecard, {language: list(brands)}, folder, settings.scorecards_dir)
-                settings = replace(settings, scorecard=str(card))
+                card = scorecard_with_brands(settings.judging.scorecard, {language: list(brands)}, folder,
+                                             settings.judging.scorecards_dir)
+                settings = replace(settings, judging=replace(settings.judging, scorecard=str(card)))
             analyzers[key] = build_analyzer(settings)
         return analyzers[key]
 

@@ -76,9 +76,9 @@ def main() -> int:
     fw_model = analyzer.recognizer._model
     ow_model = None
     if not args.no_openai:
-        pt = openai_whisper_checkpoint(settings.asr_model, settings.models_dir)
+        pt = openai_whisper_checkpoint(settings.asr.model, settings.asr.models_dir)
         if not pt.is_file():
-            convert_ct2_to_openai(resolve_whisper(settings.asr_model, settings.models_dir).path, pt)
+            convert_ct2_to_openai(resolve_whisper(settings.asr.model, settings.asr.models_dir).path, pt)
         ow_model = whisper.load_model(str(pt), device="cpu")
 
     items: list[tuple[Path, str, dict, list | None]] = []
@@ -123,14 +123,15 @@ def main() -> int:
             row["criteria_wrong"] = {k: f"{want}->{got.get(k)}" for k, want in expected[path].items() if got.get(k) != want}
         mix = audio.mono()
         t = time.perf_counter()
-        segs, _ = fw_model.transcribe(mix, language=lang, beam_size=settings.beam_size)
+        segs, _ = fw_model.transcribe(mix, language=lang, beam_size=settings.asr.beam_size)
         fw_text = " ".join(s.text.strip() for s in segs)
         fw_wall = time.perf_counter() - t
         row["faster_whisper_plain"] = {"wall_s": round(fw_wall, 3), "wer_all": round(word_error_rate(refs.get("all", refs.get("operator", "")), fw_text), 3) if "all" in refs else None}
         row["ratio_vs_faster_whisper"] = round(fw_wall / wall, 2)
         if ow_model is not None:
             t = time.perf_counter()
-            out = whisper.transcribe(ow_model, mix, language=lang, beam_size=settings.beam_size, best_of=5, fp16=False, verbose=None)
+            out = whisper.transcribe(ow_model, mix, language=lang, beam_size=settings.asr.beam_size, best_of=5,
+                                     fp16=False, verbose=None)
             ow_wall = time.perf_counter() - t
             row["openai_whisper_plain"] = {"wall_s": round(ow_wall, 3), "wer_all": round(word_error_rate(refs["all"], out["text"]), 3) if "all" in refs else None}
             row["ratio_vs_openai_whisper"] = round(ow_wall / wall, 2)

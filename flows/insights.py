@@ -12,7 +12,7 @@ from usecases.settings import Settings
 
 @task(cache_policy=NO_CACHE)
 def refresh_insights(settings: Settings) -> InsightsSummary:
-    summary = compute_insights(settings.db, settings.reasons_taxonomy)
+    summary = compute_insights(settings.storage.db, settings.judging.reasons_taxonomy)
     get_run_logger().info("call insights (%s): %d calls judged, %d with a taxonomy reason, %.1f s",
                           summary.version, summary.calls, summary.matched, summary.wall_s)
     return summary

@@ -95,7 +95,7 @@ def housekeeping(settings: Settings, run_id: str) -> None:
     except Exception as err:  # noqa: BLE001
         logger.error("retention was not applied: %s", err)
     try:
-        with connect(settings.db) as con:
+        with connect(settings.storage.db) as con:
             built = refresh_search_index(con)
         logger.info("search index: %d utterances of %d calls in %.1f s", built.utterances, built.calls, built.build_s)
     except SearchUnavailable as err:
@@ -108,7 +108,7 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
               until: datetime | None = None) -> RunSummary:
     """Discover, analyse in batches, store each batch, report: the body of nightly and backfill.
     One run per database: a second one waits ``run_lock_wait_s`` for the lock, then raises ``RunLocked``."""
-    with run_lock(settings.db, settings.run_lock_wait_s) as lock:
+    with run_lock(settings.storage.db, settings.run.lock_wait_s) as lock:
         logger = get_run_logger()
         started = time.perf_counter()
         run_id = start_inbox_run(settings, flow_name, lock, logger)
@@ -127,11 +127,11 @@ def _run(settings: Settings, run_id: str, logger, started: float, since: datetim
         found = find_new_recordings(settings, since, until)
         new = found.new
         note_unreadable(settings, run_id, found.unreadable)
-        logger.info("%d recordings in %s, %d new, %d unreadable", found.discovered, settings.inbox, len(new),
+        logger.info("%d recordings in %s, %d new, %d unreadable", found.discovered, settings.intake.inbox, len(new),
                     len(found.unreadable))
         total_bytes, done_bytes = sum(s.size for s in new), 0
         publish(Progress(len(new), 0, 0.0, total_bytes, 0))
-        futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.batch_size)]
+        futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.run.batch_size)]
         for future in as_completed(futures):
             outcomes = load_results(settings, run_id, logger, future.result())
             audio_s += tally(outcomes, counts)

@@ -12,7 +12,7 @@ from usecases.settings import Settings, load_settings
 
 @task(cache_policy=NO_CACHE)
 def apply_retention(settings: Settings, run_id: str | None = None, dry_run: bool = False) -> RetentionSummary:
-    """Delete what is past its term (settings.retention_*_days); audit rows name ``run_id``."""
+    """Delete what is past its term (settings.retention); audit rows name ``run_id``."""
     logger = get_run_logger()
     summary = apply_policy(settings, run_id=run_id, dry_run=dry_run, logger=logger)
     done = [f"{r.kind} {len(r.call_ids)} calls/{len(r.files)} files" for r in summary.results if r.anything]

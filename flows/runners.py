@@ -15,17 +15,17 @@ from usecases.settings import Settings
 
 
 def task_runner_for(settings: Settings):
-    if settings.dask_address or settings.dask_workers > 0:
+    if settings.run.dask_address or settings.run.dask_workers > 0:
         from prefect_dask import DaskTaskRunner  # only needed when asked for
 
-        if settings.dask_address:
-            return DaskTaskRunner(address=settings.dask_address)
+        if settings.run.dask_address:
+            return DaskTaskRunner(address=settings.run.dask_address)
         # Dask starts workers with OMP/MKL/OpenBLAS at 1 thread; the models then compute with a
         # different thread count than in this process and recognition differs in a few words.
         # Workers keep this process's thread settings, so both runners store the same results.
         import dask
 
         dask.config.set({"distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536}})
-        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.dask_workers, "threads_per_worker": 1,
+        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.run.dask_workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
     return ThreadPoolTaskRunner(max_workers=1)

@@ -15,7 +15,7 @@ from usecases.settings import Settings, load_settings
 @task(cache_policy=NO_CACHE)
 def predict_satisfaction(settings: Settings) -> SatisfactionRefresh:
     """Predict every processed call whose prediction is missing or stale."""
-    done = refresh_predictions(settings.db)
+    done = refresh_predictions(settings.storage.db)
     get_run_logger().info("predicted satisfaction: %d calls (model %s) in %.1f s",
                           done.predicted, done.model_version, done.seconds)
     return done

@@ -99,9 +99,9 @@ def check_schedule(cron: str, timezone: str | None = None) -> NightlySchedule:
 def nightly_parameters(settings: Settings) -> dict[str, Any]:
     """The flow's parameters from the settings, paths made absolute, so scheduled runs use this configuration."""
     return {
-        "inbox": str(Path(settings.inbox).resolve()),
-        "db": str(Path(settings.db).resolve()),
-        "batch_size": settings.batch_size,
+        "inbox": str(Path(settings.intake.inbox).resolve()),
+        "db": str(Path(settings.storage.db).resolve()),
+        "batch_size": settings.run.batch_size,
     }
 
 
@@ -133,9 +133,9 @@ def _deployment(flow: Any, name: str, schedule: NightlySchedule, parameters: dic
 
 def reports_parameters(settings: Settings) -> dict[str, Any]:
     return {
-        "period": settings.report_period,
-        "db": str(Path(settings.db).resolve()),
-        "reports_dir": str(Path(settings.reports_dir or Path(settings.db).parent / "reports").resolve()),
+        "period": settings.reports.period,
+        "db": str(Path(settings.storage.db).resolve()),
+        "reports_dir": str(Path(settings.reports.dir or Path(settings.storage.db).parent / "reports").resolve()),
     }
 
 
@@ -145,7 +145,7 @@ def reports_deployment(settings: Settings, cron: str | None = None, timezone: st
     from flows.periodic_reports import periodic_reports
 
     return _deployment(periodic_reports, REPORTS_DEPLOYMENT_NAME,
-                       check_schedule(cron or settings.reports_cron, timezone),
+                       check_schedule(cron or settings.reports.cron, timezone),
                        reports_parameters(settings),
                        "Write the QA reports (HTML and Excel, per team and site) of the last complete period (callqa).")
 

@@ -95,7 +95,7 @@ def flow_db(prefect_harness, settings, samples_dir, tmp_path_factory, monkeypatc
     shutil.copytree(samples_dir, inbox, ignore=shutil.ignore_patterns("*.truth.json", "*.md"))
     bad = write_bad_files(inbox / "bad")
     db = work / "callqa.duckdb"
-    monkeypatch_session.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch_session.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     summary = nightly(inbox=str(inbox), db=str(db), batch_size=4)
     return {"db": db, "inbox": inbox, "summary": summary, "bad": bad, "work": work}
 

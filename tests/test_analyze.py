@@ -39,7 +39,7 @@ def test_operator_channel_is_configurable(settings, eval_dir):
 
     from usecases.runtime import build_analyzer
 
-    right = build_analyzer(replace(settings, operator_channel="right"))
+    right = build_analyzer(replace(settings, asr=replace(settings.asr, operator_channel="right")))
     a = right.analyze(eval_dir / "stereo" / "stereo_diarization.wav")
     assert word_error_rate(STEREO_RIGHT, text_of(a, "operator")) < 0.1
 
@@ -94,7 +94,7 @@ def callqa(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def test_cli_analyze_json_contract(settings, samples_dir):
     proc = callqa("analyze", str(samples_dir / "ru_stereo_rude.flac"), "--language", "ru", "--json",
-                  env={"CALLQA_MODELS_DIR": str(settings.models_dir)})
+                  env={"CALLQA_MODELS_DIR": str(settings.asr.models_dir)})
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) >= {"call_id", "duration_s", "channels", "language", "segments", "criteria", "score", "flags"}
@@ -134,7 +134,7 @@ def test_cli_analyze_rejects_bad_input_with_exit_2(tmp_path, settings):
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
     for path in [*(tmp_path / n for n in cases), silent, tmp_path / "missing.wav"]:
-        proc = callqa("analyze", str(path), "--json", env={"CALLQA_MODELS_DIR": str(settings.models_dir)})
+        proc = callqa("analyze", str(path), "--json", env={"CALLQA_MODELS_DIR": str(settings.asr.models_dir)})
         assert proc.returncode == 2, (path.name, proc.stderr)
         assert proc.stdout == ""
         lines = proc.stderr.strip().splitlines()

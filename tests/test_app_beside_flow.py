@@ -57,7 +57,7 @@ def test_reviews_saved_while_the_nightly_flow_writes_are_all_kept(flow_db, sampl
         call_id = con.execute("SELECT call_id FROM calls WHERE file_name = 'ru_stereo_rude.flac'").fetchone()[0]
         calls_before = con.execute("SELECT count(*) FROM calls WHERE status = 'processed'").fetchone()[0]
 
-    env = dict(os.environ, CALLQA_MODELS_DIR=str(settings.models_dir), PREFECT_HOME=str(tmp_path / "prefect"))
+    env = dict(os.environ, CALLQA_MODELS_DIR=str(settings.asr.models_dir), PREFECT_HOME=str(tmp_path / "prefect"))
     flow = subprocess.Popen([sys.executable, "-c", RUN_FLOW, str(tmp_path / "inbox"), str(db)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             cwd=Path(__file__).resolve().parent.parent)

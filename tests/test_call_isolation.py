@@ -26,7 +26,7 @@ def _source(path) -> SourceFile:
 
 def test_a_crashed_analysis_is_retried_and_a_call_past_its_timeout_is_stopped(settings, samples_dir):
     call = _source(samples_dir / "ru_stereo_good.flac")
-    patient = replace(settings, call_timeout_s=600.0, call_retries=1, retry_backoff_s=0.0)
+    patient = replace(settings, run=replace(settings.run, call_timeout_s=600.0, call_retries=1, retry_backoff_s=0.0))
     child = analysis_process()
 
     def kill_once_busy() -> None:  # the out-of-memory killer strikes in the middle of the call
@@ -46,7 +46,7 @@ def test_a_crashed_analysis_is_retried_and_a_call_past_its_timeout_is_stopped(se
     assert outcome.status == "processed", outcome.reason
     assert outcome.analysis.duration_s > 20 and outcome.analysis.source_path == call.path
 
-    hurried = replace(patient, call_timeout_s=0.3)
+    hurried = replace(patient, run=replace(patient.run, call_timeout_s=0.3))
     started = time.monotonic()
     outcome = analyze_call(call, hurried, LOG)
     assert outcome.status == "failed" and outcome.reason.startswith("timed out")

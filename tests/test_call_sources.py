@@ -52,7 +52,7 @@ def test_the_customer_number_is_kept_only_as_a_keyed_hash(tmp_path):
     settings = load_settings(db=tmp_path / "db.duckdb", inbox=tmp_path / "inbox")
     source = SourceReader(settings, logging.getLogger("test")).source(tmp_path / "inbox" / "a.wav", "a1", "sha", 4)
     assert source.customer_hash == customer_hash("+79161234567", key) and source.direction == "inbound"
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         save_problem(con, source, "quarantined", "not audio")
         row = con.execute("SELECT operator_id, direction, customer_hash FROM calls").fetchone()
         text = " ".join(str(v) for v in con.execute("SELECT * FROM calls").fetchone())
@@ -90,6 +90,6 @@ def test_site_and_vendor_travel_from_metadata_to_the_calls_table(tmp_path):
     store.put(ProcessingResult(source, "quarantined", reason="not audio"))
     loaded = store.get("b1").source
     assert loaded == source
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         save_problem(con, loaded, "quarantined", "not audio")
         assert con.execute("SELECT site, vendor FROM calls").fetchone() == ("Kazan-2", "CallNorth")

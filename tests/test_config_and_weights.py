@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from usecases.settings import load_settings
 from models import weights
 from models.weights import WeightsNotFound, resolve_whisper
+from usecases.settings import load_settings
 
 
 def test_settings_precedence(tmp_path, monkeypatch):
@@ -17,12 +17,12 @@ def test_settings_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv("CALLQA_CONFIG", str(config))
     monkeypatch.setenv("CALLQA_BATCH_SIZE", "5")
     s = load_settings(db=tmp_path / "x.duckdb")
-    assert s.inbox == tmp_path / "pbx" / "out"  # relative to the config file
-    assert s.language == "ru"
-    assert s.batch_size == 5  # environment beats the file
-    assert s.db == tmp_path / "x.duckdb"  # explicit beats both
-    assert s.quarantine_dir == tmp_path / "quarantine"
-    assert s.allow_download is False
+    assert s.intake.inbox == tmp_path / "pbx" / "out"  # relative to the config file
+    assert s.asr.language == "ru"
+    assert s.run.batch_size == 5  # environment beats the file
+    assert s.storage.db == tmp_path / "x.duckdb"  # explicit beats both
+    assert s.intake.quarantine_dir == tmp_path / "quarantine"
+    assert s.asr.allow_download is False
 
 
 def test_bad_settings_are_rejected(tmp_path, monkeypatch):
@@ -74,9 +74,90 @@ def test_yes_no_settings_read_false_from_the_environment_and_refuse_nonsense(mon
     from usecases.settings import load_settings
 
     monkeypatch.setenv("CALLQA_REDACT_PII", "false")
-    assert load_settings().redact_pii is False
+    assert load_settings().judging.redact_pii is False
     monkeypatch.setenv("CALLQA_REDACT_PII", "Yes")
-    assert load_settings().redact_pii is True
+    assert load_settings().judging.redact_pii is True
     monkeypatch.setenv("CALLQA_REDACT_PII", "flase")
     with pytest.raises(ValueError, match="redact_pii"):
         load_settings()
+
+
+def test_environment_variables_reach_their_section_read_by_the_declared_type(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CALLQA_CONFIG", raising=False)
+    monkeypatch.setenv("CALLQA_ASR_MODEL", "small")
+    monkeypatch.setenv("CALLQA_RUN_LOCK_WAIT_S", "2.5")
+    monkeypatch.setenv("CALLQA_RETENTION_AUDIO_DAYS", "forever")
+    monkeypatch.setenv("CALLQA_AUDIO_EXTENSIONS", "WAV, mp3,,.Flac")
+    monkeypatch.setenv("CALLQA_RESULTS_DIR", "shared/results")
+    monkeypatch.setenv("CALLQA_INBOX", "s3://bucket/calls")
+    monkeypatch.setenv("CALLQA_REPORT_GROUPS", "Team")
+    s = load_settings(db=tmp_path / "q.duckdb")
+    assert (s.asr.model, s.run.lock_wait_s, s.retention.audio_days) == ("small", 2.5, 0)
+    assert s.intake.audio_extensions == (".wav", ".mp3", ".flac")
+    assert s.storage.results_dir == "shared/results"  # a path kept as text: the results store takes URLs too
+    assert s.intake.inbox == "s3://bucket/calls"  # a URL is not made a local path
+    assert s.reports.groups == ("team",) and s.reports.dir == tmp_path / "reports"  # beside the database
+    assert s.retention.policy().audio_days == 0 and s.login.limits().window_s == s.login.window_s
+
+
+def test_a_config_file_may_group_settings_in_a_table_per_section(tmp_path, monkeypatch):
+    config = tmp_path / "site.toml"
+    config.write_text('db = "q.duckdb"\nasr_device = "cpu"\n\n[asr]\nmodel = "small"\nlanguage = "en"\n\n'
+                      '[retention]\naudio_days = "forever"\ntranscripts_days = 30\n\n'
+                      '[reports]\ndir = "out"\ngroups = ["all", "site"]\n')
+    monkeypatch.setenv("CALLQA_CONFIG", str(config))
+    monkeypatch.delenv("CALLQA_RETENTION_TRANSCRIPTS_DAYS", raising=False)  # conftest keeps all; the file decides
+    s = load_settings()
+    assert (s.asr.model, s.asr.language, s.asr.device) == ("small", "en", "cpu")
+    assert (s.retention.audio_days, s.retention.transcripts_days) == (0, 30)
+    assert s.reports.dir == tmp_path / "out" and s.reports.groups == ("all", "site")  # relative to the file
+    assert s.storage.db == tmp_path / "q.duckdb"
+    config.write_text('[callqa]\nbatch_size = 4\n\n[callqa.run]\ncall_retries = 0\n')
+    s = load_settings()
+    assert (s.run.batch_size, s.run.call_retries) == (4, 0)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[asr]\nmodle = "small"\n', r"unknown settings \['\[asr\] modle'\]"),
+    ('asr_model = "small"\n[asr]\nmodel = "base"\n', "asr_model is set twice"),
+    ('[asr]\nlanguage = "de"\n', "asr_language|language 'de' is not one of ru, en, auto"),
+    ('[retention]\nverdicts_days = "a year"\n', "retention_verdicts_days 'a year' is not a whole number"),
+    ('[reports]\ngroups = "all,vendor"\n', r"report_groups \['vendor'\] are not among all, team, site"),
+])
+def test_a_bad_config_file_names_the_setting_and_what_was_expected(tmp_path, monkeypatch, text, message):
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    monkeypatch.setenv("CALLQA_CONFIG", str(config))
+    with pytest.raises(ValueError, match=message):
+        load_settings()
+
+
+def test_a_bad_environment_value_names_the_variable(monkeypatch):
+    monkeypatch.delenv("CALLQA_CONFIG", raising=False)
+    monkeypatch.setenv("CALLQA_BATCH_SIZE", "many")
+    with pytest.raises(ValueError, match="CALLQA_BATCH_SIZE: batch_size 'many' is not a whole number"):
+        load_settings()
+    monkeypatch.setenv("CALLQA_BATCH_SIZE", "2")
+    monkeypatch.setenv("CALLQA_ALERT_FAILED_SHARE", "half")
+    with pytest.raises(ValueError, match="CALLQA_ALERT_FAILED_SHARE: alert_failed_share 'half' is not a number"):
+        load_settings()
+    monkeypatch.delenv("CALLQA_ALERT_FAILED_SHARE")
+    with pytest.raises(TypeError, match="unknown settings"):
+        load_settings(asr_modle="small")
+
+
+def test_every_setting_has_one_flat_name_and_the_settings_travel_to_other_processes():
+    import pickle
+    from dataclasses import fields, replace
+
+    from usecases.settings import SETTINGS, Settings
+
+    sections = {(f.name, g.name) for f in fields(Settings) for g in fields(getattr(Settings(), f.name))}
+    assert {(s.section, s.name) for s in SETTINGS.values()} == sections  # none unreachable, none twice
+    assert len(SETTINGS) == 62  # the flat settings before the sections, one for one
+    settings = load_settings()
+    assert pickle.loads(pickle.dumps(settings)) == settings  # to the analysis process and Dask workers
+    assert hash(settings) == hash(replace(settings))  # the key of the per-process recognizer cache
+    options = settings.analyze_options()
+    assert options.transcribe == settings.asr.transcribe_options() and options.limits == settings.audio.limits()

@@ -34,7 +34,7 @@ def test_two_dask_workers_store_what_the_default_runner_stores(prefect_harness, 
     from flows.nightly import nightly
     from flows.runners import task_runner_for
 
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")
     # Dask spawns its workers, and spawning re-runs the parent's __main__ file: in a test session
     # that may be a script an earlier AppTest left there. `callqa` itself is a guarded console script.

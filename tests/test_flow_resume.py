@@ -88,7 +88,7 @@ def test_a_run_killed_midway_is_completed_by_the_next_with_nothing_lost_or_doubl
     shutil.copytree(samples_dir, inbox, ignore=shutil.ignore_patterns("*.truth.json", "*.md"))
     write_bad_files(inbox / "bad")
     db = tmp_path / "callqa.duckdb"
-    env = dict(os.environ, CALLQA_MODELS_DIR=str(settings.models_dir), PREFECT_HOME=str(tmp_path / "prefect"))
+    env = dict(os.environ, CALLQA_MODELS_DIR=str(settings.asr.models_dir), PREFECT_HOME=str(tmp_path / "prefect"))
     # Its own session: the kill takes the flow's temporary Prefect server with it, as a crash would.
     first = subprocess.Popen([sys.executable, "-c", RUN_FLOW, str(inbox), str(db)], env=env, start_new_session=True,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
@@ -127,7 +127,7 @@ def test_a_run_killed_midway_is_completed_by_the_next_with_nothing_lost_or_doubl
     writer = threading.Thread(target=keep_writing)
     writer.start()
     try:
-        monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+        monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
         summary = nightly(inbox=str(inbox), db=str(db), batch_size=1)
     finally:
         stop.set()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def test_run_command_stores_a_recording_once(prefect_harness, samples_dir, settings, tmp_path, monkeypatch, capsys):
     from callqa.cli import main
 
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -58,7 +58,7 @@ def test_backfill_takes_only_the_calls_of_its_period(prefect_harness, samples_di
 
     from flows.nightly import backfill
 
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")
     inbox = tmp_path / "archive"
     inbox.mkdir()

@@ -115,7 +115,7 @@ def test_night_processes_the_good_calls_and_lists_the_unreadable_entries(prefect
         return result
 
     monkeypatch.setattr(discovery, "settled", settled_then_moved)
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     db = tmp_path / "callqa.duckdb"
     summary = nightly_module.nightly(inbox=str(inbox), db=str(db))
 
@@ -206,7 +206,7 @@ def test_second_run_exits_without_touching_a_live_one_and_a_killed_run_leaves_no
     inbox, db = tmp_path / "inbox", tmp_path / "callqa.duckdb"
     inbox.mkdir()
     shutil.copy(samples_dir / "en_mono_rude.flac", inbox / "a.flac")
-    env = dict(os.environ, PYTHONPATH=str(REPO), CALLQA_MODELS_DIR=str(settings.models_dir),
+    env = dict(os.environ, PYTHONPATH=str(REPO), CALLQA_MODELS_DIR=str(settings.asr.models_dir),
                PREFECT_HOME=str(tmp_path / "prefect"), CALLQA_SETTLE_S="300")  # the run waits in its settle check
     env.pop("PREFECT_API_URL", None)
     command = [sys.executable, "-m", "callqa", "run", "--inbox", str(inbox), "--db", str(db)]
@@ -259,7 +259,7 @@ def test_prefect_server_start_up_time_comes_from_the_settings(tmp_path):
     message naming the setting, and the half-started server is not left behind."""
     from usecases.settings import Settings
 
-    assert Settings().prefect_startup_timeout_s == 120
+    assert Settings().run.prefect_startup_timeout_s == 120
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     env = dict(os.environ, PYTHONPATH=str(REPO), PREFECT_HOME=str(tmp_path / "prefect"),

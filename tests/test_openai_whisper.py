@@ -160,11 +160,11 @@ def test_missing_checkpoint_says_to_run_prepare(tmp_path):
 def test_backend_settings(tmp_path, monkeypatch):
     from usecases.settings import load_settings
 
-    assert load_settings().asr_backend == "faster-whisper" and load_settings().asr_batch_size == 0
+    assert load_settings().asr.backend == "faster-whisper" and load_settings().asr.batch_size == 0
     monkeypatch.setenv("CALLQA_ASR_BACKEND", "openai-whisper")
     monkeypatch.setenv("CALLQA_ASR_BATCH_SIZE", "4")
     settings = load_settings()
-    assert settings.asr_backend == "openai-whisper" and settings.asr_batch_size == 4
+    assert settings.asr.backend == "openai-whisper" and settings.asr.batch_size == 4
     monkeypatch.setenv("CALLQA_ASR_BACKEND", "whisper.cpp")
     with pytest.raises(ValueError, match="asr_backend"):
         load_settings()

@@ -16,7 +16,7 @@ def test_the_flow_publishes_progress_after_each_batch(prefect_harness, samples_d
     inbox.mkdir()
     shutil.copyfile(samples_dir / "en_stereo_good.flac", inbox / "en_stereo_good.flac")
     write_bad_files(inbox / "bad")
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")
     seen: list[Progress] = []
     with listening(seen.append):

@@ -43,7 +43,8 @@ def analysed(real_calls, settings):
     from pipeline.analyze import CallAnalyzer
     from pipeline.judging.assess import assess_transcript
 
-    raw_analyzer = build_analyzer(replace(settings, language="en", redact_pii=False))
+    raw_analyzer = build_analyzer(replace(settings, asr=replace(settings.asr, language="en"),
+                                          judging=replace(settings.judging, redact_pii=False)))
     analyzer = CallAnalyzer(raw_analyzer.recognizer, raw_analyzer.scorecard, replace(raw_analyzer.options, redact_pii=True))
     outputs, raw = [], {}
     for call in real_calls:
@@ -112,8 +113,9 @@ def test_a_centre_that_lists_its_name_passes_every_introduction(real_calls, sett
     from usecases.runtime import build_analyzer
 
     # The bank's distinctive name, as its centre would list it (and as callers say it).
-    card = scorecard_with_brands(settings.scorecard, {"en": ["Harper Valley"]}, tmp_path)
-    analyzer = build_analyzer(replace(settings, language="en", scorecard=str(card)))
+    card = scorecard_with_brands(settings.judging.scorecard, {"en": ["Harper Valley"]}, tmp_path)
+    analyzer = build_analyzer(replace(settings, asr=replace(settings.asr, language="en"),
+                                      judging=replace(settings.judging, scorecard=str(card))))
     for call in real_calls:
         analysis = analyzer.analyze(call.path)
         got = {c.id: c for c in analysis.criteria}

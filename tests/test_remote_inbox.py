@@ -43,7 +43,7 @@ def test_nightly_over_a_url_inbox_stores_calls_with_their_metadata_and_quarantin
         memory_inbox, prefect_harness, settings, tmp_path, monkeypatch):
     from flows.nightly import nightly
 
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0.1")
     monkeypatch.setenv("CALLQA_CALL_TIMEOUT_S", "0")  # in this process: the URL must work without a copy elsewhere
     db = tmp_path / "callqa.duckdb"

@@ -370,7 +370,7 @@ def test_prefect_yaml_deploys_the_reports_flow():
     assert loaded.name == periodic_reports.name == "periodic_reports"
     assert set(entry["parameters"]) <= set(inspect.signature(periodic_reports.fn).parameters)
     (schedule,) = entry["schedules"]
-    assert check_schedule(schedule["cron"], schedule["timezone"]).cron == load_settings().reports_cron
+    assert check_schedule(schedule["cron"], schedule["timezone"]).cron == load_settings().reports.cron
 
 
 def test_reports_page_generates_lists_previews_and_offers_downloads(report_db, tmp_path, monkeypatch):

@@ -67,13 +67,13 @@ def test_the_loader_stores_each_result_once_and_removes_its_file(sample_outcome,
     from usecases.settings import load_settings
 
     settings = load_settings(db=tmp_path / "callqa.duckdb")
-    store = ResultsStore(settings.results_dir)
+    store = ResultsStore(settings.storage.results_dir)
     store.put(sample_outcome)
     assert [o.source.call_id for o in load_results(settings, "run1", LOG)] == [sample_outcome.source.call_id]
     # The same result again (a loader killed after storing, before removing the file): nothing doubles.
     store.put(replace(sample_outcome, analysis=replace(sample_outcome.analysis, score=Score(1.0, ()))))
     assert load_results(settings, "run2", LOG) == []
-    with connect(settings.db, read_only=True) as con:
+    with connect(settings.storage.db, read_only=True) as con:
         calls = con.execute("SELECT count(*), min(run_id), min(operator_id) FROM calls").fetchone()
         segments = con.execute("SELECT count(*) FROM segments").fetchone()[0]
         score = con.execute("SELECT score FROM scores").fetchall()
@@ -91,8 +91,8 @@ def test_a_call_failing_in_max_attempts_runs_is_quarantined_with_its_last_error(
     recording = inbox / "hangs.flac"
     shutil.copy(sample_outcome.source.path, recording)
     settings = load_settings(db=tmp_path / "callqa.duckdb", inbox=inbox)
-    assert settings.max_attempts == 3
-    store = ResultsStore(settings.results_dir)
+    assert settings.intake.max_attempts == 3
+    store = ResultsStore(settings.storage.results_dir)
     failed = ProcessingResult(replace(sample_outcome.source, path=str(recording)), "failed",
                          reason="timed out: the analysis took longer than 1800 s; stopped")
     statuses = []
@@ -101,10 +101,10 @@ def test_a_call_failing_in_max_attempts_runs_is_quarantined_with_its_last_error(
         (stored,) = load_results(settings, run, LOG)
         statuses.append(stored.status)
     assert statuses == ["failed", "failed", "quarantined"]
-    with connect(settings.db, read_only=True) as con:
+    with connect(settings.storage.db, read_only=True) as con:
         status, error, attempts = con.execute("SELECT status, error, attempts FROM calls").fetchone()
     assert (status, attempts) == ("quarantined", 3) and error.startswith("failed in 3 runs; last error: timed out")
-    moved = list(settings.quarantine_dir.glob("*-hangs.flac"))
+    moved = list(settings.intake.quarantine_dir.glob("*-hangs.flac"))
     assert not recording.exists() and len(moved) == 1
     assert "timed out" in moved[0].with_name(moved[0].name + ".reason.txt").read_text()
 
@@ -118,11 +118,11 @@ def test_results_a_killed_run_left_are_loaded_by_the_next_run_not_analysed_again
     inbox.mkdir()
     shutil.copy(sample_outcome.source.path, inbox / "en_stereo_good.flac")
     db = tmp_path / "callqa.duckdb"
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")
     # What a worker had analysed when the flow was killed; the marker score shows where the stored row came from.
     marked = replace(sample_outcome, analysis=replace(sample_outcome.analysis, score=Score(42.0, ())))
-    ResultsStore(load_settings(db=db).results_dir).put(marked)
+    ResultsStore(load_settings(db=db).storage.results_dir).put(marked)
     summary = nightly(inbox=str(inbox), db=str(db))
     assert (summary.processed, summary.new_calls, summary.skipped) == (1, 0, 1)
     with connect(db, read_only=True) as con:

@@ -18,7 +18,6 @@ from callqa.cli import main
 from usecases.settings import load_settings
 from usecases.retention import apply_policy, erase_customer
 from pipeline.intake.customer_id import customer_hash, load_key
-from pipeline.stats.retention import RetentionPolicy
 from storage import aggregates, pending
 from storage.calls import add_review, review_row
 from storage.db import connect
@@ -59,7 +58,7 @@ def work(flow_db, settings, tmp_path) -> dict:
                         [datetime.combine(TODAY - timedelta(days=days), time(10)), name])
         assert con.execute("SELECT count(*) FROM calls WHERE file_name NOT IN (SELECT unnest(?))",
                            [list(AGES)]).fetchone()[0] == 0, "the flow stored a recording this test does not know"
-    s = load_settings(db=db, inbox=tmp_path / "inbox", models_dir=settings.models_dir, retention_audio_days=90,
+    s = load_settings(db=db, inbox=tmp_path / "inbox", models_dir=settings.asr.models_dir, retention_audio_days=90,
                       retention_transcripts_days=365, retention_verdicts_days=730, retention_aggregates_days=0)
     return {"db": db, "inbox": tmp_path / "inbox", "quarantine": tmp_path / "quarantine", "settings": s,
             "ids": _ids(db)}
@@ -111,7 +110,7 @@ def _of(rows: dict, call_id: str) -> dict[str, int]:
 def test_policy_terms_from_settings(monkeypatch):
     monkeypatch.setenv("CALLQA_RETENTION_AUDIO_DAYS", "30")
     monkeypatch.setenv("CALLQA_RETENTION_VERDICTS_DAYS", "forever")
-    policy = RetentionPolicy.from_settings(load_settings())
+    policy = load_settings().retention.policy()
     assert (policy.audio_days, policy.transcripts_days, policy.verdicts_days, policy.aggregates_days) == (30, 365, 0, 0)
     cut = policy.cutoffs(date(2027, 1, 31))
     assert cut["audio"] == datetime(2027, 1, 1) and cut["transcripts"] == datetime(2026, 1, 31)
@@ -303,7 +302,7 @@ def test_nightly_rerun_neither_analyses_nor_counts_a_purged_call(work, prefect_h
     db, ids = work["db"], work["ids"]
     purged = ids["en_mono_rude.flac"]
     monkeypatch.setenv("CALLQA_RETENTION_AUDIO_DAYS", "0")  # the recording stays in the inbox
-    monkeypatch.setenv("CALLQA_MODELS_DIR", str(work["settings"].models_dir))
+    monkeypatch.setenv("CALLQA_MODELS_DIR", str(work["settings"].asr.models_dir))
     applied = retention(db=str(db), inbox=str(work["inbox"]))  # the Prefect task the nightly flow calls
     assert applied.result("verdicts").call_ids == tuple(sorted([purged, ids["notes.mp3"]]))
     assert applied.result("audio").cutoff is None and (work["inbox"] / "en_mono_rude.flac").is_file()

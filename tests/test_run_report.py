@@ -209,15 +209,16 @@ def test_alert_settings_are_coerced_and_validated(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CALLQA_CONFIG", raising=False)
     defaults = load_settings()
-    assert (defaults.alert_webhook, defaults.alert_flagged_share, defaults.alert_failed_share) == ("", 0.5, 0.05)
-    assert (defaults.alert_negative_end_rise, defaults.alert_baseline_runs, defaults.alert_min_calls) == (0.1, 7, 10)
+    assert (defaults.alerts.webhook, defaults.alerts.flagged_share, defaults.alerts.failed_share) == ("", 0.5, 0.05)
+    assert (defaults.alerts.negative_end_rise, defaults.alerts.baseline_runs, defaults.alerts.min_calls) == (0.1, 7, 10)
     monkeypatch.setenv("CALLQA_ALERT_FLAGGED_SHARE", "0.3")
     monkeypatch.setenv("CALLQA_ALERT_BASELINE_RUNS", "14")
     monkeypatch.setenv("CALLQA_ALERT_WEBHOOK", "https://chat.example.internal/hooks/abc")
     (tmp_path / "callqa.toml").write_text("[callqa]\nalert_min_calls = 25\nalert_failed_share = 0.2\n")
     s = load_settings()
-    assert (s.alert_flagged_share, s.alert_baseline_runs, s.alert_min_calls, s.alert_failed_share) == (0.3, 14, 25, 0.2)
-    assert s.alert_webhook == "https://chat.example.internal/hooks/abc"
+    assert (s.alerts.flagged_share, s.alerts.baseline_runs, s.alerts.min_calls,
+            s.alerts.failed_share) == (0.3, 14, 25, 0.2)
+    assert s.alerts.webhook == "https://chat.example.internal/hooks/abc"
     for bad in (dict(alert_flagged_share=1.5), dict(alert_negative_end_rise=-0.1), dict(alert_baseline_runs=0),
                 dict(alert_min_calls=-1), dict(alert_webhook="file:///etc/passwd")):
         with pytest.raises(ValueError, match="alert_"):

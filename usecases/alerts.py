@@ -71,6 +71,6 @@ def webhook_payload(report: RunReport, alerts: Sequence[Alert]) -> dict:
 def send_alerts(settings: Settings, report: RunReport, alerts: Sequence[Alert],
                 logger: logging.Logger | logging.LoggerAdapter) -> WebhookResult | None:
     """POST the alerts to ``alert_webhook``; None when none is set or there is nothing to alert about."""
-    if not alerts or not settings.alert_webhook:
+    if not alerts or not settings.alerts.webhook:
         return None
-    return post_webhook(settings.alert_webhook, webhook_payload(report, alerts), WEBHOOK_TIMEOUT_S, logger)
+    return post_webhook(settings.alerts.webhook, webhook_payload(report, alerts), WEBHOOK_TIMEOUT_S, logger)

@@ -39,7 +39,7 @@ def analyze_and_store(batch: list[SourceFile], settings: Settings,
     """Analyse a batch with one set of loaded models and put each outcome in the results store;
     returns the call ids stored. A bad file never stops the batch; calls already in the store
     are not analysed again (a batch retried after the store was unreachable)."""
-    store = ResultsStore(settings.results_dir)
+    store = ResultsStore(settings.storage.results_dir)
     done = []
     for source in batch:
         if not store.has(source.call_id):
@@ -55,7 +55,7 @@ def analyze_call(source: SourceFile, settings: Settings, logger: logging.Logger 
     def outcome(status: str, analysis: CallAnalysis | None = None, reason: str | None = None) -> ProcessingResult:
         return ProcessingResult(source, status, analysis, reason, time.perf_counter() - started, worker_name())  # type: ignore[arg-type]
 
-    for attempt in range(settings.call_retries + 1):
+    for attempt in range(settings.run.call_retries + 1):
         try:
             analysis = _analyze(source, settings)
             logger.info("%s: score %s, flags %s", source.name, analysis.score.value, list(analysis.score.flags))
@@ -67,10 +67,10 @@ def analyze_call(source: SourceFile, settings: Settings, logger: logging.Logger 
             logger.error("%s: %s", source.name, err)
             return outcome("failed", reason=f"timed out: {err}")
         except TRANSIENT as err:
-            if attempt == settings.call_retries:
+            if attempt == settings.run.call_retries:
                 logger.error("%s failed after %d attempts: %s", source.name, attempt + 1, err)
                 return outcome("failed", reason=f"{type(err).__name__}: {err}"[:500])
-            delay = settings.retry_backoff_s * 2**attempt
+            delay = settings.run.retry_backoff_s * 2**attempt
             logger.warning("%s: %s; trying again in %.0f s", source.name, err, delay)
             time.sleep(delay)
         except Exception as err:  # a bug: record it, the next run tries again
@@ -81,8 +81,8 @@ def analyze_call(source: SourceFile, settings: Settings, logger: logging.Logger 
 
 def _analyze(source: SourceFile, settings: Settings) -> CallAnalysis:
     with local_copy(as_path(source.path)) as path:
-        if settings.call_timeout_s > 0:
-            analysis = analysis_process().analyze(settings, str(path), source.sha256, settings.call_timeout_s)
+        if settings.run.call_timeout_s > 0:
+            analysis = analysis_process().analyze(settings, str(path), source.sha256, settings.run.call_timeout_s)
         else:
             analysis = _in_process_analyzer(settings).analyze(path, sha256=source.sha256)
     return replace(analysis, source_path=source.path)  # the recording's place, not a temporary copy

@@ -16,7 +16,7 @@ def configured_taxonomy() -> Taxonomy | None:
     from usecases.settings import load_settings
 
     try:
-        return load_taxonomy(load_settings().reasons_taxonomy)
+        return load_taxonomy(load_settings().judging.reasons_taxonomy)
     except (TaxonomyError, ValueError, OSError):
         return None
 

@@ -32,7 +32,7 @@ def new_recordings(settings: Settings, logger: logging.Logger | logging.LoggerAd
     [since, until) (a backfill).
 
     Files still being written (size or time changing over ``settle_s``) are left for the next run."""
-    listing = scan(settings.inbox, settings.audio_extensions)
+    listing = scan(settings.intake.inbox, settings.intake.audio_extensions)
     unreadable = list(listing.unreadable)
     for entry in unreadable:
         logger.warning("skipped %s: %s", entry.path, entry.reason)
@@ -53,7 +53,7 @@ def new_recordings(settings: Settings, logger: logging.Logger | logging.LoggerAd
             except OSError as err:
                 skip(p, err)
         found = within
-    paths, writing = settled(found, settings.settle_s)
+    paths, writing = settled(found, settings.intake.settle_s)
     for path in writing:
         try:
             path.stat()
@@ -70,7 +70,7 @@ def new_recordings(settings: Settings, logger: logging.Logger | logging.LoggerAd
             sources[call_id] = reader.source(path, call_id, sha, size)
         except OSError as err:  # vanished or unreadable between listing and reading
             skip(path, err)
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         statuses = call_statuses(con, list(sources))
     new = [s for cid, s in sources.items() if statuses.get(cid) not in SKIP_STATUSES]
     # A backfill counts only its period's recordings (the filter above), as before entries were checked.

@@ -22,7 +22,7 @@ def load_results(settings: Settings, run_id: str | None, logger: logging.Logger 
                  call_ids: list[str] | None = None) -> list[ProcessingResult]:
     """Store the results of ``call_ids`` (default: every result waiting in the store); returns
     what was stored, with failures that reached ``max_attempts`` turned into quarantines."""
-    store = ResultsStore(settings.results_dir)
+    store = ResultsStore(settings.storage.results_dir)
     ids = store.pending() if call_ids is None else call_ids
     outcomes = []
     for call_id in ids:
@@ -34,13 +34,13 @@ def load_results(settings: Settings, run_id: str | None, logger: logging.Logger 
             logger.warning("set aside (the call will be analysed again): %s", err)
             store.set_aside(call_id)
     stored = []
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         known = call_attempts(con, [o.source.call_id for o in outcomes])
         for outcome in outcomes:
             status, attempts = known.get(outcome.source.call_id, ("", 0))
             if status in SKIP_STATUSES:  # stored before the loader was stopped, by another run, or purged
                 continue
-            if outcome.status == "failed" and attempts + 1 >= settings.max_attempts:
+            if outcome.status == "failed" and attempts + 1 >= settings.intake.max_attempts:
                 outcome = replace(outcome, status="quarantined",
                                   reason=f"failed in {attempts + 1} runs; last error: {outcome.reason}")
                 logger.warning("%s quarantined: %s", outcome.source.name, outcome.reason)
@@ -50,7 +50,7 @@ def load_results(settings: Settings, run_id: str | None, logger: logging.Logger 
                 save_problem(con, outcome.source, outcome.status, outcome.reason or "", run_id)
             stored.append(outcome)
     for outcome in stored:
-        if outcome.status == "quarantined" and settings.quarantine_dir:
+        if outcome.status == "quarantined" and settings.intake.quarantine_dir:
             quarantine_file(outcome, settings, logger)
     for outcome in outcomes:
         store.remove(outcome.source.call_id)
@@ -60,7 +60,8 @@ def load_results(settings: Settings, run_id: str | None, logger: logging.Logger 
 def quarantine_file(outcome: ProcessingResult, settings: Settings, logger: logging.Logger | logging.LoggerAdapter) -> None:
     """Move a bad recording out of the inbox, with its reason beside it."""
     source = as_path(outcome.source.path)
-    target = as_path(settings.quarantine_dir) / f"{outcome.source.call_id}-{outcome.source.name}"  # type: ignore[arg-type]
+    quarantine = as_path(settings.intake.quarantine_dir)  # type: ignore[arg-type]
+    target = quarantine / f"{outcome.source.call_id}-{outcome.source.name}"
     try:
         if not source.exists():
             return

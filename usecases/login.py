@@ -85,8 +85,8 @@ def authenticate(path: str | os.PathLike[str], name: str, password: str, address
         return user is not None
 
     try:
-        with PROCESS_LOCK, connect(database, read_only=False, timeout_s=settings.login_db_wait_s) as con:
-            result = auth_events.login(con, name, address, password_ok, at, settings.login_limits())
+        with PROCESS_LOCK, connect(database, read_only=False, timeout_s=settings.login.db_wait_s) as con:
+            result = auth_events.login(con, name, address, password_ok, at, settings.login.limits())
     except duckdb.Error as err:
         text = " ".join(str(err).split())
         _journal(database, auth_events.event(name, address, "unavailable", at, detail=text[:200]))

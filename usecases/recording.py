@@ -72,6 +72,6 @@ def muted_recording_url(source_path: str, muted: tuple[tuple[float, float], ...]
     from pipeline.speech.audio import decode
     from usecases.settings import load_settings
 
-    audio = decode(source_path, load_settings().analyze_options().limits)  # the limits it was analysed under
+    audio = decode(source_path, load_settings().audio.limits())  # the limits it was analysed under
     samples = silenced(audio.samples, audio.sample_rate, muted) if muted else audio.samples
     return data_url(to_ogg_opus(samples, audio.sample_rate))

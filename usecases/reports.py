@@ -30,28 +30,29 @@ class WrittenReport:
 
 def period_to_report(settings: Settings, kind: str | None = None, end: date | None = None) -> ReportPeriod:
     """The last complete period (day, week or month) ending on or before ``end`` (default today)."""
-    return ReportPeriod.last_complete(kind or settings.report_period, end or date.today())  # type: ignore[arg-type]
+    return ReportPeriod.last_complete(kind or settings.reports.period, end or date.today())  # type: ignore[arg-type]
 
 
 def period_of_latest_call(settings: Settings, kind: str | None = None) -> ReportPeriod | None:
     """The period (day, week or month) holding the latest processed call, complete or not; None without calls.
     For a database filled from an archive or the bundled samples, whose calls are not from last week."""
-    with connect(settings.db, read_only=True) as con:
+    with connect(settings.storage.db, read_only=True) as con:
         day = latest_call_day(con)
-    return None if day is None else ReportPeriod.containing(kind or settings.report_period, day)  # type: ignore[arg-type]
+    return None if day is None else ReportPeriod.containing(kind or settings.reports.period,
+                                                            day)  # type: ignore[arg-type]
 
 
 def write_reports(settings: Settings, period: ReportPeriod,
                   scopes: list[ReportScope] | None = None) -> list[WrittenReport]:
-    """Every group's report of ``period`` (``settings.report_groups``, or ``scopes``), as HTML and
-    Excel in ``settings.reports_dir``; a report written before for the same period and group is replaced."""
-    with connect(settings.db, read_only=True) as con:
-        scopes = scopes if scopes is not None else report_scopes(con, period, settings.report_groups)
-        reports = build_reports(con, scopes, period, settings.report_trend_periods)
+    """Every group's report of ``period`` (``settings.reports.groups``, or ``scopes``), as HTML and
+    Excel in ``settings.reports.dir``; a report written before for the same period and group is replaced."""
+    with connect(settings.storage.db, read_only=True) as con:
+        scopes = scopes if scopes is not None else report_scopes(con, period, settings.reports.groups)
+        reports = build_reports(con, scopes, period, settings.reports.trend_periods)
     out = []
     for report in reports:  # drawn after the connection is closed: the nightly flow may want to write
-        html = report_path(settings.reports_dir, period, report.scope, "html")
-        xlsx = report_path(settings.reports_dir, period, report.scope, "xlsx")
+        html = report_path(settings.reports.dir, period, report.scope, "html")
+        xlsx = report_path(settings.reports.dir, period, report.scope, "xlsx")
         write_atomically(html, render_html(report).encode("utf-8"))
         write_atomically(xlsx, render_xlsx(report))
         out.append(WrittenReport(report.scope, period, report.summary.calls, html, xlsx))

@@ -29,7 +29,7 @@ def report_settings(db: str) -> Settings:
 
 def stored_reports(db: str) -> list[StoredReport]:
     """The reports in the reports folder, newest period first."""
-    reports_dir = report_settings(db).reports_dir
+    reports_dir = report_settings(db).reports.dir
     assert reports_dir is not None  # load_settings puts it beside the database when not configured
     return list_reports(reports_dir)
 

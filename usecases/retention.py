@@ -37,7 +37,6 @@ from pipeline.intake.customer_id import KEY_FILE, customer_hash, load_key
 from pipeline.stats.retention import (
     KINDS,
     FileCheck,
-    RetentionPolicy,
     check_file,
     delete_file,
     real_roots,
@@ -166,10 +165,10 @@ def _recording_files(rec: StoredRecording, roots, quarantine_dir: Path | None, d
 
 
 def _delete_recordings(recs: list[StoredRecording], settings: Settings, dry_run: bool) -> _FilePass:
-    roots = real_roots([settings.inbox, settings.quarantine_dir])
+    roots = real_roots([settings.intake.inbox, settings.intake.quarantine_dir])
     out = _FilePass()
     for rec in recs:
-        _recording_files(rec, roots, settings.quarantine_dir, dry_run, out)
+        _recording_files(rec, roots, settings.intake.quarantine_dir, dry_run, out)
     return out
 
 
@@ -182,7 +181,7 @@ def apply_policy(settings: Settings, run_id: str | None = None, requested_by: st
     started = time.perf_counter()
     logger = logger or log
     today = today or date.today()
-    policy = RetentionPolicy.from_settings(settings)
+    policy = settings.retention.policy()
     results = []
     for kind in KINDS:
         cutoff = policy.cutoff(kind, today)
@@ -201,31 +200,32 @@ def apply_policy(settings: Settings, run_id: str | None = None, requested_by: st
     rewrite, error = None, None
     if not dry_run and any(r.deletion_id for r in results):
         try:
-            rewrite = rewrite_database(settings.db)
-            logger.info("retention: %s rewritten in %.1f s (%d -> %d bytes)", settings.db, rewrite.seconds,
+            rewrite = rewrite_database(settings.storage.db)
+            logger.info("retention: %s rewritten in %.1f s (%d -> %d bytes)", settings.storage.db, rewrite.seconds,
                         rewrite.bytes_before, rewrite.bytes_after)
         except Exception as err:  # noqa: BLE001 - the rows are gone; `callqa erase --reapply` rewrites the file
             error = f"{type(err).__name__}: {err}"
-            logger.error("retention: %s not rewritten, deleted rows' bytes may remain in it: %s", settings.db, error)
+            logger.error("retention: %s not rewritten, deleted rows' bytes may remain in it: %s", settings.storage.db,
+                         error)
     return RetentionSummary(today, dry_run, tuple(results), time.perf_counter() - started, rewrite, error)
 
 
 def _audio(settings: Settings, cutoff: datetime, audit: Deletion, dry_run: bool) -> KindResult:
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         recs = audio_candidates(con, cutoff)
     files = _delete_recordings(recs, settings, dry_run)
     left = tuple(f"{c.path}: {c.reason}" for _, c in files.left)
     result = KindResult("audio", cutoff, tuple(files.done), {}, tuple(files.deleted), files.missing, left)
     if dry_run or not files.done:
         return result
-    with connect(settings.db) as con, transaction(con):
+    with connect(settings.storage.db) as con, transaction(con):
         mark_audio_deleted(con, files.done)
         deletion_id = record_deletion(con, _with(audit, result, files_missing=files.missing))
     return replace(result, deletion_id=deletion_id)
 
 
 def _transcripts(settings: Settings, cutoff: datetime, audit: Deletion, dry_run: bool) -> KindResult:
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         ids = transcript_candidates(con, cutoff)
         if dry_run or not ids:
             return KindResult("transcripts", cutoff, tuple(ids), transcript_rows(con, ids))
@@ -237,7 +237,7 @@ def _transcripts(settings: Settings, cutoff: datetime, audit: Deletion, dry_run:
 
 
 def _verdicts(settings: Settings, cutoff: datetime, audit: Deletion, dry_run: bool) -> KindResult:
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         ids = verdict_candidates(con, cutoff)
         if dry_run or not ids:
             return KindResult("verdicts", cutoff, tuple(ids), count_rows(con, ids, per_call_tables(con)))
@@ -249,7 +249,7 @@ def _verdicts(settings: Settings, cutoff: datetime, audit: Deletion, dry_run: bo
 
 
 def _aggregates(settings: Settings, cutoff: datetime, audit: Deletion, dry_run: bool) -> KindResult:
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         if dry_run:
             rows = {t: n for t, n in aggregates.count_before(con, cutoff.date()).items() if n}
             return KindResult("aggregates", cutoff, (), rows)
@@ -278,7 +278,7 @@ def _erase(settings: Settings, ids: list[str], recs: list[StoredRecording], hash
            requested_by: str, dry_run: bool) -> ErasureSummary:
     """Delete these calls' recordings, then every per-call row (leaving tombstones), with one audit row.
     The file is rewritten once per batch, after (``_batch``)."""
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         rows = count_rows(con, ids, per_call_tables(con))
     files = _delete_recordings(recs, settings, dry_run)
     # Where a file was left, say which call (not the path: a file name may hold the number).
@@ -286,7 +286,7 @@ def _erase(settings: Settings, ids: list[str], recs: list[StoredRecording], hash
     if dry_run:
         return ErasureSummary(hashed, True, tuple(ids), rows, tuple(files.deleted), left_paths, None)
     audit_left = tuple(f"call {call_id}: {c.reason}" for call_id, c in files.left)
-    with connect(settings.db) as con, transaction(con):
+    with connect(settings.storage.db) as con, transaction(con):
         mark_audio_deleted(con, files.done)
         rows = purge_calls(con, ids, "erasure")
         deletion_id = record_deletion(con, Deletion(
@@ -297,8 +297,8 @@ def _erase(settings: Settings, ids: list[str], recs: list[StoredRecording], hash
 
 def _customer(settings: Settings, number: str) -> tuple[str | None, list[str], list[StoredRecording]]:
     """The number's hash (with the key beside the database), its calls, and their recordings on disk."""
-    key_dir = Path(settings.db).parent
-    with connect(settings.db) as con:
+    key_dir = Path(settings.storage.db).parent
+    with connect(settings.storage.db) as con:
         if (key_dir / KEY_FILE).exists():
             hashed = customer_hash(number, load_key(key_dir))  # a malformed number raises ValueError here
         elif any_hashed_customers(con):
@@ -334,9 +334,9 @@ def _batch(settings: Settings, summaries: list[ErasureSummary], dry_run: bool) -
     if dry_run:
         return ErasureBatch(True, tuple(summaries))
     try:
-        done = rewrite_database(settings.db)
+        done = rewrite_database(settings.storage.db)
     except Exception as err:  # noqa: BLE001 - the rows are gone; the batch says the file may still hold bytes
-        log.error("erasure: %s not rewritten: %s", settings.db, err)
+        log.error("erasure: %s not rewritten: %s", settings.storage.db, err)
         return ErasureBatch(False, tuple(summaries), None, f"{type(err).__name__}: {err}")
     return ErasureBatch(False, tuple(summaries), done)
 
@@ -350,7 +350,8 @@ def erase_customers(settings: Settings, numbers: list[str], reason: str = "", re
     for hashed, ids, recs in found:
         summary = _erase(settings, ids, recs, hashed, reason, requested_by, dry_run)
         if summary.call_ids and not dry_run:
-            erasure_log.append(settings.db, erasure_log.Erased(now(), summary.deletion_id, hashed, summary.call_ids))
+            erasure_log.append(settings.storage.db,
+                               erasure_log.Erased(now(), summary.deletion_id, hashed, summary.call_ids))
         summaries.append(summary)
     return _batch(settings, summaries, dry_run)
 
@@ -368,8 +369,8 @@ def reapply_erasures(settings: Settings, requested_by: str = "", dry_run: bool =
     before the erasure), and any of their recordings back on disk; then rewrite the file. An entry whose
     calls are all still erased does nothing and writes no audit row."""
     summaries = []
-    for entry in erasure_log.entries(settings.db):
-        with connect(settings.db) as con:
+    for entry in erasure_log.entries(settings.storage.db):
+        with connect(settings.storage.db) as con:
             ids, recs = erased_before(con, list(entry.call_ids))
         if not ids and not recs:
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pipeline.stats.alerts import Alert, AlertRule, default_rules, evaluate
+from pipeline.stats.alerts import Alert, AlertRule, evaluate
 from storage.db import connect
 from storage.run_report import RunReport, run_report
 from usecases.alerts import WebhookResult
@@ -27,8 +27,8 @@ class ReportOutcome:
 def report_with_alerts(settings: Settings, run_id: str,
                        logger: logging.Logger | logging.LoggerAdapter) -> tuple[RunReport, tuple[Alert, ...]]:
     """The run's report and the alerts its figures raise, each alert logged as a warning."""
-    with connect(settings.db, read_only=True) as con:
-        report = run_report(con, run_id, settings.alert_baseline_runs)
+    with connect(settings.storage.db, read_only=True) as con:
+        report = run_report(con, run_id, settings.alerts.baseline_runs)
     alerts = tuple(evaluate(report.metrics(), report.baseline_metrics(), rules_for(settings)))
     for alert in alerts:
         logger.warning("alert %s: %s", alert.rule, alert.message)
@@ -36,8 +36,7 @@ def report_with_alerts(settings: Settings, run_id: str,
 
 
 def rules_for(settings: Settings) -> list[AlertRule]:
-    return default_rules(settings.alert_flagged_share, settings.alert_failed_share,
-                         settings.alert_negative_end_rise, settings.alert_min_calls)
+    return settings.alerts.rules()
 
 
 def _cell(text: str) -> str:

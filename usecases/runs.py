@@ -44,16 +44,16 @@ def start_inbox_run(settings: Settings, flow_name: str, lock: RunLock,
     """Register the scorecard, mark runs a killed process left as interrupted, start this run; its id.
     A broken scorecard stops the run here, before any call is touched."""
     scorecard = scorecard_for(settings)
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         register_scorecard(con, scorecard)
         for stale in mark_interrupted_runs(con, flow_name, lock):
             logger.warning("run %s never finished (the process was killed): marked interrupted", stale)
-        return start_run(con, flow_name, str(settings.inbox))
+        return start_run(con, flow_name, str(settings.intake.inbox))
 
 
 def note_unreadable(settings: Settings, run_id: str, unreadable: list[Unreadable]) -> None:
     """The inbox entries the run skipped, with why (the run report and the app's Runs page list them)."""
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         record_unreadable(con, run_id, [(u.path, u.reason) for u in unreadable])
 
 
@@ -73,7 +73,7 @@ def batches(items: list[SourceFile], size: int) -> list[list[SourceFile]]:
 
 
 def fail_run(settings: Settings, run_id: str, counts: dict[str, int], audio_s: float, wall_s: float) -> None:
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         finish_run(con, run_id, "failed", wall_s=wall_s, audio_s=audio_s, **counts)
 
 
@@ -90,7 +90,7 @@ def complete_run(settings: Settings, run_id: str, found: FoundRecordings, counts
         unreadable=len(found.unreadable),
         **counts,
     )
-    with connect(settings.db) as con:
+    with connect(settings.storage.db) as con:
         finish_run(
             con,
             run_id,

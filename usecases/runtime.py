@@ -7,29 +7,34 @@ from functools import lru_cache
 from models.asr import SpeechRecognizer, load_recognizer
 from pipeline.analyze import CallAnalyzer
 from pipeline.judging.scorecard import Scorecard, load_scorecard
-from usecases.settings import Settings
+from usecases.settings import AsrSettings, Settings
 
 
-@lru_cache(maxsize=4)
 def recognizer_for(settings: Settings) -> SpeechRecognizer:
     """One recognizer per process and configuration: loading Whisper takes seconds.
 
     ``asr_backend = "openai-whisper"`` needs ``<models_dir>/openai-whisper-<asr_model>.pt``; when it is
     missing this raises ``WeightsNotFound`` telling the user to run ``callqa models prepare``.
     """
+    return _recognizer(settings.asr)
+
+
+@lru_cache(maxsize=4)
+def _recognizer(asr: AsrSettings) -> SpeechRecognizer:
+    # Keyed by the ASR section alone: settings that differ elsewhere (another database) share the model.
     return load_recognizer(
-        size=settings.asr_model,
-        models_dir=str(settings.models_dir),
-        device=settings.asr_device,
-        compute_type=settings.asr_compute_type,
-        allow_download=settings.allow_download,
-        backend=settings.asr_backend,
-        batch_size=settings.asr_batch_size,
+        size=asr.model,
+        models_dir=str(asr.models_dir),
+        device=asr.device,
+        compute_type=asr.compute_type,
+        allow_download=asr.allow_download,
+        backend=asr.backend,
+        batch_size=asr.batch_size,
     )
 
 
 def scorecard_for(settings: Settings) -> Scorecard:
-    return load_scorecard(settings.scorecard, settings.scorecards_dir)
+    return load_scorecard(settings.judging.scorecard, settings.judging.scorecards_dir)
 
 
 def build_analyzer(settings: Settings) -> CallAnalyzer:

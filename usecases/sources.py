@@ -33,7 +33,7 @@ class SourceReader:
         if meta.customer_number:
             try:
                 if self._key is None:
-                    self._key = load_key(Path(self.settings.db).parent)
+                    self._key = load_key(Path(self.settings.storage.db).parent)
                 hashed = customer_hash(meta.customer_number, self._key)
             except ValueError as err:
                 self.logger.warning("%s: %s", path.name, err)
@@ -55,7 +55,8 @@ class SourceReader:
                 self.logger.warning("%s", err)
                 self._manifests[path.parent] = {}
         try:
-            return read_call_meta(path, self.settings.filename_pattern or None,  # type: ignore[arg-type]  # UPath too
+            return read_call_meta(path, self.settings.intake.filename_pattern or None,
+                                  # type: ignore[arg-type]  # UPath too
                                   self._manifests[path.parent])
         except CallMetaError as err:
             self.logger.warning("%s", err)

@@ -54,7 +54,7 @@ from usecases.password_policy import PasswordPolicy, weakness
 USERS_ENV = "CALLQA_USERS"
 DB_ENV = "CALLQA_DB"
 USERS_FILE_NAME = "users.toml"
-DEFAULT_DB = Path("data/callqa.duckdb")  # usecases.settings.Settings.db; not imported to keep this light
+DEFAULT_DB = Path("data/callqa.duckdb")  # usecases.settings.StorageSettings.db; not imported to keep this light
 LOCAL_ADMIN_NAME = "local-admin"  # the name saved with the local admin's reviews
 MIN_PASSWORD_LENGTH = PasswordPolicy().min_length
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def app(args: argparse.Namespace) -> int:
     settings = load_settings(db=args.db)
-    env = dict(os.environ, CALLQA_DB=str(Path(settings.db).resolve()))
+    env = dict(os.environ, CALLQA_DB=str(Path(settings.storage.db).resolve()))
     if args.users:
         env["CALLQA_USERS"] = str(Path(args.users).resolve())
     # The app itself asks for a login unless it is bound to loopback with no users (qa_app/auth.py).
@@ -35,5 +35,5 @@ def app(args: argparse.Namespace) -> int:
         "--server.port", str(args.port), "--server.address", args.host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
     ]
-    print(f"QA app on http://{args.host}:{args.port} (database {settings.db})")
+    print(f"QA app on http://{args.host}:{args.port} (database {settings.storage.db})")
     return subprocess.call(command, env=env)

@@ -27,7 +27,7 @@ def coaching(args: argparse.Namespace) -> int:
     settings = load_settings(db=args.db)
     until = day(args.until) or datetime.now() + timedelta(days=1)
     since = day(args.since) or until - timedelta(days=30)
-    with connect(settings.db, read_only=True) as con:
+    with connect(settings.storage.db, read_only=True) as con:
         topics = coaching_topics(con, since, until, operator=args.operator, limit=args.limit)
     if args.json:
         print_json([t.to_json() for t in topics], indent=2)

@@ -35,9 +35,9 @@ def load_settings(**overrides: Any) -> Settings:
 def existing_database(settings: Settings, missing: str = NOT_CREATED_YET) -> Path | None:
     """The configured database when it exists; else None, once ``callqa: error: database X does not exist``
     and ``missing`` are said on stderr (the caller then exits with EXIT_BAD_INPUT)."""
-    if Path(settings.db).exists():
-        return Path(settings.db)
-    print(f"callqa: error: database {settings.db} does not exist{missing}", file=sys.stderr)
+    if Path(settings.storage.db).exists():
+        return Path(settings.storage.db)
+    print(f"callqa: error: database {settings.storage.db} does not exist{missing}", file=sys.stderr)
     return None
 
 

@@ -31,12 +31,12 @@ def diarize(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     settings = load_settings()
     try:
-        audio = decode(path, settings.analyze_options().limits)
+        audio = decode(path, settings.audio.limits())
     except BadRecording as err:
         print(f"callqa: error: {path}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    pipeline = str(settings.diarization_pipeline) if settings.diarization_pipeline else None
-    result = load_diarizer(pipeline, str(settings.models_dir)).diarize(audio.mono(), num_speakers=args.num_speakers)
+    pipeline = str(settings.asr.diarization_pipeline) if settings.asr.diarization_pipeline else None
+    result = load_diarizer(pipeline, str(settings.asr.models_dir)).diarize(audio.mono(), num_speakers=args.num_speakers)
     if args.rttm:
         print("\n".join(result.to_rttm(path.stem)))
         return EXIT_OK

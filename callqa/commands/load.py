@@ -25,6 +25,6 @@ def load(args: argparse.Namespace) -> int:
     settings = load_settings(db=args.db, results_dir=args.results)
     stored = load_results(settings, None, logging.getLogger("callqa.load"))
     by_status = {s: sum(o.status == s for o in stored) for s in ("processed", "quarantined", "failed")}
-    print(f"loaded {len(stored)} results from {settings.results_dir} into {settings.db}: "
+    print(f"loaded {len(stored)} results from {settings.storage.results_dir} into {settings.storage.db}: "
           + ", ".join(f"{n} {s}" for s, n in by_status.items()))
     return EXIT_OK

@@ -22,11 +22,12 @@ def show(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     try:
-        weights = resolve_whisper(settings.asr_model, settings.models_dir, allow_download=settings.allow_download)
+        weights = resolve_whisper(settings.asr.model, settings.asr.models_dir,
+                                  allow_download=settings.asr.allow_download)
     except WeightsNotFound as err:
-        print(f"whisper {settings.asr_model}: MISSING\n  {err}", file=sys.stderr)
+        print(f"whisper {settings.asr.model}: MISSING\n  {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"whisper {settings.asr_model}: {weights.path} (from {weights.source})")
+    print(f"whisper {settings.asr.model}: {weights.path} (from {weights.source})")
     return EXIT_OK
 
 
@@ -37,11 +38,11 @@ def prepare(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     try:
-        prepared = prepare_openai_whisper(settings.asr_model, settings.models_dir)
+        prepared = prepare_openai_whisper(settings.asr.model, settings.asr.models_dir)
     except WeightsNotFound as err:
-        print(f"whisper {settings.asr_model}: MISSING\n  {err}", file=sys.stderr)
+        print(f"whisper {settings.asr.model}: MISSING\n  {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"openai-whisper {settings.asr_model}: {prepared.path}")
+    print(f"openai-whisper {settings.asr.model}: {prepared.path}")
     print(f"  sha256 {prepared.sha256}")
     print(f"  {prepared.size_bytes} bytes, built from {prepared.source} in {prepared.seconds:.1f} s")
     return EXIT_OK

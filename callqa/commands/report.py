@@ -37,7 +37,7 @@ def report(args: argparse.Namespace) -> int:
     if args.latest:
         period = period_of_latest_call(settings)
         if period is None:
-            print(f"callqa: error: no processed call in {settings.db} to report on", file=sys.stderr)
+            print(f"callqa: error: no processed call in {settings.storage.db} to report on", file=sys.stderr)
             return EXIT_BAD_INPUT
     else:
         period = period_to_report(settings, end=date.fromisoformat(args.end) if args.end else None)
@@ -46,8 +46,8 @@ def report(args: argparse.Namespace) -> int:
         print_json([{"scope": w.scope.kind, "group": w.scope.value, "period": period.label, "calls": w.calls,
                      "html": str(w.html), "xlsx": str(w.xlsx)} for w in written])
         return EXIT_OK
-    assert settings.reports_dir is not None  # load_settings puts it beside the database when not configured
-    print(f"{period.title}: {len(written)} reports in {Path(settings.reports_dir) / period.kind / period.label}")
+    assert settings.reports.dir is not None  # load_settings puts it beside the database when not configured
+    print(f"{period.title}: {len(written)} reports in {Path(settings.reports.dir) / period.kind / period.label}")
     for w in written:
         print(f"  {w.scope.title:<32} {w.calls:>6} calls  {w.html.name}, {w.xlsx.name}")
     return EXIT_OK

@@ -28,8 +28,9 @@ def rescore(args: argparse.Namespace) -> int:
     settings = load_settings(db=args.db)
     if existing_database(settings, missing=" yet: run `callqa run` first") is None:
         return EXIT_BAD_INPUT
-    scorecard = resolve_for_rescore(args.scorecard, settings.db, settings.scorecards_dir)
-    summary = rejudge(settings.db, scorecard, since=day(args.since), until=day(args.until), operator=args.operator,
+    scorecard = resolve_for_rescore(args.scorecard, settings.storage.db, settings.judging.scorecards_dir)
+    summary = rejudge(settings.storage.db, scorecard, since=day(args.since), until=day(args.until),
+                      operator=args.operator,
                       flipped_only=args.flipped)
     if args.json:
         print_json(summary.to_json(), ensure_ascii=True)

@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     # The run lock first (a second run leaves at once, before starting Prefect), then the temporary
     # Prefect server, started here so it gets its time and dies with this process.
     try:
-        with run_lock(settings.db, settings.run_lock_wait_s), temporary_server(settings.prefect_startup_timeout_s), \
+        with run_lock(settings.storage.db, settings.run.lock_wait_s), \
+                temporary_server(settings.run.prefect_startup_timeout_s), \
                 listening(bar.update if bar else (lambda p: None)):
             runner = task_runner_for(settings)
             if period is not None:
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if summary.unreadable:
         print(f"the unreadable inbox entries and why: the app's Runs page (run {summary.run_id}) or the run's "
               "report in Prefect", file=sys.stderr)
-    print(f"results in {settings.db}; review them with: callqa app --db {settings.db}")
+    print(f"results in {settings.storage.db}; review them with: callqa app --db {settings.storage.db}")
     return EXIT_OK if summary.failed == 0 else EXIT_INTERNAL
 
 

@@ -119,7 +119,7 @@ def unlock(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     with connect(db) as con:
         at = now()
-        before = auth_events.locked(con, at, settings.login_limits())
+        before = auth_events.locked(con, at, settings.login.limits())
         auth_events.unlock(con, at, user_name=args.name, address=args.address, by=who(None))
     for scope, value in ((s, v) for s, v in (("user", args.name), ("address", args.address)) if v):
         was = any(s == scope and v == value for s, v, _ in before)
@@ -138,7 +138,7 @@ def events(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     with connect(db, read_only=True) as con:
         recent = auth_events.recent(con, args.limit, user_name=args.user, address=args.address)
-        locks = auth_events.locked(con, now(), settings.login_limits())
+        locks = auth_events.locked(con, now(), settings.login.limits())
     if args.json:
         print_json({"events": [{**e.row(), "occurred_at": e.occurred_at.isoformat()} for e in recent],
                     "locked": [{"scope": s, "value": v, "until": u.isoformat()} for s, v, u in locks]})
@@ -160,7 +160,7 @@ def _users_file(args: argparse.Namespace) -> Path:
         return Path(args.users)
     if os.environ.get("CALLQA_USERS"):
         return users_path()
-    return users_path(load_settings(db=args.db).db)  # beside the configured database, as the app finds it
+    return users_path(load_settings(db=args.db).storage.db)  # beside the configured database, as the app finds it
 
 
 def _new_password(args: argparse.Namespace, name: str) -> str:
@@ -178,4 +178,4 @@ def _password_policy(args: argparse.Namespace) -> PasswordPolicy:
     from usecases.password_policy import PasswordPolicy
 
     settings = load_settings(db=args.db)
-    return PasswordPolicy(settings.password_min_length, settings.password_min_score)
+    return PasswordPolicy(settings.passwords.min_length, settings.passwords.min_score)

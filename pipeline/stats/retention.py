@@ -36,11 +36,6 @@ class RetentionPolicy:
     verdicts_days: int = 730
     aggregates_days: int = 0
 
-    @classmethod
-    def from_settings(cls, settings) -> "RetentionPolicy":
-        return cls(settings.retention_audio_days, settings.retention_transcripts_days,
-                   settings.retention_verdicts_days, settings.retention_aggregates_days)
-
     def days(self, kind: Kind) -> int:
         return getattr(self, f"{kind}_days")
 

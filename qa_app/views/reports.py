@@ -14,15 +14,15 @@ auth.require()
 db = str(data.database_path())
 st.title("Reports")
 settings = data.report_settings(db)
-st.caption(f"QA reports of each {settings.report_period} (all calls, per team, per site) are written to "
-           f"`{settings.reports_dir}` by the scheduled reports flow (`callqa schedule`; cron `{settings.reports_cron}`) "
-           "or by `callqa report`.")
+st.caption(f"QA reports of each {settings.reports.period} (all calls, per team, per site) are written to "
+           f"`{settings.reports.dir}` by the scheduled reports flow "
+           f"(`callqa schedule`; cron `{settings.reports.cron}`) or by `callqa report`.")
 
 # ---- generate now ----------------------------------------------------------------------------
 with st.container(border=True):
     kind_col, end_col, go_col = st.columns([1.2, 1.5, 2], vertical_alignment="bottom")
     kind = kind_col.selectbox("Period", ["week", "day", "month"], key="report_kind",
-                              index=["week", "day", "month"].index(settings.report_period))
+                              index=["week", "day", "month"].index(settings.reports.period))
     end = end_col.date_input("Complete before", value=date.today(), key="report_end", format="YYYY-MM-DD")
     period = data.report_period(db, kind, end)
     if go_col.button(f"Generate now: {period.title}", key="report_generate", icon=":material/summarize:"):
