@@ -159,7 +159,9 @@ def load_russian_lexicon(path: Path = DATA_DIR / "ru_lexicon.tsv", lemmatizer=No
         else:
             raise ValueError(f"{path}:{number}: unknown kind {kind!r}")
     stops = fixed | negators
-    built = [Phrase(words_, value, text, negatable=not any(w & stops for w in words_)) for words_, value, text in phrases]
+    built = [
+        Phrase(words_, value, text, negatable=not any(w & stops for w in words_)) for words_, value, text in phrases
+    ]
     by_first: dict[str, list[Phrase]] = {}
     for phrase in sorted(built, key=lambda p: -len(p.words)):
         for lemma in phrase.words[0]:
@@ -363,7 +365,9 @@ class EnglishVaderSentiment:
 
     language = "en"
 
-    def __init__(self, phrases: tuple[PhrasePattern, ...] | None = None, lexicon_changes: dict[str, float] | None = None) -> None:
+    def __init__(
+        self, phrases: tuple[PhrasePattern, ...] | None = None, lexicon_changes: dict[str, float] | None = None
+    ) -> None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, negated
 
         self._vader = SentimentIntensityAnalyzer()

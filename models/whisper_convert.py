@@ -315,5 +315,11 @@ def prepare_openai_whisper(size: str, models_dir: str | os.PathLike) -> Prepared
 
     source = resolve_whisper(size, models_dir)
     prepared = convert_ct2_to_openai(source.path, openai_whisper_checkpoint(size, models_dir))
-    log.info("wrote %s (%d bytes, sha256 %s) in %.1f s", prepared.path, prepared.size_bytes, prepared.sha256, prepared.seconds)
+    log.info(
+        "wrote %s (%d bytes, sha256 %s) in %.1f s",
+        prepared.path,
+        prepared.size_bytes,
+        prepared.sha256,
+        prepared.seconds,
+    )
     return prepared

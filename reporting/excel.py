@@ -52,7 +52,11 @@ def _summary(ws: Worksheet, report: QAReport) -> None:
         ["Flagged share", s.flagged_share, PERCENT],
         ["Escalations", s.escalations, None],
         ["Escalation share", s.escalation_share, PERCENT],
-        ["Predicted satisfaction (1-5)", None if s.satisfaction_mean is None else round(s.satisfaction_mean, 2), "0.00"],
+        [
+            "Predicted satisfaction (1-5)",
+            None if s.satisfaction_mean is None else round(s.satisfaction_mean, 2),
+            "0.00",
+        ],
         ["Calls with predicted satisfaction", s.satisfaction_calls, None],
     ]
     _table(ws, ["Figure", "Value"], [r[:2] for r in rows], first_row=6)

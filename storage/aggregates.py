@@ -40,7 +40,8 @@ CRITERION_MEASURES = ("passed", "failed", "unknown", "na")
 _CALL_FACTS = f"""
     SELECT CAST(coalesce(c.started_at, c.processed_at) AS DATE) AS day,
            coalesce(c.operator_id, '') AS operator_id, coalesce(c.team, '') AS team,
-           coalesce(c.queue, '') AS queue, coalesce(c.site, '') AS site, coalesce(c.scorecard_name, '') AS scorecard_name,
+           coalesce(c.queue, '') AS queue, coalesce(c.site, '') AS site,
+           coalesce(c.scorecard_name, '') AS scorecard_name,
            coalesce(c.scorecard_version, 0) AS scorecard_version,
            CAST(s.score AS DECIMAL(18, 6)) AS score, coalesce(len(s.flags), 0) > 0 AS flagged,
            EXISTS (SELECT 1 FROM detections d WHERE d.call_id = c.call_id AND d.kind = 'escalation'
@@ -78,7 +79,10 @@ _CRITERION_SUMS = f"""
 """
 
 _FOLDED = "c.call_id IN (SELECT unnest(?::VARCHAR[]))"
-_PERIOD = "CAST(coalesce(c.started_at, c.processed_at) AS DATE) >= ? AND CAST(coalesce(c.started_at, c.processed_at) AS DATE) < ?"
+_PERIOD = (
+    "CAST(coalesce(c.started_at, c.processed_at) AS DATE) >= ?"
+    " AND CAST(coalesce(c.started_at, c.processed_at) AS DATE) < ?"
+)
 
 
 def _upsert(table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> str:

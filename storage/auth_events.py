@@ -162,7 +162,8 @@ def _state(con: duckdb.DuckDBPyConnection, scope: Scope, value: str, limits: Log
         SELECT any_value(m.last_reset), any_value(m.last_lockout), count(f.occurred_at), max(f.occurred_at)
         FROM marks m LEFT JOIN auth_events f
           ON f.{column} = ? AND f.outcome = 'failure' AND f.occurred_at <= ?
-         AND f.occurred_at > greatest(?::TIMESTAMP, coalesce(m.last_reset, ?::TIMESTAMP), coalesce(m.last_lockout, ?::TIMESTAMP))
+         AND f.occurred_at > greatest(?::TIMESTAMP, coalesce(m.last_reset, ?::TIMESTAMP),
+                                      coalesce(m.last_lockout, ?::TIMESTAMP))
         """,
         [scope, scope, scope, value, now, value, now, window_start, window_start, window_start],
     ).fetchone()
@@ -269,7 +270,9 @@ def recent(con: duckdb.DuckDBPyConnection, limit: int = 50, *, user_name: str | 
     return [AuthEvent(*row) for row in rows]
 
 
-def locked(con: duckdb.DuckDBPyConnection, now: datetime, limits: LoginLimits = LoginLimits()) -> list[tuple[Scope, str, datetime]]:
+def locked(
+    con: duckdb.DuckDBPyConnection, now: datetime, limits: LoginLimits = LoginLimits()
+) -> list[tuple[Scope, str, datetime]]:
     """Scopes locked now: (scope, user name or address, locked until)."""
     candidates = con.execute(
         "SELECT DISTINCT scope, CASE WHEN scope = 'user' THEN user_name ELSE address END FROM auth_events "

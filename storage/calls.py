@@ -16,8 +16,8 @@ from typing import Literal, Sequence
 
 import duckdb
 
-from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment
 from pipeline.judging.scorecard import Scorecard
+from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment
 from storage.db import now
 from storage.run_lock import RunLock
 
@@ -49,7 +49,14 @@ class SourceFile:
         return Path(self.path).name
 
 
-def _upsert_call(con: duckdb.DuckDBPyConnection, source: SourceFile, status: CallStatus, error: str | None, run_id: str | None, **fields) -> None:
+def _upsert_call(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    status: CallStatus,
+    error: str | None,
+    run_id: str | None,
+    **fields,
+) -> None:
     ts = now()
     row = con.execute("SELECT attempts FROM calls WHERE call_id = ?", [source.call_id]).fetchone()
     attempts = (row[0] if row else 0) + 1
@@ -246,7 +253,9 @@ def stored_scorecard_text(con: duckdb.DuckDBPyConnection, name: str, version: in
     return row[0] if row else None
 
 
-def save_problem(con: duckdb.DuckDBPyConnection, source: SourceFile, status: CallStatus, reason: str, run_id: str | None = None) -> None:
+def save_problem(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, status: CallStatus, reason: str, run_id: str | None = None
+) -> None:
     """Record a quarantined (bad input) or failed (internal error) recording; earlier results stay."""
     if _purged(con, source.call_id):
         return
@@ -278,7 +287,8 @@ def call_attempts(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[s
 def start_run(con: duckdb.DuckDBPyConnection, flow: str, inbox: str | None) -> str:
     run_id = uuid.uuid4().hex[:12]
     con.execute(
-        "INSERT INTO runs (run_id, flow, inbox, started_at, status) VALUES (?, ?, ?, ?, 'running')", [run_id, flow, inbox, now()]
+        "INSERT INTO runs (run_id, flow, inbox, started_at, status) VALUES (?, ?, ?, ?, 'running')",
+        [run_id, flow, inbox, now()],
     )
     return run_id
 

@@ -19,8 +19,7 @@ from typing import Literal
 
 import duckdb
 
-from pipeline.stats.group_comparison import (ALPHA, MIN_N, Correction, GroupComparison, Metric, Sample,
-                                       compare_groups)
+from pipeline.stats.group_comparison import ALPHA, MIN_N, Correction, GroupComparison, Metric, Sample, compare_groups
 from storage.verdicts import LATEST_REVIEW
 
 Dimension = Literal["vendor", "site", "team"]
@@ -159,8 +158,10 @@ def samples(data: ComparisonData) -> tuple[list[str], list[int], list[Sample], l
     add(SILENCE, lambda c: c.silence_share)
     add(DEAD_AIR, lambda c: c.dead_air_share)
     if len(data.scorecards) > 1:
-        notes.append(f"Calls were judged with {len(data.scorecards)} scorecard versions ({', '.join(data.scorecards)}): "
-                     f"QA scores and pass rates mix them.")
+        notes.append(
+            f"Calls were judged with {len(data.scorecards)} scorecard versions ({', '.join(data.scorecards)}): "
+            f"QA scores and pass rates mix them."
+        )
     if data.purged:
         notes.append(f"{data.purged} calls of the period are left out: retention deleted their verdicts, "
                      f"so only daily totals remain.")

@@ -71,7 +71,9 @@ def import_csat(con: duckdb.DuckDBPyConnection, parsed: CsatFile, source: str,
                                                    "use a call_id column"))
         elif calls:
             statuses = ", ".join(sorted({status for _, status in calls}))
-            unmatched.append(LineProblem(row.line, f"{row.key}: the call was not processed ({statuses}): no survey stored"))
+            unmatched.append(
+                LineProblem(row.line, f"{row.key}: the call was not processed ({statuses}): no survey stored")
+            )
         else:
             what = "call id" if parsed.key_kind == "call_id" else "recording file name"
             unmatched.append(LineProblem(row.line, f"{row.key}: no call with this {what}"))

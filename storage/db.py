@@ -83,7 +83,9 @@ def _open(path: Path, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConne
 
 
 @contextmanager
-def connect(path: str | os.PathLike, read_only: bool = False, timeout_s: float = LOCK_RETRY_S) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: str | os.PathLike, read_only: bool = False, timeout_s: float = LOCK_RETRY_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection; a writer migrates the schema first. Waits for another process's lock."""
     path = Path(path)
     if read_only and not path.exists():

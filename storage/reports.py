@@ -18,7 +18,14 @@ import pandas as pd
 import yaml
 
 from reporting.model import (
-    CoachingRow, CriterionRate, QAReport, ReasonRow, ReportPeriod, ReportScope, Summary, TrendPoint,
+    CoachingRow,
+    CriterionRate,
+    QAReport,
+    ReasonRow,
+    ReportPeriod,
+    ReportScope,
+    Summary,
+    TrendPoint,
 )
 from storage import aggregates
 from storage.coaching import CoachingTopic, coaching_topics
@@ -140,9 +147,15 @@ def _criteria(criteria: pd.DataFrame, period: ReportPeriod, titles: dict[str, st
 
     out = [
         CriterionRate(
-            criterion_id=cid, title=titles.get(cid, cid), passed=int(r.passed), failed=int(r.failed),
-            unknown=int(r.unknown), pass_rate=rate(r.passed, r.failed),
-            previous_pass_rate=rate(before.loc[cid, "passed"], before.loc[cid, "failed"]) if cid in before.index else None,
+            criterion_id=cid,
+            title=titles.get(cid, cid),
+            passed=int(r.passed),
+            failed=int(r.failed),
+            unknown=int(r.unknown),
+            pass_rate=rate(r.passed, r.failed),
+            previous_pass_rate=rate(before.loc[cid, "passed"], before.loc[cid, "failed"])
+            if cid in before.index
+            else None,
         )
         for cid, r in now_.iterrows()
     ]
@@ -182,9 +195,14 @@ def _coaching(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Report
         topics = [t for t in topics if (t.team or "") == (scope.value or "")]
     elif scope.kind == "site":  # the operators who took calls at the site in the period
         where, params = _scope_sql(scope)
-        at_site = {op for (op,) in con.execute(
-            f"SELECT DISTINCT c.operator_id FROM calls c WHERE c.status = 'processed' AND c.operator_id IS NOT NULL "
-            f"AND {_CALL_AT} >= ? AND {_CALL_AT} < ? AND {where}", [_at(period.start), _at(period.end), *params]).fetchall()}
+        at_site = {
+            op
+            for (op,) in con.execute(
+                "SELECT DISTINCT c.operator_id FROM calls c WHERE c.status = 'processed'"
+                f" AND c.operator_id IS NOT NULL AND {_CALL_AT} >= ? AND {_CALL_AT} < ? AND {where}",
+                [_at(period.start), _at(period.end), *params],
+            ).fetchall()
+        }
         topics = [t for t in topics if t.operator_id in at_site]
     return tuple(
         CoachingRow(t.operator_id, t.team, t.criterion_id, titles.get(t.criterion_id, t.criterion_id), t.calls,

@@ -44,7 +44,9 @@ def stale_calls(con: duckdb.DuckDBPyConnection, model_version: str, limit: int |
     """Processed calls whose prediction is missing or older than what it was made from (module doc)."""
     rows = con.execute(
         f"""
-        WITH flips AS (SELECT call_id, max(created_at) AS flipped_at FROM reviews WHERE action = 'flip_roles' GROUP BY call_id)
+        WITH flips AS (
+            SELECT call_id, max(created_at) AS flipped_at FROM reviews WHERE action = 'flip_roles' GROUP BY call_id
+        )
         SELECT c.call_id
         FROM calls c
         LEFT JOIN call_satisfaction s ON s.call_id = c.call_id
@@ -61,7 +63,7 @@ def stale_calls(con: duckdb.DuckDBPyConnection, model_version: str, limit: int |
                OR sc.scored_at > s.computed_at
                OR f.flipped_at > s.computed_at)))
         ORDER BY c.call_id
-        {'' if limit is None else f'LIMIT {int(limit)}'}
+        {"" if limit is None else f"LIMIT {int(limit)}"}
         """,
         [model_version],
     ).fetchall()

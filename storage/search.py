@@ -203,7 +203,9 @@ class _Stemmed:
 
     @property
     def terms(self) -> tuple[str, ...]:
-        return tuple(sorted({t for group in self.words for t in group} | {t for p in self.phrases for g in p for t in g}))
+        return tuple(
+            sorted({t for group in self.words for t in group} | {t for p in self.phrases for g in p for t in g})
+        )
 
 
 def _stem_query(con: duckdb.DuckDBPyConnection, query: Query, expand: bool) -> _Stemmed:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from usecases.settings import load_settings
 from models import weights
 from models.weights import WeightsNotFound, resolve_whisper
+from usecases.settings import load_settings
 
 
 def test_settings_precedence(tmp_path, monkeypatch):

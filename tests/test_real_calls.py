@@ -39,12 +39,14 @@ def analysed(real_calls, settings):
     and the words lost are measured on the unmasked text (a name masked is not a word lost)."""
     from dataclasses import replace
 
-    from usecases.runtime import build_analyzer
     from pipeline.analyze import CallAnalyzer
     from pipeline.judging.assess import assess_transcript
+    from usecases.runtime import build_analyzer
 
     raw_analyzer = build_analyzer(replace(settings, language="en", redact_pii=False))
-    analyzer = CallAnalyzer(raw_analyzer.recognizer, raw_analyzer.scorecard, replace(raw_analyzer.options, redact_pii=True))
+    analyzer = CallAnalyzer(
+        raw_analyzer.recognizer, raw_analyzer.scorecard, replace(raw_analyzer.options, redact_pii=True)
+    )
     outputs, raw = [], {}
     for call in real_calls:
         unmasked = raw_analyzer.analyze(call.path)

@@ -111,8 +111,8 @@ def test_a_call_failing_in_max_attempts_runs_is_quarantined_with_its_last_error(
 
 def test_results_a_killed_run_left_are_loaded_by_the_next_run_not_analysed_again(
         sample_outcome, prefect_harness, tmp_path, monkeypatch, settings):
-    from usecases.settings import load_settings
     from flows.nightly import nightly
+    from usecases.settings import load_settings
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

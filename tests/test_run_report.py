@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline.stats.alerts import AlertRule, default_rules, evaluate, post_webhook
-from pipeline.records import CallAnalysis, CriterionResult, Score, Transcript
 from pipeline.judging.sentiment import CallSentiment
+from pipeline.records import CallAnalysis, CriterionResult, Score, Transcript
+from pipeline.stats.alerts import AlertRule, default_rules, evaluate, post_webhook
 from storage.calls import SourceFile, finish_run, save_analysis, save_problem, start_run
 from storage.db import connect
 from storage.run_report import run_report
@@ -284,8 +284,8 @@ def test_report_run_creates_artifacts_logs_and_posts_alerts(prefect_harness, hoo
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
 
-    from usecases.settings import load_settings
     from flows.report import report_run
+    from usecases.settings import load_settings
 
     url, received = hook_server
     db = tmp_path / "r.duckdb"

@@ -141,7 +141,8 @@ def _party_intervals(
             return {role: merge_intervals(regions[ch], 0.0, hi) for role, ch in roles.items()}, "vad_channels"
     if by_speaker["operator"] or by_speaker["customer"]:
         return {
-            role: merge_intervals(((s.start, s.end) for s in by_speaker[role]), 0.0, hi) for role in ("operator", "customer")
+            role: merge_intervals(((s.start, s.end) for s in by_speaker[role]), 0.0, hi)
+            for role in ("operator", "customer")
         }, "segments"
     return None, "none"
 

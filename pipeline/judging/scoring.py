@@ -115,7 +115,9 @@ def tokenize_segments(segments: Sequence[Segment], lemmatizer: Lemmatizer) -> li
     seen: Counter[str] = Counter()
     out = []
     for seg in segments:
-        out.append(Utterance(seg, lemmatizer.tokens(seg.text), _word_char_spans(seg), seen[seg.speaker], counts[seg.speaker]))
+        out.append(
+            Utterance(seg, lemmatizer.tokens(seg.text), _word_char_spans(seg), seen[seg.speaker], counts[seg.speaker])
+        )
         seen[seg.speaker] += 1
     return out
 
@@ -139,7 +141,9 @@ def _char_evidence(u: Utterance, a: int, b: int) -> tuple[Evidence, float]:
     quote = seg.text[a:b]
     if idx:
         words = seg.words[idx[0] : idx[-1] + 1]
-        return Evidence(words[0].start, words[-1].end, quote, seg.speaker), float(np.mean([w.probability for w in words]))
+        return Evidence(words[0].start, words[-1].end, quote, seg.speaker), float(
+            np.mean([w.probability for w in words])
+        )
     return Evidence(seg.start, seg.end, quote, seg.speaker), seg.asr_confidence
 
 
@@ -159,7 +163,9 @@ class CriterionMatcher:
                  encoder: SentenceEncoder | None):
         self.criterion = criterion
         self.language = language
-        self.sets: list[tuple[PhraseSet, PhraseMatcher, FuzzyMatcher | None, SemanticMatcher | None, PhraseMatcher | None]] = []
+        self.sets: list[
+            tuple[PhraseSet, PhraseMatcher, FuzzyMatcher | None, SemanticMatcher | None, PhraseMatcher | None]
+        ] = []
         for ps in criterion.phrase_sets:
             phrases = ps.phrases.get(language, ())
             examples = ps.examples.get(language, ())
@@ -375,7 +381,11 @@ def _unheard_reason(criterion: Criterion, own: Sequence[Utterance], ctx: CallCon
     unheard = heard.unheard_of(criterion.speaker, *_check_span(criterion, own, ctx, heard))
     if not unheard:
         return ""
-    who = f"{criterion.speaker} speech" if all(s.speaker == criterion.speaker for s in unheard) else "speech of an unknown speaker"
+    who = (
+        f"{criterion.speaker} speech"
+        if all(s.speaker == criterion.speaker for s in unheard)
+        else "speech of an unknown speaker"
+    )
     spans = ", ".join(s.describe() for s in unheard[:3]) + (f" and {len(unheard) - 3} more" if len(unheard) > 3 else "")
     return f"{who} at {spans} not transcribed"
 
@@ -439,7 +449,9 @@ def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances:
     return _result(criterion, "fail", speech_conf, methods, f"not said by the {who}{what}")
 
 
-def judge_forbidden(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]) -> CriterionResult:
+def judge_forbidden(
+    criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]
+) -> CriterionResult:
     own = [u for u in utterances if u.segment.speaker == criterion.speaker]
     unattributed = [u for u in utterances if u.segment.speaker == "unknown"]
     for method in criterion.methods:
@@ -545,7 +557,9 @@ class Judgement:
 class ScorecardJudge:
     """A scorecard compiled for judging: matchers are built once and reused for every call."""
 
-    def __init__(self, scorecard: Scorecard, lemmatizers: dict[str, Lemmatizer], encoder: SentenceEncoder | None = None):
+    def __init__(
+        self, scorecard: Scorecard, lemmatizers: dict[str, Lemmatizer], encoder: SentenceEncoder | None = None
+    ):
         self.scorecard = scorecard
         self.lemmatizers = lemmatizers
         self.encoder = encoder
@@ -586,7 +600,11 @@ class ScorecardJudge:
                 not_before, dep_id = None, ""
                 for dep in c.after:
                     d = judge_one(self.scorecard.criterion(dep))
-                    if d.result == "pass" and d.evidence is not None and (not_before is None or d.evidence.start > not_before):
+                    if (
+                        d.result == "pass"
+                        and d.evidence is not None
+                        and (not_before is None or d.evidence.start > not_before)
+                    ):
                         not_before, dep_id = d.evidence.start, dep
                 excluded = [e for e in (judge_one(self.scorecard.criterion(o)).evidence for o in c.not_with) if e]
                 r = judge_required(c, matcher, utterances, ctx, not_before, dep_id, excluded, heard)

@@ -47,8 +47,35 @@ _AT_STEMS = ("собак", "собач", "@")
 _AT_EXACT = {"at", "эт"}
 _SENTENCE_END = {".", "!", "?", ";"}
 # Words that lead into an address, not part of it ("it's", "пишите на").
-_EMAIL_LEAD = {"is", "it", "s", "its", "my", "the", "email", "address", "sure", "yes", "yeah", "so", "это", "мой", "моя",
-               "мое", "вот", "да", "пишите", "записывайте", "на", "адрес", "почта", "электронная", "у", "меня", "так"}
+_EMAIL_LEAD = {
+    "is",
+    "it",
+    "s",
+    "its",
+    "my",
+    "the",
+    "email",
+    "address",
+    "sure",
+    "yes",
+    "yeah",
+    "so",
+    "это",
+    "мой",
+    "моя",
+    "мое",
+    "вот",
+    "да",
+    "пишите",
+    "записывайте",
+    "на",
+    "адрес",
+    "почта",
+    "электронная",
+    "у",
+    "меня",
+    "так",
+}
 _WINDOW_WORDS = 6  # words between the keyword and the number at most
 # Long numbers are unambiguous: after their keyword a customer may say a sentence first
 # ("да, секунду, сейчас найду... 8 916...").
@@ -89,7 +116,9 @@ def _keyword(tok: TextToken, stems: tuple[str, ...], exact: set[str] = frozenset
     return tok.kind == "word" and (tok.norm in exact or tok.norm.startswith(stems))
 
 
-def _runs_after(tokens: Sequence[TextToken], runs: Sequence[NumberRun], k: int, window: int = _WINDOW_WORDS) -> list[int]:
+def _runs_after(
+    tokens: Sequence[TextToken], runs: Sequence[NumberRun], k: int, window: int = _WINDOW_WORDS
+) -> list[int]:
     """Indices of the runs starting within ``window`` words after keyword token ``k``."""
     out = []
     for r, run in enumerate(runs):
@@ -184,7 +213,13 @@ def _email_after(tokens: Sequence[TextToken], k: int) -> tuple[int, int] | None:
         tok = tokens[i]
         # The sentence may end right after the keyword: the question ("Какая у вас почта?"),
         # then the answer.
-        if tok.kind == "punct" and tok.text in _SENTENCE_END and words and i + 1 < len(tokens) and tokens[i + 1].start > tok.end:
+        if (
+            tok.kind == "punct"
+            and tok.text in _SENTENCE_END
+            and words
+            and i + 1 < len(tokens)
+            and tokens[i + 1].start > tok.end
+        ):
             return None
         if tok.kind != "punct":
             words += 1

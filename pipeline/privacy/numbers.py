@@ -225,7 +225,10 @@ def number_runs(text: str, tokens: list[TextToken], words: dict[str, int], engli
             if last >= 0:
                 while j < n and tokens[j].kind == "punct":
                     j += 1
-                if j == n or not (_gap_joins(text, tokens, last, j, tight_ok) and _is_atom_start(text, tokens, j, words, english, True)):
+                if j == n or not (
+                    _gap_joins(text, tokens, last, j, tight_ok)
+                    and _is_atom_start(text, tokens, j, words, english, True)
+                ):
                     break
             tok = tokens[j]
             atom_start = j
@@ -235,7 +238,9 @@ def number_runs(text: str, tokens: list[TextToken], words: dict[str, int], engli
             elif english and tok.norm in _EN_REPEAT:
                 j += 1  # the digit being repeated
                 nxt = tokens[j]
-                digit = nxt.text if nxt.kind == "digits" else "0" if nxt.norm in EN_ZERO_LETTERS else str(words[nxt.norm])
+                digit = (
+                    nxt.text if nxt.kind == "digits" else "0" if nxt.norm in EN_ZERO_LETTERS else str(words[nxt.norm])
+                )
                 offset = composer.literal(digit * _EN_REPEAT[tok.norm])
             elif english and tok.norm in EN_ZERO_LETTERS:
                 offset = composer.literal("0")
@@ -254,7 +259,9 @@ def number_runs(text: str, tokens: list[TextToken], words: dict[str, int], engli
     return runs
 
 
-def _is_atom_start(text: str, tokens: list[TextToken], i: int, words: dict[str, int], english: bool, in_run: bool) -> bool:
+def _is_atom_start(
+    text: str, tokens: list[TextToken], i: int, words: dict[str, int], english: bool, in_run: bool
+) -> bool:
     tok = tokens[i]
     if tok.kind == "digits":
         return True

@@ -234,7 +234,9 @@ class _Output:
     def _grow(self, capacity: int) -> None:  # only behind a header that understates the length
         old, old_capacity = self.flat, self.capacity
         self._allocate(capacity)
-        self.flat.reshape(self.channels, capacity)[:, : self.frames] = old.reshape(self.channels, old_capacity)[:, : self.frames]
+        self.flat.reshape(self.channels, capacity)[:, : self.frames] = old.reshape(self.channels, old_capacity)[
+            :, : self.frames
+        ]
 
     def take(self, keep: int) -> np.ndarray:
         """The first ``keep`` rows as a C-contiguous (keep, frames) array; the rest is released."""

@@ -207,7 +207,9 @@ def decide_roles(voiced: Sequence[VoicedSegment], voices: Sequence[str], languag
 # ---- the stage -------------------------------------------------------------------------------
 
 
-def diarize_mono(audio: np.ndarray, sample_rate: int, options: MonoSpeakerOptions, diarizer: Diarizer | None = None) -> Diarization:
+def diarize_mono(
+    audio: np.ndarray, sample_rate: int, options: MonoSpeakerOptions, diarizer: Diarizer | None = None
+) -> Diarization:
     from pipeline.speech.audio import resample
 
     if sample_rate != DIARIZATION_RATE:

@@ -41,7 +41,9 @@ NEGATIONS = frozenset({"не", "ни", "not", "n't", "never", "no"})
 _EN_NAME_CUES = frozenset({"'m", "am", "is", "'s", "name", "called", "with"})
 _EN_NAME_CUES_AFTER = frozenset({"speaking", "here", "at", "from"})
 _EN_ORG_CUES = frozenset({"reached", "calling", "at", "from", "to"})
-_EN_SUPPORT_NOUNS = frozenset({"support", "care", "customer", "service", "services", "helpline", "help", "team", "desk"})
+_EN_SUPPORT_NOUNS = frozenset(
+    {"support", "care", "customer", "service", "services", "helpline", "help", "team", "desk"}
+)
 _EN_PERFECT = frozenset({"'ve", "have", "has", "'s", "had"})
 _EN_FUTURE = frozenset({"will", "'ll"})
 # Verbs of hearing, understanding and trying are not something done for the customer
@@ -135,7 +137,10 @@ _LEAD_INS = frozenset({"а", "и", "ну", "так", "вот", "пожалуйс
 _ASKING = frozenset({"сказать", "подсказать", "уточнить", "объяснить", "пожалуйста", "tell", "me", "please",
                      "could", "can", "you"})
 # "Что касается тарифа, ..." is a topic, not a question.
-_RU_NOT_QUESTION_AFTER = {"что": frozenset({"касаться", "ж", "же"}), "как": frozenset({"и", "раз", "обычно", "правило"})}
+_RU_NOT_QUESTION_AFTER = {
+    "что": frozenset({"касаться", "ж", "же"}),
+    "как": frozenset({"и", "раз", "обычно", "правило"}),
+}
 # "Почему, я не знаю" / "Why, I don't know": the question word is what the speaker cannot answer.
 _KNOWING = frozenset({"знать", "помнить", "понимать", "понять", "know", "remember", "understand"})
 
