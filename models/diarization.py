@@ -163,7 +163,11 @@ def _embedding_class():
         def dimension(self) -> int:
             return EMBEDDING_DIM
 
-        def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        # Narrower than pyannote's Model.forward(waveforms, **kwargs) on purpose: its embedding
+        # inference passes only weights=, and any other keyword would be a bug here.
+        def forward(  # type: ignore[override]
+            self, waveforms: torch.Tensor, weights: torch.Tensor | None = None
+        ) -> torch.Tensor:
             """(batch, 1, samples), optional (batch, frames) masks -> (batch, 256) unit vectors.
 
             NaN rows: too little speech.

@@ -386,7 +386,8 @@ class EnglishVaderSentiment:
         return squash(unsquash(compound) + extra)
 
     def _phrase_valence(self, text: str) -> float:
-        total, taken = 0.0, []
+        total = 0.0
+        taken: list[tuple[int, int]] = []
         for phrase in self.phrases:
             for match in phrase.pattern.finditer(text):
                 if any(match.start() < end and start < match.end() for start, end in taken):

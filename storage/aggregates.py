@@ -29,7 +29,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from storage.db import now
+from storage.db import now, one_row
 from storage.verdicts import CALLS_WITH_CURRENT_SCORE, LATEST_REVIEW
 
 GROUP = ("day", "operator_id", "team", "queue", "site", "scorecard_name", "scorecard_version")
@@ -103,8 +103,8 @@ def fold(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> int:
     criteria = _CRITERION_SUMS.format(where=_FOLDED)
     con.execute(_upsert("daily_criterion_aggregates", (*GROUP, "criterion_id"), CRITERION_MEASURES)
                 .format(sums=criteria), [ts, call_ids])
-    return con.execute(f"SELECT count(*) FROM calls c WHERE c.status = 'processed' AND {_FOLDED}",
-                       [call_ids]).fetchone()[0]
+    folded = con.execute(f"SELECT count(*) FROM calls c WHERE c.status = 'processed' AND {_FOLDED}", [call_ids])
+    return one_row(folded)[0]
 
 
 def _combined(live: str, table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> str:
@@ -143,12 +143,12 @@ def delete_before(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, int]:
     """Drop folded counts of days before ``day`` (the aggregates' own term); rows deleted per table."""
     out = {}
     for table in ("daily_aggregates", "daily_criterion_aggregates"):
-        out[table] = con.execute(f"SELECT count(*) FROM {table} WHERE day < ?", [day]).fetchone()[0]
+        out[table] = one_row(con.execute(f"SELECT count(*) FROM {table} WHERE day < ?", [day]))[0]
         if out[table]:
             con.execute(f"DELETE FROM {table} WHERE day < ?", [day])
     return out
 
 
 def count_before(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, int]:
-    return {t: con.execute(f"SELECT count(*) FROM {t} WHERE day < ?", [day]).fetchone()[0]
+    return {t: one_row(con.execute(f"SELECT count(*) FROM {t} WHERE day < ?", [day]))[0]
             for t in ("daily_aggregates", "daily_criterion_aggregates")}

@@ -17,8 +17,8 @@ from typing import Literal, Sequence
 import duckdb
 
 from pipeline.judging.scorecard import Scorecard
-from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment
-from storage.db import now
+from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment, Speaker
+from storage.db import now, one_row
 from storage.run_lock import RunLock
 
 CallStatus = Literal["processed", "quarantined", "failed"]
@@ -367,15 +367,15 @@ def add_review(
     return insert_review(con, review_row(call_id, reviewer, action, criterion_id, verdict, comment, reviewer_role))
 
 
-_OTHER_ROLE = {"operator": "customer", "customer": "operator"}
+_OTHER_ROLE: dict[Speaker, Speaker] = {"operator": "customer", "customer": "operator"}
 
 
-def flipped_role(speaker: str) -> str:
+def flipped_role(speaker: Speaker) -> Speaker:
     """The other party ("unknown" stays unknown): what a role flip makes of a segment's speaker."""
     return _OTHER_ROLE.get(speaker, speaker)
 
 
 def roles_flipped(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     """True when reviewers flipped the call's operator/customer roles an odd number of times."""
-    n = con.execute("SELECT count(*) FROM reviews WHERE call_id = ? AND action = 'flip_roles'", [call_id]).fetchone()[0]
+    n = one_row(con.execute("SELECT count(*) FROM reviews WHERE call_id = ? AND action = 'flip_roles'", [call_id]))[0]
     return n % 2 == 1

@@ -20,6 +20,7 @@ from typing import Literal
 import duckdb
 
 from pipeline.stats.group_comparison import ALPHA, MIN_N, Correction, GroupComparison, Metric, Sample, compare_groups
+from storage.db import one_row
 from storage.verdicts import LATEST_REVIEW
 
 Dimension = Literal["vendor", "site", "team"]
@@ -116,7 +117,7 @@ def call_values(con: duckdb.DuckDBPyConnection, dimension: Dimension, since: dat
     for call_id, criterion_id, verdict in verdicts:
         by_call.setdefault(call_id, []).append((criterion_id, verdict))
         criteria[criterion_id] = None
-    purged = con.execute(f"SELECT count(*) FROM calls c WHERE c.status = 'purged' AND {_PERIOD}", period).fetchone()[0]
+    purged = one_row(con.execute(f"SELECT count(*) FROM calls c WHERE c.status = 'purged' AND {_PERIOD}", period))[0]
     calls = tuple(
         CallValues(call_id, group if group else UNSET[dimension], score, bool(escalated), satisfaction, handle,
                    silence, dead_air, tuple(by_call.get(call_id, ())))
@@ -137,7 +138,7 @@ def samples(data: ComparisonData) -> tuple[list[str], list[int], list[Sample], l
     out: list[Sample] = []
 
     def add(metric: Metric, value_of) -> bool:
-        per_group = {g: [] for g in groups}
+        per_group: dict[str, list[float]] = {g: [] for g in groups}
         for call in data.calls:
             value = value_of(call)
             if value is not None:

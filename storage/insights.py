@@ -91,8 +91,9 @@ def call_insight(con: duckdb.DuckDBPyConnection, call_id: str) -> StoredInsight 
     return StoredInsight(*row) if row else None
 
 
-def _period(since: datetime | None, until: datetime | None, teams: tuple[str, ...]) -> tuple[str, list]:
-    sql, args = "c.status = 'processed'", []
+def _period(since: datetime | None, until: datetime | None, teams: tuple[str, ...]) -> tuple[str, list[object]]:
+    sql = "c.status = 'processed'"
+    args: list[object] = []
     if since is not None:
         sql += f" AND {_CALL_AT} >= ?"
         args.append(since)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from storage.db import one_row
 from storage.verdicts import CALLS_WITH_CURRENT_SCORE
 
 
@@ -25,7 +26,7 @@ class Stats:
 
 
 def stats(con: duckdb.DuckDBPyConnection) -> Stats:
-    row = con.execute(
+    row = one_row(con.execute(
         """
         SELECT
             (SELECT count(*) FROM calls),
@@ -35,7 +36,7 @@ def stats(con: duckdb.DuckDBPyConnection) -> Stats:
             (SELECT count(*) FROM criteria_results),
             (SELECT count(*) FROM reviews)
         """
-    ).fetchone()
+    ))
     return Stats(*[int(v) for v in row])
 
 

@@ -29,7 +29,7 @@ from reporting.model import (
 )
 from storage import aggregates
 from storage.coaching import CoachingTopic, coaching_topics
-from storage.db import now
+from storage.db import now, one_row
 
 OUTCOMES = ("resolved", "follow_up", "order_placed", "transferred", "unresolved")
 _CALL_AT = "coalesce(c.started_at, c.processed_at)"
@@ -98,14 +98,14 @@ def _with_period(df: pd.DataFrame, kind: str) -> pd.DataFrame:
 def _summary(con: duckdb.DuckDBPyConnection, calls: pd.DataFrame, scope: ReportScope,
              period: ReportPeriod) -> Summary:
     where, params = _scope_sql(scope)
-    sat_mean, sat_calls = con.execute(
+    sat_mean, sat_calls = one_row(con.execute(
         f"""
         SELECT avg(cs.predicted), count(*)
         FROM calls c JOIN call_satisfaction cs ON cs.call_id = c.call_id
         WHERE c.status = 'processed' AND {_CALL_AT} >= ? AND {_CALL_AT} < ? AND {where}
         """,
         [_at(period.start), _at(period.end), *params],
-    ).fetchone()
+    ))
     scored = int(calls["scored_calls"].sum())
     return Summary(
         calls=int(calls["calls"].sum()),

@@ -15,6 +15,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from storage.db import one_row
 from storage.verdicts import CALLS_WITH_CURRENT_SCORE
 
 CRITICAL_FLAGS = ("critical_fail", "forbidden_phrase", "escalation")
@@ -43,8 +44,9 @@ class QueueFilter:
     max_score: float | None = None
     reviewed: bool | None = None
 
-    def where(self) -> tuple[str, list]:
-        clauses, params = ["c.status = 'processed'"], []
+    def where(self) -> tuple[str, list[object]]:
+        clauses: list[str] = ["c.status = 'processed'"]
+        params: list[object] = []
         if self.since is not None:
             clauses.append("coalesce(c.started_at, c.processed_at) >= ?")
             params.append(self.since)
@@ -102,7 +104,7 @@ def review_queue(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter
 
 def queue_size(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter()) -> int:
     where, params = filt.where()
-    return int(con.execute(f"SELECT count(*) {CALLS_WITH_CURRENT_SCORE} WHERE {where}", params).fetchone()[0])
+    return int(one_row(con.execute(f"SELECT count(*) {CALLS_WITH_CURRENT_SCORE} WHERE {where}", params))[0])
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,9 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
         return tuple(str(r[0]) for r in rows.fetchall())
 
     flags = con.execute("SELECT DISTINCT unnest(flags) FROM scores ORDER BY 1").fetchall()
-    first, last = con.execute(
+    first, last = one_row(con.execute(
         "SELECT min(coalesce(started_at, processed_at)), max(coalesce(started_at, processed_at))"
         " FROM calls WHERE status = 'processed'"
-    ).fetchone()
+    ))
     return FilterOptions(distinct("operator_id"), distinct("team"), distinct("queue"), distinct("language"),
                          tuple(f for (f,) in flags), first, last)

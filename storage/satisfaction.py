@@ -191,9 +191,10 @@ def call_prediction(con: duckdb.DuckDBPyConnection, call_id: str) -> StoredPredi
                             None if row[4] is None else int(row[4]))
 
 
-def period_where(since: datetime | None, until: datetime | None, teams: tuple[str, ...]) -> tuple[str, list]:
+def period_where(since: datetime | None, until: datetime | None, teams: tuple[str, ...]) -> tuple[str, list[object]]:
     """SQL condition and parameters on ``calls c``: processed, call time in [since, until), in these teams."""
-    clauses, params = ["c.status = 'processed'"], []
+    clauses: list[str] = ["c.status = 'processed'"]
+    params: list[object] = []
     if since is not None:
         clauses.append("c.started_at >= ?")
         params.append(since)

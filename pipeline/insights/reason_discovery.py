@@ -100,7 +100,7 @@ def discover_reasons(statements: Sequence[Statement], min_size: int = MIN_SIZE,
         centrality = sims.mean(axis=1)
         order = index[np.argsort(-centrality)]
         centre = order[0]
-        members = [statements[i] for i in index]
+        members = [statements[int(i)] for i in index]
         found.append(DiscoveredReason(
             size=len(index),
             representative=statements[centre],

@@ -31,6 +31,7 @@ from pipeline.records import (
     Score,
     Segment,
     Transcript,
+    Verdict,
 )
 from pipeline.speech.heard_speech import HeardSpeech, clock, heard_speech
 from pipeline.text.matching import FuzzyMatcher, PhraseMatcher, SemanticMatcher
@@ -288,7 +289,7 @@ def _words_confidence(utterances: Sequence[Utterance]) -> float:
     return float(np.mean([w.probability for w in words]))
 
 
-def _result(criterion: Criterion, verdict: str, confidence: float, method: str, reason: str,
+def _result(criterion: Criterion, verdict: Verdict, confidence: float, method: str, reason: str,
             hit: Hit | None = None) -> CriterionResult:
     return CriterionResult(
         id=criterion.id,
@@ -413,8 +414,8 @@ def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances:
     parts = matcher.parts if criterion.match_all else [None]
     searches = {part: _search_part(criterion, matcher, own, unattributed, ctx, not_before, excluded, part)
                 for part in parts}
-    if all(s.found for s in searches.values()):
-        hits = [s.found for s in searches.values()]
+    hits = [s.found for s in searches.values() if s.found is not None]
+    if len(hits) == len(searches):  # every part found
         first = min(hits, key=lambda h: h.evidence.start)
         unattributed_hit = any(s.method.endswith("_unattributed") for s in searches.values())
         factor = UNATTRIBUTED_FACTOR if unattributed_hit else 1.0
@@ -426,7 +427,7 @@ def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances:
     missing = [p for p, s in searches.items() if not s.found]
     early = next((searches[p].early for p in missing if searches[p].early), None)
     outside = next((searches[p].outside for p in missing if searches[p].outside), None)
-    what = f" ({', '.join(missing)} missing)" if criterion.match_all else ""
+    what = f" ({', '.join(p for p in missing if p is not None)} missing)" if criterion.match_all else ""
     relevant = _window_utterances(own + unattributed, criterion, ctx)
     if early is not None:
         return _result(criterion, "fail", early.confidence, early.method,
@@ -577,12 +578,12 @@ class ScorecardJudge:
         language = transcript.language
         lemmatizer = self.lemmatizers.get(language)
         if lemmatizer is None or language not in self.scorecard.languages:
-            results = tuple(
+            not_applicable = tuple(
                 _result(c, "na", 1.0, "none", f"the scorecard has no phrases for language {language!r}")
                 for c in self.scorecard.criteria
             )
-            score = compute_score(results, self.scorecard, transcript)
-            return Judgement(results, replace(score, flags=score.flags + ("unsupported_language",)), ())
+            score = compute_score(not_applicable, self.scorecard, transcript)
+            return Judgement(not_applicable, replace(score, flags=score.flags + ("unsupported_language",)), ())
         utterances = tokenize_segments(speaker_turns(transcript.segments), lemmatizer)
         ctx = _context(utterances)
         heard = heard_speech(transcript)

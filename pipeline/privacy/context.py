@@ -28,8 +28,9 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 from pipeline.privacy.numbers import NumberRun, TextToken
+from pipeline.records import PiiKind
 
-Found = tuple[str, int, int]
+Found = tuple[PiiKind, int, int]  # (kind, char start, char end)
 
 _CVV_WORDS = {"cvv", "cvc", "cvv2", "cvc2", "код", "кода", "коду", "кодом", "code", "пин", "pin", "пинкод",
               "обороте", "оборотной", "обратной", "back", "security"}
@@ -112,7 +113,7 @@ def _date_word(tok: TextToken, words: dict[str, int]) -> bool:
     )
 
 
-def _keyword(tok: TextToken, stems: tuple[str, ...], exact: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+def _keyword(tok: TextToken, stems: tuple[str, ...], exact: set[str] | frozenset[str] = frozenset()) -> bool:
     return tok.kind == "word" and (tok.norm in exact or tok.norm.startswith(stems))
 
 
@@ -136,7 +137,9 @@ def keyed_numbers(text: str, tokens: Sequence[TextToken], runs: Sequence[NumberR
     """Spans of numbers whose kind the words before them tell."""
     out: list[Found] = []
 
-    def take(kind: str, k: int, accept: Callable[[NumberRun, int], int | None], window: int = _WINDOW_WORDS) -> None:
+    def take(
+        kind: PiiKind, k: int, accept: Callable[[NumberRun, int], int | None], window: int = _WINDOW_WORDS
+    ) -> None:
         for r in _runs_after(tokens, runs, k, window):
             run = runs[r]
             if amount_follows(run.last):

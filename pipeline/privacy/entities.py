@@ -19,8 +19,9 @@ from typing import Sequence
 
 from models.ner import Entity, load_entity_tagger
 from pipeline.privacy.numbers import TextToken, morph
+from pipeline.records import PiiKind
 
-Found = tuple[str, int, int]  # (kind, char start, char end)
+Found = tuple[PiiKind, int, int]  # (kind, char start, char end)
 
 _STREET_RU = ("улиц", "проспект", "переул", "шоссе", "бульвар", "набережн", "площад", "проезд", "тупик", "алле",
               "микрорайон", "мкр", "квартал")
@@ -173,7 +174,7 @@ def answered_addresses(text: str, tokens: Sequence[TextToken], entities: Sequenc
                 last = i
                 taken += 1
             i += 1
-        if first is None:
+        if first is None or last is None:  # set together: no word before the sentence ended
             continue
         span = range(first, last + 1)
         if any(j in numbers or _inside(tokens[j], entities, "LOC") for j in span):

@@ -11,16 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, cast
 
 # ---------------------------------------------------------------- tokens
 
+TokenKind = Literal["digits", "word", "punct"]
+# Each alternative is a group named by its TokenKind: the match's lastgroup is the token's kind.
 _TOKEN = re.compile(r"(?P<digits>\d+)|(?P<word>[^\W\d_]+)|(?P<punct>\S)")
 
 
 @dataclass(frozen=True)
 class TextToken:
-    kind: Literal["digits", "word", "punct"]
+    kind: TokenKind
     text: str
     norm: str  # lower case, ё -> е
     start: int
@@ -29,7 +31,7 @@ class TextToken:
 
 def tokenize(text: str) -> list[TextToken]:
     return [
-        TextToken(m.lastgroup, m.group(), m.group().lower().replace("ё", "е"), m.start(), m.end())  # type: ignore[arg-type]
+        TextToken(cast(TokenKind, m.lastgroup), m.group(), m.group().lower().replace("ё", "е"), m.start(), m.end())
         for m in _TOKEN.finditer(text)
     ]
 

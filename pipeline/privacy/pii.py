@@ -334,12 +334,12 @@ def _spoken_emails(text: str, tokens: list[TextToken]) -> list[tuple[PiiKind, in
 def find_pii(text: str, language: str, keep: Sequence[str] = ()) -> list[tuple[PiiKind, int, int]]:
     """Spans of personal data in ``text`` as (kind, char_start, char_end), in order, not overlapping.
     ``keep``: the centre's own names (the scorecard's brands), never masked as a name or address."""
-    found: list[tuple[str, int, int]] = [("email", m.start(), m.end()) for m in _EMAIL_WRITTEN.finditer(text)]
+    found: list[tuple[PiiKind, int, int]] = [("email", m.start(), m.end()) for m in _EMAIL_WRITTEN.finditer(text)]
     tokens = tokenize(text)
     if tokens:
         words = number_words(language)
         runs = number_runs(text, tokens, words, english=True)
-        by_tokens: list[tuple[str, int, int]] = _spoken_emails(text, tokens) + _passports(tokens, runs)
+        by_tokens: list[tuple[PiiKind, int, int]] = _spoken_emails(text, tokens) + _passports(tokens, runs)
         by_tokens += keyed_numbers(text, tokens, runs, words, lambda last: _amount_follows(tokens, last))
         for run in runs:
             by_tokens.extend(_classify_run(tokens, run))
@@ -355,20 +355,20 @@ def find_pii(text: str, language: str, keep: Sequence[str] = ()) -> list[tuple[P
     return merge_spans(found)
 
 
-def merge_spans(found: Sequence[tuple[str, int, int]]) -> list[tuple[PiiKind, int, int]]:
+def merge_spans(found: Sequence[tuple[PiiKind, int, int]]) -> list[tuple[PiiKind, int, int]]:
     """Overlapping finds become one span (nothing any detector found may leak); its kind is
     the earlier find's (``find_pii`` lists emails, then passports, then numbers...)."""
     ranked = sorted(((start, end, rank, kind) for rank, (kind, start, end) in enumerate(found)))
-    merged: list[list] = []  # [start, end, rank, kind]
+    merged: list[tuple[int, int, int, PiiKind]] = []  # (start, end, rank, kind)
     for start, end, rank, kind in ranked:
         if merged and start < merged[-1][1]:
-            last = merged[-1]
-            last[1] = max(last[1], end)
-            if rank < last[2]:
-                last[2], last[3] = rank, kind
+            last_start, last_end, last_rank, last_kind = merged[-1]
+            if rank < last_rank:
+                last_rank, last_kind = rank, kind
+            merged[-1] = (last_start, max(last_end, end), last_rank, last_kind)
         else:
-            merged.append([start, end, rank, kind])
-    return [(kind, start, end) for start, end, _, kind in merged]  # type: ignore[misc]
+            merged.append((start, end, rank, kind))
+    return [(kind, start, end) for start, end, _, kind in merged]
 
 
 def _replace_spans(text: str, spans: Sequence[tuple[str, int, int]]) -> str:

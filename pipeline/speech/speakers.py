@@ -146,7 +146,7 @@ def split_by_voice(segments: Sequence[Segment], index: TurnIndex, max_gap_s: flo
             runs[-1].append(i)
         for run in runs:
             words = tuple(seg.words[i] for i in run)
-            direct = sum(1 for i in run if found[i][1] and found[i][0] == voices[i]) / len(run)
+            attributed = sum(1 for i in run if found[i][1] and found[i][0] == voices[i]) / len(run)
             piece = seg if len(runs) == 1 else replace(
                 seg,
                 start=words[0].start,
@@ -155,7 +155,7 @@ def split_by_voice(segments: Sequence[Segment], index: TurnIndex, max_gap_s: flo
                 words=words,
                 asr_confidence=float(np.mean([w.probability for w in words])),
             )
-            out.append(VoicedSegment(piece, voices[run[0]], direct))
+            out.append(VoicedSegment(piece, voices[run[0]], attributed))
     return out
 
 

@@ -328,5 +328,5 @@ def _region_times(speech: ChannelSpeech) -> tuple[tuple[float, float], ...]:
 
 
 def with_roles_swapped(transcript: Transcript) -> Transcript:
-    swap = {"operator": "customer", "customer": "operator", "unknown": "unknown"}
+    swap: dict[Speaker, Speaker] = {"operator": "customer", "customer": "operator", "unknown": "unknown"}
     return replace(transcript, segments=tuple(replace(s, speaker=swap[s.speaker]) for s in transcript.segments))

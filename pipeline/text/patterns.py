@@ -165,11 +165,11 @@ def _question_led(tokens: Sequence[Token], language: str) -> bool:
 
 def _unpunctuated_questions(tokens: Sequence[Token], text: str, language: str) -> Iterator[tuple[int, int]]:
     for sentence in _SENTENCE.finditer(text):
-        clauses = []
-        for c in _CLAUSE.finditer(sentence.group()):
-            if not c.group().strip():
+        clauses: list[list[int]] = []
+        for clause in _CLAUSE.finditer(sentence.group()):
+            if not clause.group().strip():
                 continue  # a sentence with "?", blanked out by the caller
-            a, b = sentence.start() + c.start(), sentence.start() + c.end()
+            a, b = sentence.start() + clause.start(), sentence.start() + clause.end()
             inside = [i for i, t in enumerate(tokens) if a <= t.start < b]
             if inside:
                 clauses.append(inside)
