@@ -17,7 +17,7 @@ import yaml
 
 from pipeline.judging.scorecard import unknown_key
 
-DEFAULT_TAXONOMY = Path(__file__).resolve().parent.parent / "taxonomy" / "call_reasons.yaml"
+DEFAULT_TAXONOMY = Path(__file__).resolve().parents[2] / "taxonomy" / "call_reasons.yaml"
 LANGUAGES = ("ru", "en")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {"version", "threshold", "keyword_bonus", "reasons"}

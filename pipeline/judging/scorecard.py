@@ -29,7 +29,7 @@ CriterionKind = Literal["required", "forbidden", "detect"]
 Party = Literal["operator", "customer"]
 MatchMethod = Literal["lemma", "fuzzy", "pattern", "semantic"]
 METHODS: tuple[MatchMethod, ...] = ("lemma", "fuzzy", "pattern", "semantic")
-DEFAULT_SCORECARDS_DIR = Path(__file__).resolve().parent.parent / "scorecards"
+DEFAULT_SCORECARDS_DIR = Path(__file__).resolve().parents[2] / "scorecards"
 FORBIDDEN_ID = "no_forbidden_phrases"
 ESCALATION_ID = "escalation"
 
