@@ -30,9 +30,9 @@ def main() -> int:
     parser.add_argument("paths", nargs="*", help="recordings (default: samples/calls/*.flac)")
     args = parser.parse_args()
 
-    from usecases.settings import load_settings
-    from usecases.runtime import build_analyzer
     from pipeline.speech.audio import decode
+    from usecases.runtime import build_analyzer
+    from usecases.settings import load_settings
 
     paths = [Path(p) for p in args.paths] or sorted((REPO / "samples" / "calls").glob("*.flac"))
     settings = load_settings()

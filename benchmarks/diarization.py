@@ -53,8 +53,8 @@ def _spread_words(text: str, start: float, end: float):
 
 
 def role_error(truth_path: Path, diarizer) -> dict:
-    from pipeline.speech.audio import MODEL_SAMPLE_RATE, decode
     from pipeline.records import Segment
+    from pipeline.speech.audio import MODEL_SAMPLE_RATE, decode
     from pipeline.speech.speakers import MonoSpeakerOptions, label_mono_speakers
 
     truth = json.loads(truth_path.read_text(encoding="utf-8"))

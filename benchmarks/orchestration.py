@@ -59,8 +59,8 @@ def make_calls(inbox: Path, count: int, seed: int) -> list[Path]:
 
 
 def baseline(paths: list[Path]) -> dict:
-    from usecases.settings import load_settings
     from usecases.runtime import build_analyzer
+    from usecases.settings import load_settings
 
     t0 = time.perf_counter()
     analyzer = build_analyzer(load_settings(db=WORK / "baseline.duckdb"))

@@ -323,10 +323,10 @@ def make_dictation(path: Path, seed: int) -> None:
 
 
 def transcribe(out: Path) -> None:
-    from usecases.settings import load_settings
-    from usecases.runtime import build_analyzer
     from pipeline.speech.audio import decode
     from pipeline.speech.transcribe import transcribe_call
+    from usecases.runtime import build_analyzer
+    from usecases.settings import load_settings
 
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
     analyzers = {}

@@ -39,9 +39,9 @@ if str(REPO) not in sys.path:
 from models.sentiment import label_for  # noqa: E402
 from pipeline.analyze import build_judge  # noqa: E402
 from pipeline.judging.assess import assess_transcript  # noqa: E402
-from pipeline.records import Segment, Transcript, Word  # noqa: E402
-from pipeline.judging.sentiment import CALL_NEUTRAL_BAND  # noqa: E402
 from pipeline.judging.scorecard import Scorecard, load_scorecard  # noqa: E402
+from pipeline.judging.sentiment import CALL_NEUTRAL_BAND  # noqa: E402
+from pipeline.records import Segment, Transcript, Word  # noqa: E402
 
 
 def truth_transcript(truth: dict) -> Transcript:
@@ -243,8 +243,8 @@ def main() -> int:
             transcripts.append((tr, float(truth["duration"])))
             results.append((truth, assess_transcript(tr, float(truth["duration"]), judge)))
     else:
-        from usecases.settings import load_settings
         from usecases.runtime import build_analyzer
+        from usecases.settings import load_settings
 
         analyzer = build_analyzer(load_settings(scorecard=args.scorecard))
         cache.mkdir(parents=True, exist_ok=True)

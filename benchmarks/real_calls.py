@@ -199,9 +199,9 @@ def main() -> int:
     import numpy as np
     import soundfile as sf
 
-    from usecases.settings import load_settings
-    from usecases.runtime import build_analyzer
     from pipeline.speech.audio import decode
+    from usecases.runtime import build_analyzer
+    from usecases.settings import load_settings
 
     folder = Path(args.dir)
     if not folder.is_dir():

@@ -295,9 +295,9 @@ def main() -> int:
 
     from dataclasses import replace
 
-    from usecases.settings import load_settings
     from benchmarks.evaluation import scorecard_with_brands
     from usecases.runtime import build_analyzer, scorecard_for
+    from usecases.settings import load_settings
 
     analyzers: dict[tuple[str, str, tuple[str, ...]], object] = {}
     deployments = tempfile.TemporaryDirectory()

@@ -32,13 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from usecases.settings import load_settings  # noqa: E402
-from usecases.reports import write_reports  # noqa: E402
 from reporting.excel import render_xlsx  # noqa: E402
 from reporting.html import render_html  # noqa: E402
 from reporting.model import ReportPeriod, ReportScope  # noqa: E402
 from storage.db import connect  # noqa: E402
 from storage.reports import build_report, report_scopes  # noqa: E402
+from usecases.reports import write_reports  # noqa: E402
+from usecases.settings import load_settings  # noqa: E402
 
 DEFAULT_DB = ROOT / "benchmarks" / "data" / "reports.duckdb"
 REASONS = ["no_connection", "billing", "tariff_change", "account_access", "order_status", "cancellation"]

@@ -31,8 +31,8 @@ if str(REPO) not in sys.path:
 
 from benchmarks.datasets.sentiment_dev_set import POOLS, POOLS_HELDOUT, make_dev_set  # noqa: E402
 from models.sentiment import label_for, load_sentiment  # noqa: E402
-from pipeline.records import Segment  # noqa: E402
 from pipeline.judging.sentiment import call_sentiment  # noqa: E402
+from pipeline.records import Segment  # noqa: E402
 
 LABELS = ("negative", "neutral", "positive")
 POOL_MOOD = {"negative_open": "negative", "negative_close": "negative", "neutral": "neutral",

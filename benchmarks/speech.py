@@ -64,12 +64,12 @@ def main() -> int:
 
     import whisper
 
-    from usecases.settings import load_settings
     from benchmarks.evaluation import word_error_rate
-    from usecases.runtime import build_analyzer
     from models.weights import openai_whisper_checkpoint, resolve_whisper
     from models.whisper_convert import convert_ct2_to_openai
     from pipeline.speech.audio import decode
+    from usecases.runtime import build_analyzer
+    from usecases.settings import load_settings
 
     settings = load_settings()
     analyzer = build_analyzer(settings)

@@ -40,9 +40,9 @@ if str(REPO) not in sys.path:  # run as a file: the project's packages and the b
 
 from benchmarks.datasets import make_vendor_set as vendor_set  # noqa: E402
 from pipeline.analyze import build_judge  # noqa: E402
-from pipeline.stats.group_comparison import GroupComparison, Sample, compare_groups  # noqa: E402
 from pipeline.judging.metrics import conversation_metrics  # noqa: E402
 from pipeline.judging.scorecard import load_scorecard  # noqa: E402
+from pipeline.stats.group_comparison import GroupComparison, Sample, compare_groups  # noqa: E402
 from storage.comparison import DEAD_AIR, ESCALATION, HANDLE_TIME, SILENCE, compare, criterion_metric  # noqa: E402
 from storage.db import connect  # noqa: E402
 

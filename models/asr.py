@@ -181,7 +181,9 @@ class FasterWhisperRecognizer:
             if not text:
                 continue
             out.append(
-                AsrSegment(float(seg.start), float(seg.end), text, float(seg.avg_logprob), float(seg.no_speech_prob), words)
+                AsrSegment(
+                    float(seg.start), float(seg.end), text, float(seg.avg_logprob), float(seg.no_speech_prob), words
+                )
             )
         return AsrResult(language, language_probability, tuple(out))
 

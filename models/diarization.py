@@ -115,7 +115,9 @@ def _evidence_clustering():
         one. The threshold then only decides whether there are more than two.
         """
 
-        def __call__(self, embeddings, segmentations=None, num_clusters=None, min_clusters=None, max_clusters=None, **kwargs):
+        def __call__(
+            self, embeddings, segmentations=None, num_clusters=None, min_clusters=None, max_clusters=None, **kwargs
+        ):
             _, chunk_idx, _ = self.filter_embeddings(embeddings, segmentations=segmentations)
             if num_clusters is None:
                 two_voices_at_once = len(chunk_idx) > len(np.unique(chunk_idx))
@@ -126,7 +128,12 @@ def _evidence_clustering():
                     if max_clusters is not None:
                         max_clusters = max(max_clusters, min_clusters)
             return super().__call__(
-                embeddings, segmentations, num_clusters=num_clusters, min_clusters=min_clusters, max_clusters=max_clusters, **kwargs
+                embeddings,
+                segmentations,
+                num_clusters=num_clusters,
+                min_clusters=min_clusters,
+                max_clusters=max_clusters,
+                **kwargs,
             )
 
     return EvidenceClustering(metric="cosine")
@@ -157,8 +164,15 @@ def _embedding_class():
         def dimension(self) -> int:
             return EMBEDDING_DIM
 
-        def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-            """(batch, 1, samples), optional (batch, frames) masks -> (batch, 256) unit vectors (NaN: too little speech)."""
+        # Narrower than pyannote's Model.forward(waveforms, **kwargs) on purpose: its embedding
+        # inference passes only weights=, and any other keyword would be a bug here.
+        def forward(  # type: ignore[override]
+            self, waveforms: torch.Tensor, weights: torch.Tensor | None = None
+        ) -> torch.Tensor:
+            """(batch, 1, samples), optional (batch, frames) masks -> (batch, 256) unit vectors.
+
+            NaN rows: too little speech.
+            """
             from resemblyzer.audio import wav_to_mel_spectrogram
 
             wavs = waveforms.detach().to("cpu", torch.float32).numpy()[:, 0]
@@ -296,7 +310,8 @@ class Diarizer:
         if len(wav) == 0:
             return Diarization((), (), 0.0)
         file = {"waveform": torch.from_numpy(wav)[None], "sample_rate": SAMPLE_RATE, "uri": "audio"}
-        # pyannote warns (and prints to stdout) when it finds fewer voices than asked for: that is a result, not an error.
+        # pyannote warns (and prints to stdout) when it finds fewer voices than asked for:
+        # that is a result, not an error.
         with warnings.catch_warnings(), torch.inference_mode(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             output = self._pipeline(
@@ -310,7 +325,9 @@ class Diarizer:
 
 
 def _turns(annotation) -> tuple[SpeakerTurn, ...]:
-    out = [SpeakerTurn(float(s.start), float(s.end), str(label)) for s, _, label in annotation.itertracks(yield_label=True)]
+    out = [
+        SpeakerTurn(float(s.start), float(s.end), str(label)) for s, _, label in annotation.itertracks(yield_label=True)
+    ]
     return tuple(sorted(out, key=lambda t: (t.start, t.end)))
 
 
@@ -329,7 +346,10 @@ def _exclusive(turns: tuple[SpeakerTurn, ...]) -> tuple[SpeakerTurn, ...]:
 
 @lru_cache(maxsize=2)
 def load_diarizer(pipeline_path: str | None = None, models_dir: str | None = None) -> Diarizer:
-    """The diarizer, loaded once per process: a local official pipeline when ``pipeline_path`` is set, else the bundled one."""
+    """The diarizer, loaded once per process.
+
+    A local official pipeline when ``pipeline_path`` is set, else the bundled one.
+    """
     if pipeline_path:
         log.info("loading the pyannote pipeline in %s", pipeline_path)
         return Diarizer(load_local_pipeline(pipeline_path), f"pyannote:{Path(pipeline_path).name}")

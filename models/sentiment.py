@@ -159,7 +159,9 @@ def load_russian_lexicon(path: Path = DATA_DIR / "ru_lexicon.tsv", lemmatizer=No
         else:
             raise ValueError(f"{path}:{number}: unknown kind {kind!r}")
     stops = fixed | negators
-    built = [Phrase(words_, value, text, negatable=not any(w & stops for w in words_)) for words_, value, text in phrases]
+    built = [
+        Phrase(words_, value, text, negatable=not any(w & stops for w in words_)) for words_, value, text in phrases
+    ]
     by_first: dict[str, list[Phrase]] = {}
     for phrase in sorted(built, key=lambda p: -len(p.words)):
         for lemma in phrase.words[0]:
@@ -363,7 +365,9 @@ class EnglishVaderSentiment:
 
     language = "en"
 
-    def __init__(self, phrases: tuple[PhrasePattern, ...] | None = None, lexicon_changes: dict[str, float] | None = None) -> None:
+    def __init__(
+        self, phrases: tuple[PhrasePattern, ...] | None = None, lexicon_changes: dict[str, float] | None = None
+    ) -> None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, negated
 
         self._vader = SentimentIntensityAnalyzer()
@@ -382,7 +386,8 @@ class EnglishVaderSentiment:
         return squash(unsquash(compound) + extra)
 
     def _phrase_valence(self, text: str) -> float:
-        total, taken = 0.0, []
+        total = 0.0
+        taken: list[tuple[int, int]] = []
         for phrase in self.phrases:
             for match in phrase.pattern.finditer(text):
                 if any(match.start() < end and start < match.end() for start, end in taken):

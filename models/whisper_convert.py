@@ -195,7 +195,10 @@ def whisper_state_dict(model: Ct2Model) -> tuple[dict[str, int], dict[str, np.nd
     if model.spec and model.spec != "WhisperSpec":
         raise ConversionError(f"not a Whisper model: the CTranslate2 spec is {model.spec!r}")
     dims = whisper_dims(model)
-    f = lambda name: _float32(model, name)  # noqa: E731
+
+    def f(name: str) -> np.ndarray:
+        return _float32(model, name)
+
     sd: dict[str, np.ndarray] = {}
 
     def linear(dst: str, src: str) -> None:
@@ -315,5 +318,11 @@ def prepare_openai_whisper(size: str, models_dir: str | os.PathLike) -> Prepared
 
     source = resolve_whisper(size, models_dir)
     prepared = convert_ct2_to_openai(source.path, openai_whisper_checkpoint(size, models_dir))
-    log.info("wrote %s (%d bytes, sha256 %s) in %.1f s", prepared.path, prepared.size_bytes, prepared.sha256, prepared.seconds)
+    log.info(
+        "wrote %s (%d bytes, sha256 %s) in %.1f s",
+        prepared.path,
+        prepared.size_bytes,
+        prepared.sha256,
+        prepared.seconds,
+    )
     return prepared

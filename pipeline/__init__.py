@@ -1,4 +1,7 @@
-"""The stages a recording goes through, with no knowledge of Prefect, Streamlit, HTTP or DuckDB: audio -> segments (speech) -> verdicts (judging) -> insights."""
+"""The stages a recording goes through: audio -> segments (speech) -> verdicts (judging) -> insights.
+
+Knows nothing of Prefect, Streamlit, HTTP or DuckDB.
+"""
 
 __all__ = [
     "insights",

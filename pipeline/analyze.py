@@ -46,7 +46,9 @@ class CallAnalyzer:
         self.recognizer = recognizer
         self.scorecard = scorecard
         if not options.transcribe.vocabulary:
-            vocabulary = tuple((lang, hint) for lang in scorecard.languages if (hint := asr_hint(scorecard, lang, options)))
+            vocabulary = tuple(
+                (lang, hint) for lang in scorecard.languages if (hint := asr_hint(scorecard, lang, options))
+            )
             options = replace(options, transcribe=replace(options.transcribe, vocabulary=vocabulary))
         self.options = options
         # Load everything now, so the first call of a batch is not slower than the rest.

@@ -74,7 +74,7 @@ def _decode(tp: Any, data: Any) -> Any:
     if origin is dict:
         key_tp, value_tp = typing.get_args(tp)
         return {_decode(key_tp, k): _decode(value_tp, v) for k, v in data.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise TypeError(f"{tp.__name__} needs an object, got {type(data).__name__}")
         hints = _hints(tp)

@@ -15,6 +15,9 @@ from pipeline.intervals import Interval
 Speaker = Literal["operator", "customer", "unknown"]
 Verdict = Literal["pass", "fail", "unknown", "na"]
 SPEAKERS: tuple[Speaker, ...] = ("operator", "customer", "unknown")
+# Where conversation metrics took the speech timeline and who-speaks-when from (ConversationMetrics).
+TimelineSource = Literal["vad", "segments"]
+PartySource = Literal["vad_channels", "segments", "none"]
 
 
 @dataclass(frozen=True)
@@ -92,14 +95,14 @@ class Transcript:
     # metrics (silence, holds, overtalk) are measured on these, not on the words.
     speech_regions: tuple[tuple[tuple[float, float], ...], ...] = ()
 
-    def channel_roles(self) -> dict[str, int] | None:
+    def channel_roles(self) -> dict[Speaker, int] | None:
         """Which stereo channel is the operator's and which the customer's, read off the labelled segments
         (so a reviewer's role flip carries over); None when that cannot be told."""
         votes = {0: {"operator": 0, "customer": 0}, 1: {"operator": 0, "customer": 0}}
         for seg in self.segments:
             if seg.channel in votes and seg.speaker in ("operator", "customer"):
                 votes[seg.channel][seg.speaker] += 1
-        decided = {}
+        decided: dict[int, Speaker] = {}
         for channel, v in votes.items():
             if v["operator"] != v["customer"]:
                 decided[channel] = "operator" if v["operator"] > v["customer"] else "customer"
@@ -255,8 +258,8 @@ class ConversationMetrics:
     talk_listen_ratio: float | None
     operator_wpm: float | None
     customer_wpm: float | None
-    timeline_source: Literal["vad", "segments"]
-    party_source: Literal["vad_channels", "segments", "none"]
+    timeline_source: TimelineSource
+    party_source: PartySource
     # Share of the detected speech that recognised words cover (pipeline.speech.heard_speech); None without
     # speech regions. Low: words were lost, and the verdicts rest on part of the call.
     speech_heard_share: float | None = None

@@ -8,20 +8,25 @@ when there is nothing to draw.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no display; figures are only saved
+from reporting.model import CriterionRate, ReasonRow, TrendPoint
 
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
-from reporting.model import CriterionRate, ReasonRow, TrendPoint  # noqa: E402
+# No display; figures are only saved. Importing matplotlib.figure chooses no backend (pyplot would),
+# so choosing it after the imports is in time.
+matplotlib.use("Agg")
 
 SCORE, PASS, FLAGGED, CALLS = "#1f6feb", "#2da44e", "#cf222e", "#d0d7de"
 OUTCOME_COLOURS = {"resolved": "#2da44e", "follow_up": "#bf8700", "order_placed": "#1f6feb",
                    "transferred": "#8250df", "unresolved": "#cf222e"}
-_RC = {"svg.fonttype": "none", "svg.hashsalt": "callqa-report", "font.size": 9,
-       "font.family": "DejaVu Sans", "axes.spines.top": False, "axes.spines.right": False}
+_RC: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "callqa-report", "font.size": 9,
+                             "font.family": "DejaVu Sans", "axes.spines.top": False, "axes.spines.right": False}
 
 
 def _svg(fig: Figure) -> str:
@@ -77,7 +82,7 @@ def criteria_chart(criteria: tuple[CriterionRate, ...]) -> str | None:
         fig = _figure(7.5, 0.6 + 0.32 * len(rated))
         ax = fig.add_subplot()
         y = list(range(len(rated)))[::-1]
-        rates = [100 * c.pass_rate for c in rated]  # type: ignore[operator]
+        rates = [100 * c.pass_rate for c in criteria if c.pass_rate is not None]  # the same filter as ``rated``
         ax.barh(y, rates, color=[FLAGGED if r < 70 else PASS for r in rates], height=0.6)
         for yy, c, r in zip(y, rated, rates):
             ax.text(min(r, 100) + 1, yy, f"{r:.0f}% of {c.judged}", va="center", fontsize=8)

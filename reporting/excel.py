@@ -4,6 +4,7 @@ sheet's own cells (they stay live if a manager edits or filters the numbers)."""
 from __future__ import annotations
 
 import io
+from typing import Sequence
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
@@ -19,7 +20,7 @@ PERCENT, DECIMAL = "0%", "0.0"
 _BOLD = Font(bold=True)
 
 
-def _table(ws: Worksheet, header: list[str], rows: list[list], formats: dict[int, str] | None = None,
+def _table(ws: Worksheet, header: list[str], rows: Sequence[Sequence[object]], formats: dict[int, str] | None = None,
            first_row: int = 1) -> int:
     """Write a header and rows from ``first_row``; returns the last row written."""
     for col, name in enumerate(header, start=1):
@@ -43,17 +44,21 @@ def _summary(ws: Worksheet, report: QAReport) -> None:
     ws.append(["Scope", report.scope.title])
     ws.append(["Period", report.period.title])
     ws.append(["Generated (UTC)", report.generated_at.replace(microsecond=0)])
-    rows = [
-        ["Calls", s.calls, None],
-        ["Hours of audio", round(s.audio_hours, 3), DECIMAL],
-        ["Scored calls", s.scored_calls, None],
-        ["Mean QA score", None if s.mean_score is None else round(s.mean_score, 2), DECIMAL],
-        ["Flagged calls", s.flagged, None],
-        ["Flagged share", s.flagged_share, PERCENT],
-        ["Escalations", s.escalations, None],
-        ["Escalation share", s.escalation_share, PERCENT],
-        ["Predicted satisfaction (1-5)", None if s.satisfaction_mean is None else round(s.satisfaction_mean, 2), "0.00"],
-        ["Calls with predicted satisfaction", s.satisfaction_calls, None],
+    rows: list[tuple[str, float | None, str | None]] = [
+        ("Calls", s.calls, None),
+        ("Hours of audio", round(s.audio_hours, 3), DECIMAL),
+        ("Scored calls", s.scored_calls, None),
+        ("Mean QA score", None if s.mean_score is None else round(s.mean_score, 2), DECIMAL),
+        ("Flagged calls", s.flagged, None),
+        ("Flagged share", s.flagged_share, PERCENT),
+        ("Escalations", s.escalations, None),
+        ("Escalation share", s.escalation_share, PERCENT),
+        (
+            "Predicted satisfaction (1-5)",
+            None if s.satisfaction_mean is None else round(s.satisfaction_mean, 2),
+            "0.00",
+        ),
+        ("Calls with predicted satisfaction", s.satisfaction_calls, None),
     ]
     _table(ws, ["Figure", "Value"], [r[:2] for r in rows], first_row=6)
     for i, (_, value, fmt) in enumerate(rows, start=7):

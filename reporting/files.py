@@ -78,9 +78,11 @@ def list_reports(reports_dir: Path) -> list[StoredReport]:
                      datetime.fromtimestamp(max(p.stat().st_mtime for p in files.values())))
         for (kind, label, name), files in found.items()
     ]
-    written = {}
+    written: dict[tuple[str, str], datetime] = {}
     for r in out:
-        written[(r.period_kind, r.period_label)] = max(r.modified, written.get((r.period_kind, r.period_label), r.modified))
+        written[(r.period_kind, r.period_label)] = max(
+            r.modified, written.get((r.period_kind, r.period_label), r.modified)
+        )
     out.sort(key=lambda r: (r.name != "all", r.name))
     out.sort(key=lambda r: (written[(r.period_kind, r.period_label)], r.period_label), reverse=True)
     return out

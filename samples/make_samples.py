@@ -53,10 +53,10 @@ NEEDS_VENV = ("run this with the project's virtualenv: "
               "`.venv/bin/python samples/make_samples.py` or `make samples`")
 try:
     from models.nlp import load_lemmatizer
-    from pipeline.text.matching import PhraseMatcher
-    from pipeline.records import CriterionResult, Score, Segment, Transcript, Word
     from pipeline.judging.scorecard import Scorecard, load_scorecard
     from pipeline.judging.scoring import judge_transcript
+    from pipeline.records import CriterionResult, Score, Segment, Transcript, Word
+    from pipeline.text.matching import PhraseMatcher
 except ImportError as err:
     raise SystemExit(f"{err}: {NEEDS_VENV}")
 

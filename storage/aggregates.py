@@ -29,8 +29,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from storage.db import now
 from storage.current_verdicts import CALLS_WITH_CURRENT_SCORE, LATEST_REVIEW
+from storage.db import now, one_row
 
 GROUP = ("day", "operator_id", "team", "queue", "site", "scorecard_name", "scorecard_version")
 CALL_MEASURES = ("calls", "scored_calls", "score_sum", "flagged", "escalated", "audio_s")
@@ -40,7 +40,8 @@ CRITERION_MEASURES = ("passed", "failed", "unknown", "na")
 _CALL_FACTS = f"""
     SELECT CAST(coalesce(c.started_at, c.processed_at) AS DATE) AS day,
            coalesce(c.operator_id, '') AS operator_id, coalesce(c.team, '') AS team,
-           coalesce(c.queue, '') AS queue, coalesce(c.site, '') AS site, coalesce(c.scorecard_name, '') AS scorecard_name,
+           coalesce(c.queue, '') AS queue, coalesce(c.site, '') AS site,
+           coalesce(c.scorecard_name, '') AS scorecard_name,
            coalesce(c.scorecard_version, 0) AS scorecard_version,
            CAST(s.score AS DECIMAL(18, 6)) AS score, coalesce(len(s.flags), 0) > 0 AS flagged,
            EXISTS (SELECT 1 FROM detections d WHERE d.call_id = c.call_id AND d.kind = 'escalation'
@@ -78,7 +79,10 @@ _CRITERION_SUMS = f"""
 """
 
 _FOLDED = "c.call_id IN (SELECT unnest(?::VARCHAR[]))"
-_PERIOD = "CAST(coalesce(c.started_at, c.processed_at) AS DATE) >= ? AND CAST(coalesce(c.started_at, c.processed_at) AS DATE) < ?"
+_PERIOD = (
+    "CAST(coalesce(c.started_at, c.processed_at) AS DATE) >= ?"
+    " AND CAST(coalesce(c.started_at, c.processed_at) AS DATE) < ?"
+)
 
 
 def _upsert(table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> str:
@@ -99,8 +103,8 @@ def fold(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> int:
     criteria = _CRITERION_SUMS.format(where=_FOLDED)
     con.execute(_upsert("daily_criterion_aggregates", (*GROUP, "criterion_id"), CRITERION_MEASURES)
                 .format(sums=criteria), [ts, call_ids])
-    return con.execute(f"SELECT count(*) FROM calls c WHERE c.status = 'processed' AND {_FOLDED}",
-                       [call_ids]).fetchone()[0]
+    folded = con.execute(f"SELECT count(*) FROM calls c WHERE c.status = 'processed' AND {_FOLDED}", [call_ids])
+    return one_row(folded)[0]
 
 
 def _combined(live: str, table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> str:
@@ -139,12 +143,12 @@ def delete_before(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, int]:
     """Drop folded counts of days before ``day`` (the aggregates' own term); rows deleted per table."""
     out = {}
     for table in ("daily_aggregates", "daily_criterion_aggregates"):
-        out[table] = con.execute(f"SELECT count(*) FROM {table} WHERE day < ?", [day]).fetchone()[0]
+        out[table] = one_row(con.execute(f"SELECT count(*) FROM {table} WHERE day < ?", [day]))[0]
         if out[table]:
             con.execute(f"DELETE FROM {table} WHERE day < ?", [day])
     return out
 
 
 def count_before(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, int]:
-    return {t: con.execute(f"SELECT count(*) FROM {t} WHERE day < ?", [day]).fetchone()[0]
+    return {t: one_row(con.execute(f"SELECT count(*) FROM {t} WHERE day < ?", [day]))[0]
             for t in ("daily_aggregates", "daily_criterion_aggregates")}

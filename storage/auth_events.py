@@ -33,6 +33,8 @@ from typing import Callable, Literal
 
 import duckdb
 
+from storage.db import one_row
+
 Outcome = Literal["success", "failure", "throttled", "locked", "lockout", "unavailable", "logout", "unlock"]
 OUTCOMES: tuple[str, ...] = ("success", "failure", "throttled", "locked", "lockout", "unavailable", "logout", "unlock")
 Scope = Literal["user", "address"]
@@ -151,7 +153,7 @@ def _state(con: duckdb.DuckDBPyConnection, scope: Scope, value: str, limits: Log
     window_start = now - timedelta(seconds=limits.window_s)
     # Failures count after the window start, the last reset and the last lockout (a lockout consumes
     # the failures that caused it); one query, as it runs several times per login.
-    row = con.execute(
+    row = one_row(con.execute(
         f"""
         WITH marks AS (
             SELECT max(occurred_at) FILTER (WHERE (outcome = 'success' AND ? = 'user')
@@ -162,10 +164,11 @@ def _state(con: duckdb.DuckDBPyConnection, scope: Scope, value: str, limits: Log
         SELECT any_value(m.last_reset), any_value(m.last_lockout), count(f.occurred_at), max(f.occurred_at)
         FROM marks m LEFT JOIN auth_events f
           ON f.{column} = ? AND f.outcome = 'failure' AND f.occurred_at <= ?
-         AND f.occurred_at > greatest(?::TIMESTAMP, coalesce(m.last_reset, ?::TIMESTAMP), coalesce(m.last_lockout, ?::TIMESTAMP))
+         AND f.occurred_at > greatest(?::TIMESTAMP, coalesce(m.last_reset, ?::TIMESTAMP),
+                                      coalesce(m.last_lockout, ?::TIMESTAMP))
         """,
         [scope, scope, scope, value, now, value, now, window_start, window_start, window_start],
-    ).fetchone()
+    ))
     last_reset, last_lockout, failures, last_failure = row
     locked_until = None
     if last_lockout is not None and (last_reset is None or last_lockout > last_reset):
@@ -222,7 +225,7 @@ def _login(con, user_name: str, address: str, password_ok: Callable[[], bool], n
            limits: LoginLimits) -> LoginResult:
     decision = check(con, user_name, address, now, limits)
     if not decision.allowed:
-        outcome = "locked" if decision.reason == "locked" else "throttled"
+        outcome: Literal["locked", "throttled"] = "locked" if decision.reason == "locked" else "throttled"
         ev = record(con, event(user_name, address, outcome, now, decision.scope, f"wait {decision.wait_s:.0f} s"))
         return LoginResult(outcome, decision, (ev,))
     if password_ok():
@@ -269,7 +272,9 @@ def recent(con: duckdb.DuckDBPyConnection, limit: int = 50, *, user_name: str | 
     return [AuthEvent(*row) for row in rows]
 
 
-def locked(con: duckdb.DuckDBPyConnection, now: datetime, limits: LoginLimits = LoginLimits()) -> list[tuple[Scope, str, datetime]]:
+def locked(
+    con: duckdb.DuckDBPyConnection, now: datetime, limits: LoginLimits = LoginLimits()
+) -> list[tuple[Scope, str, datetime]]:
     """Scopes locked now: (scope, user name or address, locked until)."""
     candidates = con.execute(
         "SELECT DISTINCT scope, CASE WHEN scope = 'user' THEN user_name ELSE address END FROM auth_events "

@@ -16,9 +16,9 @@ from typing import Literal, Sequence
 
 import duckdb
 
-from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment
 from pipeline.judging.scorecard import Scorecard
-from storage.db import now
+from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment, Speaker
+from storage.db import now, one_row
 from storage.run_lock import RunLock
 
 CallStatus = Literal["processed", "quarantined", "failed"]
@@ -49,7 +49,14 @@ class SourceFile:
         return Path(self.path).name
 
 
-def _upsert_call(con: duckdb.DuckDBPyConnection, source: SourceFile, status: CallStatus, error: str | None, run_id: str | None, **fields) -> None:
+def _upsert_call(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    status: CallStatus,
+    error: str | None,
+    run_id: str | None,
+    **fields,
+) -> None:
     ts = now()
     row = con.execute("SELECT attempts FROM calls WHERE call_id = ?", [source.call_id]).fetchone()
     attempts = (row[0] if row else 0) + 1
@@ -246,7 +253,9 @@ def stored_scorecard_text(con: duckdb.DuckDBPyConnection, name: str, version: in
     return row[0] if row else None
 
 
-def save_problem(con: duckdb.DuckDBPyConnection, source: SourceFile, status: CallStatus, reason: str, run_id: str | None = None) -> None:
+def save_problem(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, status: CallStatus, reason: str, run_id: str | None = None
+) -> None:
     """Record a quarantined (bad input) or failed (internal error) recording; earlier results stay."""
     if _purged(con, source.call_id):
         return
@@ -278,7 +287,8 @@ def call_attempts(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[s
 def start_run(con: duckdb.DuckDBPyConnection, flow: str, inbox: str | None) -> str:
     run_id = uuid.uuid4().hex[:12]
     con.execute(
-        "INSERT INTO runs (run_id, flow, inbox, started_at, status) VALUES (?, ?, ?, ?, 'running')", [run_id, flow, inbox, now()]
+        "INSERT INTO runs (run_id, flow, inbox, started_at, status) VALUES (?, ?, ?, ?, 'running')",
+        [run_id, flow, inbox, now()],
     )
     return run_id
 
@@ -357,15 +367,15 @@ def add_review(
     return insert_review(con, review_row(call_id, reviewer, action, criterion_id, verdict, comment, reviewer_role))
 
 
-_OTHER_ROLE = {"operator": "customer", "customer": "operator"}
+_OTHER_ROLE: dict[Speaker, Speaker] = {"operator": "customer", "customer": "operator"}
 
 
-def flipped_role(speaker: str) -> str:
+def flipped_role(speaker: Speaker) -> Speaker:
     """The other party ("unknown" stays unknown): what a role flip makes of a segment's speaker."""
     return _OTHER_ROLE.get(speaker, speaker)
 
 
 def roles_flipped(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     """True when reviewers flipped the call's operator/customer roles an odd number of times."""
-    n = con.execute("SELECT count(*) FROM reviews WHERE call_id = ? AND action = 'flip_roles'", [call_id]).fetchone()[0]
+    n = one_row(con.execute("SELECT count(*) FROM reviews WHERE call_id = ? AND action = 'flip_roles'", [call_id]))[0]
     return n % 2 == 1

@@ -35,8 +35,13 @@ class CoachingTopic:
 
     def to_json(self) -> dict:
         return {
-            "operator": self.operator_id, "team": self.team, "criterion": self.criterion_id, "calls": self.calls,
-            "failed": self.failed, "fail_rate": round(self.fail_rate, 3), "team_fail_rate": round(self.team_fail_rate, 3),
+            "operator": self.operator_id,
+            "team": self.team,
+            "criterion": self.criterion_id,
+            "calls": self.calls,
+            "failed": self.failed,
+            "fail_rate": round(self.fail_rate, 3),
+            "team_fail_rate": round(self.team_fail_rate, 3),
             "excess_failures": round(self.excess_failures, 2),
             "examples": [{"call_id": c, "at_s": None if t is None else round(t, 1)} for c, t in self.example_calls],
         }
@@ -50,15 +55,18 @@ def coaching_topics(con: duckdb.DuckDBPyConnection, since: datetime, until: date
         judged AS (SELECT * FROM v WHERE verdict IN ('pass', 'fail')),
         {RATES_VS_TEAM},
         ranked AS (
-            SELECT o.operator_id, o.team, o.criterion_id, o.calls, o.failed, o.failed / o.calls AS rate, t.team_fail_rate,
+            SELECT o.operator_id, o.team, o.criterion_id, o.calls, o.failed, o.failed / o.calls AS rate,
+                   t.team_fail_rate,
                    o.failed - t.team_fail_rate * o.calls AS excess
             FROM per_op o JOIN per_team t USING (team, criterion_id)
             WHERE o.calls >= ? AND o.failed > 0 AND o.failed / o.calls > t.team_fail_rate
               AND (? IS NULL OR o.operator_id = ?)
         )
-        SELECT ranked.*, list(struct_pack(call_id := j.call_id, at := j.evidence_start) ORDER BY j.call_at DESC)[1:?] AS ex
+        SELECT ranked.*,
+               list(struct_pack(call_id := j.call_id, at := j.evidence_start) ORDER BY j.call_at DESC)[1:?] AS ex
         FROM ranked
-        JOIN judged j ON j.operator_id = ranked.operator_id AND j.criterion_id = ranked.criterion_id AND j.verdict = 'fail'
+        JOIN judged j ON j.operator_id = ranked.operator_id AND j.criterion_id = ranked.criterion_id
+                     AND j.verdict = 'fail'
         GROUP BY ALL
         ORDER BY excess DESC, rate DESC, operator_id, criterion_id
         LIMIT ?

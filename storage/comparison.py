@@ -19,9 +19,9 @@ from typing import Literal
 
 import duckdb
 
-from pipeline.stats.group_comparison import (ALPHA, MIN_N, Correction, GroupComparison, Metric, Sample,
-                                       compare_groups)
+from pipeline.stats.group_comparison import ALPHA, MIN_N, Correction, GroupComparison, Metric, Sample, compare_groups
 from storage.current_verdicts import LATEST_REVIEW
+from storage.db import one_row
 
 Dimension = Literal["vendor", "site", "team"]
 DIMENSIONS: tuple[Dimension, ...] = ("vendor", "site", "team")
@@ -117,7 +117,7 @@ def call_values(con: duckdb.DuckDBPyConnection, dimension: Dimension, since: dat
     for call_id, criterion_id, verdict in verdicts:
         by_call.setdefault(call_id, []).append((criterion_id, verdict))
         criteria[criterion_id] = None
-    purged = con.execute(f"SELECT count(*) FROM calls c WHERE c.status = 'purged' AND {_PERIOD}", period).fetchone()[0]
+    purged = one_row(con.execute(f"SELECT count(*) FROM calls c WHERE c.status = 'purged' AND {_PERIOD}", period))[0]
     calls = tuple(
         CallValues(call_id, group if group else UNSET[dimension], score, bool(escalated), satisfaction, handle,
                    silence, dead_air, tuple(by_call.get(call_id, ())))
@@ -138,7 +138,7 @@ def samples(data: ComparisonData) -> tuple[list[str], list[int], list[Sample], l
     out: list[Sample] = []
 
     def add(metric: Metric, value_of) -> bool:
-        per_group = {g: [] for g in groups}
+        per_group: dict[str, list[float]] = {g: [] for g in groups}
         for call in data.calls:
             value = value_of(call)
             if value is not None:
@@ -159,8 +159,10 @@ def samples(data: ComparisonData) -> tuple[list[str], list[int], list[Sample], l
     add(SILENCE, lambda c: c.silence_share)
     add(DEAD_AIR, lambda c: c.dead_air_share)
     if len(data.scorecards) > 1:
-        notes.append(f"Calls were judged with {len(data.scorecards)} scorecard versions ({', '.join(data.scorecards)}): "
-                     f"QA scores and pass rates mix them.")
+        notes.append(
+            f"Calls were judged with {len(data.scorecards)} scorecard versions ({', '.join(data.scorecards)}): "
+            f"QA scores and pass rates mix them."
+        )
     if data.purged:
         notes.append(f"{data.purged} calls of the period are left out: retention deleted their verdicts, "
                      f"so only daily totals remain.")

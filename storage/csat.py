@@ -15,7 +15,7 @@ from datetime import datetime
 import duckdb
 
 from pipeline.intake.csat_file import CsatFile, LineProblem
-from storage.db import now
+from storage.db import now, one_row
 from storage.satisfaction import period_where
 
 
@@ -71,7 +71,9 @@ def import_csat(con: duckdb.DuckDBPyConnection, parsed: CsatFile, source: str,
                                                    "use a call_id column"))
         elif calls:
             statuses = ", ".join(sorted({status for _, status in calls}))
-            unmatched.append(LineProblem(row.line, f"{row.key}: the call was not processed ({statuses}): no survey stored"))
+            unmatched.append(
+                LineProblem(row.line, f"{row.key}: the call was not processed ({statuses}): no survey stored")
+            )
         else:
             what = "call id" if parsed.key_kind == "call_id" else "recording file name"
             unmatched.append(LineProblem(row.line, f"{row.key}: no call with this {what}"))
@@ -115,8 +117,8 @@ def survey_pairs(con: duckdb.DuckDBPyConnection, since: datetime | None = None, 
 
 def survey_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """(surveys stored, of those: calls without a prediction yet)."""
-    row = con.execute(
+    row = one_row(con.execute(
         "SELECT count(*), count(*) FILTER (WHERE s.call_id IS NULL) FROM csat q "
         "LEFT JOIN call_satisfaction s ON s.call_id = q.call_id"
-    ).fetchone()
+    ))
     return int(row[0]), int(row[1])

@@ -33,7 +33,8 @@ def score_trend(con: duckdb.DuckDBPyConnection, operator: str, since: datetime, 
     return con.execute(
         f"""
         WITH scored AS (
-            SELECT c.operator_id, c.team, date_trunc('{bucket}', coalesce(c.started_at, c.processed_at)) AS period, s.score
+            SELECT c.operator_id, c.team, date_trunc('{bucket}', coalesce(c.started_at, c.processed_at)) AS period,
+                   s.score
             FROM calls c
             JOIN scores s ON s.call_id = c.call_id AND s.scorecard_name = c.scorecard_name
                  AND s.scorecard_version = c.scorecard_version
@@ -61,7 +62,8 @@ def criteria_vs_team(con: duckdb.DuckDBPyConnection, operator: str, since: datet
         judged AS (SELECT * FROM v WHERE verdict IN ('pass', 'fail')),
         me AS (SELECT any_value(team) AS team FROM judged WHERE operator_id = ?)
         SELECT criterion_id,
-               count(*) FILTER (operator_id = ? AND verdict = 'pass') / nullif(count(*) FILTER (operator_id = ?), 0) AS pass_rate,
+               count(*) FILTER (operator_id = ? AND verdict = 'pass')
+                   / nullif(count(*) FILTER (operator_id = ?), 0) AS pass_rate,
                count(*) FILTER (operator_id = ?) AS calls,
                count(*) FILTER (verdict = 'pass') / count(*) AS team_pass_rate,
                count(*) AS team_calls

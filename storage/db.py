@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import duckdb
 
@@ -26,6 +26,17 @@ LOCK_RETRY_S = 30.0
 # to the same file at once within one process, and the app serves several sessions from threads
 # (its pages and its login both take this lock).
 PROCESS_LOCK = threading.Lock()
+
+
+def one_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that always yields exactly one (an aggregate, a scalar expression).
+
+    DuckDB types ``fetchone()`` as optional; here no row means the SQL is wrong, so it raises.
+    """
+    row = result.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row
 
 
 def _is_lock_error(err: Exception) -> bool:
@@ -83,7 +94,9 @@ def _open(path: Path, read_only: bool, timeout_s: float) -> duckdb.DuckDBPyConne
 
 
 @contextmanager
-def connect(path: str | os.PathLike, read_only: bool = False, timeout_s: float = LOCK_RETRY_S) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: str | os.PathLike, read_only: bool = False, timeout_s: float = LOCK_RETRY_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection; a writer migrates the schema first. Waits for another process's lock."""
     path = Path(path)
     if read_only and not path.exists():

@@ -121,7 +121,9 @@ def unmatched_statements(con: duckdb.DuckDBPyConnection, since: datetime | None 
         f" ORDER BY {CALL_AT} DESC, i.call_id LIMIT ?",
         [*args, limit],
     ).fetchall()
-    return [Statement(cid, text, language, np.asarray(vector, dtype=np.float32)) for cid, text, language, vector in rows]
+    return [
+        Statement(cid, text, language, np.asarray(vector, dtype=np.float32)) for cid, text, language, vector in rows
+    ]
 
 
 def statement_moments(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> pd.DataFrame:

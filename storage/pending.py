@@ -107,8 +107,10 @@ def _gone(con: duckdb.DuckDBPyConnection, entries: list[dict]) -> dict[str, str]
         return {}
     rows = con.execute(
         "SELECT call_id, CASE WHEN purge_reason = 'erasure' THEN 'erased' ELSE 'transcript' END FROM calls"
-        " WHERE call_id IN (SELECT unnest(?::VARCHAR[])) AND (purge_reason = 'erasure' OR transcript_deleted_at IS NOT NULL)",
-        [ids]).fetchall()
+        " WHERE call_id IN (SELECT unnest(?::VARCHAR[]))"
+        " AND (purge_reason = 'erasure' OR transcript_deleted_at IS NOT NULL)",
+        [ids],
+    ).fetchall()
     return dict(rows)
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import json
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
 from storage.current_verdicts import CALLS_WITH_CURRENT_SCORE
+from storage.db import one_row
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Stats:
 
 
 def stats(con: duckdb.DuckDBPyConnection) -> Stats:
-    row = con.execute(
+    row = one_row(con.execute(
         """
         SELECT
             (SELECT count(*) FROM calls),
@@ -36,7 +36,7 @@ def stats(con: duckdb.DuckDBPyConnection) -> Stats:
             (SELECT count(*) FROM criteria_results),
             (SELECT count(*) FROM reviews)
         """
-    ).fetchone()
+    ))
     return Stats(*[int(v) for v in row])
 
 

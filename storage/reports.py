@@ -18,12 +18,19 @@ import pandas as pd
 import yaml
 
 from reporting.model import (
-    CoachingRow, CriterionRate, QAReport, ReasonRow, ReportPeriod, ReportScope, Summary, TrendPoint,
+    CoachingRow,
+    CriterionRate,
+    QAReport,
+    ReasonRow,
+    ReportPeriod,
+    ReportScope,
+    Summary,
+    TrendPoint,
 )
 from storage import aggregates
 from storage.call_period import CALL_AT
 from storage.coaching import CoachingTopic, coaching_topics
-from storage.db import now
+from storage.db import now, one_row
 
 OUTCOMES = ("resolved", "follow_up", "order_placed", "transferred", "unresolved")
 
@@ -91,14 +98,14 @@ def _with_period(df: pd.DataFrame, kind: str) -> pd.DataFrame:
 def _summary(con: duckdb.DuckDBPyConnection, calls: pd.DataFrame, scope: ReportScope,
              period: ReportPeriod) -> Summary:
     where, params = _scope_sql(scope)
-    sat_mean, sat_calls = con.execute(
+    sat_mean, sat_calls = one_row(con.execute(
         f"""
         SELECT avg(cs.predicted), count(*)
         FROM calls c JOIN call_satisfaction cs ON cs.call_id = c.call_id
         WHERE c.status = 'processed' AND {CALL_AT} >= ? AND {CALL_AT} < ? AND {where}
         """,
         [_at(period.start), _at(period.end), *params],
-    ).fetchone()
+    ))
     scored = int(calls["scored_calls"].sum())
     return Summary(
         calls=int(calls["calls"].sum()),
@@ -140,9 +147,15 @@ def _criteria(criteria: pd.DataFrame, period: ReportPeriod, titles: dict[str, st
 
     out = [
         CriterionRate(
-            criterion_id=cid, title=titles.get(cid, cid), passed=int(r.passed), failed=int(r.failed),
-            unknown=int(r.unknown), pass_rate=rate(r.passed, r.failed),
-            previous_pass_rate=rate(before.loc[cid, "passed"], before.loc[cid, "failed"]) if cid in before.index else None,
+            criterion_id=cid,
+            title=titles.get(cid, cid),
+            passed=int(r.passed),
+            failed=int(r.failed),
+            unknown=int(r.unknown),
+            pass_rate=rate(r.passed, r.failed),
+            previous_pass_rate=rate(before.loc[cid, "passed"], before.loc[cid, "failed"])
+            if cid in before.index
+            else None,
         )
         for cid, r in now_.iterrows()
     ]

@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from storage import aggregates
-from storage.db import now
+from storage.db import now, one_row
 from storage.scrub import prune_search_index
 
 # search_utterances: the search index's copy of the text goes with the transcript, not at the next refresh
@@ -104,7 +104,7 @@ def count_rows(con: duckdb.DuckDBPyConnection, call_ids: list[str], tables: list
         return {}
     out = {}
     for table in tables:
-        n = con.execute(f"SELECT count(*) FROM {table} WHERE {_IDS}", [call_ids]).fetchone()[0]
+        n = one_row(con.execute(f"SELECT count(*) FROM {table} WHERE {_IDS}", [call_ids]))[0]
         if n:
             out[table] = n
     return out
@@ -191,8 +191,8 @@ def transcript_rows(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict
     counts = count_rows(con, call_ids, list(TRANSCRIPT_TABLES))
     for table, column in EVIDENCE_QUOTES:
         if call_ids:
-            n = con.execute(f"SELECT count(*) FROM {table} WHERE {column} IS NOT NULL AND {_IDS}",
-                            [call_ids]).fetchone()[0]
+            n = one_row(con.execute(f"SELECT count(*) FROM {table} WHERE {column} IS NOT NULL AND {_IDS}",
+                                    [call_ids]))[0]
             if n:
                 counts[f"{table}.{column}"] = n
     return counts
@@ -259,7 +259,7 @@ def record_deletion(con: duckdb.DuckDBPyConnection, d: Deletion) -> str:
 
 def deletions_log(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
     """The latest deletions, newest first (none in a database not migrated yet: read-only readers do not migrate)."""
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'deletions'").fetchone()[0]:
+    if not one_row(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'deletions'"))[0]:
         return pd.DataFrame()
     return con.execute(
         "SELECT deletion_id, deleted_at, kind, reason, detail, requested_by, run_id, customer_hash, cutoff, calls,"
@@ -269,4 +269,4 @@ def deletions_log(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFr
 
 
 def any_hashed_customers(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("SELECT count(*) FROM calls WHERE customer_hash IS NOT NULL").fetchone()[0] > 0
+    return one_row(con.execute("SELECT count(*) FROM calls WHERE customer_hash IS NOT NULL"))[0] > 0

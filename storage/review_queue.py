@@ -17,6 +17,7 @@ import pandas as pd
 
 from storage.call_period import period_clauses
 from storage.current_verdicts import CALLS_WITH_CURRENT_SCORE
+from storage.db import one_row
 
 CRITICAL_FLAGS = ("critical_fail", "forbidden_phrase", "escalation")
 Sort = Literal["priority", "newest", "oldest", "score"]
@@ -64,7 +65,10 @@ class QueueFilter:
             clauses.append("s.score <= ?")
             params.append(self.max_score)
         if self.reviewed is not None:
-            clauses.append(("" if self.reviewed else "NOT ") + "EXISTS (SELECT 1 FROM reviews rv WHERE rv.call_id = c.call_id AND rv.action = 'reviewed')")
+            clauses.append(
+                ("" if self.reviewed else "NOT ")
+                + "EXISTS (SELECT 1 FROM reviews rv WHERE rv.call_id = c.call_id AND rv.action = 'reviewed')"
+            )
         return " AND ".join(clauses), params
 
 
@@ -84,7 +88,8 @@ def review_queue(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter
             ORDER BY {_ORDER[sort]}
             LIMIT ? OFFSET ?
         )
-        SELECT page.*, EXISTS (SELECT 1 FROM reviews rv WHERE rv.call_id = page.call_id AND rv.action = 'reviewed') AS reviewed
+        SELECT page.*,
+               EXISTS (SELECT 1 FROM reviews rv WHERE rv.call_id = page.call_id AND rv.action = 'reviewed') AS reviewed
         FROM page
         ORDER BY {_ORDER[sort]}
         """,
@@ -94,7 +99,7 @@ def review_queue(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter
 
 def queue_size(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter()) -> int:
     where, params = filt.where()
-    return int(con.execute(f"SELECT count(*) {CALLS_WITH_CURRENT_SCORE} WHERE {where}", params).fetchone()[0])
+    return int(one_row(con.execute(f"SELECT count(*) {CALLS_WITH_CURRENT_SCORE} WHERE {where}", params))[0])
 
 
 @dataclass(frozen=True)
@@ -112,12 +117,15 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
     """The values the queue's filters can take in this database."""
 
     def distinct(column: str) -> tuple[str, ...]:
-        rows = con.execute(f"SELECT DISTINCT {column} FROM calls WHERE status = 'processed' AND {column} IS NOT NULL ORDER BY 1")
+        rows = con.execute(
+            f"SELECT DISTINCT {column} FROM calls WHERE status = 'processed' AND {column} IS NOT NULL ORDER BY 1"
+        )
         return tuple(str(r[0]) for r in rows.fetchall())
 
     flags = con.execute("SELECT DISTINCT unnest(flags) FROM scores ORDER BY 1").fetchall()
-    first, last = con.execute(
-        "SELECT min(coalesce(started_at, processed_at)), max(coalesce(started_at, processed_at)) FROM calls WHERE status = 'processed'"
-    ).fetchone()
+    first, last = one_row(con.execute(
+        "SELECT min(coalesce(started_at, processed_at)), max(coalesce(started_at, processed_at))"
+        " FROM calls WHERE status = 'processed'"
+    ))
     return FilterOptions(distinct("operator_id"), distinct("team"), distinct("queue"), distinct("language"),
                          tuple(f for (f,) in flags), first, last)

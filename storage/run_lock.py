@@ -69,8 +69,9 @@ def run_lock(db: str | os.PathLike, wait_s: float = 0.0, poll_s: float = 0.2) ->
             if lock._depth == 0:
                 _held.pop(path, None)
                 lock.held = False
-                os.close(lock._fd)  # type: ignore[arg-type]  # closing the descriptor releases the flock
-                lock._fd = None
+                if lock._fd is not None:  # always, for a lock taken here: closing it releases the flock
+                    os.close(lock._fd)
+                    lock._fd = None
 
 
 def _acquire(db: Path, path: Path, wait_s: float, poll_s: float) -> RunLock:

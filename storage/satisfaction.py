@@ -44,7 +44,9 @@ def stale_calls(con: duckdb.DuckDBPyConnection, model_version: str, limit: int |
     """Processed calls whose prediction is missing or older than what it was made from (module doc)."""
     rows = con.execute(
         f"""
-        WITH flips AS (SELECT call_id, max(created_at) AS flipped_at FROM reviews WHERE action = 'flip_roles' GROUP BY call_id)
+        WITH flips AS (
+            SELECT call_id, max(created_at) AS flipped_at FROM reviews WHERE action = 'flip_roles' GROUP BY call_id
+        )
         SELECT c.call_id
         FROM calls c
         LEFT JOIN call_satisfaction s ON s.call_id = c.call_id
@@ -61,7 +63,7 @@ def stale_calls(con: duckdb.DuckDBPyConnection, model_version: str, limit: int |
                OR sc.scored_at > s.computed_at
                OR f.flipped_at > s.computed_at)))
         ORDER BY c.call_id
-        {'' if limit is None else f'LIMIT {int(limit)}'}
+        {"" if limit is None else f"LIMIT {int(limit)}"}
         """,
         [model_version],
     ).fetchall()
@@ -189,9 +191,10 @@ def call_prediction(con: duckdb.DuckDBPyConnection, call_id: str) -> StoredPredi
                             None if row[4] is None else int(row[4]))
 
 
-def period_where(since: datetime | None, until: datetime | None, teams: tuple[str, ...]) -> tuple[str, list]:
+def period_where(since: datetime | None, until: datetime | None, teams: tuple[str, ...]) -> tuple[str, list[object]]:
     """SQL condition and parameters on ``calls c``: processed, call time in [since, until), in these teams."""
-    clauses, params = ["c.status = 'processed'"], []
+    clauses: list[str] = ["c.status = 'processed'"]
+    params: list[object] = []
     if since is not None:
         clauses.append("c.started_at >= ?")
         params.append(since)

@@ -29,15 +29,15 @@ from pathlib import Path
 
 import duckdb
 
-from storage.db import LOCK_RETRY_S, connect
+from storage.db import LOCK_RETRY_S, connect, one_row
 
 FTS_SCHEMA = "fts_main_search_utterances"  # storage.search.FTS_SCHEMA (not imported: no fts needed here)
 
 
 def _has_fts(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute(
+    return one_row(con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ?"
-        " AND table_name IN ('docs', 'terms', 'dict', 'stats')", [FTS_SCHEMA]).fetchone()[0] == 4
+        " AND table_name IN ('docs', 'terms', 'dict', 'stats')", [FTS_SCHEMA]))[0] == 4
 
 
 def prune_search_index(con: duckdb.DuckDBPyConnection) -> int:
@@ -138,7 +138,7 @@ def rewrite_database(path: str | os.PathLike, timeout_s: float = LOCK_RETRY_S) -
         con.execute("CHECKPOINT")  # the WAL folded into the file and removed: nothing of it to carry over
         if wal.exists() and wal.stat().st_size:
             raise RuntimeError(f"{wal} still holds changes after a checkpoint: the database was not rewritten")
-        name = con.execute("SELECT current_database()").fetchone()[0]
+        name = one_row(con.execute("SELECT current_database()"))[0]
         try:
             con.execute(f"ATTACH '{str(fresh).replace(chr(39), chr(39) * 2)}' AS callqa_rewrite")
             try:

@@ -33,7 +33,7 @@ import duckdb
 from pipeline.text.word_forms import word_forms
 from storage.call_period import period_clauses
 from storage.calls import flipped_role
-from storage.db import now
+from storage.db import now, one_row
 
 FTS_SCHEMA = "fts_main_search_utterances"
 # A word: letters and digits (RE2 in SQL, Python's re for highlighting: the same characters).
@@ -112,7 +112,7 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection) -> IndexStatus:
         # The terms are stems already, lower-case, split by single spaces: the index only splits them.
         con.execute("PRAGMA create_fts_index('search_utterances', 'doc_id', 'terms', stemmer='none', "
                     r"stopwords='none', ignore='\s+', strip_accents=0, lower=0, overwrite=1)")
-        utterances, calls = con.execute("SELECT count(*), count(DISTINCT call_id) FROM search_utterances").fetchone()
+        utterances, calls = one_row(con.execute("SELECT count(*), count(DISTINCT call_id) FROM search_utterances"))
         build_s = time.perf_counter() - started
         con.execute("DELETE FROM search_index")
         con.execute("INSERT INTO search_index VALUES (?, ?, ?, ?)", [built_at, utterances, calls, build_s])
@@ -125,11 +125,11 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection) -> IndexStatus:
 
 def index_status(con: duckdb.DuckDBPyConnection) -> IndexStatus | None:
     """The last build, with how many calls came after it; None if never built (or the database predates search)."""
-    present = con.execute(
+    present = one_row(con.execute(
         "SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
         " AND table_name = 'search_index'),"
         " (SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = ?)",
-        [FTS_SCHEMA]).fetchone()
+        [FTS_SCHEMA]))
     if not all(present):
         return None
     row = con.execute(
@@ -204,16 +204,18 @@ class _Stemmed:
 
     @property
     def terms(self) -> tuple[str, ...]:
-        return tuple(sorted({t for group in self.words for t in group} | {t for p in self.phrases for g in p for t in g}))
+        return tuple(
+            sorted({t for group in self.words for t in group} | {t for p in self.phrases for g in p for t in g})
+        )
 
 
 def _stem_query(con: duckdb.DuckDBPyConnection, query: Query, expand: bool) -> _Stemmed:
     # Words as the index cuts them (the same characters as the SQL pattern), each with its other forms.
     tokens = [_WORD_RE.findall(" ".join(query.words)), *(_WORD_RE.findall(p) for p in query.phrases)]
     forms = [[sorted(word_forms(t) if expand else {t.lower()}) for t in ts] for ts in tokens]
-    (stemmed,) = con.execute(
+    (stemmed,) = one_row(con.execute(
         "SELECT list_transform(?::VARCHAR[][][], ts -> list_transform(ts, fs -> list_distinct("
-        "list_transform(fs, t -> stem(stem(lower(t), 'english'), 'russian')))))", [forms]).fetchone()
+        "list_transform(fs, t -> stem(stem(lower(t), 'english'), 'russian')))))", [forms]))
     groups = [[frozenset(g) for g in ts] for ts in stemmed]
     words = set(groups[0]) | {p[0] for p in groups[1:] if len(p) == 1}  # a one-word "phrase" is a word
     return _Stemmed(tuple(sorted(words, key=sorted)), tuple(tuple(p) for p in groups[1:] if len(p) > 1))
@@ -301,8 +303,9 @@ def _spans(con: duckdb.DuckDBPyConnection, texts: list[str], stemmed: _Stemmed) 
     flat = [w for ts in tokens for _, _, w in ts]
     if not flat:
         return [() for _ in texts]
-    (stems,) = con.execute("SELECT list_transform(?::VARCHAR[], t -> stem(stem(lower(t), 'english'), 'russian'))",
-                           [flat]).fetchone()
+    (stems,) = one_row(
+        con.execute("SELECT list_transform(?::VARCHAR[], t -> stem(stem(lower(t), 'english'), 'russian'))", [flat])
+    )
     out, at = [], 0
     for ts in tokens:
         own = stems[at : at + len(ts)]

@@ -14,8 +14,8 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from storage.db import now
 from storage.current_verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
+from storage.db import now
 
 # How far before and after an assignment the comparison looks.
 COMPARE_DAYS = 30
@@ -78,7 +78,8 @@ def before_after(con: duckdb.DuckDBPyConnection, days: int = COMPARE_DAYS) -> pd
     return con.execute(
         f"""
         WITH first_assignment AS (
-            SELECT operator_id, criterion_id, min(assigned_at) AS assigned_at, arg_min(assigned_by, assigned_at) AS assigned_by
+            SELECT operator_id, criterion_id, min(assigned_at) AS assigned_at,
+                   arg_min(assigned_by, assigned_at) AS assigned_by
             FROM coaching_assignments GROUP BY ALL
         ),
         v AS ({CURRENT_VERDICTS}),
@@ -92,7 +93,8 @@ def before_after(con: duckdb.DuckDBPyConnection, days: int = COMPARE_DAYS) -> pd
                    / nullif(count(j.call_id) FILTER (j.call_at >= a.assigned_at), 0) AS fail_rate_after
         FROM first_assignment a
         LEFT JOIN judged j ON j.operator_id = a.operator_id AND j.criterion_id = a.criterion_id
-             AND j.call_at >= a.assigned_at - INTERVAL ({days}) DAY AND j.call_at < a.assigned_at + INTERVAL ({days}) DAY
+             AND j.call_at >= a.assigned_at - INTERVAL ({days}) DAY
+             AND j.call_at < a.assigned_at + INTERVAL ({days}) DAY
         GROUP BY ALL
         ORDER BY a.assigned_at DESC
         """,

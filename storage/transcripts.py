@@ -69,5 +69,7 @@ def load_stored_call(con: duckdb.DuckDBPyConnection, call_id: str) -> StoredCall
         for speaker, start, end, text, words, channel, asr_conf, spk_conf in rows
     )
     speech_regions = tuple(tuple(tuple(r) for r in ch) for ch in json.loads(regions)) if regions else ()
-    transcript = Transcript(language or "", segments, asr_model or "", speaker_method or "", dropped, {}, speech_regions)
+    transcript = Transcript(
+        language or "", segments, asr_model or "", speaker_method or "", dropped, {}, speech_regions
+    )
     return StoredCall(call_id, duration_s or 0.0, transcript)

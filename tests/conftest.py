@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -73,7 +72,11 @@ def write_bad_files(folder: Path) -> dict[str, str]:
     (folder / "random.wav").write_bytes(os.urandom(4096))
     (folder / "empty.flac").write_bytes(b"")
     (folder / "notes.mp3").write_text("this is a text file, not a recording\n")
-    return {"random.wav": "not a readable audio file", "empty.flac": "empty file", "notes.mp3": "not a readable audio file"}
+    return {
+        "random.wav": "not a readable audio file",
+        "empty.flac": "empty file",
+        "notes.mp3": "not a readable audio file",
+    }
 
 
 @pytest.fixture(scope="session")

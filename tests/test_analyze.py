@@ -88,7 +88,11 @@ def test_sample_calls_get_the_verdicts_their_ground_truth_says(analyzer, truth_p
 
 def callqa(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "callqa", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300
+        [sys.executable, "-m", "callqa", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
     )
 
 

@@ -43,7 +43,9 @@ def _app() -> AppTest:
 def _login(users, name: str, role: str) -> AppTest:
     add_user(users, name, role, "correct horse battery", cost=ScryptCost(n=2**10))
     at = _app().run()
-    assert [t.key for t in at.text_input] == ["callqa_login_name", "callqa_login_password"], "only the login form is shown"
+    assert [t.key for t in at.text_input] == ["callqa_login_name", "callqa_login_password"], (
+        "only the login form is shown"
+    )
     at.text_input(key="callqa_login_name").input(name)
     at.text_input(key="callqa_login_password").input("correct horse battery")
     at.button(key="callqa_login_submit").click().run()
@@ -148,13 +150,35 @@ def test_queue_lists_flagged_calls_worst_first(db, flow_db):
     table = _queue_table(at)
     assert set(table["Recording"]) == flagged
     assert len(table) == len(flagged)
-    critical = {n for (n,) in _rows(db, "SELECT c.file_name FROM calls c JOIN scores s USING (call_id) WHERE list_contains(s.flags, 'critical_fail')")}
+    critical = {
+        n
+        for (n,) in _rows(
+            db,
+            "SELECT c.file_name FROM calls c JOIN scores s USING (call_id)"
+            " WHERE list_contains(s.flags, 'critical_fail')",
+        )
+    }
     if critical:
         assert table["Recording"].iloc[0] in critical, "calls with a critical failure come first"
-    assert set(table.columns) >= {"Recording", "Operator", "Team", "Time", "Duration", "Language", "Score", "Flags", "Reviewed"}
+    assert set(table.columns) >= {
+        "Recording",
+        "Operator",
+        "Team",
+        "Time",
+        "Duration",
+        "Language",
+        "Score",
+        "Flags",
+        "Reviewed",
+    }
     assert set(table["Operator"]) <= {"op.andreev", "op.belova", "op.carter"}
     # Other tests share this database and may have marked a call reviewed (test_nightly_flow does).
-    reviewed = {n for (n,) in _rows(db, "SELECT DISTINCT c.file_name FROM reviews r JOIN calls c USING (call_id) WHERE r.action = 'reviewed'")}
+    reviewed = {
+        n
+        for (n,) in _rows(
+            db, "SELECT DISTINCT c.file_name FROM reviews r JOIN calls c USING (call_id) WHERE r.action = 'reviewed'"
+        )
+    }
     assert set(table.loc[table["Reviewed"].astype(bool), "Recording"]) == reviewed & flagged
 
     # The toggle shows every processed call.
@@ -176,10 +200,13 @@ def test_queue_pages_by_a_hundred(db_copy):
     # 60 more copies of every processed call, as if many nights had run.
     con = duckdb.connect(str(db_copy))
     con.execute(
-        "INSERT INTO calls SELECT c.* REPLACE (c.call_id || '-' || t.i AS call_id, 'copy' || t.i || '_' || c.file_name AS file_name) "
+        "INSERT INTO calls SELECT c.* REPLACE (c.call_id || '-' || t.i AS call_id,"
+        " 'copy' || t.i || '_' || c.file_name AS file_name) "
         "FROM calls c, range(60) t(i) WHERE c.status = 'processed'"
     )
-    con.execute("INSERT INTO scores SELECT s.* REPLACE (s.call_id || '-' || t.i AS call_id) FROM scores s, range(60) t(i)")
+    con.execute(
+        "INSERT INTO scores SELECT s.* REPLACE (s.call_id || '-' || t.i AS call_id) FROM scores s, range(60) t(i)"
+    )
     con.close()
     flagged = _flagged_names(db_copy)
     assert len(flagged) > 100
@@ -275,8 +302,10 @@ def test_verdicts_export_goes_inside_the_session_masked_for_non_admins(db_copy, 
     call_id = _call_id(db_copy, "ru_stereo_rude.flac")
     said = "мой телефон +7 916 123-45-67"  # an evidence quote as stored when redaction is turned off
     con = duckdb.connect(str(db_copy))
-    con.execute("UPDATE criteria_results SET evidence_text = ? WHERE call_id = ? AND criterion_id = 'no_forbidden_phrases'",
-                [said, call_id])
+    con.execute(
+        "UPDATE criteria_results SET evidence_text = ? WHERE call_id = ? AND criterion_id = 'no_forbidden_phrases'",
+        [said, call_id],
+    )
     con.close()
     at = _goto(_login(loopback, "anna.qa", role), CALL_PAGE, call_id=call_id)
     _ok(at)
@@ -302,25 +331,37 @@ def test_override_and_mark_reviewed_are_stored(db_copy, loopback):
     at.text_input(key="comment_no_forbidden_phrases").input("said about the bank's policy, not rude")
     at.button(key="save_no_forbidden_phrases").click().run()
     _ok(at)
-    rows = _rows(db_copy, "SELECT criterion_id, action, verdict, comment, reviewer, reviewer_role FROM reviews WHERE call_id = ?", [call_id])
-    assert rows == [("no_forbidden_phrases", "override", "pass", "said about the bank's policy, not rude", "anna.qa", "reviewer")]
+    rows = _rows(
+        db_copy,
+        "SELECT criterion_id, action, verdict, comment, reviewer, reviewer_role FROM reviews WHERE call_id = ?",
+        [call_id],
+    )
+    assert rows == [
+        ("no_forbidden_phrases", "override", "pass", "said about the bank's policy, not rude", "anna.qa", "reviewer")
+    ]
     text = _text(at)
     assert f"overridden → :green-badge[pass] ({ui.md('anna.qa')}" in text
     assert "“" + ui.md("said about the bank's policy, not rude") + "”" in [c.value for c in at.caption]
     assert any("override → pass saved" in s.value for s in at.success)
 
     # Agreeing with the automatic verdict is a confirmation.
-    greeting = _rows(db_copy, "SELECT result FROM criteria_results WHERE call_id = ? AND criterion_id = 'greeting'", [call_id])[0][0]
+    greeting = _rows(
+        db_copy, "SELECT result FROM criteria_results WHERE call_id = ? AND criterion_id = 'greeting'", [call_id]
+    )[0][0]
     if greeting in ("pass", "fail", "na"):
         at.button(key="save_greeting").click().run()
         _ok(at)
-        assert _rows(db_copy, "SELECT action, verdict FROM reviews WHERE criterion_id = 'greeting'") == [("confirm", greeting)]
+        assert _rows(db_copy, "SELECT action, verdict FROM reviews WHERE criterion_id = 'greeting'") == [
+            ("confirm", greeting)
+        ]
         assert f"confirmed → {ui.result_badge(greeting)}" in _text(at)
 
     # Marking the call reviewed shows in the page and in the queue.
     at.button(key="mark_reviewed").click().run()
     _ok(at)
-    assert _rows(db_copy, "SELECT reviewer FROM reviews WHERE call_id = ? AND action = 'reviewed'", [call_id]) == [("anna.qa",)]
+    assert _rows(db_copy, "SELECT reviewer FROM reviews WHERE call_id = ? AND action = 'reviewed'", [call_id]) == [
+        ("anna.qa",)
+    ]
     assert f":green-badge[reviewed] by {ui.md('anna.qa')}" in _text(at)
     assert not [b for b in at.button if b.key == "mark_reviewed"]
 
@@ -346,7 +387,9 @@ def test_flipping_roles_is_stored_and_swaps_the_transcript(db_copy, loopback):
     first = _rows(db_copy, "SELECT speaker FROM segments WHERE call_id = ? ORDER BY idx LIMIT 1", [call_id])[0][0]
     at.button(key="flip_roles").click().run()
     _ok(at)
-    assert _rows(db_copy, "SELECT action, reviewer FROM reviews WHERE call_id = ?", [call_id]) == [("flip_roles", "anna.qa")]
+    assert _rows(db_copy, "SELECT action, reviewer FROM reviews WHERE call_id = ?", [call_id]) == [
+        ("flip_roles", "anna.qa")
+    ]
     swapped = {"operator": "customer", "customer": "operator"}[first]
     assert any("flipped operator and customer" in i.value for i in at.info)
     shown = [m.value for m in at.markdown if m.value.startswith(":") and "-badge[" in m.value]
@@ -436,7 +479,11 @@ def test_queue_filters_by_operator_and_flag(db):
 def test_without_a_login_only_the_login_page_is_shown(db, loopback):
     add_user(loopback, "anna.qa", "reviewer", "correct horse battery", cost=ScryptCost(n=2**10))
     at = _app().run()
-    assert not at.dataframe and not at.title[1:] and [t.key for t in at.text_input] == ["callqa_login_name", "callqa_login_password"]
+    assert (
+        not at.dataframe
+        and not at.title[1:]
+        and [t.key for t in at.text_input] == ["callqa_login_name", "callqa_login_password"]
+    )
     at.text_input(key="callqa_login_name").input("anna.qa")
     at.text_input(key="callqa_login_password").input("wrong")
     at.button(key="callqa_login_submit").click().run()

@@ -45,7 +45,9 @@ def _new_recordings(samples: Path, inbox: Path) -> int:
     return len(names)
 
 
-def test_reviews_saved_while_the_nightly_flow_writes_are_all_kept(flow_db, samples_dir, settings, tmp_path, monkeypatch):
+def test_reviews_saved_while_the_nightly_flow_writes_are_all_kept(
+    flow_db, samples_dir, settings, tmp_path, monkeypatch
+):
     db = tmp_path / "callqa.duckdb"
     shutil.copyfile(flow_db["db"], db)
     new = _new_recordings(samples_dir, tmp_path / "inbox")
@@ -88,8 +90,12 @@ def test_reviews_saved_while_the_nightly_flow_writes_are_all_kept(flow_db, sampl
     assert flow.returncode == 0, output[-3000:]
     assert f"processed {new}" in output
     with connect(db) as con:  # a writer: applies anything still journalled
-        stored = {c for (c,) in con.execute("SELECT comment FROM reviews WHERE call_id = ? AND criterion_id = 'greeting'",
-                                            [call_id]).fetchall()}
+        stored = {
+            c
+            for (c,) in con.execute(
+                "SELECT comment FROM reviews WHERE call_id = ? AND criterion_id = 'greeting'", [call_id]
+            ).fetchall()
+        }
         calls_after = con.execute("SELECT count(*) FROM calls WHERE status = 'processed'").fetchone()[0]
     assert stored == set(saved)
     assert calls_after == calls_before + new

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from pipeline.speech.audio import MODEL_SAMPLE_RATE, decode, resample
 from pipeline.errors import NotAudio, UnusableAudio
+from pipeline.speech.audio import MODEL_SAMPLE_RATE, decode, resample
 
 
 def _tone(freq: float, sr: int, seconds: float = 1.0, amp: float = 0.5) -> np.ndarray:
@@ -33,7 +33,10 @@ def test_resampling_keeps_the_band_and_rejects_what_would_alias():
     assert 10 * np.log10(kept / max(folded, 1e-20)) > 60, "aliased energy must be at least 60 dB down"
 
 
-@pytest.mark.parametrize("fmt,subtype,ext", [("WAV", "PCM_16", "wav"), ("FLAC", "PCM_16", "flac"), ("OGG", "VORBIS", "ogg"), ("MP3", None, "mp3")])
+@pytest.mark.parametrize(
+    "fmt,subtype,ext",
+    [("WAV", "PCM_16", "wav"), ("FLAC", "PCM_16", "flac"), ("OGG", "VORBIS", "ogg"), ("MP3", None, "mp3")],
+)
 def test_decodes_common_formats_and_rates(tmp_path, fmt, subtype, ext):
     sr = 8000
     stereo = np.stack([_tone(440, sr, 2.0), _tone(660, sr, 2.0, 0.3)], axis=1)

@@ -196,7 +196,9 @@ def test_bad_requests_are_refused(users_file):
         users.set_password(users_file, "carol", PASSWORD)
 
 
-@pytest.mark.parametrize("encoded", ["", "plain", "md5$x$y$z", "scrypt$n=16384,r=8,p=1$!!$!!", "scrypt$n=1073741824,r=8,p=1$AAAA$AAAA"])
+@pytest.mark.parametrize(
+    "encoded", ["", "plain", "md5$x$y$z", "scrypt$n=16384,r=8,p=1$!!$!!", "scrypt$n=1073741824,r=8,p=1$AAAA$AAAA"]
+)
 def test_malformed_hashes_never_match(encoded):
     assert users.check_password(PASSWORD, encoded) is False
 
@@ -270,9 +272,26 @@ def _cli(monkeypatch, *argv: str, stdin: str = "") -> int:
 
 def test_cli_add_list_passwd_remove(users_file, monkeypatch, capsys):
     f = ["--users", str(users_file)]
-    assert _cli(monkeypatch, "users", "add", "alice", "--role", "reviewer", "--password-stdin", *f, stdin=PASSWORD + "\n") == 0
-    assert _cli(monkeypatch, "users", "add", "tom", "--role", "trainer", "--display-name", "Tom T", "--password-stdin", *f,
-                stdin=PASSWORD + "\n") == 0
+    assert (
+        _cli(monkeypatch, "users", "add", "alice", "--role", "reviewer", "--password-stdin", *f, stdin=PASSWORD + "\n")
+        == 0
+    )
+    assert (
+        _cli(
+            monkeypatch,
+            "users",
+            "add",
+            "tom",
+            "--role",
+            "trainer",
+            "--display-name",
+            "Tom T",
+            "--password-stdin",
+            *f,
+            stdin=PASSWORD + "\n",
+        )
+        == 0
+    )
     assert _cli(monkeypatch, "users", "add", "Boss@Example.com", "--role", "admin", "--sso", *f) == 0
     assert users.verify(users_file, "alice", PASSWORD).role == Role.REVIEWER
     capsys.readouterr()
@@ -295,12 +314,17 @@ def test_cli_add_list_passwd_remove(users_file, monkeypatch, capsys):
 
 def test_cli_refuses_duplicates_bad_roles_and_unknown_names(users_file, monkeypatch, capsys):
     f = ["--users", str(users_file)]
-    assert _cli(monkeypatch, "users", "add", "alice", "--role", "admin", "--password-stdin", *f, stdin=PASSWORD + "\n") == 0
+    assert (
+        _cli(monkeypatch, "users", "add", "alice", "--role", "admin", "--password-stdin", *f, stdin=PASSWORD + "\n")
+        == 0
+    )
     capsys.readouterr()
     # the duplicate is refused before any password is read (stdin is empty here)
     assert _cli(monkeypatch, "users", "add", "alice", "--role", "admin", "--password-stdin", *f) == 2
     assert "user 'alice' already exists" in capsys.readouterr().err
-    assert _cli(monkeypatch, "users", "add", "bob", "--role", "boss", "--password-stdin", *f, stdin=PASSWORD + "\n") == 2
+    assert (
+        _cli(monkeypatch, "users", "add", "bob", "--role", "boss", "--password-stdin", *f, stdin=PASSWORD + "\n") == 2
+    )
     assert "unknown role 'boss': use one of reviewer, trainer, admin" in capsys.readouterr().err
     assert _cli(monkeypatch, "users", "add", "bob", "--role", "trainer", "--password-stdin", *f, stdin="short\n") == 2
     assert "at least 8 characters" in capsys.readouterr().err
@@ -336,7 +360,10 @@ def test_cli_default_users_file_follows_the_database(tmp_path, monkeypatch):
 def test_cli_app_passes_the_bind_address(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr("subprocess.call", lambda command, env: calls.append((command, env)) or 0)
-    assert main(["app", "--db", str(tmp_path / "x.duckdb"), "--address", "0.0.0.0", "--users", str(tmp_path / "u.toml")]) == 0
+    assert (
+        main(["app", "--db", str(tmp_path / "x.duckdb"), "--address", "0.0.0.0", "--users", str(tmp_path / "u.toml")])
+        == 0
+    )
     assert main(["app", "--db", str(tmp_path / "x.duckdb")]) == 0
     (first, env), (second, _) = calls
     assert first[first.index("--server.address") + 1] == "0.0.0.0"
@@ -648,7 +675,9 @@ def test_login_page_offers_sso_when_configured(users_file):
     assert not [b for b in at.button if (b.key or "").startswith("callqa_sso")], "no SSO button without [auth]"
 
 
-@pytest.mark.parametrize("name, role, allowed", [("rita", "reviewer", False), ("tom", "trainer", True), ("ada", "admin", True)])
+@pytest.mark.parametrize(
+    "name, role, allowed", [("rita", "reviewer", False), ("tom", "trainer", True), ("ada", "admin", True)]
+)
 def test_require_refuses_a_role_without_the_permission(users_file, name, role, allowed):
     users.add_user(users_file, name, role, PASSWORD)
     at = _log_in(_run("127.0.0.1", script=_coaching_page), "127.0.0.1", name, PASSWORD)

@@ -85,7 +85,9 @@ def test_a_success_resets_the_name_but_not_the_address(con):
     assert g.attempt("carol", "203.0.113.5", next(tick), right=True).outcome == "success"
     for _ in range(2):
         assert g.attempt("carol", "203.0.113.5", next(tick)).outcome == "failure"
-    assert g.attempt("carol", "203.0.113.5", next(tick)).outcome == "failure", "2 + 2 failures, but the count restarted at 0"
+    assert g.attempt("carol", "203.0.113.5", next(tick)).outcome == "failure", (
+        "2 + 2 failures, but the count restarted at 0"
+    )
     assert g.attempt("carol", "203.0.113.5", next(tick)).outcome == "throttled"
 
     limits = LoginLimits(address=Limit(free_failures=4, lockout_failures=20, base_delay_s=30, max_delay_s=120))

@@ -67,7 +67,9 @@ def test_call_page_shows_transcript_and_evidence(chromium, app_url, flow_db, tmp
     assert "Traceback" not in dom
 
 
-SCREENSHOTS = Path(os.environ.get("CALLQA_SCREENSHOTS", Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"))
+SCREENSHOTS = Path(
+    os.environ.get("CALLQA_SCREENSHOTS", Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots")
+)
 PAGES = [
     ("queue", "", "Review queue"),
     ("call", "call?call_id={call_id}", "ru_stereo_rude.flac"),
@@ -95,7 +97,9 @@ def _screenshot(chromium: str, url: str, target: Path, tmp: Path) -> None:
 
 
 @pytest.mark.parametrize("name,path,expect", PAGES, ids=[p[0] for p in PAGES])
-def test_every_page_renders_without_an_exception_and_is_photographed(chromium, app_url, flow_db, tmp_path, name, path, expect):
+def test_every_page_renders_without_an_exception_and_is_photographed(
+    chromium, app_url, flow_db, tmp_path, name, path, expect
+):
     from storage.db import connect
 
     with connect(flow_db["db"], read_only=True) as con:

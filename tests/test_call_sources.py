@@ -9,12 +9,12 @@ from datetime import datetime
 
 import pytest
 
-from usecases.settings import load_settings
-from usecases.sources import SourceReader
 from pipeline.intake.call_meta import read_call_meta
 from pipeline.intake.customer_id import customer_hash, load_key, normalise_number
 from storage.calls import save_problem
 from storage.db import connect
+from usecases.settings import load_settings
+from usecases.sources import SourceReader
 
 MANIFEST = """file,operator_id,team,queue,direction,started_at,customer_number
 a.wav,op.ivanova,support-1,billing,inbound,2026-11-20T09:15:00,8 (916) 123-45-67
@@ -31,7 +31,12 @@ def test_manifest_sidecar_and_file_name_combine_field_by_field(tmp_path):
     assert (a.operator, a.team, a.queue, a.direction, a.started_at, a.customer_number) == (
         "op.ivanova", "support-1", "billing", "inbound", datetime(2026, 11, 20, 9, 15), "8 (916) 123-45-67")
     b = read_call_meta(tmp_path / "b.wav")
-    assert (b.operator, b.team, b.queue, b.direction) == ("op.petrova", "support-2", "internet", "outbound")  # sidecar wins
+    assert (b.operator, b.team, b.queue, b.direction) == (
+        "op.petrova",
+        "support-2",
+        "internet",
+        "outbound",
+    )  # sidecar wins
     c = read_call_meta(tmp_path / "c_op.sidorov.wav", r"c_(?P<operator>[\w.]+)")
     assert c.operator == "op.sidorov" and c.team is None
 

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 CONTENT = [
     "SELECT file_name, status, coalesce(error, ''), operator_id FROM calls ORDER BY file_name",
     "SELECT c.file_name, s.score, s.flags FROM scores s JOIN calls c USING (call_id) ORDER BY 1",
-    "SELECT c.file_name, r.criterion_id, r.result, r.evidence_text FROM criteria_results r JOIN calls c USING (call_id) ORDER BY 1, 2",
+    "SELECT c.file_name, r.criterion_id, r.result, r.evidence_text"
+    " FROM criteria_results r JOIN calls c USING (call_id) ORDER BY 1, 2",
     "SELECT c.file_name, g.idx, g.speaker, g.text FROM segments g JOIN calls c USING (call_id) ORDER BY 1, 2",
 ]
 
@@ -29,10 +30,12 @@ def _content(db, inbox):
             for rows in tables]
 
 
-def test_two_dask_workers_store_what_the_default_runner_stores(prefect_harness, samples_dir, settings, tmp_path, monkeypatch):
-    from usecases.settings import load_settings
+def test_two_dask_workers_store_what_the_default_runner_stores(
+    prefect_harness, samples_dir, settings, tmp_path, monkeypatch
+):
     from flows.nightly import nightly
     from flows.runners import task_runner_for
+    from usecases.settings import load_settings
 
     monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")

@@ -15,8 +15,8 @@ import pytest
 import soundfile as sf
 
 from callqa.cli import EXIT_BAD_INPUT, main
-from pipeline.speech.audio import MODEL_SAMPLE_RATE, AudioLimits, decode
 from pipeline.errors import BadRecording, UnusableAudio
+from pipeline.speech.audio import MODEL_SAMPLE_RATE, AudioLimits, decode
 from pipeline.speech.resampling import StreamingResampler, resample
 
 REPO = Path(__file__).resolve().parent.parent
@@ -158,7 +158,9 @@ def test_peak_memory_follows_the_16_khz_output_not_the_files_rate(tmp_path):
     baseline, peak, output_bytes = _decode_in_child(path)
     output_mb = output_bytes / 1024**2
     assert output_bytes == 2 * MODEL_SAMPLE_RATE * seconds * 4
-    assert peak - baseline < output_mb + WORK_SPACE_MB, json.dumps({"baseline": baseline, "peak": peak, "output": output_mb})
+    assert peak - baseline < output_mb + WORK_SPACE_MB, json.dumps(
+        {"baseline": baseline, "peak": peak, "output": output_mb}
+    )
 
 
 def test_a_header_that_understates_the_length_loses_nothing(tmp_path):

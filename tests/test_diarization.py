@@ -105,7 +105,11 @@ def test_words_go_to_the_voice_whose_turn_they_overlap_and_segments_split_there(
     words = tuple(Word(s, e, t, 0.9) for t, (s, e) in zip(texts, times))
     merged = Segment("unknown", 0.2, 5.0, " ".join(texts), words)
     pieces = split_by_voice([merged], index)
-    assert [(p.voice, p.segment.text) for p in pieces] == [("A", "hello there"), ("B", "my order is late"), ("A", "sorry")]
+    assert [(p.voice, p.segment.text) for p in pieces] == [
+        ("A", "hello there"),
+        ("B", "my order is late"),
+        ("A", "sorry"),
+    ]
     assert all(p.attributed == 1.0 for p in pieces)
     assert pieces[1].segment.start == 2.3 and pieces[1].segment.end == 3.9
 
@@ -138,7 +142,9 @@ def role_error(samples_dir: Path, truth_path: Path, diarizer) -> tuple[float, li
             for w in spread_words(t["text"], t["start"], t["end"]):
                 expected[(w.start, w.text)] = t["speaker"]
         segments.append(Segment("unknown", words[0].start, words[-1].end, " ".join(w.text for w in words), words))
-    out, method = label_mono_speakers(audio, 16_000, segments, truth["language"], diarizer, MonoSpeakerOptions(num_speakers=2))
+    out, method = label_mono_speakers(
+        audio, 16_000, segments, truth["language"], diarizer, MonoSpeakerOptions(num_speakers=2)
+    )
     total = wrong = 0.0
     for seg in out:
         for w in seg.words:
@@ -176,7 +182,9 @@ def test_cli_diarize_prints_parseable_rttm(eval_dir, tmp_path):
 
     bad = tmp_path / "noise.wav"
     bad.write_bytes(os.urandom(4000))
-    proc = subprocess.run([sys.executable, "-m", "callqa", "diarize", str(bad)], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "callqa", "diarize", str(bad)], capture_output=True, text=True, env=env, timeout=300
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("callqa: error:")
 

@@ -29,8 +29,6 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-
-from tests.served_app import free_port, wait_healthy
 from markdown_it import MarkdownIt
 from openpyxl import load_workbook
 
@@ -40,6 +38,7 @@ from reporting.cells import FORMULA_STARTS, csv_cell, formula_like
 from reporting.model import ReportPeriod
 from storage.db import connect
 from storage.review_queue import QueueFilter
+from tests.served_app import free_port, wait_healthy
 from tests.test_app import CALL_PAGE, _app, _goto, _ok, loopback  # noqa: F401  (loopback: the autouse fixture)
 
 HYPERLINK = '=HYPERLINK("http://evil/","x")'
@@ -141,8 +140,8 @@ def test_csv_exports_open_as_text(hostile_db):
 
 
 def test_weekly_excel_reports_have_no_formula(hostile_db, tmp_path):
-    from usecases.settings import load_settings
     from usecases.reports import write_reports
+    from usecases.settings import load_settings
 
     written = write_reports(load_settings(db=hostile_db, reports_dir=tmp_path), WEEK)
     assert any(w.scope.kind == "site" and w.scope.value == "@site" for w in written)
@@ -256,7 +255,9 @@ def test_bad_search_and_operator_links_are_ignored_with_a_note(hostile_db, monke
 
     at = _goto(_app().run(), "views/operator.py", operator="op.belova")
     _ok(at)
-    assert not [w for w in at.warning if "operator" in w.value] and at.selectbox(key="operator_pick").value == "op.belova"
+    assert (
+        not [w for w in at.warning if "operator" in w.value] and at.selectbox(key="operator_pick").value == "op.belova"
+    )
 
 
 def test_link_checks():
@@ -389,7 +390,9 @@ def test_md_shows_any_text_literally_as_streamlit_renders_it(browser, tmp_path):
         for i, text in enumerate(ATTACKS):
             box = visit.page.locator(f".st-key-shown_{i}")
             for element in made:
-                found = box.locator(f"[data-testid='stMarkdownContainer'] {element}, [data-testid='stCaptionContainer'] {element}")
+                found = box.locator(
+                    f"[data-testid='stMarkdownContainer'] {element}, [data-testid='stCaptionContainer'] {element}"
+                )
                 assert found.count() == 0, (text, element, box.inner_html())
             shown = box.inner_text().replace(WORD_JOINER, "")
             assert shown.count(" ".join(text.split())) == 4, (text, shown)  # markdown, caption, alert, button
@@ -463,7 +466,9 @@ def test_hostile_text_is_shown_literally_in_the_browser(served, browser, hostile
             body = visit.page.inner_text("body").replace(WORD_JOINER, "")
             for text in texts:
                 assert text in body, (path, text)
-            assert visit.page.locator("a[href*='evil'], img[src*='evil'], [data-testid='stException']").count() == 0, path
+            assert visit.page.locator("a[href*='evil'], img[src*='evil'], [data-testid='stException']").count() == 0, (
+                path
+            )
         assert not [u for u in visit.requests if _outside(u)]  # the outside image was never asked for
     finally:
         visit.close()

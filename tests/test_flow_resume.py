@@ -90,8 +90,14 @@ def test_a_run_killed_midway_is_completed_by_the_next_with_nothing_lost_or_doubl
     db = tmp_path / "callqa.duckdb"
     env = dict(os.environ, CALLQA_MODELS_DIR=str(settings.asr.models_dir), PREFECT_HOME=str(tmp_path / "prefect"))
     # Its own session: the kill takes the flow's temporary Prefect server with it, as a crash would.
-    first = subprocess.Popen([sys.executable, "-c", RUN_FLOW, str(inbox), str(db)], env=env, start_new_session=True,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
+    first = subprocess.Popen(
+        [sys.executable, "-c", RUN_FLOW, str(inbox), str(db)],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and first.poll() is None:

@@ -50,7 +50,9 @@ def test_rescore_command_rejudges_stored_calls_with_an_older_version(flow_db, tm
     summary = json.loads(capsys.readouterr().out)
     assert summary["scorecard"] == "inbound_support@1" and summary["calls"] == flow_db["summary"].processed
     with connect(db, read_only=True) as con:
-        assert con.execute("SELECT DISTINCT scorecard_version FROM calls WHERE status = 'processed'").fetchall() == [(1,)]
+        assert con.execute("SELECT DISTINCT scorecard_version FROM calls WHERE status = 'processed'").fetchall() == [
+            (1,)
+        ]
 
 
 def test_backfill_takes_only_the_calls_of_its_period(prefect_harness, samples_dir, settings, tmp_path, monkeypatch):
@@ -80,6 +82,8 @@ def test_backfill_takes_only_the_calls_of_its_period(prefect_harness, samples_di
 def test_backfill_command_refuses_an_empty_period(tmp_path, capsys):
     from callqa.cli import main
 
-    assert main(["backfill", "--since", "2026-11-21", "--until", "2026-11-20", "--db", str(tmp_path / "db.duckdb")]) == 2
+    assert (
+        main(["backfill", "--since", "2026-11-21", "--until", "2026-11-20", "--db", str(tmp_path / "db.duckdb")]) == 2
+    )
     assert "backfill needs --since and a later --until" in capsys.readouterr().err
     assert not (tmp_path / "db.duckdb").exists()

@@ -18,8 +18,18 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from callqa.cli import main
-from pipeline.stats.group_comparison import (REST, Metric, Sample, adjust_p, compare_groups, permutation_test,
-                                       proportion_test, t_interval, welch_test, wilson_interval)
+from pipeline.stats.group_comparison import (
+    REST,
+    Metric,
+    Sample,
+    adjust_p,
+    compare_groups,
+    permutation_test,
+    proportion_test,
+    t_interval,
+    welch_test,
+    wilson_interval,
+)
 from storage.calls import add_review
 from storage.comparison import call_values, compare
 from storage.db import connect
@@ -260,7 +270,10 @@ def test_app_page_shows_the_difference_with_intervals(vendor_db, app_for):
     _ok(at)
     at.segmented_control(key="compare_by").set_value("team").run()
     _ok(at)
-    assert set(next(d.value for d in at.dataframe if "Verdict" in d.value.columns).columns) >= {"support-ru", "support-en"}
+    assert set(next(d.value for d in at.dataframe if "Verdict" in d.value.columns).columns) >= {
+        "support-ru",
+        "support-en",
+    }
 
 
 def test_app_page_on_the_sample_calls_claims_nothing(flow_db, app_for):

@@ -8,9 +8,9 @@ import pytest
 
 from models.embeddings import load_sentence_encoder
 from models.nlp import load_lemmatizer
-from pipeline.text.matching import FuzzyMatcher, sentence_units
 from pipeline.judging.scorecard import ScorecardError, load_scorecard, parse_scorecard
 from pipeline.judging.scoring import ScorecardJudge
+from pipeline.text.matching import FuzzyMatcher, sentence_units
 from tests.test_scoring import seg, transcript
 
 
@@ -21,7 +21,9 @@ def scorecard():
 
 @pytest.fixture(scope="module")
 def judge(scorecard):
-    return ScorecardJudge(scorecard, {"ru": load_lemmatizer("ru"), "en": load_lemmatizer("en")}, load_sentence_encoder())
+    return ScorecardJudge(
+        scorecard, {"ru": load_lemmatizer("ru"), "en": load_lemmatizer("en")}, load_sentence_encoder()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +111,9 @@ def test_fuzzy_matching_catches_recognition_errors_but_not_substrings():
     # a Russian prefix is meaning, an English first sound is a recognition error
     assert FuzzyMatcher(["карта разблокирована"]).find_all(ru.tokens("Карта заблокирована")) == []
     assert FuzzyMatcher(["я оформил заявку"]).find_all(ru.tokens("я не оформил заявку")) == []
-    assert [x.phrase for x in FuzzyMatcher(["account holder"]).find_all(en.tokens("and to the account folder"))] == ["account holder"]
+    assert [x.phrase for x in FuzzyMatcher(["account holder"]).find_all(en.tokens("and to the account folder"))] == [
+        "account holder"
+    ]
 
 
 def test_fuzzy_decides_when_lemmas_miss(lexical_judge):
@@ -146,7 +150,9 @@ def test_semantic_matching_does_not_pass_unrelated_speech(judge):
 
 
 def test_forbidden_phrase_excused_when_the_operator_goes_on_to_find_out(judge):
-    excused = judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте. Я не знаю точной даты, но сейчас уточню.")))
+    excused = judge.judge(
+        transcript("ru", seg("operator", 0.0, "Здравствуйте. Я не знаю точной даты, но сейчас уточню."))
+    )
     assert result(excused, "no_forbidden_phrases").result == "pass"
     refused = judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте. Я не знаю. Звоните в другое место.")))
     r = result(refused, "no_forbidden_phrases")
@@ -204,14 +210,47 @@ def test_sentence_units_cover_sentences_and_clauses():
 @pytest.mark.parametrize(
     "raw,message",
     [
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrses": {"ru": ["да"]}}]}, "unknown key 'phrses' .*did you mean 'phrases'"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "window": {"first_sec": 5}}]}, "did you mean 'first_s'"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "after": ["b"]}]}, "unknown criterion 'b'"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "methods": ["magic"]}]}, "methods must be"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "semantic_threshold": 3}]}, "semantic_threshold"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}}], "forbiden": {}}, "did you mean 'forbidden'"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}}], "forbidden": {"categories": {"rude": {"phrase": {}}}}}, "unknown key 'phrase'"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "weight": "ten"}]}, "weight must be a number"),
+        (
+            {"name": "x", "version": 1, "criteria": [{"id": "a", "phrses": {"ru": ["да"]}}]},
+            "unknown key 'phrses' .*did you mean 'phrases'",
+        ),
+        (
+            {
+                "name": "x",
+                "version": 1,
+                "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "window": {"first_sec": 5}}],
+            },
+            "did you mean 'first_s'",
+        ),
+        (
+            {"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "after": ["b"]}]},
+            "unknown criterion 'b'",
+        ),
+        (
+            {"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "methods": ["magic"]}]},
+            "methods must be",
+        ),
+        (
+            {"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "semantic_threshold": 3}]},
+            "semantic_threshold",
+        ),
+        (
+            {"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}}], "forbiden": {}},
+            "did you mean 'forbidden'",
+        ),
+        (
+            {
+                "name": "x",
+                "version": 1,
+                "criteria": [{"id": "a", "phrases": {"ru": ["да"]}}],
+                "forbidden": {"categories": {"rude": {"phrase": {}}}},
+            },
+            "unknown key 'phrase'",
+        ),
+        (
+            {"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}, "weight": "ten"}]},
+            "weight must be a number",
+        ),
     ],
 )
 def test_scorecard_typos_fail_with_a_clear_message(raw, message):
@@ -237,7 +276,9 @@ def test_criteria_that_depend_on_each_other_in_a_circle_are_refused():
 
 
 def test_introduction_needs_both_the_name_and_the_company(lexical_judge):
-    both = lexical_judge.judge(transcript("ru", seg("operator", 0.0, "Добрый день! Городской телеком, на линии Павел.")))
+    both = lexical_judge.judge(
+        transcript("ru", seg("operator", 0.0, "Добрый день! Городской телеком, на линии Павел."))
+    )
     r = result(both, "introduction")
     assert r.result == "pass" and r.reason == "said: на линии; said: Городской Телеком"
     pattern = lexical_judge.judge(transcript("ru", seg("operator", 0.0, "Городской телеком, Павел, здравствуйте.")))
@@ -269,12 +310,24 @@ def test_resolution_by_what_the_operator_did(lexical_judge, language, line, expe
 
 
 def test_a_question_about_the_problem_is_needs_discovery_but_identification_is_not(lexical_judge):
-    diag = lexical_judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте."), seg("customer", 2.0, "Карта не работает."),
-                                          seg("operator", 5.0, "Вы сегодня платили картой за границей?")))
+    diag = lexical_judge.judge(
+        transcript(
+            "ru",
+            seg("operator", 0.0, "Здравствуйте."),
+            seg("customer", 2.0, "Карта не работает."),
+            seg("operator", 5.0, "Вы сегодня платили картой за границей?"),
+        )
+    )
     r = result(diag, "needs_discovery")
     assert r.result == "pass" and r.method == "pattern" and r.evidence.start >= 5.0
-    ident = lexical_judge.judge(transcript("ru", seg("operator", 0.0, "Здравствуйте."), seg("customer", 2.0, "Карта не работает."),
-                                           seg("operator", 5.0, "Назовите, пожалуйста, номер договора?")))
+    ident = lexical_judge.judge(
+        transcript(
+            "ru",
+            seg("operator", 0.0, "Здравствуйте."),
+            seg("customer", 2.0, "Карта не работает."),
+            seg("operator", 5.0, "Назовите, пожалуйста, номер договора?"),
+        )
+    )
     assert result(ident, "identification").result == "pass"
     assert result(ident, "needs_discovery").result == "fail"  # the same question is identification's evidence
 
@@ -300,7 +353,9 @@ def test_english_introductions_name_the_person_and_the_place_in_either_order(lex
 
 
 def test_a_capitalised_word_alone_is_neither_a_name_nor_a_company(lexical_judge):
-    r = result(lexical_judge.judge(transcript("en", seg("operator", 0.0, "Hello? Is anyone there? Go on."))), "introduction")
+    r = result(
+        lexical_judge.judge(transcript("en", seg("operator", 0.0, "Hello? Is anyone there? Go on."))), "introduction"
+    )
     assert r.result == "fail" and "name, company missing" in r.reason
 
 
@@ -424,6 +479,8 @@ def test_recognition_is_told_a_centres_own_name_when_asked_but_not_a_long_list()
      seg("operator", 40.0, "Thank you for calling, have a great day."), "low recognition confidence"),
 ])
 def test_doubt_inside_a_window_outweighs_a_clear_phrase_outside_it(lexical_judge, criterion, opening, late, reason):
-    j = lexical_judge.judge(transcript("en", opening, seg("customer", 7.0, "Hi, I would like to book an appointment."), late))
+    j = lexical_judge.judge(
+        transcript("en", opening, seg("customer", 7.0, "Hi, I would like to book an appointment."), late)
+    )
     r = result(j, criterion)
     assert r.result == "unknown" and r.reason.startswith(reason), r.reason

@@ -99,9 +99,14 @@ def served(flow_db, tmp_path_factory):
     con = duckdb.connect(str(db))
     try:
         call_id, = con.execute("SELECT call_id FROM calls WHERE file_name = 'ru_stereo_rude.flac'").fetchone()
-        idx, start, end = con.execute("SELECT idx, start_s, end_s FROM segments WHERE call_id = ? AND end_s - start_s > 1.5 "
-                                      "ORDER BY start_s LIMIT 1", [call_id]).fetchone()
-        next_idx, = con.execute("SELECT coalesce(max(idx), -1) + 1 FROM pii_spans WHERE call_id = ?", [call_id]).fetchone()
+        idx, start, end = con.execute(
+            "SELECT idx, start_s, end_s FROM segments WHERE call_id = ? AND end_s - start_s > 1.5 "
+            "ORDER BY start_s LIMIT 1",
+            [call_id],
+        ).fetchone()
+        (next_idx,) = con.execute(
+            "SELECT coalesce(max(idx), -1) + 1 FROM pii_spans WHERE call_id = ?", [call_id]
+        ).fetchone()
         con.execute("INSERT INTO pii_spans VALUES (?, ?, 'phone', ?, ?, ?)", [call_id, next_idx, idx, start, end])
     finally:
         con.close()

@@ -171,7 +171,12 @@ def test_hold_phrases(text, expected):
 
 def test_words_per_minute_per_party():
     segments = [
-        seg("operator", 0.0, 5.0, "Здравствуйте, служба поддержки компании Сеть Плюс, меня зовут Андрей, чем могу помочь?"),
+        seg(
+            "operator",
+            0.0,
+            5.0,
+            "Здравствуйте, служба поддержки компании Сеть Плюс, меня зовут Андрей, чем могу помочь?",
+        ),
         seg("customer", 6.0, 8.0, "Не работает домашний интернет."),  # 4
         seg("operator", 9.0, 14.0, "Назовите, пожалуйста, номер договора, и я проверю, что случилось на вашей линии"),
         seg("customer", 15.0, 17.0, "Четыре пять семь, восемь"),  # 4 words; "—" below is no word
@@ -183,7 +188,10 @@ def test_words_per_minute_per_party():
 
 
 def test_speech_rate_needs_enough_speech():
-    segments = [seg("operator", 0.0, 6.0, "Остались ли у вас ещё вопросы по договору?"), seg("customer", 7.0, 7.4, "Нет")]
+    segments = [
+        seg("operator", 0.0, 6.0, "Остались ли у вас ещё вопросы по договору?"),
+        seg("customer", 7.0, 7.4, "Нет"),
+    ]
     m = conversation_metrics(stereo(segments, [(0, 6)], [(7, 7.4)]), 8.0)
     assert m.customer_wpm is None and m.operator_wpm == pytest.approx(80.0)  # 8 words in 6 s
 
@@ -249,7 +257,10 @@ def test_mono_labelled_segments_give_parties():
 
 
 def test_transcript_without_regions_falls_back_to_segments():
-    segments = [seg("operator", 0.0, 4.0, "Здравствуйте, чем могу помочь?"), seg("customer", 16.0, 18.0, "Алло, вы тут?")]
+    segments = [
+        seg("operator", 0.0, 4.0, "Здравствуйте, чем могу помочь?"),
+        seg("customer", 16.0, 18.0, "Алло, вы тут?"),
+    ]
     m = conversation_metrics(Transcript("ru", tuple(segments), "test", "stereo_channels"), 18.0)
     assert m.timeline_source == "segments" and m.party_source == "segments"
     assert m.long_silences == ((4.0, 16.0),)

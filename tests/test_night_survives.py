@@ -184,7 +184,9 @@ def test_runs_are_marked_interrupted_only_under_the_run_lock(tmp_path):
 
 
 def _server_processes(parent: psutil.Process) -> list[psutil.Process]:
-    return [c for c in parent.children(recursive=True) if "prefect.server.api.server:create_app" in " ".join(c.cmdline())]
+    return [
+        c for c in parent.children(recursive=True) if "prefect.server.api.server:create_app" in " ".join(c.cmdline())
+    ]
 
 
 def _alive(proc: psutil.Process) -> bool:

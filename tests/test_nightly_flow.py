@@ -35,7 +35,9 @@ def test_good_calls_processed_bad_files_quarantined(flow_db, samples_dir):
 
 def test_flow_stores_metadata_analytics_and_the_scorecard_text(flow_db):
     with connect(flow_db["db"], read_only=True) as con:
-        meta = con.execute("SELECT operator_id, team, started_at FROM calls WHERE file_name = 'ru_stereo_good.flac'").fetchone()
+        meta = con.execute(
+            "SELECT operator_id, team, started_at FROM calls WHERE file_name = 'ru_stereo_good.flac'"
+        ).fetchone()
         analytics = con.execute(
             "SELECT count(*), count(customer_end_sentiment), min(handle_time_s) FROM call_analytics").fetchone()
         words = con.execute("SELECT count(*) FROM segments WHERE len(words) > 0").fetchone()[0]
@@ -102,7 +104,10 @@ def test_same_recording_under_two_names_is_one_call(flow_db, samples_dir, tmp_pa
 
 def test_cli_stats_json(flow_db):
     proc = subprocess.run(
-        [sys.executable, "-m", "callqa", "stats", "--db", str(flow_db["db"]), "--json"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "callqa", "stats", "--db", str(flow_db["db"]), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)

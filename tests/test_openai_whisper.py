@@ -148,8 +148,8 @@ def test_ct2_reader_follows_the_binary_format_and_dequantises(tmp_path):
 
 
 def test_missing_checkpoint_says_to_run_prepare(tmp_path):
-    from usecases.settings import load_settings
     from usecases.runtime import recognizer_for
+    from usecases.settings import load_settings
 
     settings = load_settings(models_dir=tmp_path, asr_backend="openai-whisper", db=tmp_path / "x.duckdb")
     with pytest.raises(WeightsNotFound, match="callqa models prepare") as err:
@@ -174,10 +174,17 @@ def test_backend_settings(tmp_path, monkeypatch):
 def test_cli_models_prepare(checkpoint, models_dir):
     env = dict(os.environ, CALLQA_MODELS_DIR=str(models_dir))
     done = subprocess.run(
-        [sys.executable, "-m", "callqa", "models", "prepare"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "callqa", "models", "prepare"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     # A second build from the same weights gives the same bytes.
     assert str(checkpoint.path) in done.stdout and checkpoint.sha256 in done.stdout
-    shown = subprocess.run([sys.executable, "-m", "callqa", "models"], cwd=REPO, env=env, capture_output=True, text=True)
+    shown = subprocess.run(
+        [sys.executable, "-m", "callqa", "models"], cwd=REPO, env=env, capture_output=True, text=True
+    )
     assert shown.returncode == 0 and "faster-whisper-base" in shown.stdout  # `callqa models` still works as before

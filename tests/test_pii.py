@@ -233,7 +233,12 @@ def test_ordinary_numbers_are_not_redacted(text, language):
 
 
 def test_segment_words_collapse_into_one_tag_word_with_the_words_times():
-    s = seg("customer", 10.0, "Мой номер восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь спасибо", prob=0.8)
+    s = seg(
+        "customer",
+        10.0,
+        "Мой номер восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь спасибо",
+        prob=0.8,
+    )
     out, spans = redact_segments([s], "ru")
     (red,) = out
     assert red.text == "Мой номер [PHONE] спасибо"
@@ -350,7 +355,9 @@ def test_russian_number_words_cover_case_forms():
     assert forms["двухсот"] == 200 and forms["сорока"] == 40 and forms["одну"] == 1 and forms["восьми"] == 8
     assert forms["сто"] == 100 and forms["ста"] == 100 and "тысяча" not in forms
     # A genitive run, as in "номер из восьми девятисот шестнадцати...": still read as digits.
-    assert kinds("на номер восьми девятисот шестнадцати ста двадцати трёх сорока пяти шестидесяти семи", "ru") == ["phone"]
+    assert kinds("на номер восьми девятисот шестнадцати ста двадцати трёх сорока пяти шестидесяти семи", "ru") == [
+        "phone"
+    ]
 
 
 def test_several_kinds_in_one_turn():
@@ -379,7 +386,11 @@ def test_unknown_language_uses_both_vocabularies():
         # card security code and expiry
         ("Срок 12/27, код 321.", "ru", "Срок [EXPIRY], код [CODE]."),
         ("срок действия двенадцать двадцать семь, CVV три два один", "ru", "срок действия [EXPIRY], CVV [CODE]"),
-        ("It expires oh nine twenty six and the security code is 123.", "en", "It expires [EXPIRY] and the security code is [CODE]."),
+        (
+            "It expires oh nine twenty six and the security code is 123.",
+            "en",
+            "It expires [EXPIRY] and the security code is [CODE].",
+        ),
         # a 20-digit account
         ("Номер счёта 40817 810 0 9991 0004312.", "ru", "Номер счёта [ACCOUNT]."),
         ("Счёт 40817810099910004312", "ru", "Счёт [ACCOUNT]"),
@@ -471,7 +482,10 @@ def test_the_operators_masked_name_still_counts_as_an_introduction():
 def test_the_centres_own_names_are_never_masked_as_people():
     # spaCy takes "Harper Valley" for a person; masked, the operator's introduction loses its company.
     text = "Hello, Mr. Harper Valley National Day. My name is Kelly."
-    assert redact_text(text, "en", keep=("Harper Valley",))[0] == "Hello, Mr. Harper Valley National Day. My name is [NAME]."
+    assert (
+        redact_text(text, "en", keep=("Harper Valley",))[0]
+        == "Hello, Mr. Harper Valley National Day. My name is [NAME]."
+    )
     segs = [seg("operator", 0.0, text)]
     out, spans = redact_segments(segs, "en", keep=("Harper Valley",))
     assert "Harper Valley" in out[0].text and [s.kind for s in spans] == ["name"]
@@ -481,10 +495,22 @@ def test_the_centres_own_names_are_never_masked_as_people():
     "text,language,expected",
     [
         # hvb_dev 02e41649: a real caller's answer, missed before
-        ("Sure. And what is your address? My address is 001", "en", "Sure. And what is your address? My address is [ADDRESS]"),
-        ("What is the address on the account? It's 25 kill drive.", "en", "What is the address on the account? It's [ADDRESS]."),
+        (
+            "Sure. And what is your address? My address is 001",
+            "en",
+            "Sure. And what is your address? My address is [ADDRESS]",
+        ),
+        (
+            "What is the address on the account? It's 25 kill drive.",
+            "en",
+            "What is the address on the account? It's [ADDRESS].",
+        ),
         ("Мой адрес: Казань, Садовая 5, квартира 3. Спасибо.", "ru", "Мой адрес: [ADDRESS]. Спасибо."),
-        ("A new checkbook has been sent to your home address.", "en", "A new checkbook has been sent to your home address."),
+        (
+            "A new checkbook has been sent to your home address.",
+            "en",
+            "A new checkbook has been sent to your home address.",
+        ),
         ("Адрес подключения тот же, что и раньше.", "ru", "Адрес подключения тот же, что и раньше."),
     ],
 )
@@ -495,8 +521,12 @@ def test_the_answer_after_address(text, language, expected):
 def test_the_other_partys_words_never_run_on_into_a_reply():
     # hvb_dev 02e41649: the caller dictates an address in pieces; the operator's "Okay," between
     # them was masked as part of it, read after the caller's words as context.
-    segs = [seg("operator", 0.0, "And what is your address?"), seg("customer", 2.0, "My address is 001 main, that's MAIN,"),
-            seg("operator", 5.5, "Okay,"), seg("customer", 6.5, "Street, and that's Forest Ranch, California.")]
+    segs = [
+        seg("operator", 0.0, "And what is your address?"),
+        seg("customer", 2.0, "My address is 001 main, that's MAIN,"),
+        seg("operator", 5.5, "Okay,"),
+        seg("customer", 6.5, "Street, and that's Forest Ranch, California."),
+    ]
     out, spans = redact_segments(segs, "en")
     assert out[2] is segs[2]
     assert out[1].text == "My address is [ADDRESS]" and "California" not in out[3].text

@@ -11,7 +11,9 @@ from flows.progress import Progress, listening, publish
 from tests.conftest import write_bad_files
 
 
-def test_the_flow_publishes_progress_after_each_batch(prefect_harness, samples_dir, settings, tmp_path, monkeypatch, capsys):
+def test_the_flow_publishes_progress_after_each_batch(
+    prefect_harness, samples_dir, settings, tmp_path, monkeypatch, capsys
+):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copyfile(samples_dir / "en_stereo_good.flac", inbox / "en_stereo_good.flac")
@@ -20,7 +22,9 @@ def test_the_flow_publishes_progress_after_each_batch(prefect_harness, samples_d
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")
     seen: list[Progress] = []
     with listening(seen.append):
-        code = main(["run", "--inbox", str(inbox), "--db", str(tmp_path / "db.duckdb"), "--batch-size", "1", "--progress"])
+        code = main(
+            ["run", "--inbox", str(inbox), "--db", str(tmp_path / "db.duckdb"), "--batch-size", "1", "--progress"]
+        )
     assert code == 0
     assert seen[0].total_calls == 4 and seen[0].done_calls == 0
     assert [p.done_calls for p in seen] == [0, 1, 2, 3, 4]  # one batch at a time, each stored before it is counted

@@ -39,9 +39,9 @@ def analysed(real_calls, settings):
     and the words lost are measured on the unmasked text (a name masked is not a word lost)."""
     from dataclasses import replace
 
-    from usecases.runtime import build_analyzer
     from pipeline.analyze import CallAnalyzer
     from pipeline.judging.assess import assess_transcript
+    from usecases.runtime import build_analyzer
 
     raw_analyzer = build_analyzer(replace(settings, asr=replace(settings.asr, language="en"),
                                           judging=replace(settings.judging, redact_pii=False)))

@@ -58,6 +58,8 @@ def test_nightly_over_a_url_inbox_stores_calls_with_their_metadata_and_quarantin
     assert call[5] and "900" not in call[5] and call[6] > 20 and segments > 0
     assert not (memory_inbox / "2026-11-20" / "broken.wav").exists()
     moved = list((tmp_path / "quarantine").glob("*-broken.wav"))
-    assert len(moved) == 1 and "not a readable audio file" in moved[0].with_name(moved[0].name + ".reason.txt").read_text()
+    assert (
+        len(moved) == 1 and "not a readable audio file" in moved[0].with_name(moved[0].name + ".reason.txt").read_text()
+    )
     again = nightly(inbox=str(memory_inbox), db=str(db))
     assert (again.new_calls, again.processed, again.skipped) == (0, 0, 1)

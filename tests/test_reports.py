@@ -23,13 +23,13 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from usecases.settings import load_settings
 from reporting.excel import SHEETS, render_xlsx
 from reporting.files import list_reports, scope_slug
 from reporting.html import render_html
 from reporting.model import ReportPeriod, ReportScope
 from storage.db import connect
 from storage.reports import build_report, report_scopes
+from usecases.settings import load_settings
 
 W47 = ReportPeriod.containing("week", date(2026, 11, 20))  # the sample calls' week
 W46, W41 = ReportPeriod.containing("week", date(2026, 11, 13)), ReportPeriod.containing("week", date(2026, 10, 9))
@@ -41,8 +41,10 @@ def _clone(con: duckdb.DuckDBPyConnection, ids: list[str], prefix: str, days: in
     """These calls again, ``days`` earlier, under new ids; returns the new ids."""
     con.execute(
         f"INSERT INTO calls SELECT * REPLACE ('{prefix}' || call_id AS call_id, started_at - INTERVAL ({days}) DAY "
-        f"AS started_at, '/nonexistent/{prefix}' || file_name AS source_path) FROM calls WHERE call_id IN (SELECT unnest(?))",
-        [ids])
+        f"AS started_at, '/nonexistent/{prefix}' || file_name AS source_path)"
+        " FROM calls WHERE call_id IN (SELECT unnest(?))",
+        [ids],
+    )
     for table in CLONED_TABLES:
         con.execute(f"INSERT INTO {table} SELECT * REPLACE ('{prefix}' || call_id AS call_id) FROM {table} "
                     "WHERE call_id IN (SELECT unnest(?))", [ids])
@@ -76,7 +78,11 @@ def report_db(flow_db, tmp_path_factory) -> Path:
         for name, (reason, outcome) in insights.items():
             con.execute("INSERT INTO call_insights (call_id, insights_version, reason_id, outcome, computed_at) "
                         "VALUES (?, 'test', ?, ?, now())", [calls[name], reason, outcome])
-        for name, predicted in {"ru_stereo_good.flac": 4.5, "en_stereo_good.flac": 4.0, "ru_stereo_rude.flac": 1.5}.items():
+        for name, predicted in {
+            "ru_stereo_good.flac": 4.5,
+            "en_stereo_good.flac": 4.0,
+            "ru_stereo_rude.flac": 1.5,
+        }.items():
             con.execute("INSERT INTO call_satisfaction VALUES (?, 'test', ?, '{}', now())", [calls[name], predicted])
         # A coaching topic: op.andreev fails the greeting in both calls, op.belova (same team) passes it.
         for name, verdict in {"ru_stereo_good.flac": "fail", "ru_mono_partial.flac": "fail",
@@ -117,8 +123,12 @@ def test_summary_equals_independent_sql_counts(report_db, scope, where, params):
     week = [datetime(2026, 11, 16), datetime(2026, 11, 23)]
     calls, mean, flagged, hours = _one(report_db, "SELECT count(*), avg(s.score), count(*) FILTER (len(s.flags) > 0), "
                                        "sum(c.duration_s) / 3600 " + _WEEK.format(where=where), week + params)
-    escalations = _one(report_db, "SELECT count(*) " + _WEEK.format(where=where) + " AND EXISTS (SELECT 1 FROM detections d "
-                       "WHERE d.call_id = c.call_id AND d.kind = 'escalation')", week + params)[0]
+    escalations = _one(
+        report_db,
+        "SELECT count(*) " + _WEEK.format(where=where) + " AND EXISTS (SELECT 1 FROM detections d "
+        "WHERE d.call_id = c.call_id AND d.kind = 'escalation')",
+        week + params,
+    )[0]
     satisfaction = _one(report_db, "SELECT avg(p.predicted), count(p.call_id) " + _WEEK.format(where=where).replace(
         "WHERE", "LEFT JOIN call_satisfaction p ON p.call_id = c.call_id WHERE"), week + params)
     s = report.summary
@@ -135,14 +145,19 @@ def test_criteria_reasons_and_coaching_of_a_week(report_db):
     rates = {c.criterion_id: c for c in report.criteria}
     # The current verdict: the reviewer's override, else the automatic result.
     for cid, c in rates.items():
-        passed, failed = _one(report_db, """
+        passed, failed = _one(
+            report_db,
+            """
             SELECT count(*) FILTER (v = 'pass'), count(*) FILTER (v = 'fail') FROM (
-              SELECT coalesce((SELECT verdict FROM reviews r WHERE r.call_id = c.call_id AND r.criterion_id = cr.criterion_id
+              SELECT coalesce((SELECT verdict FROM reviews r
+                               WHERE r.call_id = c.call_id AND r.criterion_id = cr.criterion_id
                                ORDER BY created_at DESC LIMIT 1), cr.result) AS v
               FROM calls c JOIN criteria_results cr ON cr.call_id = c.call_id AND cr.scorecard_name = c.scorecard_name
                    AND cr.scorecard_version = c.scorecard_version
               WHERE c.status = 'processed' AND c.started_at >= '2026-11-16' AND c.started_at < '2026-11-23'
-                AND cr.criterion_id = ?)""", [cid])
+                AND cr.criterion_id = ?)""",
+            [cid],
+        )
         assert (c.passed, c.failed) == (passed, failed), cid
     rated = [c.pass_rate for c in report.criteria if c.pass_rate is not None]
     assert rated == sorted(rated), "worst criteria first"
@@ -158,7 +173,9 @@ def test_criteria_reasons_and_coaching_of_a_week(report_db):
     team = _report(report_db, ReportScope("team", "support-1"))
     topic = [t for t in team.coaching if (t.operator_id, t.criterion_id) == ("op.andreev", "greeting")]
     assert topic and (topic[0].failed, topic[0].calls) == (2, 2)
-    assert not [t for t in _report(report_db, ReportScope("team", "support-en")).coaching if t.operator_id == "op.andreev"]
+    assert not [
+        t for t in _report(report_db, ReportScope("team", "support-en")).coaching if t.operator_id == "op.andreev"
+    ]
 
 
 def test_weeks_whose_verdicts_retention_deleted_still_count(report_db):
@@ -244,7 +261,9 @@ def _charts_per_sheet(path: Path) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     with zipfile.ZipFile(path) as z:
         book = related(z, "xl/workbook.xml")
-        for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', z.read("xl/workbook.xml").decode()):
+        for name, rid in re.findall(
+            r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', z.read("xl/workbook.xml").decode()
+        ):
             kinds = []
             for drawing in (t for t in related(z, book[rid]).values() if "/drawings/" in t):
                 for chart in (t for t in related(z, drawing).values() if "/charts/" in t):
@@ -339,7 +358,9 @@ def test_schedule_serves_the_reports_beside_the_nightly_flow(prefect_harness, tm
     reports = shown["reports"]
     assert shown["deployment"] == "nightly/nightly" and reports["deployment"] == "periodic_reports/periodic-reports"
     assert (reports["cron"], reports["timezone"]) == ("0 6 * * 1", "Europe/Moscow")
-    assert all(datetime.fromisoformat(t).weekday() == 0 and datetime.fromisoformat(t).hour == 6 for t in reports["next_runs"])
+    assert all(
+        datetime.fromisoformat(t).weekday() == 0 and datetime.fromisoformat(t).hour == 6 for t in reports["next_runs"]
+    )
     assert reports["parameters"] == {"period": "week", "db": str((tmp_path / "q.duckdb").resolve()),
                                      "reports_dir": str((tmp_path / "reports").resolve())}
     assert main(["schedule", "--dry-run", "--no-reports"]) == 0 and "reports" not in json.loads(capsys.readouterr().out)
@@ -442,8 +463,10 @@ def test_migration_keeps_folded_counts_with_an_unknown_site(tmp_path):
                 con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
         con.execute("INSERT INTO daily_aggregates VALUES ('2026-10-09', 'op.a', 't1', 'q', 'inbound_support', 3, "
                     "4, 4, 300.5, 1, 0, 120.0, now())")
-        con.execute("INSERT INTO daily_criterion_aggregates VALUES ('2026-10-09', 'op.a', 't1', 'q', 'inbound_support', 3, "
-                    "'greeting', 3, 1, 0, 0, now())")
+        con.execute(
+            "INSERT INTO daily_criterion_aggregates VALUES ('2026-10-09', 'op.a', 't1', 'q', 'inbound_support', 3, "
+            "'greeting', 3, 1, 0, 0, now())"
+        )
         assert "012_aggregates_site.sql" in migrate(con)
         calls = aggregates.daily_call_stats(con, date(2026, 10, 1), date(2026, 11, 1))
         criteria = aggregates.daily_criterion_stats(con, date(2026, 10, 1), date(2026, 11, 1))

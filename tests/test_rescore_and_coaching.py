@@ -6,16 +6,16 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from usecases.rescore import rescore, resolve_for_rescore
 from pipeline.analyze import build_judge
 from pipeline.judging.assess import assess_transcript
-from pipeline.records import CallAnalysis
 from pipeline.judging.scorecard import load_scorecard
+from pipeline.records import CallAnalysis
 from storage.calls import ScorecardConflict, SourceFile, add_review, register_scorecard, save_analysis
 from storage.coaching import coaching_topics
 from storage.db import connect
 from storage.transcripts import load_stored_call
 from tests.test_scoring import seg, transcript
+from usecases.rescore import rescore, resolve_for_rescore
 
 GOOD = [
     ("operator", 0.0, "Здравствуйте! Компания Связьтелеком, меня зовут Анна. Чем могу помочь?"),

@@ -9,13 +9,13 @@ from dataclasses import replace
 
 import pytest
 
-from usecases.load import load_results
 from pipeline.intake.identity import call_id_from_sha256, content_sha256
 from pipeline.record_codec import decode, encode
 from pipeline.records import CallAnalysis, Score
 from storage.calls import SourceFile
 from storage.db import connect
 from storage.results_store import ProcessingResult, ResultsStore, UnreadableResult
+from usecases.load import load_results
 
 LOG = logging.getLogger("test")
 
@@ -111,8 +111,8 @@ def test_a_call_failing_in_max_attempts_runs_is_quarantined_with_its_last_error(
 
 def test_results_a_killed_run_left_are_loaded_by_the_next_run_not_analysed_again(
         sample_outcome, prefect_harness, tmp_path, monkeypatch, settings):
-    from usecases.settings import load_settings
     from flows.nightly import nightly
+    from usecases.settings import load_settings
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -15,14 +15,14 @@ import pandas as pd
 import pytest
 
 from callqa.cli import main
-from usecases.settings import load_settings
-from usecases.retention import apply_policy, erase_customer
 from pipeline.intake.customer_id import customer_hash, load_key
 from storage import aggregates, pending
 from storage.calls import add_review, review_row
 from storage.db import connect
 from storage.retention import per_call_tables
 from storage.transcripts import processed_call_ids
+from usecases.retention import apply_policy, erase_customer
+from usecases.settings import load_settings
 
 TODAY = date.today()  # ages below are days before it (the CLI applies the policy as of today)
 EVER = (date(2000, 1, 1), date(2100, 1, 1))
@@ -74,7 +74,9 @@ def _rows(db: Path) -> dict[str, dict[str, int]]:
     with duckdb.connect(str(db), read_only=True) as con:
         out = {t: dict(con.execute(f"SELECT call_id, count(*) FROM {t} GROUP BY 1").fetchall())
                for t in per_call_tables(con)}
-        out["quotes"] = dict(con.execute("SELECT call_id, count(evidence_text) FROM criteria_results GROUP BY 1").fetchall())
+        out["quotes"] = dict(
+            con.execute("SELECT call_id, count(evidence_text) FROM criteria_results GROUP BY 1").fetchall()
+        )
         out["calls"] = {r[0]: r[1:] for r in con.execute(
             "SELECT call_id, status, source_path, customer_hash, operator_id, audio_deleted_at, transcript_deleted_at,"
             " purged_at FROM calls").fetchall()}
@@ -140,7 +142,9 @@ def test_each_kind_goes_at_its_own_term_and_the_aggregates_stay(work):
     expected_gone = {f"{inbox}/{Path(n).stem}{ext}" for n in ("ru_stereo_good.flac", "ru_mono_partial.flac",
                                                                "en_mono_rude.flac") for ext in (".flac", ".meta.json")}
     quarantine = os.path.realpath(work["quarantine"])
-    expected_gone |= {f"{quarantine}/{ids[n]}-{n}{ext}" for n in ("random.wav", "notes.mp3") for ext in ("", ".reason.txt")}
+    expected_gone |= {
+        f"{quarantine}/{ids[n]}-{n}{ext}" for n in ("random.wav", "notes.mp3") for ext in ("", ".reason.txt")
+    }
     assert gone == expected_gone and files_after == files - expected_gone
     assert {os.path.realpath(f) for f in summary.result("audio").files} == expected_gone
 
@@ -164,9 +168,14 @@ def test_each_kind_goes_at_its_own_term_and_the_aggregates_stay(work):
     log = {d["kind"]: d for d in _deletions(db)}
     assert set(log) == {"audio", "transcripts", "verdicts"}
     assert set(log["audio"]["call_ids"]) == {audio_only, no_transcript, purged, ids["random.wav"], quarantined_old}
-    assert {os.path.realpath(f) for f in log["audio"]["files"]} == expected_gone and log["audio"]["files_deleted"] == len(expected_gone)
+    assert {os.path.realpath(f) for f in log["audio"]["files"]} == expected_gone and log["audio"][
+        "files_deleted"
+    ] == len(expected_gone)
     assert set(log["transcripts"]["call_ids"]) == {no_transcript, purged}  # then the verdicts pass purged one
-    assert json.loads(log["transcripts"]["row_counts"])["segments"] == rows["segments"][no_transcript] + rows["segments"][purged]
+    assert (
+        json.loads(log["transcripts"]["row_counts"])["segments"]
+        == rows["segments"][no_transcript] + rows["segments"][purged]
+    )
     assert set(log["verdicts"]["call_ids"]) == {purged, quarantined_old}
     assert json.loads(log["verdicts"]["row_counts"])["criteria_results"] == rows["criteria_results"][purged]
     assert {d["reason"] for d in log.values()} == {"retention"} and {d["run_id"] for d in log.values()} == {"run-1"}
@@ -205,7 +214,9 @@ def test_dry_run_changes_nothing_and_names_what_would_go(work):
     for kind in ("audio", "transcripts", "verdicts"):
         assert dry.result(kind).call_ids == real.result(kind).call_ids and dry.result(kind).call_ids
     assert set(dry.result("audio").files) == set(real.result("audio").files)
-    assert {os.path.realpath(f) for f in real.result("audio").files} == files - _files(work["inbox"], work["quarantine"])
+    assert {os.path.realpath(f) for f in real.result("audio").files} == files - _files(
+        work["inbox"], work["quarantine"]
+    )
 
 
 def test_only_known_recordings_inside_the_inbox_are_deleted(work, tmp_path):
@@ -360,7 +371,9 @@ def _plant(db: Path, call_id: str, other: str) -> None:
 
     with connect(db) as con:
         idx = con.execute("SELECT min(idx) FROM segments WHERE call_id = ?", [call_id]).fetchone()[0]
-        con.execute("UPDATE segments SET text = ? WHERE call_id = ? AND idx = ?", [f"Да, {CARD}, записали?", call_id, idx])
+        con.execute(
+            "UPDATE segments SET text = ? WHERE call_id = ? AND idx = ?", [f"Да, {CARD}, записали?", call_id, idx]
+        )
         add_review(con, call_id, "qa.anna", "comment", comment=f"{COMMENT}: клиент продиктовал карту")
         add_review(con, other, "qa.anna", "comment", comment="обычный комментарий")
         refresh_search_index(con)
@@ -411,10 +424,14 @@ def test_erase_leaves_no_word_in_the_index_the_file_or_the_running_app(work, mon
     db, ids = work["db"], work["ids"]
     erased, kept = ids["ru_stereo_rude.flac"], ids["en_stereo_good.flac"]
     with connect(db) as con:
-        con.execute("UPDATE calls SET customer_hash = ? WHERE call_id = ?", [customer_hash(NUMBER, load_key(db.parent)), erased])
+        con.execute(
+            "UPDATE calls SET customer_hash = ? WHERE call_id = ?", [customer_hash(NUMBER, load_key(db.parent)), erased]
+        )
     _plant(db, erased, kept)
     with duckdb.connect(str(db), read_only=True) as con:
-        word = con.execute("SELECT terms FROM search_utterances WHERE call_id = ? ORDER BY idx LIMIT 1", [kept]).fetchone()[0]
+        word = con.execute(
+            "SELECT terms FROM search_utterances WHERE call_id = ? ORDER BY idx LIMIT 1", [kept]
+        ).fetchone()[0]
     word = max(word.split(), key=len)
     assert kept in _search_calls(db, word)
 
@@ -472,7 +489,9 @@ def test_erase_is_applied_again_to_a_restored_backup(work, capsys):
     db, ids = work["db"], work["ids"]
     erased, kept = ids["ru_stereo_rude.flac"], ids["en_stereo_good.flac"]
     with connect(db) as con:
-        con.execute("UPDATE calls SET customer_hash = ? WHERE call_id = ?", [customer_hash(NUMBER, load_key(db.parent)), erased])
+        con.execute(
+            "UPDATE calls SET customer_hash = ? WHERE call_id = ?", [customer_hash(NUMBER, load_key(db.parent)), erased]
+        )
     _plant(db, erased, kept)
     backup = db.with_name("backup.duckdb")
     shutil.copyfile(db, backup)
@@ -497,7 +516,9 @@ def test_a_review_journalled_during_an_erasure_never_brings_its_call_back(work):
     db, ids = work["db"], work["ids"]
     erased = ids["ru_stereo_rude.flac"]
     with connect(db) as con:
-        con.execute("UPDATE calls SET customer_hash = ? WHERE call_id = ?", [customer_hash(NUMBER, load_key(db.parent)), erased])
+        con.execute(
+            "UPDATE calls SET customer_hash = ? WHERE call_id = ?", [customer_hash(NUMBER, load_key(db.parent)), erased]
+        )
     assert erase_customer(work["settings"], NUMBER).complete
     pending.record(db, "reviews", review_row(erased, "qa.late", "comment", comment=COMMENT))
     with connect(db) as con:  # the next writer applies the journal

@@ -16,18 +16,24 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from callqa.cli import main as callqa
-from usecases.satisfaction import refresh_predictions, survey_agreement
 from pipeline.insights.csat_agreement import agreement, spearman
-from pipeline.records import Segment
 from pipeline.insights.satisfaction import (
-    MODEL_VERSION, OUTCOMES, CustomerTurn, SatisfactionInputs, SatisfactionWeights, SentimentTrajectory,
-    customer_trajectory, predict,
+    MODEL_VERSION,
+    OUTCOMES,
+    CustomerTurn,
+    SatisfactionInputs,
+    SatisfactionWeights,
+    SentimentTrajectory,
+    customer_trajectory,
+    predict,
 )
 from pipeline.insights.satisfaction_calibration import MIN_SURVEYS, calibrate
+from pipeline.records import Segment
 from qa_app import data
 from qa_app.mdtext import md
 from storage import satisfaction as stored
 from storage.db import connect
+from usecases.satisfaction import refresh_predictions, survey_agreement
 
 APP = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
 
@@ -46,10 +52,14 @@ def _inputs(**changes) -> SatisfactionInputs:
 def _random_inputs(rng: random.Random, i: int) -> SatisfactionInputs:
     start, end = rng.uniform(-1, 1), rng.uniform(-1, 1)
     return SatisfactionInputs(
-        f"r{i}", trajectory=rng.choice([None, _trajectory(start, end, min(start, end, rng.uniform(-1, 0)))]),
-        outcome=rng.choice([None, *OUTCOMES]), escalations=tuple(rng.sample(["manager", "complaint", "legal"], rng.randint(0, 3))),
-        dead_air_s=rng.choice([None, rng.uniform(0, 300)]), hold_s=rng.choice([None, rng.uniform(0, 600)]),
-        overtalk_s=rng.choice([None, rng.uniform(0, 60)]), handle_time_s=rng.choice([None, rng.uniform(10, 3000)]),
+        f"r{i}",
+        trajectory=rng.choice([None, _trajectory(start, end, min(start, end, rng.uniform(-1, 0)))]),
+        outcome=rng.choice([None, *OUTCOMES]),
+        escalations=tuple(rng.sample(["manager", "complaint", "legal"], rng.randint(0, 3))),
+        dead_air_s=rng.choice([None, rng.uniform(0, 300)]),
+        hold_s=rng.choice([None, rng.uniform(0, 600)]),
+        overtalk_s=rng.choice([None, rng.uniform(0, 60)]),
+        handle_time_s=rng.choice([None, rng.uniform(10, 3000)]),
     )
 
 
@@ -91,7 +101,10 @@ def test_worse_inputs_lower_the_score():
     }
     for why, inputs in worse.items():
         assert predict(inputs).predicted < middle, why
-    assert predict(_inputs(escalations=("manager", "legal"))).predicted < predict(_inputs(escalations=("manager",))).predicted
+    assert (
+        predict(_inputs(escalations=("manager", "legal"))).predicted
+        < predict(_inputs(escalations=("manager",))).predicted
+    )
     # Outcome order: resolved above a follow-up above unknown-or-neutral above transferred above unresolved.
     by_outcome = {o: predict(_inputs(outcome=o)).predicted for o in OUTCOMES}
     unknown = predict(_inputs(outcome=None))
@@ -109,9 +122,14 @@ def test_worse_inputs_lower_the_score():
 def test_trajectory_matches_the_call_sentiment_of_the_same_segments():
     from pipeline.judging.sentiment import call_sentiment
 
-    lines = [("operator", "Hello, how can I help?"), ("customer", "My internet is down again, this is terrible."),
-             ("operator", "I am sorry, let me check."), ("customer", "I have waited for days, awful service."),
-             ("operator", "Fixed it, please restart the router."), ("customer", "It works now, thank you so much, great!")]
+    lines = [
+        ("operator", "Hello, how can I help?"),
+        ("customer", "My internet is down again, this is terrible."),
+        ("operator", "I am sorry, let me check."),
+        ("customer", "I have waited for days, awful service."),
+        ("operator", "Fixed it, please restart the router."),
+        ("customer", "It works now, thank you so much, great!"),
+    ]
     segments = [Segment(speaker, 4.0 * i, 4.0 * i + 3.0, text) for i, (speaker, text) in enumerate(lines)]
     summary = call_sentiment(segments, "en")
     turns = [CustomerTurn(s.start, score, len(s.text.split())) for s, score in zip(segments, summary.segment_scores)
@@ -172,7 +190,8 @@ def _add_call(con, call_id: str, file_name: str, status: str = "processed", team
               started_at: datetime = datetime(2026, 11, 20, 10)) -> None:
     con.execute(
         "INSERT INTO calls (call_id, content_sha256, source_path, file_name, status, first_seen_at, processed_at, "
-        "team, operator_id, started_at, scorecard_name, scorecard_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sc', 1)",
+        "team, operator_id, started_at, scorecard_name, scorecard_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sc', 1)",
         [call_id, call_id, f"/inbox/{file_name}", file_name, status, started_at, started_at, team, "op", started_at],
     )
 
@@ -375,7 +394,9 @@ def test_satisfaction_page(app_db, tmp_path):
     assert f"call_id={lowest['call_id']}" in links[0].proto.query_string
 
     survey = tmp_path / "s.csv"
-    survey.write_text("file,csat\n" + "".join(f"{name},{score}\n" for name, score in zip(sorted(calls), (1, 5, 2, 4, 1))))
+    survey.write_text(
+        "file,csat\n" + "".join(f"{name},{score}\n" for name, score in zip(sorted(calls), (1, 5, 2, 4, 1)))
+    )
     assert callqa(["import-csat", str(survey), "--db", str(db)]) == 0
     data.clear_cache()  # the app's reads are cached for CACHE_TTL_S; the import came from outside the app
     at = _page("views/satisfaction.py")

@@ -19,10 +19,15 @@ import pytest
 import yaml
 
 from callqa.cli import main
-from usecases.settings import load_settings
 from flows.schedule import (
-    DEFAULT_CRON, ScheduleError, check_schedule, describe, nightly_deployment, serve_nightly,
+    DEFAULT_CRON,
+    ScheduleError,
+    check_schedule,
+    describe,
+    nightly_deployment,
+    serve_nightly,
 )
+from usecases.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -74,7 +79,9 @@ def test_server_schedules_runs_at_the_cron_times(registered):
 
     deployment, deployment_id = registered
     start = datetime.now(timezone.utc)
-    response = httpx.post(f"{_api()}/deployments/{deployment_id}/schedule", json={"min_runs": 3, "max_runs": 3}, timeout=30)
+    response = httpx.post(
+        f"{_api()}/deployments/{deployment_id}/schedule", json={"min_runs": 3, "max_runs": 3}, timeout=30
+    )
     assert response.status_code < 300, response.text
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])))
@@ -122,8 +129,11 @@ def test_cli_dry_run_prints_the_schedule(tmp_path, capsys):
     data = json.loads(out)
     assert data["deployment"] == "nightly/nightly"
     assert (data["cron"], data["timezone"]) == ("15 2 * * *", "America/New_York")
-    assert data["parameters"] == {"inbox": str((tmp_path / "in").resolve()), "db": str((tmp_path / "q.duckdb").resolve()),
-                                  "batch_size": 5}
+    assert data["parameters"] == {
+        "inbox": str((tmp_path / "in").resolve()),
+        "db": str((tmp_path / "q.duckdb").resolve()),
+        "batch_size": 5,
+    }
     runs = [datetime.fromisoformat(s) for s in data["next_runs"]]
     assert len(runs) == 3
     now = datetime.now(timezone.utc)

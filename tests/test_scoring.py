@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from models.nlp import load_lemmatizer
-from pipeline.text.matching import PhraseMatcher
-from pipeline.records import Segment, Transcript, Word
 from pipeline.judging.scorecard import ScorecardError, load_scorecard, parse_scorecard
 from pipeline.judging.scoring import judge_transcript
+from pipeline.records import Segment, Transcript, Word
+from pipeline.text.matching import PhraseMatcher
 
 
 def seg(speaker: str, start: float, text: str, prob: float = 0.9, speaker_confidence: float = 1.0,
@@ -157,9 +157,22 @@ def test_scorecard_loads_with_expected_criteria(scorecard):
     [
         ({"name": "x", "version": 1}, "missing required field 'criteria'"),
         ({"name": "x", "version": 0, "criteria": []}, "'version' must be a positive integer"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": ["да"]}}, {"id": "a", "phrases": {"ru": ["да"]}}]}, "duplicate id"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "kind": "nice", "phrases": {"ru": ["да"]}}]}, "kind must be"),
-        ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"de": ["ja"]}}]}, "not in the scorecard's languages"),
+        (
+            {
+                "name": "x",
+                "version": 1,
+                "criteria": [{"id": "a", "phrases": {"ru": ["да"]}}, {"id": "a", "phrases": {"ru": ["да"]}}],
+            },
+            "duplicate id",
+        ),
+        (
+            {"name": "x", "version": 1, "criteria": [{"id": "a", "kind": "nice", "phrases": {"ru": ["да"]}}]},
+            "kind must be",
+        ),
+        (
+            {"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"de": ["ja"]}}]},
+            "not in the scorecard's languages",
+        ),
         ({"name": "x", "version": 1, "criteria": [{"id": "a", "phrases": {"ru": [""]}}]}, "non-empty strings"),
     ],
 )

@@ -24,13 +24,19 @@ def _fill(db: Path, calls: int = 20) -> None:
     with connect(db) as con:
         con.execute("INSERT INTO calls (call_id, content_sha256, source_path, file_name, status, first_seen_at)"
                     " SELECT 'c' || i, 'h' || i, '', 'a.wav', 'processed', now() FROM range(?) t(i)", [calls])
-        con.execute("INSERT INTO segments (call_id, idx, speaker, start_s, end_s, text)"
-                    " SELECT 'c' || (i % ?), i, 'customer', 0, 1,"
-                    " CASE WHEN i = 1 THEN 'Да, ' || ? ELSE 'Здравствуйте, слово' || (i % 7) || ' карта номер ' || (i % 13) END"
-                    " FROM range(?) t(i)", [calls, SECRET, calls * 15])
-        con.execute("INSERT INTO reviews (review_id, call_id, action, comment, reviewer, created_at)"
-                    " SELECT 'r' || i, 'c' || i, 'comment', CASE WHEN i = 1 THEN ? ELSE 'обычный комментарий ' || i END,"
-                    " 'qa', now() FROM range(?) t(i)", [COMMENT, calls])
+        con.execute(
+            "INSERT INTO segments (call_id, idx, speaker, start_s, end_s, text)"
+            " SELECT 'c' || (i % ?), i, 'customer', 0, 1,"
+            " CASE WHEN i = 1 THEN 'Да, ' || ? ELSE 'Здравствуйте, слово' || (i % 7) || ' карта номер ' || (i % 13) END"
+            " FROM range(?) t(i)",
+            [calls, SECRET, calls * 15],
+        )
+        con.execute(
+            "INSERT INTO reviews (review_id, call_id, action, comment, reviewer, created_at)"
+            " SELECT 'r' || i, 'c' || i, 'comment', CASE WHEN i = 1 THEN ? ELSE 'обычный комментарий ' || i END,"
+            " 'qa', now() FROM range(?) t(i)",
+            [COMMENT, calls],
+        )
         refresh_search_index(con)
 
 
@@ -60,8 +66,10 @@ def test_a_pruned_index_is_the_index_a_rebuild_would_make(tmp_path):
         load_fts(con)  # match_bm25 stems the query
 
         def state():
-            scores = con.execute(f"SELECT round({s}.match_bm25(doc_id, 'карт 5 слово3'), 9) AS sc FROM search_utterances"
-                                 " WHERE sc IS NOT NULL ORDER BY sc").fetchall()
+            scores = con.execute(
+                f"SELECT round({s}.match_bm25(doc_id, 'карт 5 слово3'), 9) AS sc FROM search_utterances"
+                " WHERE sc IS NOT NULL ORDER BY sc"
+            ).fetchall()
             return (con.execute(f"SELECT * FROM {s}.stats").fetchall(),
                     con.execute(f"SELECT term, df FROM {s}.dict ORDER BY term").fetchall(), scores,
                     con.execute("SELECT utterances, calls FROM search_index").fetchall())
@@ -128,4 +136,6 @@ def test_a_write_made_just_after_the_replace_is_kept(tmp_path, monkeypatch):
     scrub.rewrite_database(db)
     monkeypatch.undo()
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("SELECT comment FROM reviews WHERE review_id = 'late'").fetchone() == ("saved during the rewrite",)
+        assert con.execute("SELECT comment FROM reviews WHERE review_id = 'late'").fetchone() == (
+            "saved during the rewrite",
+        )

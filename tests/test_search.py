@@ -158,7 +158,9 @@ def test_all_words_must_match(indexed):
 
 def test_phrase_search(indexed):
     phrase = "чем могу помочь"
-    expected = {(u["call_id"], u["idx"]) for u in _utterances(indexed) if f" {phrase} " in f" {_normalised(u['text'])} "}
+    expected = {
+        (u["call_id"], u["idx"]) for u in _utterances(indexed) if f" {phrase} " in f" {_normalised(u['text'])} "
+    }
     assert expected, f"the sample calls' greetings contain «{phrase}»"
     found = _search(indexed, f'"{phrase}"')
     assert _keys(found) == expected
@@ -180,7 +182,9 @@ def test_filters_narrow_results(indexed):
     assert {"operator", "customer"} <= roles, "thanks are said by both parties in the sample calls"
     for role in ("operator", "customer"):
         found = _search(indexed, query, S.SearchFilter(role=role))
-        assert _keys(found) == {k for k in every if rows[k]["speaker"] == role} and {h.role for h in found.hits} == {role}
+        assert _keys(found) == {k for k in every if rows[k]["speaker"] == role} and {h.role for h in found.hits} == {
+            role
+        }
 
     operator = "op.andreev"
     found = _keys(_search(indexed, query, S.SearchFilter(operators=(operator,))))
@@ -188,7 +192,9 @@ def test_filters_narrow_results(indexed):
 
     teams = {rows[k]["team"] for k in every}
     for team in teams:
-        assert _keys(_search(indexed, query, S.SearchFilter(teams=(team,)))) == {k for k in every if rows[k]["team"] == team}
+        assert _keys(_search(indexed, query, S.SearchFilter(teams=(team,)))) == {
+            k for k in every if rows[k]["team"] == team
+        }
 
     times = sorted({rows[k]["call_at"] for k in every})
     assert len(times) >= 2, "the thanks come from calls at different times"
@@ -198,7 +204,10 @@ def test_filters_narrow_results(indexed):
     found = _keys(_search(indexed, query, S.SearchFilter(until=since)))
     assert found == {k for k in every if rows[k]["call_at"] < since} and found
     assert _search(indexed, query, S.SearchFilter(since=datetime(2000, 1, 1), until=datetime(2000, 1, 2))).total == 0
-    assert _search(indexed, query, S.SearchFilter(role="customer", operators=(operator,), teams=("no-such-team",))).total == 0
+    assert (
+        _search(indexed, query, S.SearchFilter(role="customer", operators=(operator,), teams=("no-such-team",))).total
+        == 0
+    )
 
 
 def test_pages_cover_the_results_in_order(indexed):
@@ -240,7 +249,9 @@ def test_role_flips_apply_without_rebuilding(writable):
     assert said, "the rude call's operator sends the customer to the security service"
     with connect(writable) as con:
         add_review(con, call_id, "anna.qa", "flip_roles")
-    as_customer = {h.idx for h in _search(writable, "служба", S.SearchFilter(role="customer")).hits if h.call_id == call_id}
+    as_customer = {
+        h.idx for h in _search(writable, "служба", S.SearchFilter(role="customer")).hits if h.call_id == call_id
+    }
     assert as_customer == said
     assert not any(h.call_id == call_id for h in _search(writable, "служба", S.SearchFilter(role="operator")).hits)
 
@@ -255,9 +266,13 @@ def test_new_and_changed_calls_are_searchable_after_a_refresh(writable):
                     " CASE WHEN idx = 1 THEN 'Сейчас соединю вас с руководителем.' ELSE text END AS text)"
                     " FROM segments WHERE call_id = ?", [template])
         # A stored call processed again: its line about the contract now reads differently.
-        old_idx = con.execute("SELECT idx FROM segments WHERE call_id = ? AND text ILIKE '%договора%'", [template]).fetchone()[0]
-        con.execute("UPDATE segments SET text = 'Назовите, пожалуйста, ваш лицевой счёт.' WHERE call_id = ? AND idx = ?",
-                    [template, old_idx])
+        old_idx = con.execute(
+            "SELECT idx FROM segments WHERE call_id = ? AND text ILIKE '%договора%'", [template]
+        ).fetchone()[0]
+        con.execute(
+            "UPDATE segments SET text = 'Назовите, пожалуйста, ваш лицевой счёт.' WHERE call_id = ? AND idx = ?",
+            [template, old_idx],
+        )
         status = S.index_status(con)
     assert status is not None and status.calls_since == 1
     assert _search(writable, "руководитель").total == 0, "not indexed yet"
@@ -288,7 +303,9 @@ def test_unbuilt_index_and_the_extension(tmp_path):
 
 
 def test_parse_query():
-    assert S.parse_query('руководитель "чем могу помочь" card') == S.Query(("руководитель", "card"), ("чем могу помочь",))
+    assert S.parse_query('руководитель "чем могу помочь" card') == S.Query(
+        ("руководитель", "card"), ("чем могу помочь",)
+    )
     assert S.parse_query("«номер  договора» и “thank you”") == S.Query(("и",), ("номер договора", "thank you"))
     assert S.parse_query('"open phrase') == S.Query((), ("open phrase",))
     assert S.parse_query('  ""  ').empty
@@ -374,7 +391,9 @@ def test_search_page_finds_filters_and_opens_the_call_at_the_match(app_db):
     assert at.get("audio")[0].proto.start_time == max(int(float(link["t"])) - 1, 0)
     assert any(c.key == "search_match" for c in at.get("flex_container") if c.key)
     marked = [m.value for m in at.markdown if ":orange-badge[search match]" in m.value]
-    assert len(marked) == 2 and all(":orange-background[договора]" in m for m in marked)  # above the verdicts and in the transcript
+    assert len(marked) == 2 and all(
+        ":orange-background[договора]" in m for m in marked
+    )  # above the verdicts and in the transcript
     back = [p for p in at.get("page_link") if "search" in p.proto.page]
     assert back and parse_qs(back[0].proto.query_string)["q"] == ["договоры"]
 

@@ -10,8 +10,8 @@ import pytest
 
 from callqa.cli import main
 from models.sentiment import guess_language, label_for, load_sentiment, squash, unsquash
-from pipeline.records import Segment
 from pipeline.judging.sentiment import CallSentiment, call_sentiment
+from pipeline.records import Segment
 
 
 def labels(language: str, texts: list[str]) -> list[str]:
@@ -31,12 +31,31 @@ def test_clearly_negative_customer_lines(language, texts):
     assert labels(language, texts) == ["negative"] * len(texts)
 
 
-@pytest.mark.parametrize("language,texts", [
-    ("ru", ["Спасибо большое, вы мне очень помогли!", "Отлично, всё заработало.", "Наконец-то, интернет снова работает.",
-            "Спасибо, проблема решена.", "Огромное спасибо, вы меня выручили.", "Я доволен, спасибо."]),
-    ("en", ["Thank you so much, you've been a great help!", "Perfect, it works now, thanks.",
-            "Yes, everything works now, thank you.", "Thanks for sorting it out so quickly."]),
-])
+@pytest.mark.parametrize(
+    "language,texts",
+    [
+        (
+            "ru",
+            [
+                "Спасибо большое, вы мне очень помогли!",
+                "Отлично, всё заработало.",
+                "Наконец-то, интернет снова работает.",
+                "Спасибо, проблема решена.",
+                "Огромное спасибо, вы меня выручили.",
+                "Я доволен, спасибо.",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Thank you so much, you've been a great help!",
+                "Perfect, it works now, thanks.",
+                "Yes, everything works now, thank you.",
+                "Thanks for sorting it out so quickly.",
+            ],
+        ),
+    ],
+)
 def test_clearly_positive_customer_lines(language, texts):
     assert labels(language, texts) == ["positive"] * len(texts)
 
@@ -79,7 +98,9 @@ def test_russian_intensifiers_and_word_forms():
 
 def test_scores_are_in_range_and_empty_text_is_neutral():
     for language in ("ru", "en"):
-        scores = load_sentiment(language).score(["", "!!!", "ужас ужас ужас кошмар безобразие!!!!", "awful awful awful!!!"])
+        scores = load_sentiment(language).score(
+            ["", "!!!", "ужас ужас ужас кошмар безобразие!!!!", "awful awful awful!!!"]
+        )
         assert all(-1.0 <= s <= 1.0 for s in scores)
         assert scores[0] == 0.0
     assert unsquash(squash(2.5)) == pytest.approx(2.5)
@@ -153,10 +174,17 @@ def run_cli(monkeypatch, capsys, stdin: str, *args: str) -> list[dict]:
 
 
 def test_cli_guesses_language_per_line_and_skips_empty_lines(monkeypatch, capsys):
-    rows = run_cli(monkeypatch, capsys, "Это безобразие, сколько можно!\n\n   \nThank you so much, you've been a great help!\n"
-                   "Назовите номер договора\n")
-    assert [r["text"] for r in rows] == ["Это безобразие, сколько можно!", "Thank you so much, you've been a great help!",
-                                         "Назовите номер договора"]
+    rows = run_cli(
+        monkeypatch,
+        capsys,
+        "Это безобразие, сколько можно!\n\n   \nThank you so much, you've been a great help!\n"
+        "Назовите номер договора\n",
+    )
+    assert [r["text"] for r in rows] == [
+        "Это безобразие, сколько можно!",
+        "Thank you so much, you've been a great help!",
+        "Назовите номер договора",
+    ]
     assert [r["label"] for r in rows] == ["negative", "positive", "neutral"]
     assert all(set(r) == {"text", "score", "label"} and -1 <= r["score"] <= 1 for r in rows)
 

@@ -7,14 +7,13 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-
 from rapidfuzz.distance import Levenshtein
 
 from benchmarks.evaluation import normalize_text, word_error_rate, word_errors
 from models.asr import AsrSegment, AsrWord
 from models.vad import SpeechRegion, VadOptions
-from pipeline.speech.audio import decode, resample
 from pipeline.errors import UnusableAudio
+from pipeline.speech.audio import decode, resample
 from pipeline.speech.guards import guard_segments
 from pipeline.speech.transcribe import NOISY_VAD_THRESHOLD, frame_levels, vad_options_for
 
@@ -121,7 +120,9 @@ def test_silent_and_noise_channels_yield_no_words(analyzer, samples_dir, tmp_pat
         a = analyzer.analyze(path)
         assert a.channels == 2
         assert _text(a, "customer") == "", f"words invented on a {name} channel"
-        assert word_error_rate(_truth_text(_truth(samples_dir, "ru_stereo_good"), "operator"), _text(a, "operator")) < 0.15
+        assert (
+            word_error_rate(_truth_text(_truth(samples_dir, "ru_stereo_good"), "operator"), _text(a, "operator")) < 0.15
+        )
 
 
 @pytest.mark.slow
@@ -176,7 +177,9 @@ def test_two_hour_recording_keeps_timestamps_relative_to_the_original(analyzer, 
     assert greeting.result == "pass" and greeting.evidence.start == pytest.approx(offset_s, abs=1.5)
 
 
-def _sparse(data: np.ndarray, sr: int, turns: list[dict], channel_of: dict[str, int], pause_s: list[float]) -> tuple[np.ndarray, list[dict]]:
+def _sparse(
+    data: np.ndarray, sr: int, turns: list[dict], channel_of: dict[str, int], pause_s: list[float]
+) -> tuple[np.ndarray, list[dict]]:
     """The call re-laid turn by turn with long pauses between turns (as real callers answer), each
     turn on its own channel, and the turns' new times."""
     pieces, laid, t = [], [], 0.5
@@ -209,7 +212,11 @@ def test_sparse_turns_with_long_pauses_lose_no_words(analyzer, samples_dir, tmp_
         # turns are short (15 words here), and one merge ("со вчерашнего" -> "севчерашнего") is two edits.
         assert spread_edits <= clean_edits + max(2, round(0.1 * words)), (party, spread_edits, clean_edits, words)
     for turn in laid:  # every turn gave words, on its own party's side
-        said = [s for s in spread.segments if s.speaker == turn["speaker"] and s.start < turn["end"] + 0.5 and s.end > turn["start"] - 0.5]
+        said = [
+            s
+            for s in spread.segments
+            if s.speaker == turn["speaker"] and s.start < turn["end"] + 0.5 and s.end > turn["start"] - 0.5
+        ]
         assert said, f"{turn['speaker']} turn at {turn['start']:.1f} s lost: {turn['text']}"
     assert {c.id: c.result for c in spread.criteria} == truth["expected_criteria"]
 

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from models.nlp import load_lemmatizer
-from pipeline.records import CallAnalysis
 from pipeline.judging.scorecard import load_scorecard
 from pipeline.judging.scoring import judge_transcript
+from pipeline.records import CallAnalysis
 from storage.calls import SourceFile, add_review, save_analysis, save_problem
 from storage.db import connect, migrations
 from storage.queries import call_criteria, call_segments, stats
@@ -50,7 +50,11 @@ def test_reprocessing_replaces_rows_and_keeps_reviews(tmp_path):
         attempts = con.execute("SELECT attempts FROM calls WHERE call_id = 'a1'").fetchone()[0]
         crit = call_criteria(con, "a1").set_index("criterion_id")
     assert first == second
-    assert second.calls == 1 and second.reviews == 1 and second.criteria_results == len(load_scorecard("inbound_support").criteria)
+    assert (
+        second.calls == 1
+        and second.reviews == 1
+        and second.criteria_results == len(load_scorecard("inbound_support").criteria)
+    )
     assert attempts == 2
     assert crit.loc["no_forbidden_phrases", "result"] == "fail"  # the automatic verdict stays visible
     assert crit.loc["no_forbidden_phrases", "review_verdict"] == "pass"  # ...beside the reviewer's
@@ -78,7 +82,11 @@ def test_review_needs_an_existing_call_and_a_verdict(tmp_path):
 
 def test_queue_puts_critical_calls_first_and_problems_are_counted(tmp_path):
     with connect(tmp_path / "x.duckdb") as con:
-        save_analysis(con, source("ok"), make_analysis("ok", "Здравствуйте, компания Связьтелеком, меня зовут Анна. Чем могу помочь? До свидания"))
+        save_analysis(
+            con,
+            source("ok"),
+            make_analysis("ok", "Здравствуйте, компания Связьтелеком, меня зовут Анна. Чем могу помочь? До свидания"),
+        )
         save_analysis(con, source("bad"), make_analysis("bad"))
         save_problem(con, source("junk"), "quarantined", "not a readable audio file")
         queue = review_queue(con, QueueFilter(flagged_only=False))
@@ -95,8 +103,14 @@ def test_reader_waits_for_a_writer_in_another_process(tmp_path):
     with connect(db) as con:
         save_analysis(con, source("d4"), make_analysis("d4"))
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('locked', flush=True); time.sleep(2); c.close()"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+            "print('locked', flush=True); time.sleep(2); c.close()",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"

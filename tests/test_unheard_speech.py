@@ -10,10 +10,10 @@ import pytest
 
 from models.nlp import load_lemmatizer
 from pipeline.judging.assess import assess_transcript
-from pipeline.speech.heard_speech import heard_speech
-from pipeline.records import Segment, Transcript
 from pipeline.judging.scorecard import load_scorecard
 from pipeline.judging.scoring import UNTRANSCRIBED_FLAG, ScorecardJudge
+from pipeline.records import Segment, Transcript
+from pipeline.speech.heard_speech import heard_speech
 from tests.test_scoring import seg as scoring_seg
 
 

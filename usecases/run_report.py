@@ -10,10 +10,10 @@ import logging
 from dataclasses import dataclass
 
 from pipeline.stats.alerts import Alert, AlertRule, evaluate
+from reporting.numbers import num, pct
 from storage.db import connect
 from storage.run_report import RunReport, run_report
 from usecases.alerts import WebhookResult
-from reporting.numbers import num, pct
 from usecases.settings import Settings
 
 

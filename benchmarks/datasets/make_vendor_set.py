@@ -43,9 +43,9 @@ if str(REPO) not in sys.path:  # run as a file: the project's packages
 
 from pipeline.analyze import build_judge  # noqa: E402
 from pipeline.judging.assess import assess_transcript  # noqa: E402
-from pipeline.records import CallAnalysis, Segment, Transcript, Word  # noqa: E402
 from pipeline.judging.scorecard import load_scorecard  # noqa: E402
 from pipeline.judging.scoring import ScorecardJudge  # noqa: E402
+from pipeline.records import CallAnalysis, Segment, Transcript, Word  # noqa: E402
 from storage.calls import SourceFile, register_scorecard, save_analysis  # noqa: E402
 from storage.db import connect  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""What the night learns about calls beyond the scorecard: why customers called, how calls ended, predicted satisfaction."""
+"""What the night learns beyond the scorecard: why customers called, how calls ended, predicted satisfaction."""
 
 __all__ = [
     "call_insights",

@@ -122,7 +122,8 @@ def format_agreement(a: CsatAgreement) -> str:
     lines = [
         f"calls with a survey and a prediction: {a.n}",
         f"Spearman rho: {rho}",
-        f"mean absolute error: {a.mae:.2f} points (mean predicted {a.mean_predicted:.2f}, mean survey {a.mean_surveyed:.2f})",
+        f"mean absolute error: {a.mae:.2f} points"
+        f" (mean predicted {a.mean_predicted:.2f}, mean survey {a.mean_surveyed:.2f})",
         f"rounded prediction = survey: {pct(a.exact)}; within one point: {pct(a.within_1)}",
         "",
         "survey \\ predicted    1    2    3    4    5",

@@ -71,13 +71,17 @@ def _lemmas(statement: Statement) -> set[str]:
     return out
 
 
-def characteristic_words(members: Sequence[Statement], everyone: Sequence[Statement], limit: int = WORDS) -> tuple[str, ...]:
+def characteristic_words(
+    members: Sequence[Statement], everyone: Sequence[Statement], limit: int = WORDS
+) -> tuple[str, ...]:
     """Lemmas in many of the cluster's statements and few of the others (smoothed ratio of shares)."""
-    inside = Counter(l for s in members for l in _lemmas(s))
-    overall = Counter(l for s in everyone for l in _lemmas(s))
+    inside = Counter(lemma for s in members for lemma in _lemmas(s))
+    overall = Counter(lemma for s in everyone for lemma in _lemmas(s))
     n_in, n_all = len(members), len(everyone)
-    score = {l: (c / n_in) * (c / n_in) / ((overall[l] + 1) / (n_all + 1)) for l, c in inside.items() if c >= 2}
-    return tuple(sorted(score, key=lambda l: (-score[l], l))[:limit])
+    score = {
+        lemma: (c / n_in) * (c / n_in) / ((overall[lemma] + 1) / (n_all + 1)) for lemma, c in inside.items() if c >= 2
+    }
+    return tuple(sorted(score, key=lambda lemma: (-score[lemma], lemma))[:limit])
 
 
 def discover_reasons(statements: Sequence[Statement], min_size: int = MIN_SIZE,
@@ -96,7 +100,7 @@ def discover_reasons(statements: Sequence[Statement], min_size: int = MIN_SIZE,
         centrality = sims.mean(axis=1)
         order = index[np.argsort(-centrality)]
         centre = order[0]
-        members = [statements[i] for i in index]
+        members = [statements[int(i)] for i in index]
         found.append(DiscoveredReason(
             size=len(index),
             representative=statements[centre],

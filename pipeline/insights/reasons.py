@@ -239,7 +239,7 @@ class ReasonMatcher:
             sets = []
             for i, reason in enumerate(self.taxonomy.reasons):
                 words = reason.keywords.get(language, ())
-                lemmas = frozenset(l for w in words for t in lemmatizer.tokens(w) for l in t.lemmas)
+                lemmas = frozenset(lemma for w in words for t in lemmatizer.tokens(w) for lemma in t.lemmas)
                 sets.append((i, lemmas))
             self._keywords[language] = sets
         return self._keywords[language]
@@ -256,7 +256,7 @@ class ReasonMatcher:
         if language in ("ru", "en"):
             lemmatizer = load_lemmatizer(language)
             for t, text in enumerate(texts):
-                lemmas = {l for tok in lemmatizer.tokens(text) for l in tok.lemmas}
+                lemmas = {lemma for tok in lemmatizer.tokens(text) for lemma in tok.lemmas}
                 for r, words in self._keyword_sets(language):
                     hits[t, r] = bool(words & lemmas)
         return vectors, per_reason, hits

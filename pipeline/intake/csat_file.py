@@ -113,7 +113,9 @@ def read_csat_text(text: str) -> CsatFile:
                 errors.append(LineProblem(line, f"{key}: {err}"))
                 continue
             if key in rows:
-                warnings.append(LineProblem(line, f"{key} is listed again (first on line {rows[key].line}): this line wins"))
+                warnings.append(
+                    LineProblem(line, f"{key} is listed again (first on line {rows[key].line}): this line wins")
+                )
             rows[key] = SurveyRow(line, key, score)
     except csv.Error as err:
         raise CsatFileError(f"line {reader.line_num}: not readable CSV: {err}") from None

@@ -17,7 +17,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Union
+from typing import Iterable, Iterator, Union, cast
 
 from fsspec.implementations.local import LocalFileSystem
 from upath import UPath
@@ -62,9 +62,10 @@ def scan(inbox: str | os.PathLike | UPath, extensions: Iterable[str]) -> InboxSc
     entry (a symlink loop, a broken link, a folder without permission) never stops the listing."""
     wanted = {e.lower() for e in extensions}
     if is_url(inbox):
-        return _scan_url(as_path(inbox), wanted)  # type: ignore[arg-type]
+        return _scan_url(cast(UPath, as_path(inbox)), wanted)  # as_path makes every URL a UPath
     try:
-        root = Path(inbox).resolve()
+        # Not a URL: a str, a PathLike, or a local UPath (which is a pathlib.Path).
+        root = Path(cast("str | os.PathLike[str]", inbox)).resolve()
     except (OSError, RuntimeError) as err:  # the inbox itself is a symlink loop
         raise FileNotFoundError(f"inbox {inbox} cannot be read: {err}") from err
     if not root.is_dir():

@@ -64,7 +64,7 @@ import re
 from typing import Sequence
 
 from pipeline.intervals import Interval, gaps, intersect, merge_intervals, total
-from pipeline.records import ConversationMetrics, Segment, Transcript
+from pipeline.records import ConversationMetrics, PartySource, Segment, TimelineSource, Transcript
 from pipeline.speech.heard_speech import heard_speech
 
 HOLD_CUE_WINDOW_S = 5.0  # the hold phrase's segment ends at most this long before the silence
@@ -133,7 +133,7 @@ def _word_count(seg: Segment) -> int:
 
 def _party_intervals(
     transcript: Transcript, by_speaker: dict[str, list[Segment]], hi: float
-) -> tuple[dict[str, list[Interval]] | None, str]:
+) -> tuple[dict[str, list[Interval]] | None, PartySource]:
     if len(transcript.speech_regions) == 2:
         roles = transcript.channel_roles()
         if roles is not None:
@@ -141,7 +141,8 @@ def _party_intervals(
             return {role: merge_intervals(regions[ch], 0.0, hi) for role, ch in roles.items()}, "vad_channels"
     if by_speaker["operator"] or by_speaker["customer"]:
         return {
-            role: merge_intervals(((s.start, s.end) for s in by_speaker[role]), 0.0, hi) for role in ("operator", "customer")
+            role: merge_intervals(((s.start, s.end) for s in by_speaker[role]), 0.0, hi)
+            for role in ("operator", "customer")
         }, "segments"
     return None, "none"
 
@@ -183,6 +184,7 @@ def conversation_metrics(
     for seg in segments:
         by_speaker.get(seg.speaker, by_speaker["unknown"]).append(seg)
 
+    timeline_source: TimelineSource
     if transcript.speech_regions:
         timeline_source = "vad"
         speech = merge_intervals((r for ch in transcript.speech_regions for r in ch), 0.0, handle_time)

@@ -207,7 +207,9 @@ def resolve_scorecard_path(name: str, scorecards_dir: str | os.PathLike | None =
             if path.is_file() and (version is None or _version_of(path) == version):
                 return path
     available = sorted(p.stem for p in directory.glob("*.y*ml")) if directory.is_dir() else []
-    archived = sorted(p.stem for p in (directory / "archive").glob("*.y*ml")) if (directory / "archive").is_dir() else []
+    archived = (
+        sorted(p.stem for p in (directory / "archive").glob("*.y*ml")) if (directory / "archive").is_dir() else []
+    )
     raise ScorecardError(
         f"scorecard {name!r} not found in {directory} (available: {', '.join(available + archived) or 'none'})"
     )
@@ -255,7 +257,9 @@ class _Parser(YamlChecker):
         out: dict[str, tuple[str, ...]] = {}
         for lang, items in value.items():
             if lang not in self.languages:
-                raise self.fail(f"{where}: {field_name} for language {lang!r} not in the scorecard's languages {self.languages}")
+                raise self.fail(
+                    f"{where}: {field_name} for language {lang!r} not in the scorecard's languages {self.languages}"
+                )
             if not isinstance(items, list) or not all(isinstance(p, str) and p.strip() for p in items):
                 raise self.fail(f"{where}: {field_name}.{lang} must be a list of non-empty strings")
             out[lang] = tuple(p.strip() for p in items)
@@ -265,7 +269,12 @@ class _Parser(YamlChecker):
         value = item.get(key, default)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum or (integer and not isinstance(value, int)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or value < minimum
+            or (integer and not isinstance(value, int))
+        ):
             kind = "an integer" if integer else "a number"
             raise self.fail(f"{where}: {key} must be {kind} >= {minimum:g}, not {value!r}")
         return value

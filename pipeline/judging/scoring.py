@@ -31,6 +31,7 @@ from pipeline.records import (
     Score,
     Segment,
     Transcript,
+    Verdict,
 )
 from pipeline.speech.heard_speech import HeardSpeech, clock, heard_speech
 from pipeline.text.matching import FuzzyMatcher, PhraseMatcher, SemanticMatcher
@@ -116,7 +117,9 @@ def tokenize_segments(segments: Sequence[Segment], lemmatizer: Lemmatizer) -> li
     seen: Counter[str] = Counter()
     out = []
     for seg in segments:
-        out.append(Utterance(seg, lemmatizer.tokens(seg.text), _word_char_spans(seg), seen[seg.speaker], counts[seg.speaker]))
+        out.append(
+            Utterance(seg, lemmatizer.tokens(seg.text), _word_char_spans(seg), seen[seg.speaker], counts[seg.speaker])
+        )
         seen[seg.speaker] += 1
     return out
 
@@ -140,7 +143,9 @@ def _char_evidence(u: Utterance, a: int, b: int) -> tuple[Evidence, float]:
     quote = seg.text[a:b]
     if idx:
         words = seg.words[idx[0] : idx[-1] + 1]
-        return Evidence(words[0].start, words[-1].end, quote, seg.speaker), float(np.mean([w.probability for w in words]))
+        return Evidence(words[0].start, words[-1].end, quote, seg.speaker), float(
+            np.mean([w.probability for w in words])
+        )
     return Evidence(seg.start, seg.end, quote, seg.speaker), seg.asr_confidence
 
 
@@ -160,7 +165,9 @@ class CriterionMatcher:
                  encoder: SentenceEncoder | None):
         self.criterion = criterion
         self.language = language
-        self.sets: list[tuple[PhraseSet, PhraseMatcher, FuzzyMatcher | None, SemanticMatcher | None, PhraseMatcher | None]] = []
+        self.sets: list[
+            tuple[PhraseSet, PhraseMatcher, FuzzyMatcher | None, SemanticMatcher | None, PhraseMatcher | None]
+        ] = []
         for ps in criterion.phrase_sets:
             phrases = ps.phrases.get(language, ())
             examples = ps.examples.get(language, ())
@@ -283,7 +290,7 @@ def _words_confidence(utterances: Sequence[Utterance]) -> float:
     return float(np.mean([w.probability for w in words]))
 
 
-def _result(criterion: Criterion, verdict: str, confidence: float, method: str, reason: str,
+def _result(criterion: Criterion, verdict: Verdict, confidence: float, method: str, reason: str,
             hit: Hit | None = None) -> CriterionResult:
     return CriterionResult(
         id=criterion.id,
@@ -376,7 +383,11 @@ def _unheard_reason(criterion: Criterion, own: Sequence[Utterance], ctx: CallCon
     unheard = heard.unheard_of(criterion.speaker, *_check_span(criterion, own, ctx, heard))
     if not unheard:
         return ""
-    who = f"{criterion.speaker} speech" if all(s.speaker == criterion.speaker for s in unheard) else "speech of an unknown speaker"
+    who = (
+        f"{criterion.speaker} speech"
+        if all(s.speaker == criterion.speaker for s in unheard)
+        else "speech of an unknown speaker"
+    )
     spans = ", ".join(s.describe() for s in unheard[:3]) + (f" and {len(unheard) - 3} more" if len(unheard) > 3 else "")
     return f"{who} at {spans} not transcribed"
 
@@ -404,8 +415,8 @@ def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances:
     parts = matcher.parts if criterion.match_all else [None]
     searches = {part: _search_part(criterion, matcher, own, unattributed, ctx, not_before, excluded, part)
                 for part in parts}
-    if all(s.found for s in searches.values()):
-        hits = [s.found for s in searches.values()]
+    hits = [s.found for s in searches.values() if s.found is not None]
+    if len(hits) == len(searches):  # every part found
         first = min(hits, key=lambda h: h.evidence.start)
         unattributed_hit = any(s.method.endswith("_unattributed") for s in searches.values())
         factor = UNATTRIBUTED_FACTOR if unattributed_hit else 1.0
@@ -417,7 +428,7 @@ def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances:
     missing = [p for p, s in searches.items() if not s.found]
     early = next((searches[p].early for p in missing if searches[p].early), None)
     outside = next((searches[p].outside for p in missing if searches[p].outside), None)
-    what = f" ({', '.join(missing)} missing)" if criterion.match_all else ""
+    what = f" ({', '.join(p for p in missing if p is not None)} missing)" if criterion.match_all else ""
     relevant = _window_utterances(own + unattributed, criterion, ctx)
     if early is not None:
         return _result(criterion, "fail", early.confidence, early.method,
@@ -440,7 +451,9 @@ def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances:
     return _result(criterion, "fail", speech_conf, methods, f"not said by the {who}{what}")
 
 
-def judge_forbidden(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]) -> CriterionResult:
+def judge_forbidden(
+    criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]
+) -> CriterionResult:
     own = [u for u in utterances if u.segment.speaker == criterion.speaker]
     unattributed = [u for u in utterances if u.segment.speaker == "unknown"]
     for method in criterion.methods:
@@ -533,7 +546,9 @@ class Judgement:
 class ScorecardJudge:
     """A scorecard compiled for judging: matchers are built once and reused for every call."""
 
-    def __init__(self, scorecard: Scorecard, lemmatizers: dict[str, Lemmatizer], encoder: SentenceEncoder | None = None):
+    def __init__(
+        self, scorecard: Scorecard, lemmatizers: dict[str, Lemmatizer], encoder: SentenceEncoder | None = None
+    ):
         self.scorecard = scorecard
         self.lemmatizers = lemmatizers
         self.encoder = encoder
@@ -551,12 +566,12 @@ class ScorecardJudge:
         language = transcript.language
         lemmatizer = self.lemmatizers.get(language)
         if lemmatizer is None or language not in self.scorecard.languages:
-            results = tuple(
+            not_applicable = tuple(
                 _result(c, "na", 1.0, "none", f"the scorecard has no phrases for language {language!r}")
                 for c in self.scorecard.criteria
             )
-            score = compute_score(results, self.scorecard, transcript)
-            return Judgement(results, replace(score, flags=score.flags + ("unsupported_language",)), ())
+            score = compute_score(not_applicable, self.scorecard, transcript)
+            return Judgement(not_applicable, replace(score, flags=score.flags + ("unsupported_language",)), ())
         utterances = tokenize_segments(speaker_turns(transcript.segments), lemmatizer)
         ctx = _context(utterances)
         heard = heard_speech(transcript)
@@ -574,7 +589,11 @@ class ScorecardJudge:
                 not_before, dep_id = None, ""
                 for dep in c.after:
                     d = judge_one(self.scorecard.criterion(dep))
-                    if d.result == "pass" and d.evidence is not None and (not_before is None or d.evidence.start > not_before):
+                    if (
+                        d.result == "pass"
+                        and d.evidence is not None
+                        and (not_before is None or d.evidence.start > not_before)
+                    ):
                         not_before, dep_id = d.evidence.start, dep
                 excluded = [e for e in (judge_one(self.scorecard.criterion(o)).evidence for o in c.not_with) if e]
                 r = judge_required(c, matcher, utterances, ctx, not_before, dep_id, excluded, heard)

@@ -56,7 +56,10 @@ def third_means(scored: Sequence[tuple[float, int]]) -> tuple[float, float]:
         if in_end:
             end.append((score, in_end))
         seen = last
-    return _weighted_mean(start), _weighted_mean(end)
+    start_mean, end_mean = _weighted_mean(start), _weighted_mean(end)
+    if start_mean is None or end_mean is None:  # each third holds a word whenever there is one
+        raise ValueError("third_means needs at least one word")
+    return start_mean, end_mean
 
 
 def call_sentiment(segments: Sequence[Segment], language: str, model: SentimentModel | None = None) -> CallSentiment:

@@ -28,8 +28,9 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 from pipeline.privacy.numbers import SENTENCE_END, NumberRun, TextToken
+from pipeline.records import PiiKind
 
-Found = tuple[str, int, int]
+Found = tuple[PiiKind, int, int]  # (kind, char start, char end)
 
 _CVV_WORDS = {"cvv", "cvc", "cvv2", "cvc2", "код", "кода", "коду", "кодом", "code", "пин", "pin", "пинкод",
               "обороте", "оборотной", "обратной", "back", "security"}
@@ -46,8 +47,35 @@ _EMAIL_STEMS = ("почт", "email", "мейл", "имейл", "емейл", "э
 _AT_STEMS = ("собак", "собач", "@")
 _AT_EXACT = {"at", "эт"}
 # Words that lead into an address, not part of it ("it's", "пишите на").
-_EMAIL_LEAD = {"is", "it", "s", "its", "my", "the", "email", "address", "sure", "yes", "yeah", "so", "это", "мой", "моя",
-               "мое", "вот", "да", "пишите", "записывайте", "на", "адрес", "почта", "электронная", "у", "меня", "так"}
+_EMAIL_LEAD = {
+    "is",
+    "it",
+    "s",
+    "its",
+    "my",
+    "the",
+    "email",
+    "address",
+    "sure",
+    "yes",
+    "yeah",
+    "so",
+    "это",
+    "мой",
+    "моя",
+    "мое",
+    "вот",
+    "да",
+    "пишите",
+    "записывайте",
+    "на",
+    "адрес",
+    "почта",
+    "электронная",
+    "у",
+    "меня",
+    "так",
+}
 _WINDOW_WORDS = 6  # words between the keyword and the number at most
 # Long numbers are unambiguous: after their keyword a customer may say a sentence first
 # ("да, секунду, сейчас найду... 8 916...").
@@ -84,11 +112,13 @@ def _date_word(tok: TextToken, words: dict[str, int]) -> bool:
     )
 
 
-def _keyword(tok: TextToken, stems: tuple[str, ...], exact: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+def _keyword(tok: TextToken, stems: tuple[str, ...], exact: set[str] | frozenset[str] = frozenset()) -> bool:
     return tok.kind == "word" and (tok.norm in exact or tok.norm.startswith(stems))
 
 
-def _runs_after(tokens: Sequence[TextToken], runs: Sequence[NumberRun], k: int, window: int = _WINDOW_WORDS) -> list[int]:
+def _runs_after(
+    tokens: Sequence[TextToken], runs: Sequence[NumberRun], k: int, window: int = _WINDOW_WORDS
+) -> list[int]:
     """Indices of the runs starting within ``window`` words after keyword token ``k``."""
     out = []
     for r, run in enumerate(runs):
@@ -106,7 +136,9 @@ def keyed_numbers(text: str, tokens: Sequence[TextToken], runs: Sequence[NumberR
     """Spans of numbers whose kind the words before them tell."""
     out: list[Found] = []
 
-    def take(kind: str, k: int, accept: Callable[[NumberRun, int], int | None], window: int = _WINDOW_WORDS) -> None:
+    def take(
+        kind: PiiKind, k: int, accept: Callable[[NumberRun, int], int | None], window: int = _WINDOW_WORDS
+    ) -> None:
         for r in _runs_after(tokens, runs, k, window):
             run = runs[r]
             if amount_follows(run.last):

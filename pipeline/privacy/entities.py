@@ -19,8 +19,9 @@ from typing import Sequence
 
 from models.ner import Entity, load_entity_tagger
 from pipeline.privacy.numbers import SENTENCE_END, TextToken, morph
+from pipeline.records import PiiKind
 
-Found = tuple[str, int, int]  # (kind, char start, char end)
+Found = tuple[PiiKind, int, int]  # (kind, char start, char end)
 
 _STREET_RU = ("улиц", "проспект", "переул", "шоссе", "бульвар", "набережн", "площад", "проезд", "тупик", "алле",
               "микрорайон", "мкр", "квартал")
@@ -39,7 +40,9 @@ _NAME_GRAMMEMES = ("Name", "Surn", "Patr")
 def _street_word(tok: TextToken, language: str) -> bool:
     if tok.kind != "word":
         return False
-    return tok.norm.startswith(_STREET_RU) or tok.norm in _STREET_RU_WORDS or (tok.norm in _STREET_EN and language == "en")
+    return (
+        tok.norm.startswith(_STREET_RU) or tok.norm in _STREET_RU_WORDS or (tok.norm in _STREET_EN and language == "en")
+    )
 
 
 def _street_name_before(tokens: Sequence[TextToken], j: int, street: int, language: str) -> bool:
@@ -47,7 +50,9 @@ def _street_name_before(tokens: Sequence[TextToken], j: int, street: int, langua
     or English words after a house number ("25 kill drive")."""
     if language == "ru":
         return j == street - 1 and tokens[j].kind == "word" and _adjective(tokens[j].norm)
-    return any(tokens[h].kind == "digits" for h in range(max(0, j - 2), j)) or (j > 0 and tokens[j - 1].kind == "digits")
+    return any(tokens[h].kind == "digits" for h in range(max(0, j - 2), j)) or (
+        j > 0 and tokens[j - 1].kind == "digits"
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -87,8 +92,15 @@ def addresses(text: str, tokens: Sequence[TextToken], entities: Sequence[Entity]
                 part[j] = True
                 j += 1
             j = a - 1
-            while j >= 0 and j >= a - 3 and tokens[j].kind == "word" and (
-                tokens[j].text[:1].isupper() or _inside(tokens[j], entities, "LOC") or _street_name_before(tokens, j, a, language)
+            while (
+                j >= 0
+                and j >= a - 3
+                and tokens[j].kind == "word"
+                and (
+                    tokens[j].text[:1].isupper()
+                    or _inside(tokens[j], entities, "LOC")
+                    or _street_name_before(tokens, j, a, language)
+                )
             ):
                 part[j] = True
                 j -= 1
@@ -113,8 +125,14 @@ def addresses(text: str, tokens: Sequence[TextToken], entities: Sequence[Entity]
             j += 1
         # An address has a street or house word and something that says where (a number or a name).
         words = range(i, j + 1)
-        if any(part[k] and tokens[k].kind != "punct" and not (tokens[k].norm in _HOUSE_WORDS or _street_word(tokens[k], language)
-                                                               or tokens[k].norm in _REGION_WORDS) for k in words):
+        if any(
+            part[k]
+            and tokens[k].kind != "punct"
+            and not (
+                tokens[k].norm in _HOUSE_WORDS or _street_word(tokens[k], language) or tokens[k].norm in _REGION_WORDS
+            )
+            for k in words
+        ):
             out.append(("address", tokens[i].start, tokens[j].end))
         i = j + 1
     return out
@@ -153,7 +171,7 @@ def answered_addresses(text: str, tokens: Sequence[TextToken], entities: Sequenc
                 last = i
                 taken += 1
             i += 1
-        if first is None:
+        if first is None or last is None:  # set together: no word before the sentence ended
             continue
         span = range(first, last + 1)
         if any(j in numbers or _inside(tokens[j], entities, "LOC") for j in span):
@@ -206,8 +224,14 @@ def names(text: str, tokens: Sequence[TextToken], entities: Sequence[Entity], la
         i = 0
         while i < len(tokens):
             j = i
-            while j < len(tokens) and tokens[j].kind == "word" and tokens[j].text.islower() and len(tokens[j].text) > 2 \
-                    and not tokens[j].text.isascii() and _name_word(tokens[j].norm):
+            while (
+                j < len(tokens)
+                and tokens[j].kind == "word"
+                and tokens[j].text.islower()
+                and len(tokens[j].text) > 2
+                and not tokens[j].text.isascii()
+                and _name_word(tokens[j].norm)
+            ):
                 j += 1
             if j - i >= 2:
                 out.append(("name", tokens[i].start, tokens[j - 1].end))

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, cast
 
 # ---------------------------------------------------------------- tokens
 
+TokenKind = Literal["digits", "word", "punct"]
+# Each alternative is a group named by its TokenKind: the match's lastgroup is the token's kind.
 _TOKEN = re.compile(r"(?P<digits>\d+)|(?P<word>[^\W\d_]+)|(?P<punct>\S)")
 # Punctuation tokens that end a sentence (a number, an address or a name does not run past one).
 SENTENCE_END = frozenset({".", "!", "?", ";"})
@@ -22,7 +24,7 @@ SENTENCE_END = frozenset({".", "!", "?", ";"})
 
 @dataclass(frozen=True)
 class TextToken:
-    kind: Literal["digits", "word", "punct"]
+    kind: TokenKind
     text: str
     norm: str  # lower case, ё -> е
     start: int
@@ -31,7 +33,7 @@ class TextToken:
 
 def tokenize(text: str) -> list[TextToken]:
     return [
-        TextToken(m.lastgroup, m.group(), m.group().lower().replace("ё", "е"), m.start(), m.end())  # type: ignore[arg-type]
+        TextToken(cast(TokenKind, m.lastgroup), m.group(), m.group().lower().replace("ё", "е"), m.start(), m.end())
         for m in _TOKEN.finditer(text)
     ]
 
@@ -227,7 +229,10 @@ def number_runs(text: str, tokens: list[TextToken], words: dict[str, int], engli
             if last >= 0:
                 while j < n and tokens[j].kind == "punct":
                     j += 1
-                if j == n or not (_gap_joins(text, tokens, last, j, tight_ok) and _is_atom_start(text, tokens, j, words, english, True)):
+                if j == n or not (
+                    _gap_joins(text, tokens, last, j, tight_ok)
+                    and _is_atom_start(text, tokens, j, words, english, True)
+                ):
                     break
             tok = tokens[j]
             atom_start = j
@@ -237,7 +242,9 @@ def number_runs(text: str, tokens: list[TextToken], words: dict[str, int], engli
             elif english and tok.norm in _EN_REPEAT:
                 j += 1  # the digit being repeated
                 nxt = tokens[j]
-                digit = nxt.text if nxt.kind == "digits" else "0" if nxt.norm in EN_ZERO_LETTERS else str(words[nxt.norm])
+                digit = (
+                    nxt.text if nxt.kind == "digits" else "0" if nxt.norm in EN_ZERO_LETTERS else str(words[nxt.norm])
+                )
                 offset = composer.literal(digit * _EN_REPEAT[tok.norm])
             elif english and tok.norm in EN_ZERO_LETTERS:
                 offset = composer.literal("0")
@@ -256,7 +263,9 @@ def number_runs(text: str, tokens: list[TextToken], words: dict[str, int], engli
     return runs
 
 
-def _is_atom_start(text: str, tokens: list[TextToken], i: int, words: dict[str, int], english: bool, in_run: bool) -> bool:
+def _is_atom_start(
+    text: str, tokens: list[TextToken], i: int, words: dict[str, int], english: bool, in_run: bool
+) -> bool:
     tok = tokens[i]
     if tok.kind == "digits":
         return True

@@ -197,7 +197,11 @@ def _passports(tokens: list[TextToken], runs: list[NumberRun]) -> list[tuple[Pii
         for k in keyword_at:
             between = [t for t in tokens[k + 1 : index] if t.kind != "punct"]
             # "паспорт потеряла, запишите телефон 9161234567": the phone word is nearer.
-            if k < index and len(between) <= _PASSPORT_CONTEXT_WORDS and not any(t.norm.startswith(_PHONE_STEMS) for t in between):
+            if (
+                k < index
+                and len(between) <= _PASSPORT_CONTEXT_WORDS
+                and not any(t.norm.startswith(_PHONE_STEMS) for t in between)
+            ):
                 return True
         return False
 
@@ -217,7 +221,9 @@ def _passports(tokens: list[TextToken], runs: list[NumberRun]) -> list[tuple[Pii
     return out
 
 
-def _english_passports(tokens: list[TextToken], runs: list[NumberRun], keyword_at: list[int]) -> list[tuple[PiiKind, int, int]]:
+def _english_passports(
+    tokens: list[TextToken], runs: list[NumberRun], keyword_at: list[int]
+) -> list[tuple[PiiKind, int, int]]:
     """ "passport number AB1234567" / "passport number is 123 456 789": 8-9 letters and digits."""
     run_at = {run.first: run for run in runs}
     out: list[tuple[PiiKind, int, int]] = []
@@ -231,7 +237,12 @@ def _english_passports(tokens: list[TextToken], runs: list[NumberRun], keyword_a
             i += 1
         start = i
         letters = ""
-        while i < len(tokens) and tokens[i].kind == "word" and tokens[i].text.isupper() and len(letters + tokens[i].text) <= 2:
+        while (
+            i < len(tokens)
+            and tokens[i].kind == "word"
+            and tokens[i].text.isupper()
+            and len(letters + tokens[i].text) <= 2
+        ):
             letters += tokens[i].text
             i += 1
         run = run_at.get(i)
@@ -323,38 +334,41 @@ def _spoken_emails(text: str, tokens: list[TextToken]) -> list[tuple[PiiKind, in
 def find_pii(text: str, language: str, keep: Sequence[str] = ()) -> list[tuple[PiiKind, int, int]]:
     """Spans of personal data in ``text`` as (kind, char_start, char_end), in order, not overlapping.
     ``keep``: the centre's own names (the scorecard's brands), never masked as a name or address."""
-    found: list[tuple[str, int, int]] = [("email", m.start(), m.end()) for m in _EMAIL_WRITTEN.finditer(text)]
+    found: list[tuple[PiiKind, int, int]] = [("email", m.start(), m.end()) for m in _EMAIL_WRITTEN.finditer(text)]
     tokens = tokenize(text)
     if tokens:
         words = number_words(language)
         runs = number_runs(text, tokens, words, english=True)
-        by_tokens: list[tuple[str, int, int]] = _spoken_emails(text, tokens) + _passports(tokens, runs)
+        by_tokens: list[tuple[PiiKind, int, int]] = _spoken_emails(text, tokens) + _passports(tokens, runs)
         by_tokens += keyed_numbers(text, tokens, runs, words, lambda last: _amount_follows(tokens, last))
         for run in runs:
             by_tokens.extend(_classify_run(tokens, run))
         found.extend((kind, tokens[a].start, tokens[b].end) for kind, a, b in by_tokens)
         entities = entities_for(text, language)
         atoms = {i for run in runs for i in range(run.first, run.last + 1) if tokens[i].kind != "punct"}
-        entity_finds = (addresses(text, tokens, entities, language, atoms) + answered_addresses(text, tokens, entities, atoms)
-                        + names(text, tokens, entities, language))
+        entity_finds = (
+            addresses(text, tokens, entities, language, atoms)
+            + answered_addresses(text, tokens, entities, atoms)
+            + names(text, tokens, entities, language)
+        )
         found.extend(without_kept(entity_finds, kept_spans(text, keep)) if keep else entity_finds)
     return merge_spans(found)
 
 
-def merge_spans(found: Sequence[tuple[str, int, int]]) -> list[tuple[PiiKind, int, int]]:
+def merge_spans(found: Sequence[tuple[PiiKind, int, int]]) -> list[tuple[PiiKind, int, int]]:
     """Overlapping finds become one span (nothing any detector found may leak); its kind is
     the earlier find's (``find_pii`` lists emails, then passports, then numbers...)."""
     ranked = sorted(((start, end, rank, kind) for rank, (kind, start, end) in enumerate(found)))
-    merged: list[list] = []  # [start, end, rank, kind]
+    merged: list[tuple[int, int, int, PiiKind]] = []  # (start, end, rank, kind)
     for start, end, rank, kind in ranked:
         if merged and start < merged[-1][1]:
-            last = merged[-1]
-            last[1] = max(last[1], end)
-            if rank < last[2]:
-                last[2], last[3] = rank, kind
+            last_start, last_end, last_rank, last_kind = merged[-1]
+            if rank < last_rank:
+                last_rank, last_kind = rank, kind
+            merged[-1] = (last_start, max(last_end, end), last_rank, last_kind)
         else:
-            merged.append([start, end, rank, kind])
-    return [(kind, start, end) for start, end, _, kind in merged]  # type: ignore[misc]
+            merged.append((start, end, rank, kind))
+    return [(kind, start, end) for start, end, _, kind in merged]
 
 
 def _replace_spans(text: str, spans: Sequence[tuple[str, int, int]]) -> str:
@@ -375,7 +389,9 @@ def redact_text(text: str, language: str, keep: Sequence[str] = ()) -> tuple[str
 
 
 @lru_cache(maxsize=8192)
-def _redact_text_cached(text: str, language: str, keep: tuple[str, ...]) -> tuple[str, tuple[tuple[PiiKind, int, int], ...]]:
+def _redact_text_cached(
+    text: str, language: str, keep: tuple[str, ...]
+) -> tuple[str, tuple[tuple[PiiKind, int, int], ...]]:
     # The app masks every line it shows on each rerun (in case redaction was off): the
     # entity model makes that worth remembering.
     spans = find_pii(text, language, keep)
@@ -406,7 +422,10 @@ def _continues(segments: Sequence[Segment], prev: int, i: int) -> bool:
     gap = segments[i].start - segments[prev].end
     if gap <= CHAIN_GAP_S:
         return True
-    return gap <= TURN_GAP_S and sum(len(s.text.split()) for s in _others_between(segments, i, segments[prev].end)) <= REPLY_WORDS
+    return (
+        gap <= TURN_GAP_S
+        and sum(len(s.text.split()) for s in _others_between(segments, i, segments[prev].end)) <= REPLY_WORDS
+    )
 
 
 def _others_between(segments: Sequence[Segment], i: int, since: float) -> list[Segment]:
@@ -521,7 +540,9 @@ def redact_segments(segments: Sequence[Segment], language: str,
     pii: list[PiiSpan] = []
     for chain in _chains(segments):
         texts = [segments[i].text for i in chain]
-        word_texts = [" ".join(w.text for w in segments[i].words) if segments[i].words else segments[i].text for i in chain]
+        word_texts = [
+            " ".join(w.text for w in segments[i].words) if segments[i].words else segments[i].text for i in chain
+        ]
         text_spans = _find_in_chain(segments, chain, texts, language, keep)
         # Usually the text is the words joined by spaces; when not, search the words on their own.
         word_spans = text_spans if word_texts == texts else _find_in_chain(segments, chain, word_texts, language, keep)
@@ -533,7 +554,10 @@ def redact_segments(segments: Sequence[Segment], language: str,
             words, times = _redact_words(seg.words, word_spans[pos]) if seg.words else (seg.words, [])
             if not times:  # no words (or none under the span): times by position in the text
                 duration, length = seg.end - seg.start, max(len(seg.text), 1)
-                times = [(k, seg.start + duration * s / length, seg.start + duration * e / length) for k, s, e in text_spans[pos]]
+                times = [
+                    (k, seg.start + duration * s / length, seg.start + duration * e / length)
+                    for k, s, e in text_spans[pos]
+                ]
             out[i] = replace(seg, text=text, words=words)
             pii.extend(PiiSpan(kind, start, end, i) for kind, start, end in times)
     pii.sort(key=lambda p: (p.start, p.segment_index))

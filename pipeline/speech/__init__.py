@@ -1,4 +1,4 @@
-"""Where a recording becomes segments: decoding, voice activity, ASR per channel, hallucination guards, speaker roles."""
+"""Where a recording becomes segments: decoding, voice activity, ASR per channel, hallucination guards, roles."""
 
 __all__ = [
     "audio",

@@ -234,12 +234,14 @@ class _Output:
     def _grow(self, capacity: int) -> None:  # only behind a header that understates the length
         old, old_capacity = self.flat, self.capacity
         self._allocate(capacity)
-        self.flat.reshape(self.channels, capacity)[:, : self.frames] = old.reshape(self.channels, old_capacity)[:, : self.frames]
+        self.flat.reshape(self.channels, capacity)[:, : self.frames] = old.reshape(self.channels, old_capacity)[
+            :, : self.frames
+        ]
 
     def take(self, keep: int) -> np.ndarray:
         """The first ``keep`` rows as a C-contiguous (keep, frames) array; the rest is released."""
         n, capacity, flat, mapping = self.frames, self.capacity, self.flat, self.map
-        self.flat = self.map = None
+        del self.flat, self.map  # the buffer leaves with the result: this output keeps no reference to it
         for c in range(1, keep):  # row c moves left from c*capacity to c*n, a span at a time
             for a in range(0, n, _SPAN):
                 b = min(n, a + _SPAN)

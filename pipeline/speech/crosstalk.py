@@ -58,7 +58,9 @@ def _explained_by_leak(src_db: np.ndarray, dst_db: np.ndarray, local_max) -> np.
     return (source > SPEECH_FLOOR_DBFS) & (dst_db < source - loss + LEAK_MARGIN_DB)
 
 
-def gate_crosstalk(left: np.ndarray, right: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, float, float]:
+def gate_crosstalk(
+    left: np.ndarray, right: np.ndarray, sample_rate: int
+) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Mute each channel where it only carries the other party's bleed.
 
     Returns the gated channels and the share of frames muted in each.

@@ -121,7 +121,9 @@ def _words_in_speech(seg: AsrSegment, regions: Sequence[SpeechRegion], margin_s:
         if not ok:
             run.append(word)
         elif run:
-            dropped.append(DroppedText(run[0].start, run[-1].end, " ".join(w.text for w in run), "outside detected speech"))
+            dropped.append(
+                DroppedText(run[0].start, run[-1].end, " ".join(w.text for w in run), "outside detected speech")
+            )
             run = []
     words = tuple(w for w, ok in zip(seg.words, keep) if ok)
     if not words:

@@ -73,7 +73,9 @@ class HeardSpeech:
     def unheard(self) -> tuple[SpeechStretch, ...]:
         return tuple(s for s in self.stretches if not s.heard and s.duration >= MIN_UNHEARD_S)
 
-    def unheard_of(self, speaker: Speaker, start: float = float("-inf"), end: float = float("inf")) -> list[SpeechStretch]:
+    def unheard_of(
+        self, speaker: Speaker, start: float = float("-inf"), end: float = float("inf")
+    ) -> list[SpeechStretch]:
         """Unheard speech that may be ``speaker``'s (theirs, or nobody's known) overlapping [start, end]."""
         return [s for s in self.unheard if s.speaker in (speaker, "unknown") and s.start < end and s.end > start]
 
@@ -96,7 +98,9 @@ def heard_speech(transcript: Transcript) -> HeardSpeech:
         spans = _word_spans(transcript, channel if len(regions) > 1 else None)
         ends = [b for _, b in spans]
         for start, end in channel_regions:
-            stretches.append(SpeechStretch(speaker_of.get(channel, "unknown"), start, end, _covered(spans, ends, start, end)))
+            stretches.append(
+                SpeechStretch(speaker_of.get(channel, "unknown"), start, end, _covered(spans, ends, start, end))
+            )
     return HeardSpeech(tuple(sorted(stretches, key=lambda s: (s.start, s.end))))
 
 

@@ -146,7 +146,7 @@ def split_by_voice(segments: Sequence[Segment], index: TurnIndex, max_gap_s: flo
             runs[-1].append(i)
         for run in runs:
             words = tuple(seg.words[i] for i in run)
-            direct = sum(1 for i in run if found[i][1] and found[i][0] == voices[i]) / len(run)
+            attributed = sum(1 for i in run if found[i][1] and found[i][0] == voices[i]) / len(run)
             piece = seg if len(runs) == 1 else replace(
                 seg,
                 start=words[0].start,
@@ -155,7 +155,7 @@ def split_by_voice(segments: Sequence[Segment], index: TurnIndex, max_gap_s: flo
                 words=words,
                 asr_confidence=float(np.mean([w.probability for w in words])),
             )
-            out.append(VoicedSegment(piece, voices[run[0]], direct))
+            out.append(VoicedSegment(piece, voices[run[0]], attributed))
     return out
 
 
@@ -207,7 +207,9 @@ def decide_roles(voiced: Sequence[VoicedSegment], voices: Sequence[str], languag
 # ---- the stage -------------------------------------------------------------------------------
 
 
-def diarize_mono(audio: np.ndarray, sample_rate: int, options: MonoSpeakerOptions, diarizer: Diarizer | None = None) -> Diarization:
+def diarize_mono(
+    audio: np.ndarray, sample_rate: int, options: MonoSpeakerOptions, diarizer: Diarizer | None = None
+) -> Diarization:
     from pipeline.speech.audio import resample
 
     if sample_rate != SAMPLE_RATE:

@@ -83,7 +83,18 @@ def to_segments(
     for seg in asr_segments:
         groups = split_at_pauses(seg, pause_s)
         if not groups:  # no word timings: keep the segment whole
-            out.append(Segment(speaker, seg.start, seg.end, seg.text, (), channel, float(np.exp(seg.avg_logprob)), speaker_confidence))
+            out.append(
+                Segment(
+                    speaker,
+                    seg.start,
+                    seg.end,
+                    seg.text,
+                    (),
+                    channel,
+                    float(np.exp(seg.avg_logprob)),
+                    speaker_confidence,
+                )
+            )
             continue
         for words in groups:
             out.append(

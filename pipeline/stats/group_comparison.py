@@ -417,7 +417,10 @@ def _sentence(c: GroupComparison, metric: Metric, d: Difference) -> str:
     label = metric.label
     va, vb = format_value(metric, d.estimate_group), format_value(metric, d.estimate_reference)
     ref = _name(d.reference)
-    if d.test is None:
+    # Every figure of a difference is there once it was tested (compare_groups): the checks after
+    # d.test only tell the type checker so.
+    if (d.test is None or d.difference is None or d.low is None or d.high is None or d.p_value is None
+            or d.p_adjusted is None):
         return (f"{label}: nothing claimed, n too small ({d.group} {d.n_group}, {ref} {d.n_reference}; "
                 f"at least {c.min_n} each needed) — {d.group} {va} vs {ref} {vb}.")
     span = f"{format_difference(metric, d.low)} to {format_difference(metric, d.high)}"

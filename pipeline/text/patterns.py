@@ -40,7 +40,9 @@ PATTERNS = ("person_name", "organisation", "operator_action", "question")
 _EN_NAME_CUES = frozenset({"'m", "am", "is", "'s", "name", "called", "with"})
 _EN_NAME_CUES_AFTER = frozenset({"speaking", "here", "at", "from"})
 _EN_ORG_CUES = frozenset({"reached", "calling", "at", "from", "to"})
-_EN_SUPPORT_NOUNS = frozenset({"support", "care", "customer", "service", "services", "helpline", "help", "team", "desk"})
+_EN_SUPPORT_NOUNS = frozenset(
+    {"support", "care", "customer", "service", "services", "helpline", "help", "team", "desk"}
+)
 _EN_PERFECT = frozenset({"'ve", "have", "has", "'s", "had"})
 _EN_FUTURE = frozenset({"will", "'ll"})
 # Verbs of hearing, understanding and trying are not something done for the customer
@@ -134,7 +136,10 @@ _LEAD_INS = frozenset({"а", "и", "ну", "так", "вот", "пожалуйс
 _ASKING = frozenset({"сказать", "подсказать", "уточнить", "объяснить", "пожалуйста", "tell", "me", "please",
                      "could", "can", "you"})
 # "Что касается тарифа, ..." is a topic, not a question.
-_RU_NOT_QUESTION_AFTER = {"что": frozenset({"касаться", "ж", "же"}), "как": frozenset({"и", "раз", "обычно", "правило"})}
+_RU_NOT_QUESTION_AFTER = {
+    "что": frozenset({"касаться", "ж", "же"}),
+    "как": frozenset({"и", "раз", "обычно", "правило"}),
+}
 # "Почему, я не знаю" / "Why, I don't know": the question word is what the speaker cannot answer.
 _KNOWING = frozenset({"знать", "помнить", "понимать", "понять", "know", "remember", "understand"})
 
@@ -160,11 +165,11 @@ def _question_led(tokens: Sequence[Token], language: str) -> bool:
 
 def _unpunctuated_questions(tokens: Sequence[Token], text: str, language: str) -> Iterator[tuple[int, int]]:
     for sentence in _SENTENCE.finditer(text):
-        clauses = []
-        for c in _CLAUSE.finditer(sentence.group()):
-            if not c.group().strip():
+        clauses: list[list[int]] = []
+        for clause in _CLAUSE.finditer(sentence.group()):
+            if not clause.group().strip():
                 continue  # a sentence with "?", blanked out by the caller
-            a, b = sentence.start() + c.start(), sentence.start() + c.end()
+            a, b = sentence.start() + clause.start(), sentence.start() + clause.end()
             inside = [i for i, t in enumerate(tokens) if a <= t.start < b]
             if inside:
                 clauses.append(inside)
