@@ -4,3 +4,13 @@ charts (matplotlib, inline SVG), the HTML page, the Excel workbook, and the repo
 Knows nothing of DuckDB or Prefect: ``storage.reports`` assembles a ``QAReport``,
 ``usecases.reports`` writes it for each group, ``flows.periodic_reports`` schedules that.
 """
+
+__all__ = [
+    "cells",
+    "charts",
+    "excel",
+    "files",
+    "html",
+    "model",
+    "numbers",
+]
