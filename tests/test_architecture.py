@@ -135,6 +135,12 @@ def test_no_import_points_up():
     assert violations(REPO) == []
 
 
+def _assigns_all(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Assign):
+        return any(getattr(target, "id", "") == "__all__" for target in node.targets)
+    return isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "__all__"
+
+
 def test_every_package_says_what_it_is():
     """Each package opens with a docstring and a public API (``__all__``)."""
     missing: list[str] = []
@@ -146,8 +152,7 @@ def test_every_package_says_what_it_is():
             tree = ast.parse(init.read_text(encoding="utf-8"))
             if not ast.get_docstring(tree):
                 missing.append(f"{init.relative_to(REPO)}: no docstring")
-            if not any(isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in n.targets)
-                       for n in tree.body):
+            if not any(_assigns_all(n) for n in tree.body):
                 missing.append(f"{init.relative_to(REPO)}: no __all__")
     assert missing == []
 
