@@ -2,6 +2,7 @@
 #   make demo   install everything, run the nightly flow over samples/calls into data/callqa.duckdb,
 #               and write the QA reports of the sample calls' week into data/reports
 #   make test   install everything, run the test suite
+#   make lint   ruff and mypy over the code (.ci/run runs it before the tests)
 VENV    ?= .venv
 PYTHON  ?= python3.11
 DB      ?= data/callqa.duckdb
@@ -9,7 +10,7 @@ INBOX   ?= samples/calls
 STAMP   := $(VENV)/.installed
 CALLQA  := $(VENV)/bin/callqa
 
-.PHONY: demo test install app clean samples
+.PHONY: demo test lint install app clean samples
 
 demo: $(STAMP)
 	$(CALLQA) models
@@ -22,6 +23,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 install: $(STAMP)
 
