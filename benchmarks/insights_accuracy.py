@@ -129,7 +129,8 @@ def main() -> None:
 
     # Discovery: the statements of the calls left without a taxonomy reason, as the nightly data would give them.
     unmatched = [Statement(c["id"], i.statement.text, c["language"], i.embedding)
-                 for c, i in results if c["split"] in ("dev", "test") and i.reason_id is None and i.statement is not None]
+                 for c, i in results
+                 if c["split"] in ("dev", "test") and i.reason_id is None and i.statement is not None]
     clusters = discover_reasons(unmatched)
     planted = {c["id"] for c in calls if c.get("planted")}
     print(f"\n===== discovery: {len(unmatched)} calls without a taxonomy reason, {len(planted)} planted "

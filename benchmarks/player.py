@@ -57,8 +57,10 @@ def main() -> None:
         url = recording.data_url(ogg)
     print(json.dumps({
         "minutes": args.minutes, "channels": int(decoded.samples.shape[0]), "source_flac_bytes": flac_bytes,
-        "ogg_opus_bytes": len(ogg), "data_url_bytes": len(url), "kbit_per_s": round(len(ogg) * 8 / (args.minutes * 60) / 1000, 1),
-        "decode_s_median": round(statistics.median(decode_s), 2), "encode_s_median": round(statistics.median(encode_s), 2),
+        "ogg_opus_bytes": len(ogg), "data_url_bytes": len(url),
+        "kbit_per_s": round(len(ogg) * 8 / (args.minutes * 60) / 1000, 1),
+        "decode_s_median": round(statistics.median(decode_s), 2),
+        "encode_s_median": round(statistics.median(encode_s), 2),
     }, indent=2))
 
 

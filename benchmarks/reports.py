@@ -131,7 +131,8 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=100_000, help="calls in the generated database (0: no large database)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--end", type=date.fromisoformat, default=date.today(), help="the generated calls' last day")
-    ap.add_argument("--fold-days", type=int, default=60, help="purge (fold) the generated calls older than this; 0: none")
+    ap.add_argument("--fold-days", type=int, default=60,
+                    help="purge (fold) the generated calls older than this; 0: none")
     ap.add_argument("--reuse", action="store_true", help="time the existing --db, do not generate")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None)

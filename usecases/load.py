@@ -57,7 +57,8 @@ def load_results(settings: Settings, run_id: str | None, logger: logging.Logger 
     return stored
 
 
-def quarantine_file(outcome: ProcessingResult, settings: Settings, logger: logging.Logger | logging.LoggerAdapter) -> None:
+def quarantine_file(outcome: ProcessingResult, settings: Settings,
+                    logger: logging.Logger | logging.LoggerAdapter) -> None:
     """Move a bad recording out of the inbox, with its reason beside it."""
     source = as_path(outcome.source.path)
     quarantine = as_path(settings.intake.quarantine_dir)  # type: ignore[arg-type]
