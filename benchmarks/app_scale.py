@@ -42,9 +42,9 @@ from typing import Any, Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import duckdb  # noqa: E402
+import duckdb
 
-from storage.db import connect  # noqa: E402
+from storage.db import connect
 
 TARGET_S = 1.5
 DEFAULT_DB = REPO / "benchmarks" / "results" / "app_scale.duckdb"
@@ -783,7 +783,9 @@ def draw_params(path: Path, seed: int) -> Params:
                      WHERE c.status = 'processed' AND len(s.flags) > 0"""
         n_flagged_30 = con.execute(flagged + " AND coalesce(c.started_at, c.processed_at) >= ?",
                                    [since30]).fetchone()[0]
-    last_page = lambda n: max(0, (n - 1) // 100 * 100)  # noqa: E731
+    def last_page(n: int) -> int:
+        return max(0, (n - 1) // 100 * 100)
+
     return Params(call_id, operator_id, team, criterion, run_id, until, since30, until - timedelta(days=90),
                   last_page(n_flagged_30))
 

@@ -40,7 +40,7 @@ def _der(result, reference, uem) -> tuple[float, float]:
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     hypothesis = _annotation(result)
-    return tuple(round(100 * DiarizationErrorRate(collar=c)(reference, hypothesis, uem=uem), 2)  # type: ignore[return-value]
+    return tuple(round(100 * DiarizationErrorRate(collar=c)(reference, hypothesis, uem=uem), 2)
                  for c in (0.0, 0.25))
 
 

@@ -24,12 +24,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.written_dialogue import dialogue_transcript  # noqa: E402
-from models.embeddings import load_sentence_encoder  # noqa: E402
-from pipeline.insights.call_insights import InsightsJudge  # noqa: E402
-from pipeline.insights.outcomes import OUTCOMES  # noqa: E402
-from pipeline.insights.reason_discovery import Statement, discover_reasons  # noqa: E402
-from pipeline.insights.taxonomy import load_taxonomy  # noqa: E402
+from benchmarks.written_dialogue import dialogue_transcript
+from models.embeddings import load_sentence_encoder
+from pipeline.insights.call_insights import InsightsJudge
+from pipeline.insights.outcomes import OUTCOMES
+from pipeline.insights.reason_discovery import Statement, discover_reasons
+from pipeline.insights.taxonomy import load_taxonomy
 
 SET = Path(__file__).resolve().parent / "data" / "insights_set.json"
 SAMPLES = REPO / "samples" / "calls"

@@ -21,9 +21,9 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage import auth_events  # noqa: E402
-from storage.auth_events import LoginLimits  # noqa: E402
-from storage.db import migrate  # noqa: E402
+from storage import auth_events
+from storage.auth_events import LoginLimits
+from storage.db import migrate
 
 T0 = datetime(2026, 1, 1)
 

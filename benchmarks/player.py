@@ -25,8 +25,8 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.speech.audio import decode  # noqa: E402
-from usecases import recording  # noqa: E402
+from pipeline.speech.audio import decode
+from usecases import recording
 
 
 def main() -> None:

@@ -36,12 +36,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from models.sentiment import label_for  # noqa: E402
-from pipeline.analyze import build_judge  # noqa: E402
-from pipeline.judging.assess import assess_transcript  # noqa: E402
-from pipeline.judging.scorecard import Scorecard, load_scorecard  # noqa: E402
-from pipeline.judging.sentiment import CALL_NEUTRAL_BAND  # noqa: E402
-from pipeline.records import Segment, Transcript, Word  # noqa: E402
+from models.sentiment import label_for
+from pipeline.analyze import build_judge
+from pipeline.judging.assess import assess_transcript
+from pipeline.judging.scorecard import Scorecard, load_scorecard
+from pipeline.judging.sentiment import CALL_NEUTRAL_BAND
+from pipeline.records import Segment, Transcript, Word
 
 
 def truth_transcript(truth: dict) -> Transcript:

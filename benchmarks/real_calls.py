@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.evaluation import RealCall, coverage, load_real_calls, scorecard_with_brands, word_errors  # noqa: E402
+from benchmarks.evaluation import RealCall, coverage, load_real_calls, scorecard_with_brands, word_errors
 
 PARTIES = ("operator", "customer")
 LABELLED = ("greeting", "introduction", "extra_help", "farewell")
@@ -167,7 +167,9 @@ def summarise(rows: list[dict], path: str) -> dict:
     got = [r[path] for r in rows if path in r]
     if not got:
         return {}
-    total = lambda key, sub: sum(g[key][sub] for g in got)  # noqa: E731
+    def total(key: str, sub: str) -> float:
+        return sum(g[key][sub] for g in got)
+
     out = {
         "wer": _ratio(total("all", "edits"), total("all", "words")),
         "coverage": _ratio(total("coverage", "covered_s"), total("coverage", "speech_s")),

@@ -49,9 +49,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rapidfuzz.distance import Levenshtein  # noqa: E402
+from rapidfuzz.distance import Levenshtein
 
-from benchmarks.evaluation import wer_words, word_errors  # noqa: E402
+from benchmarks.evaluation import wer_words, word_errors
 
 PARTIES = ("operator", "customer")
 
@@ -163,7 +163,9 @@ def _ratio(a: float, b: float) -> float | None:
 
 def _truth_summary(rows: list[dict]) -> dict:
     judged = [r["truth"] for r in rows if "truth" in r]
-    total = lambda key: sum(t[key] for t in judged)  # noqa: E731
+    def total(key: str) -> float:
+        return sum(t[key] for t in judged)
+
     return {"truth_calls": len(judged), "truth_criteria": total("criteria"),
             "truth_accuracy": _ratio(total("correct"), total("criteria")), "false_fails": total("false_fail"),
             "false_passes": total("false_pass"), "truth_unknown": total("unknown")}
@@ -192,7 +194,9 @@ def summarise(rows: list[dict]) -> dict:
         out[f"wer_{party}"] = _ratio(sum(r[party]["edits"] for r in ok), sum(r[party]["ref_words"] for r in ok))
     compared = [r for r in ok if "verdict_changes" in r]
     if compared:
-        total = lambda key, parties=PARTIES: sum(r[p][key] for r in compared for p in parties)  # noqa: E731
+        def total(key: str, parties=PARTIES) -> float:
+            return sum(r[p][key] for r in compared for p in parties)
+
         out["words_lost"] = _ratio(total("deleted"), total("clean_words"))
         for party in PARTIES:
             out[f"words_lost_{party}"] = _ratio(total("deleted", (party,)), total("clean_words", (party,)))

@@ -44,10 +44,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import duckdb  # noqa: E402
+import duckdb
 
-from storage import search as S  # noqa: E402
-from storage.db import connect, now  # noqa: E402
+from storage import search as S
+from storage.db import connect, now
 
 WORD = re.compile(r"[^\W_]+")
 KS = (1, 10)

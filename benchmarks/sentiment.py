@@ -29,10 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.datasets.sentiment_dev_set import POOLS, POOLS_HELDOUT, make_dev_set  # noqa: E402
-from models.sentiment import label_for, load_sentiment  # noqa: E402
-from pipeline.judging.sentiment import call_sentiment  # noqa: E402
-from pipeline.records import Segment  # noqa: E402
+from benchmarks.datasets.sentiment_dev_set import POOLS, POOLS_HELDOUT, make_dev_set
+from models.sentiment import label_for, load_sentiment
+from pipeline.judging.sentiment import call_sentiment
+from pipeline.records import Segment
 
 LABELS = ("negative", "neutral", "positive")
 POOL_MOOD = {"negative_open": "negative", "negative_close": "negative", "neutral": "neutral",

@@ -88,11 +88,11 @@ def housekeeping(settings: Settings, run_id: str) -> None:
         logger.error("call insights not computed: %s", err)
     try:
         predict_satisfaction(settings)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # noqa: BLE001 - logged: the night's results are in
         logger.error("satisfaction was not predicted: %s", err)
     try:
         apply_retention(settings, run_id)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # noqa: BLE001 - logged: the night's results are in, the next run applies it
         logger.error("retention was not applied: %s", err)
     try:
         with connect(settings.storage.db) as con:

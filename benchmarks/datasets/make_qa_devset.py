@@ -60,8 +60,8 @@ if str(REPO) not in sys.path:  # run as a file: the project's packages and the b
     sys.path.insert(0, str(REPO))
 
 # The synthetic set's voices, companies and estimate (it loads make_samples), and the third, unseen sentence bank.
-from benchmarks.datasets import make_synthetic_set as synthetic  # noqa: E402
-from benchmarks.datasets.qa_bank_unseen import UNSEEN_TEXT  # noqa: E402
+from benchmarks.datasets import make_synthetic_set as synthetic
+from benchmarks.datasets.qa_bank_unseen import UNSEEN_TEXT
 
 ms = synthetic.ms
 OP, CU, P, F = ms.OP, ms.CU, ms.P, ms.F

@@ -62,7 +62,7 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.evaluation import RealCall, ReferenceTurn, load_real_calls  # noqa: E402
+from benchmarks.evaluation import RealCall, ReferenceTurn, load_real_calls
 
 SR = 8000
 CHANNEL = {"operator": 0, "customer": 1}  # hvb_dev: agent LEFT, caller RIGHT
