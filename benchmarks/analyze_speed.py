@@ -73,7 +73,8 @@ def main() -> int:
     total_audio = sum(r["audio_s"] for r in rows)
     total_wall = sum(r["wall_s"] for r in rows)
     total_base = sum(r["baseline_wall_s"] for r in rows)
-    print(f"{'file':<24}{'ch':>3}{'audio s':>9}{'wall s':>8}{'x rt':>7}{'base s':>8}{'base x':>8}{'ratio':>7}   stages (decode/transcribe/score s)")
+    print(f"{'file':<24}{'ch':>3}{'audio s':>9}{'wall s':>8}{'x rt':>7}{'base s':>8}{'base x':>8}{'ratio':>7}"
+          "   stages (decode/transcribe/score s)")
     for r in rows:
         st = r["stages_s"]
         print(
@@ -85,11 +86,14 @@ def main() -> int:
         f"{'total':<24}{'':>3}{total_audio:>9.1f}{total_wall:>8.2f}{total_audio / total_wall:>7.1f}"
         f"{total_base:>8.2f}{total_audio / total_base:>8.1f}{total_base / total_wall:>7.2f}"
     )
-    print(f"model load {load_s:.1f} s; {os.cpu_count()} CPUs; {platform.processor() or platform.machine()}; device {analyzer.recognizer.device}/{analyzer.recognizer.compute_type}")
+    print(f"model load {load_s:.1f} s; {os.cpu_count()} CPUs; {platform.processor() or platform.machine()}; "
+          f"device {analyzer.recognizer.device}/{analyzer.recognizer.compute_type}")
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"rows": rows, "total": {"audio_s": total_audio, "wall_s": total_wall, "baseline_wall_s": total_base,
-                                                       "speed_x": total_audio / total_wall, "ratio_vs_baseline": total_base / total_wall},
+    out.write_text(json.dumps({"rows": rows,
+                               "total": {"audio_s": total_audio, "wall_s": total_wall, "baseline_wall_s": total_base,
+                                         "speed_x": total_audio / total_wall,
+                                         "ratio_vs_baseline": total_base / total_wall},
                                "model_load_s": load_s, "cpus": os.cpu_count()}, indent=2))
     print(f"wrote {out}")
     return 0

@@ -42,9 +42,9 @@ from typing import Any, Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import duckdb  # noqa: E402
+import duckdb
 
-from storage.db import connect  # noqa: E402
+from storage.db import connect
 
 TARGET_S = 1.5
 DEFAULT_DB = REPO / "benchmarks" / "results" / "app_scale.duckdb"
@@ -71,21 +71,30 @@ CRITERIA = [
 EVIDENCE = {
     ("greeting", "ru"): ["Здравствуйте", "Добрый день", "Доброе утро", "Добрый вечер"],
     ("greeting", "en"): ["Hello", "Good morning", "Good afternoon", "Hi, thanks for calling"],
-    ("introduction", "ru"): ["компания Телеком Плюс, меня зовут Анна", "меня зовут Игорь, Телеком Плюс", "Телеком Плюс, оператор Мария"],
-    ("introduction", "en"): ["Telecom Plus, my name is Anna", "this is John from Telecom Plus", "you're through to Mary at Telecom Plus"],
-    ("identification", "ru"): ["назовите, пожалуйста, номер договора", "как я могу к вам обращаться?", "подскажите ваши фамилию и имя"],
-    ("identification", "en"): ["could I have your account number, please?", "may I have your full name?", "can you confirm your date of birth?"],
-    ("needs_discovery", "ru"): ["чем я могу вам помочь?", "расскажите, что случилось", "правильно понимаю, интернет пропал вчера?"],
-    ("needs_discovery", "en"): ["how can I help you today?", "what seems to be the problem?", "so the connection dropped yesterday, right?"],
+    ("introduction", "ru"): ["компания Телеком Плюс, меня зовут Анна", "меня зовут Игорь, Телеком Плюс",
+                             "Телеком Плюс, оператор Мария"],
+    ("introduction", "en"): ["Telecom Plus, my name is Anna", "this is John from Telecom Plus",
+                             "you're through to Mary at Telecom Plus"],
+    ("identification", "ru"): ["назовите, пожалуйста, номер договора", "как я могу к вам обращаться?",
+                               "подскажите ваши фамилию и имя"],
+    ("identification", "en"): ["could I have your account number, please?", "may I have your full name?",
+                               "can you confirm your date of birth?"],
+    ("needs_discovery", "ru"): ["чем я могу вам помочь?", "расскажите, что случилось",
+                                "правильно понимаю, интернет пропал вчера?"],
+    ("needs_discovery", "en"): ["how can I help you today?", "what seems to be the problem?",
+                                "so the connection dropped yesterday, right?"],
     ("resolution", "ru"): ["я перезапустила вашу линию, проверьте", "оформила перерасчёт, деньги вернутся за три дня",
                            "заявка создана, мастер приедет завтра"],
-    ("resolution", "en"): ["I've reset your line, please check now", "I've issued a refund, it takes three days", "an engineer will visit tomorrow"],
+    ("resolution", "en"): ["I've reset your line, please check now", "I've issued a refund, it takes three days",
+                           "an engineer will visit tomorrow"],
     ("extra_help", "ru"): ["могу ещё чем-то помочь?", "остались ли у вас вопросы?", "что-нибудь ещё подсказать?"],
-    ("extra_help", "en"): ["is there anything else I can help with?", "anything else today?", "do you have any other questions?"],
+    ("extra_help", "en"): ["is there anything else I can help with?", "anything else today?",
+                           "do you have any other questions?"],
     ("farewell", "ru"): ["всего доброго", "до свидания, хорошего дня", "спасибо за обращение, до свидания"],
     ("farewell", "en"): ["goodbye, have a nice day", "thanks for calling, bye", "take care, goodbye"],
     ("no_forbidden_phrases", "ru"): ["это не моя проблема", "я не знаю, звоните в другой отдел", "не мешайте работать"],
-    ("no_forbidden_phrases", "en"): ["that's not my problem", "I don't know, call someone else", "stop wasting my time"],
+    ("no_forbidden_phrases", "en"): ["that's not my problem", "I don't know, call someone else",
+                                     "stop wasting my time"],
 }
 
 LINES = {
@@ -154,12 +163,13 @@ REVIEWERS = ["qa.ivanova", "qa.petrov", "qa.sidorova", "qa.kuznetsov", "qa.smirn
              "qa.morozov", "qa.lebedeva", "qa.novikov", "qa.brown", "qa.taylor"]
 TEAM_QUEUES = ["support"] * 8 + ["billing"] * 4 + ["tech"] * 3 + ["sales"] * 3 + ["retention"] * 2
 QUEUES = ["support", "billing", "tech", "sales", "retention"]
-ESCALATIONS = ["manager", "manager", "manager", "complaint", "complaint", "cancellation", "cancellation", "regulator", "legal"]
-ANALYSIS_COLUMNS = ["duration_s", "channels", "sample_rate", "language", "asr_model", "speaker_method", "asr_confidence",
-                    "scorecard_name", "scorecard_version", "pipeline_version", "operator_id", "team", "queue",
-                    "started_at", "dropped_segments", "speech_regions"]
-QUARANTINE_REASONS = ["not audio: invalid data found when processing input", "empty recording", "silent recording: no speech",
-                      "too long: 16200 s > max_duration_s 14400"]
+ESCALATIONS = ["manager", "manager", "manager", "complaint", "complaint", "cancellation", "cancellation",
+               "regulator", "legal"]
+ANALYSIS_COLUMNS = ["duration_s", "channels", "sample_rate", "language", "asr_model", "speaker_method",
+                    "asr_confidence", "scorecard_name", "scorecard_version", "pipeline_version", "operator_id", "team",
+                    "queue", "started_at", "dropped_segments", "speech_regions"]
+QUARANTINE_REASONS = ["not audio: invalid data found when processing input", "empty recording",
+                      "silent recording: no speech", "too long: 16200 s > max_duration_s 14400"]
 
 
 def _sql_list(items: list[str]) -> str:
@@ -172,13 +182,15 @@ def _pick(items: list[str], key: str) -> str:
 
 
 def _lines_expr(role: str, key: str) -> str:
-    return f"CASE g.language WHEN 'ru' THEN {_pick(LINES[('ru', role)], key)} ELSE {_pick(LINES[('en', role)], key)} END"
+    return (f"CASE g.language WHEN 'ru' THEN {_pick(LINES[('ru', role)], key)} "
+            f"ELSE {_pick(LINES[('en', role)], key)} END")
 
 
 def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
     """(label, SQL) in order. Every random draw is a hash of (row keys, salt, seed): reproducible, and parallel."""
     crit_values = ", ".join(
-        f"({k}, '{cid}', {w}.0, {str(crit).lower()}, {p}, {lo}, {hi})" for k, (cid, w, crit, p, lo, hi) in enumerate(CRITERIA)
+        f"({k}, '{cid}', {w}.0, {str(crit).lower()}, {p}, {lo}, {hi})"
+        for k, (cid, w, crit, p, lo, hi) in enumerate(CRITERIA)
     )
     ev_cases = " ".join(
         f"WHEN criterion_id = '{cid}' AND language = '{lang}' THEN {_pick(items, 'hash(i, k, 51)')}"
@@ -226,9 +238,11 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
                    (DATE '{end.isoformat()}' - day_back + 1)::TIMESTAMP
                        + to_seconds(floor(2 * 3600 + 3 * 3600 * u(i, 0, 7))::BIGINT) AS processed_at,
                    day_back > {DAYS - RESCORED_DAYS} AS rescored,
-                   round(CASE WHEN asr_low THEN 0.3 + 0.2 * u(i, 0, 12) ELSE 0.62 + 0.33 * u(i, 0, 12) END, 3) AS asr_confidence,
+                   round(CASE WHEN asr_low THEN 0.3 + 0.2 * u(i, 0, 12) ELSE 0.62 + 0.33 * u(i, 0, 12) END, 3)
+                       AS asr_confidence,
                    CASE WHEN channels = 2 THEN 'stereo_channels'
-                        WHEN u(i, 0, 13) < 0.05 THEN 'mono_unassigned' ELSE 'pyannote_diarization' END AS speaker_method,
+                        WHEN u(i, 0, 13) < 0.05 THEN 'mono_unassigned' ELSE 'pyannote_diarization' END
+                       AS speaker_method,
                    (20 + hash(i, 14) % 21)::INTEGER AS nseg,
                    CASE WHEN u(i, 0, 15) < 0.8 THEN 0 ELSE (1 + hash(i, 15) % 3)::INTEGER END AS pii_n,
                    round(-0.5 + 1.1 * cs_u, 3) AS customer_start,
@@ -286,13 +300,15 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
                        's': round(start_s + (j - 1) * step, 2), 'e': round(start_s + j * step, 2), 'w': w,
                        'p': round(least(1.0, asr_confidence + 0.1 * (u(i, k * 64 + j, 47) - 0.5)), 3)}}),
                    sentiment
-            FROM (SELECT *, string_split(text, ' ') AS ws, (end_s - start_s) / len(string_split(text, ' ')) AS step FROM (
+            FROM (SELECT *, string_split(text, ' ') AS ws, (end_s - start_s) / len(string_split(text, ' ')) AS step
+                  FROM (
                 SELECT g.call_id, g.i, s.k,
                        CASE WHEN g.speaker_method = 'mono_unassigned' THEN 'unknown'
                             WHEN s.k % 2 = 0 THEN 'operator' ELSE 'customer' END AS speaker,
                        CASE WHEN g.channels = 2 THEN (s.k % 2)::INTEGER ELSE 0 END AS channel,
                        round(s.k * g.duration_s / g.nseg + 0.1 * u(g.i, s.k, 41) * g.duration_s / g.nseg, 2) AS start_s,
-                       round(s.k * g.duration_s / g.nseg + (0.6 + 0.3 * u(g.i, s.k, 42)) * g.duration_s / g.nseg, 2) AS end_s,
+                       round(s.k * g.duration_s / g.nseg + (0.6 + 0.3 * u(g.i, s.k, 42)) * g.duration_s / g.nseg, 2)
+                           AS end_s,
                        CASE WHEN s.k % 2 = 1 AND (s.k - 1) / 2 BETWEEN 1 AND g.pii_n
                             THEN CASE {pii_line} END
                             WHEN s.k % 2 = 0 THEN {_lines_expr('operator', 'hash(g.i, s.k, 43)')}
@@ -300,8 +316,9 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
                        round(least(0.99, g.asr_confidence + 0.1 * (u(g.i, s.k, 44) - 0.5)), 3) AS asr_confidence,
                        CASE WHEN g.channels = 2 THEN 1.0 WHEN g.speaker_method = 'mono_unassigned' THEN 0.0
                             ELSE round(0.6 + 0.39 * u(g.i, s.k, 45), 3) END AS speaker_confidence,
-                       CASE WHEN s.k % 2 = 1 THEN round(g.customer_start + (g.customer_end - g.customer_start) * s.k / g.nseg
-                                                         + 0.2 * (u(g.i, s.k, 46) - 0.5), 3)
+                       CASE WHEN s.k % 2 = 1
+                            THEN round(g.customer_start + (g.customer_end - g.customer_start) * s.k / g.nseg
+                                       + 0.2 * (u(g.i, s.k, 46) - 0.5), 3)
                             ELSE round(g.operator_mean + 0.1 * (u(g.i, s.k, 46) - 0.5), 3) END AS sentiment
                 FROM g JOIN range(40) s(k) ON s.k < g.nseg
                 WHERE g.status = 'processed'
@@ -312,7 +329,8 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
             SELECT s.call_id, row_number() OVER (PARTITION BY s.call_id ORDER BY s.idx) - 1,
                    CASE WHEN s.text LIKE '%[PHONE]%' THEN 'phone' WHEN s.text LIKE '%[CARD]%' THEN 'card'
                         WHEN s.text LIKE '%[PASSPORT]%' THEN 'passport' ELSE 'email' END,
-                   s.idx, round(s.start_s + 0.3 * (s.end_s - s.start_s), 2), round(s.start_s + 0.8 * (s.end_s - s.start_s), 2)
+                   s.idx, round(s.start_s + 0.3 * (s.end_s - s.start_s), 2),
+                   round(s.start_s + 0.8 * (s.end_s - s.start_s), 2)
             FROM segments s
             WHERE s.idx % 2 = 1 AND s.idx <= 7 AND s.text LIKE '%[%]%'
         """),
@@ -326,7 +344,8 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
                                'dead_air_s', dead_air_s, 'longest_silence_s', round(dead_air_s * 0.7, 2),
                                'hold_count', hold_count, 'hold_s', hold_s,
                                'holds', CASE WHEN hold_count = 0 THEN []
-                                             ELSE [[round(duration_s * 0.4, 2), round(duration_s * 0.4 + hold_s, 2)]] END,
+                                             ELSE [[round(duration_s * 0.4, 2),
+                                                    round(duration_s * 0.4 + hold_s, 2)]] END,
                                'long_silences', CASE WHEN dead_air_s > 10 THEN [[round(duration_s * 0.6, 2),
                                                      round(duration_s * 0.6 + dead_air_s, 2)]] ELSE [] END,
                                'operator_talk_s', operator_talk_s, 'customer_talk_s', customer_talk_s,
@@ -348,12 +367,17 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
                    CASE WHEN u(g.i, 0, 70) < 0.7 THEN 'lemma' ELSE 'semantic' END,
                    round(0.65 + 0.34 * u(g.i, 0, 71), 3),
                    CASE g.esc_category
-                        WHEN 'manager' THEN CASE g.language WHEN 'ru' THEN 'позовите руководителя' ELSE 'let me speak to your manager' END
-                        WHEN 'complaint' THEN CASE g.language WHEN 'ru' THEN 'я буду жаловаться' ELSE 'I want to file a complaint' END
-                        WHEN 'cancellation' THEN CASE g.language WHEN 'ru' THEN 'я расторгаю договор' ELSE 'I am cancelling my contract' END
-                        WHEN 'regulator' THEN CASE g.language WHEN 'ru' THEN 'напишу в Роскомнадзор' ELSE 'I will report you to the regulator' END
+                        WHEN 'manager' THEN CASE g.language WHEN 'ru' THEN 'позовите руководителя'
+                                                            ELSE 'let me speak to your manager' END
+                        WHEN 'complaint' THEN CASE g.language WHEN 'ru' THEN 'я буду жаловаться'
+                                                              ELSE 'I want to file a complaint' END
+                        WHEN 'cancellation' THEN CASE g.language WHEN 'ru' THEN 'я расторгаю договор'
+                                                                 ELSE 'I am cancelling my contract' END
+                        WHEN 'regulator' THEN CASE g.language WHEN 'ru' THEN 'напишу в Роскомнадзор'
+                                                              ELSE 'I will report you to the regulator' END
                         ELSE CASE g.language WHEN 'ru' THEN 'обращусь в суд' ELSE 'my lawyer will contact you' END END,
-                   round(g.duration_s * (0.5 + 0.4 * u(g.i, 0, 72)), 2), round(g.duration_s * (0.5 + 0.4 * u(g.i, 0, 72)) + 2.5, 2)
+                   round(g.duration_s * (0.5 + 0.4 * u(g.i, 0, 72)), 2),
+                   round(g.duration_s * (0.5 + 0.4 * u(g.i, 0, 72)) + 2.5, 2)
             FROM g JOIN (VALUES (2), (3)) v(ver) ON v.ver = 3 OR g.rescored
             WHERE g.status = 'processed' AND g.escalated
         """),
@@ -366,7 +390,8 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
                 SELECT g.i, g.call_id, g.language, g.duration_s, g.processed_at, g.speaker_method, g.rescored,
                        c.k, c.criterion_id, c.weight, c.critical, c.ev_lo, c.ev_hi, v.ver,
                        least(0.9, c.base_fail
-                             * CASE WHEN u(g.op, c.k, 31) < 0.12 THEN 2.5 + 2.5 * u(g.op, c.k, 32) ELSE 0.4 + 0.8 * u(g.op, c.k, 32) END
+                             * CASE WHEN u(g.op, c.k, 31) < 0.12 THEN 2.5 + 2.5 * u(g.op, c.k, 32)
+                                    ELSE 0.4 + 0.8 * u(g.op, c.k, 32) END
                              * CASE WHEN v.ver = 2 THEN 1.2 ELSE 1.0 END) AS p_fail,
                        CASE WHEN g.asr_low THEN 0.45 WHEN g.speaker_method = 'mono_unassigned' THEN 0.6
                             WHEN g.channels = 1 THEN 0.04 ELSE 0.015 END
@@ -378,8 +403,9 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
             ), y AS (
                 SELECT *,
                        CASE WHEN criterion_id = 'identification' AND r > 0.97 THEN 'na'
-                            WHEN r < p_unknown THEN 'unknown' WHEN r < p_unknown + p_fail THEN 'fail' ELSE 'pass' END AS result,
-                       -- evidence time: a window from the start, from the end, or anywhere in between (forbidden phrases)
+                            WHEN r < p_unknown THEN 'unknown' WHEN r < p_unknown + p_fail THEN 'fail' ELSE 'pass' END
+                           AS result,
+                       -- evidence time: a window from the start, from the end, or anywhere between (forbidden phrases)
                        round(greatest(0.2, least(duration_s - 1,
                            CASE WHEN ev_lo >= 0 AND ev_hi >= 0 THEN ev_lo + (ev_hi - ev_lo) * r2
                                 WHEN ev_lo < 0 THEN duration_s + ev_lo + (ev_hi - ev_lo) * r2
@@ -406,12 +432,15 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
                         WHEN result = 'fail' THEN 'not said by the operator'
                         WHEN result = 'unknown' AND speaker_method = 'mono_unassigned'
                              THEN 'heard in speech not attributed to a speaker'
-                        WHEN result = 'unknown' THEN 'low recognition confidence (0.' || (30 + hash(i, k, 35) % 20) || ')'
+                        WHEN result = 'unknown'
+                             THEN 'low recognition confidence (0.' || (30 + hash(i, k, 35) % 20) || ')'
                         ELSE 'not applicable' END,
                    ev_text, CASE WHEN ev_text IS NOT NULL THEN ev_at END,
                    CASE WHEN ev_text IS NOT NULL THEN round(ev_at + 0.6 + length(ev_text) / 15.0, 2) END,
-                   CASE WHEN ev_text IS NULL THEN NULL WHEN speaker_method = 'mono_unassigned' THEN 'unknown' ELSE 'operator' END,
-                   CASE WHEN rescored AND ver = 3 THEN DATE '{end.isoformat()}' - {DAYS - RESCORED_DAYS - 1} + INTERVAL 3 HOUR
+                   CASE WHEN ev_text IS NULL THEN NULL WHEN speaker_method = 'mono_unassigned' THEN 'unknown'
+                        ELSE 'operator' END,
+                   CASE WHEN rescored AND ver = 3
+                        THEN DATE '{end.isoformat()}' - {DAYS - RESCORED_DAYS - 1} + INTERVAL 3 HOUR
                         ELSE processed_at END
             FROM (
                 SELECT *,
@@ -433,7 +462,8 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
                 FROM criteria_results GROUP BY ALL
             ), s AS (
                 SELECT agg.*, g.asr_low, g.speaker_method, g.escalated, g.customer_end, g.dead_air_s, g.hold_s,
-                       CASE WHEN critical_fail THEN 0.0 WHEN w_judged > 0 THEN round(100.0 * coalesce(w_pass, 0) / w_judged, 1) END AS score
+                       CASE WHEN critical_fail THEN 0.0
+                            WHEN w_judged > 0 THEN round(100.0 * coalesce(w_pass, 0) / w_judged, 1) END AS score
                 FROM agg JOIN g USING (call_id)
             )
             SELECT call_id, scorecard_name, scorecard_version, score,
@@ -463,8 +493,9 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
             SELECT md5('review:' || rv.call_id || ':' || cr.criterion_id || ':' || n.n), rv.call_id, cr.criterion_id,
                    CASE WHEN n.n = 2 OR u(rv.i, cr.k, 83) < 0.35 THEN 'override' ELSE 'confirm' END,
                    CASE WHEN n.n = 2 THEN CASE WHEN cr.result = 'pass' THEN 'fail' ELSE 'pass' END
-                        WHEN u(rv.i, cr.k, 83) < 0.35 THEN CASE cr.result WHEN 'fail' THEN 'pass' WHEN 'pass' THEN 'fail'
-                                                                          ELSE {_pick(['pass', 'fail', 'na'], 'hash(rv.i, cr.k, 84)')} END
+                        WHEN u(rv.i, cr.k, 83) < 0.35
+                             THEN CASE cr.result WHEN 'fail' THEN 'pass' WHEN 'pass' THEN 'fail'
+                                       ELSE {_pick(['pass', 'fail', 'na'], 'hash(rv.i, cr.k, 84)')} END
                         WHEN cr.result = 'unknown' THEN {_pick(['pass', 'fail'], 'hash(rv.i, cr.k, 84)')}
                         ELSE cr.result END,
                    CASE WHEN u(rv.i, cr.k, 85) < 0.3 THEN 'evidence checked on the recording' END,
@@ -474,12 +505,14 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
             JOIN (SELECT c.*, k FROM criteria_results c JOIN crit USING (criterion_id) WHERE c.scorecard_version = 3) cr
                  USING (call_id)
             JOIN (VALUES (1), (2)) n(n) ON n.n = 1 OR u(rv.i, cr.k, 86) < 0.1
-            WHERE (cr.result IN ('fail', 'unknown') AND u(rv.i, cr.k, 87) < 0.7) OR (cr.result = 'pass' AND u(rv.i, cr.k, 87) < 0.04);
+            WHERE (cr.result IN ('fail', 'unknown') AND u(rv.i, cr.k, 87) < 0.7)
+               OR (cr.result = 'pass' AND u(rv.i, cr.k, 87) < 0.04);
 
             INSERT INTO reviews (review_id, call_id, criterion_id, action, verdict, comment, reviewer, created_at)
             SELECT md5('review:' || call_id || ':comment'), call_id, NULL, 'comment', NULL,
-                   {_pick(['operator was polite but skipped the script', 'customer was hard to hear', 'good recovery after the complaint',
-                           'discuss extra_help at the next 1:1', 'ASR missed the greeting'], 'hash(i, 88)')},
+                   {_pick(['operator was polite but skipped the script', 'customer was hard to hear',
+                           'good recovery after the complaint', 'discuss extra_help at the next 1:1',
+                           'ASR missed the greeting'], 'hash(i, 88)')},
                    reviewer, rv_at + INTERVAL 10 MINUTE
             FROM rv WHERE u(i, 0, 89) < 0.25;
 
@@ -489,7 +522,8 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
             FROM rv JOIN g USING (call_id) WHERE g.speaker_method = 'pyannote_diarization' AND u(rv.i, 0, 91) < 0.05;
 
             INSERT INTO reviews (review_id, call_id, criterion_id, action, verdict, comment, reviewer, created_at)
-            SELECT md5('review:' || call_id || ':reviewed'), call_id, NULL, 'reviewed', NULL, NULL, reviewer, rv_at + INTERVAL 15 MINUTE
+            SELECT md5('review:' || call_id || ':reviewed'), call_id, NULL, 'reviewed', NULL, NULL, reviewer,
+                   rv_at + INTERVAL 15 MINUTE
             FROM rv WHERE u(i, 0, 90) < 0.9;  -- some reviews were left unfinished
         """),
         ("runs", """
@@ -508,7 +542,8 @@ def generation_steps(calls: int, seed: int, end: date) -> list[tuple[str, str]]:
 
 def _register_scorecards(con: duckdb.DuckDBPyConnection) -> None:
     """The real v2 and v3 texts, as ``storage.calls.register_scorecard`` keeps them."""
-    for version, path in ((2, REPO / "scorecards" / "archive" / f"{SCORECARD}@2.yaml"), (3, REPO / "scorecards" / f"{SCORECARD}.yaml")):
+    for version, path in ((2, REPO / "scorecards" / "archive" / f"{SCORECARD}@2.yaml"),
+                          (3, REPO / "scorecards" / f"{SCORECARD}.yaml")):
         if path.is_file():
             text = path.read_text(encoding="utf-8")
             con.execute("INSERT INTO scorecards (scorecard_name, scorecard_version, digest, yaml, registered_at)"
@@ -531,7 +566,8 @@ def optional_steps(con: duckdb.DuckDBPyConnection, end: date) -> list[tuple[str,
         steps.append(("coaching_assignments", f"""
             INSERT INTO coaching_assignments (assignment_id, operator_id, criterion_id, assigned_by, assigned_at, note)
             SELECT md5('assign:' || o.op || ':' || c.criterion_id), 'op' || lpad(o.op::VARCHAR, 4, '0'), c.criterion_id,
-                   'qa.lead', (DATE '{end.isoformat()}' - (30 + hash(o.op, c.k, 92) % 30)::INTEGER)::TIMESTAMP + INTERVAL 11 HOUR,
+                   'qa.lead',
+                   (DATE '{end.isoformat()}' - (30 + hash(o.op, c.k, 92) % 30)::INTEGER)::TIMESTAMP + INTERVAL 11 HOUR,
                    CASE WHEN u(o.op, c.k, 93) < 0.5 THEN 'listen to three good calls together' END
             FROM range(300) o(op) CROSS JOIN crit c
             WHERE u(o.op, c.k, 31) < 0.12 AND u(o.op, c.k, 94) < 0.5
@@ -685,7 +721,8 @@ def registry(p: Params) -> list[Entry]:
     return [
         # the review queue (storage.review_queue, filtered)
         *queue_reads[1:4],
-        q("queue: flagged, 30 days, last page", "storage.review_queue.review_queue", flagged_30, offset=p.deep_offset_30),
+        q("queue: flagged, 30 days, last page", "storage.review_queue.review_queue", flagged_30,
+          offset=p.deep_offset_30),
         q("queue: all 90 days, newest, offset 50000", "storage.review_queue.review_queue",
           new("storage.review_queue.QueueFilter", flagged_only=False), offset=50_000, sort="newest"),
         q("queue: team + flag + not reviewed", "storage.review_queue.review_queue",
@@ -704,7 +741,8 @@ def registry(p: Params) -> list[Entry]:
         q("recent_runs", "storage.queries.recent_runs"),
         q("run_problems: 1 run", "storage.queries.run_problems", p.run_id),
         q("stats", "storage.queries.stats"),
-        q("coaching_topics: 30 days, 1 operator", "storage.coaching.coaching_topics", p.since30, p.until, p.operator_id),
+        q("coaching_topics: 30 days, 1 operator", "storage.coaching.coaching_topics", p.since30, p.until,
+          p.operator_id),
         *operator_reads[0:1], *operator_reads[2:],
         page("operator page (5 reads)", *operator_reads),
         *training_reads[1:],
@@ -721,7 +759,8 @@ def baseline(con: duckdb.DuckDBPyConnection) -> int:
 def draw_params(path: Path, seed: int) -> Params:
     with connect(path, read_only=True) as con:
         call_id, operator_id, team = con.execute(
-            "SELECT call_id, operator_id, team FROM calls WHERE status = 'processed' ORDER BY hash(call_id, ?) LIMIT 1", [seed]
+            "SELECT call_id, operator_id, team FROM calls WHERE status = 'processed' ORDER BY hash(call_id, ?) LIMIT 1",
+            [seed]
         ).fetchone()
         last = con.execute("SELECT max(started_at) FROM calls").fetchone()[0]
         until = datetime.combine(last.date() + timedelta(days=1), datetime.min.time())
@@ -742,17 +781,22 @@ def draw_params(path: Path, seed: int) -> Params:
         flagged = """SELECT count(*) FROM calls c JOIN scores s ON s.call_id = c.call_id
                      AND s.scorecard_name = c.scorecard_name AND s.scorecard_version = c.scorecard_version
                      WHERE c.status = 'processed' AND len(s.flags) > 0"""
-        n_flagged_30 = con.execute(flagged + " AND coalesce(c.started_at, c.processed_at) >= ?", [since30]).fetchone()[0]
-    last_page = lambda n: max(0, (n - 1) // 100 * 100)  # noqa: E731
+        n_flagged_30 = con.execute(flagged + " AND coalesce(c.started_at, c.processed_at) >= ?",
+                                   [since30]).fetchone()[0]
+    def last_page(n: int) -> int:
+        return max(0, (n - 1) // 100 * 100)
+
     return Params(call_id, operator_id, team, criterion, run_id, until, since30, until - timedelta(days=90),
                   last_page(n_flagged_30))
 
 
 def _rows(result: Any) -> int:
-    """Rows a query returned: a frame's or list's length (summed over the call page's reads); a scalar or record is 1."""
+    """Rows a query returned: a frame's or list's length (summed over the call page's reads); a scalar or record
+    is 1."""
     if result is None:
         return 0
-    if isinstance(result, list) and any(hasattr(r, "shape") or isinstance(r, (dict, list)) or r is None for r in result):
+    if isinstance(result, list) and any(hasattr(r, "shape") or isinstance(r, (dict, list)) or r is None
+                                        for r in result):
         return sum(_rows(r) for r in result)
     if hasattr(result, "__len__") and not isinstance(result, (str, dict)):
         return len(result)
@@ -817,7 +861,8 @@ def print_table(results: list[dict]) -> None:
             print(f"{r['name']:<{width}} {'-':>7} {'-':>7} {'-':>7} {'-':>7}  ERROR {r['error']}")
             continue
         ratio = "" if r.get("baseline") else f"{r['ratio_to_baseline']:7.0f}"
-        verdict = "" if r.get("baseline") else ("PASS" if r["pass"] else "FAIL") + (" (partial: error)" if r.get("errors") else "")
+        verdict = "" if r.get("baseline") else (("PASS" if r["pass"] else "FAIL")
+                                                + (" (partial: error)" if r.get("errors") else ""))
         print(f"{r['name']:<{width}} {r['cold_s']:7.3f} {r['warm_s']:7.4f} {r['rows']:7d} {ratio:>7}  {verdict}")
 
 
@@ -856,8 +901,8 @@ def time_pages(path: Path, params: Params, repeat: int) -> list[dict]:
                 raise RuntimeError(f"page {name}: {problems[0]}")
         cold_s, warm_s = statistics.median(cold), statistics.median(warm)
         out.append({"name": f"page: {name}", "cold_s": cold_s, "warm_s": warm_s, "pass": cold_s < TARGET_S})
-        print(f"  page {name:<12} cold {cold_s:6.3f} s  warm {warm_s:6.3f} s  {'PASS' if cold_s < TARGET_S else 'FAIL'}",
-              flush=True)
+        print(f"  page {name:<12} cold {cold_s:6.3f} s  warm {warm_s:6.3f} s  "
+              f"{'PASS' if cold_s < TARGET_S else 'FAIL'}", flush=True)
     return out
 
 
@@ -869,7 +914,8 @@ def main() -> int:
     ap.add_argument("--end", type=date.fromisoformat, default=datetime.now(timezone.utc).date(),
                     help="date of the last nightly run (calls cover the 90 days before it)")
     ap.add_argument("--repeat", type=int, default=5, help="warm runs per query; the median is reported")
-    ap.add_argument("--threads", type=int, default=None, help="DuckDB threads for the reads (default: DuckDB's, = cores)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="DuckDB threads for the reads (default: DuckDB's, = cores)")
     ap.add_argument("--reuse", action="store_true", help="time an existing --db, do not generate")
     ap.add_argument("--generate-only", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
@@ -896,7 +942,8 @@ def main() -> int:
     threads = args.threads
     with connect(args.db, read_only=True) as con:
         threads_in_effect = threads or con.execute("SELECT current_setting('threads')").fetchone()[0]
-    print(f"timing on {threads_in_effect} DuckDB threads ({os.cpu_count()} cores), {args.repeat} warm runs each", flush=True)
+    print(f"timing on {threads_in_effect} DuckDB threads ({os.cpu_count()} cores), {args.repeat} warm runs each",
+          flush=True)
     results, notes, params = run_timings(args.db, args.seed, args.repeat, threads)
     print_table(results)
     for note in notes:

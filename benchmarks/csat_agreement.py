@@ -39,9 +39,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from pipeline.analyze import build_judge  # noqa: E402
-from pipeline.insights.csat_agreement import CsatAgreement, agreement  # noqa: E402
-from pipeline.insights.satisfaction import (  # noqa: E402
+from pipeline.analyze import build_judge
+from pipeline.insights.csat_agreement import CsatAgreement, agreement
+from pipeline.insights.satisfaction import (
     DEFAULT_WEIGHTS,
     CustomerTurn,
     SatisfactionInputs,
@@ -49,11 +49,11 @@ from pipeline.insights.satisfaction import (  # noqa: E402
     customer_trajectory,
     predict,
 )
-from pipeline.insights.satisfaction_calibration import calibrate  # noqa: E402
-from pipeline.judging.assess import assess_transcript  # noqa: E402
-from pipeline.judging.scorecard import load_scorecard  # noqa: E402
-from pipeline.judging.sentiment import word_count  # noqa: E402
-from pipeline.records import Segment, Transcript, Word  # noqa: E402
+from pipeline.insights.satisfaction_calibration import calibrate
+from pipeline.judging.assess import assess_transcript
+from pipeline.judging.scorecard import load_scorecard
+from pipeline.judging.sentiment import word_count
+from pipeline.records import Segment, Transcript, Word
 
 DEFAULT_SET = REPO / "benchmarks" / "data" / "csat_set" / "dialogues.json"
 RESULTS = REPO / "benchmarks" / "results" / "csat_agreement.json"

@@ -11,9 +11,10 @@ Generates the inputs in benchmarks/data/decode_memory/ (reused when already ther
 - 44.1 kHz stereo MP3, 30 min (only when ffmpeg is on PATH);
 - 48 kHz stereo FLAC, 20 min, whose header does not state its length (the output buffer grows).
 Each decode runs in a fresh Python process (``pipeline.speech.audio.decode`` on the file), which reports
-its peak RSS (VmHWM) minus its RSS once the imports are done (see CHILD for why not ru_maxrss). "Before" is the same call against ``pipeline/`` of ``--before-ref`` (the main branch before
-the fix, extracted with ``git archive``), in the same run. Prints one line per input and code, the
-ratios, and the work space beyond the output: peak minus imports minus the 16 kHz float32 result.
+its peak RSS (VmHWM) minus its RSS once the imports are done (see CHILD for why not ru_maxrss).
+"Before" is the same call against ``pipeline/`` of ``--before-ref`` (the main branch before the fix,
+extracted with ``git archive``), in the same run. Prints one line per input and code, the ratios, and
+the work space beyond the output: peak minus imports minus the 16 kHz float32 result.
 Sizes are MiB (the JSON's *_mb keys too). The old decoder took 8.6 GiB for the 384 kHz file and
 6.4 GiB for the 96 kHz one here (about 12 minutes for the whole run on 2 busy cores): ``--scale``
 shortens every input, ``--skip-before`` measures only the current code.
@@ -123,7 +124,8 @@ def make_input(spec: Input, scale: float) -> Path:
                     t = (t0 + np.arange(n)) / spec.rate
                     # Speech-band tones, a different one per channel, slowly swelling and fading.
                     env = 0.3 + 0.25 * np.sin(2 * np.pi * 0.2 * t)
-                    data = np.stack([env * np.sin(2 * np.pi * (300 + 200 * c) * t) for c in range(spec.channels)], axis=1)
+                    data = np.stack([env * np.sin(2 * np.pi * (300 + 200 * c) * t) for c in range(spec.channels)],
+                                    axis=1)
                 out.write(data.astype(np.float32))
                 t0 += n
     if spec.unknown_length:
@@ -162,7 +164,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--before-ref", default="25fc3a1", help="commit whose pipeline/ is 'before' (main before the fix)")
     ap.add_argument("--skip-before", action="store_true", help="measure only the current code")
-    ap.add_argument("--scale", type=float, default=1.0, help="multiply every input's duration (e.g. 0.1 for a quick run)")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="multiply every input's duration (e.g. 0.1 for a quick run)")
     ap.add_argument("--only", nargs="*", help="names of inputs to run (default: all)")
     args = ap.parse_args()
 
@@ -189,7 +192,8 @@ def main() -> int:
                 report = measure(root, path)
                 # Above what the process held once its imports were done (the same modules either way).
                 above = (report["peak_kb"] - report["imports_kb"]) / 1024
-                row[name] = {"imports_mb": round(report["imports_kb"] / 1024, 1), "peak_mb": round(report["peak_kb"] / 1024, 1),
+                row[name] = {"imports_mb": round(report["imports_kb"] / 1024, 1),
+                             "peak_mb": round(report["peak_kb"] / 1024, 1),
                              "above_baseline_mb": round(above, 1), "output_mb": round(report["bytes"] / MIB, 1),
                              "work_mb": round(above - report["bytes"] / MIB, 1), "seconds": report["seconds"],
                              "result": report.get("error") or report["shape"]}
@@ -213,7 +217,8 @@ def _line(row: dict) -> str:
         if name in row:
             r = row[name]
             result = r["result"] if isinstance(r["result"], str) else "x".join(map(str, r["result"]))
-            parts.append(f"{name}: {r['above_baseline_mb']:>7.0f} MiB above imports in {r['seconds']:>5.1f} s ({result[:70]})")
+            parts.append(f"{name}: {r['above_baseline_mb']:>7.0f} MiB above imports in {r['seconds']:>5.1f} s "
+                         f"({result[:70]})")
     if "before" in row and row["after"]["above_baseline_mb"] > 0:
         parts.append(f"ratio {row['before']['above_baseline_mb'] / row['after']['above_baseline_mb']:.1f}x")
     return head + "\n    " + "\n    ".join(parts)

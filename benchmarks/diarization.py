@@ -40,7 +40,8 @@ def _der(result, reference, uem) -> tuple[float, float]:
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     hypothesis = _annotation(result)
-    return tuple(round(100 * DiarizationErrorRate(collar=c)(reference, hypothesis, uem=uem), 2) for c in (0.0, 0.25))  # type: ignore[return-value]
+    return tuple(round(100 * DiarizationErrorRate(collar=c)(reference, hypothesis, uem=uem), 2)
+                 for c in (0.0, 0.25))
 
 
 def _spread_words(text: str, start: float, end: float):
@@ -66,8 +67,10 @@ def role_error(truth_path: Path, diarizer) -> dict:
             for w in _spread_words(t["text"], t["start"], t["end"]):
                 expected[(w.start, w.text)] = t["speaker"]
                 words.append(w)
-        segments.append(Segment("unknown", words[0].start, words[-1].end, " ".join(w.text for w in words), tuple(words)))
-    out, method = label_mono_speakers(audio, MODEL_SAMPLE_RATE, segments, truth["language"], diarizer, MonoSpeakerOptions(num_speakers=2))
+        segments.append(Segment("unknown", words[0].start, words[-1].end, " ".join(w.text for w in words),
+                                tuple(words)))
+    out, method = label_mono_speakers(audio, MODEL_SAMPLE_RATE, segments, truth["language"], diarizer,
+                                      MonoSpeakerOptions(num_speakers=2))
     total = wrong = unknown = 0.0
     for seg in out:
         for w in seg.words:
@@ -121,7 +124,8 @@ def main() -> int:
             })
     print(f"{'file':<16} {'count':>9} {'found':>5} {'DER %':>7} {'DER@.25 %':>9} {'x realtime':>10}")
     for r in rows:
-        print(f"{r['file']:<16} {r['num_speakers']!s:>9} {r['found']:>5} {r['der_pct']:>7.1f} {r['der_collar_0.25_pct']:>9.1f} {r['speed_x']:>10.1f}")
+        print(f"{r['file']:<16} {r['num_speakers']!s:>9} {r['found']:>5} {r['der_pct']:>7.1f} "
+              f"{r['der_collar_0.25_pct']:>9.1f} {r['speed_x']:>10.1f}")
 
     roles = [role_error(p, diarizer) for p in sorted((REPO / "samples" / "calls").glob("*mono*.truth.json"))]
     print(f"\n{'mono call':<22} {'role error %':>12} {'unknown %':>9}")
@@ -129,7 +133,8 @@ def main() -> int:
         print(f"{r['file']:<22} {r['role_error_pct']:>12.1f} {r['unknown_pct']:>9.1f}")
     audio_s = sum(r["audio_s"] for r in rows)
     wall_s = sum(r["wall_s"] for r in rows)
-    print(f"\nspeed: {audio_s / wall_s:.1f} s of audio per wall second ({os.cpu_count()} cores); models loaded in {load_s:.1f} s")
+    print(f"\nspeed: {audio_s / wall_s:.1f} s of audio per wall second ({os.cpu_count()} cores); "
+          f"models loaded in {load_s:.1f} s")
 
     out = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},

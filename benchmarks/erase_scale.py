@@ -23,11 +23,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.app_scale import generate  # noqa: E402
-from storage.db import connect  # noqa: E402
-from storage.retention import purge_calls, transaction  # noqa: E402
-from storage.scrub import rewrite_database  # noqa: E402
-from storage.search import refresh_search_index  # noqa: E402
+from benchmarks.app_scale import generate
+from storage.db import connect
+from storage.retention import purge_calls, transaction
+from storage.scrub import rewrite_database
+from storage.search import refresh_search_index
 
 
 def main() -> int:

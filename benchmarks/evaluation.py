@@ -98,8 +98,8 @@ def load_real_calls(folder: str | Path) -> list[RealCall]:
             text = " ".join(_TAG.sub(" ", row["human_transcript"]).split())
             if text:
                 start = row["start_ms"] / 1000
-                turns.append(ReferenceTurn(_HVB_ROLES[row["speaker_role"]], start, start + row["duration_ms"] / 1000, text,
-                                           _human_word_times(row)))
+                turns.append(ReferenceTurn(_HVB_ROLES[row["speaker_role"]], start, start + row["duration_ms"] / 1000,
+                                           text, _human_word_times(row)))
         verdicts = {k: ("pass" if v else "fail") for k, v in labels.get(call_id, {}).items() if v is not None}
         calls.append(RealCall(call_id, audio, tuple(turns), verdicts))
     return calls

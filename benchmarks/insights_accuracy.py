@@ -24,12 +24,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.written_dialogue import dialogue_transcript  # noqa: E402
-from models.embeddings import load_sentence_encoder  # noqa: E402
-from pipeline.insights.call_insights import InsightsJudge  # noqa: E402
-from pipeline.insights.outcomes import OUTCOMES  # noqa: E402
-from pipeline.insights.reason_discovery import Statement, discover_reasons  # noqa: E402
-from pipeline.insights.taxonomy import load_taxonomy  # noqa: E402
+from benchmarks.written_dialogue import dialogue_transcript
+from models.embeddings import load_sentence_encoder
+from pipeline.insights.call_insights import InsightsJudge
+from pipeline.insights.outcomes import OUTCOMES
+from pipeline.insights.reason_discovery import Statement, discover_reasons
+from pipeline.insights.taxonomy import load_taxonomy
 
 SET = Path(__file__).resolve().parent / "data" / "insights_set.json"
 SAMPLES = REPO / "samples" / "calls"
@@ -129,7 +129,8 @@ def main() -> None:
 
     # Discovery: the statements of the calls left without a taxonomy reason, as the nightly data would give them.
     unmatched = [Statement(c["id"], i.statement.text, c["language"], i.embedding)
-                 for c, i in results if c["split"] in ("dev", "test") and i.reason_id is None and i.statement is not None]
+                 for c, i in results
+                 if c["split"] in ("dev", "test") and i.reason_id is None and i.statement is not None]
     clusters = discover_reasons(unmatched)
     planted = {c["id"] for c in calls if c.get("planted")}
     print(f"\n===== discovery: {len(unmatched)} calls without a taxonomy reason, {len(planted)} planted "

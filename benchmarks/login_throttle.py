@@ -21,9 +21,9 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage import auth_events  # noqa: E402
-from storage.auth_events import LoginLimits  # noqa: E402
-from storage.db import migrate  # noqa: E402
+from storage import auth_events
+from storage.auth_events import LoginLimits
+from storage.db import migrate
 
 T0 = datetime(2026, 1, 1)
 
@@ -53,8 +53,8 @@ def attack(limits: LoginLimits, hours: float, names, addresses) -> dict:
             first_lock = (now - T0).total_seconds()
         if first_hour is None and now >= T0 + timedelta(hours=1):
             first_hour = checked - 1
-    return {"guesses": checked, "per_hour": checked / hours, "first_hour": first_hour if first_hour is not None else checked,
-            "time_to_first_lockout_s": first_lock}
+    return {"guesses": checked, "per_hour": checked / hours,
+            "first_hour": first_hour if first_hour is not None else checked, "time_to_first_lockout_s": first_lock}
 
 
 def _same(value):
@@ -72,7 +72,8 @@ def _numbered(prefix: str):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=6.0)
-    parser.add_argument("--defaults", action="store_true", help="ignore callqa.toml / CALLQA_LOGIN_* and use the defaults")
+    parser.add_argument("--defaults", action="store_true",
+                        help="ignore callqa.toml / CALLQA_LOGIN_* and use the defaults")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.defaults:

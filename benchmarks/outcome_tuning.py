@@ -21,10 +21,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.insights_accuracy import SET, per_class  # noqa: E402
-from benchmarks.written_dialogue import dialogue_transcript  # noqa: E402
-from models.embeddings import load_sentence_encoder  # noqa: E402
-from pipeline.insights.outcomes import OUTCOMES, OutcomeJudge, SemanticVote  # noqa: E402
+from benchmarks.insights_accuracy import SET, per_class
+from benchmarks.written_dialogue import dialogue_transcript
+from models.embeddings import load_sentence_encoder
+from pipeline.insights.outcomes import OUTCOMES, OutcomeJudge, SemanticVote
 
 DEV = ("dev", "dev2")
 THRESHOLDS = (0.35, 0.4, 0.45)

@@ -134,17 +134,20 @@ def _ru_items(kind: str, rng: random.Random, style: int) -> tuple[str, list[list
                                               "OP:Так, повторите, пожалуйста.",
                                               [Piece(_groups(d[8:], (4, 4)), kind, d[8:])]]
         if style % 4 == 2:  # read twice
-            return "Назовите номер карты.", [[Piece("Номер карты"), Piece(_groups(d, (4, 4, 4, 4)), kind, d), Piece("повторяю"),
-                                              Piece(_groups(d, (4, 4, 4, 4)), kind, d)]]
+            return "Назовите номер карты.", [[Piece("Номер карты"), Piece(_groups(d, (4, 4, 4, 4)), kind, d),
+                                              Piece("повторяю"), Piece(_groups(d, (4, 4, 4, 4)), kind, d)]]
         said = [_groups(d, (4, 4, 4, 4)), _one_by_one(d)][style % 4]
         return "Назовите номер карты.", [[Piece("Номер карты"), Piece(said, kind, d)]]
     if kind == "passport":
         s, n = _digits(rng, 4), _digits(rng, 6)
-        return "Мне нужны ваши паспортные данные.", [[Piece("Паспорт, серия"), Piece(f"{s[:2]} {s[2:]} номер {n}", kind, s + n)]]
+        return "Мне нужны ваши паспортные данные.", [[Piece("Паспорт, серия"),
+                                                      Piece(f"{s[:2]} {s[2:]} номер {n}", kind, s + n)]]
     if kind == "email":
-        (lat, cyr), domain = rng.choice(RU_LOGINS), rng.choice(["мейл точка ру", "яндекс точка ру", "джимейл точка ком"])
+        (_latin, cyr), domain = (rng.choice(RU_LOGINS),
+                                 rng.choice(["мейл точка ру", "яндекс точка ру", "джимейл точка ком"]))
         digits = str(rng.randint(10, 99))
-        return "Какая у вас электронная почта?", [[Piece("Почта"), Piece(f"{cyr} {digits} собака {domain}", kind, digits)]]
+        return "Какая у вас электронная почта?", [[Piece("Почта"),
+                                                   Piece(f"{cyr} {digits} собака {domain}", kind, digits)]]
     if kind == "account":
         d = "40817810" + _digits(rng, 12)
         return "Назовите номер лицевого счёта.", [[Piece("Номер счёта"), Piece(_groups(d, (5, 3, 1, 4, 7)), kind, d)]]
@@ -154,7 +157,8 @@ def _ru_items(kind: str, rng: random.Random, style: int) -> tuple[str, list[list
         return "Назовите код с обратной стороны карты.", [[Piece("Код на обороте"), Piece(said, kind, d)]]
     if kind == "expiry":
         m, y = rng.randint(1, 12), rng.randint(26, 31)
-        return "До какого числа действует карта?", [[Piece("Срок действия"), Piece(f"{m:02d} {y}", kind, f"{m:02d}{y}")]]
+        return "До какого числа действует карта?", [[Piece("Срок действия"),
+                                                     Piece(f"{m:02d} {y}", kind, f"{m:02d}{y}")]]
     if kind == "birth_date":
         day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1950, 2004)
         said = [f"{day} {RU_MONTHS[month - 1]} {year} года", f"{day:02d} {month:02d} {year}"][style % 2]
@@ -170,7 +174,8 @@ def _ru_items(kind: str, rng: random.Random, style: int) -> tuple[str, list[list
         return "Как к вам обращаться?", [[Piece("Меня зовут"), Piece(name, kind, name)]]
     if kind == "address":
         street, house, flat = rng.choice(RU_STREETS), rng.randint(1, 99), rng.randint(1, 250)
-        return "Назовите адрес подключения.", [[Piece("Адрес:"), Piece(f"{street}, дом {house}, квартира {flat}", kind, street)]]
+        return "Назовите адрес подключения.", [[Piece("Адрес:"),
+                                                Piece(f"{street}, дом {house}, квартира {flat}", kind, street)]]
     raise ValueError(kind)
 
 
@@ -182,13 +187,15 @@ def _en_items(kind: str, rng: random.Random, style: int) -> tuple[str, list[list
     if kind == "card":
         d = _luhn_complete(rng.choice(["4111", "5500", "4000"]), rng)
         if style % 3 == 2:
-            return "What's the card number?", [[Piece("The card number is"), Piece(_groups(d[:8], (4, 4)), kind, d[:8])],
+            return "What's the card number?", [[Piece("The card number is"),
+                                                Piece(_groups(d[:8], (4, 4)), kind, d[:8])],
                                                "OP:Sorry, go on.", [Piece(_groups(d[8:], (4, 4)), kind, d[8:])]]
         said = [_groups(d, (4, 4, 4, 4)), _one_by_one(d)][style % 3]
         return "What's the card number?", [[Piece("The card number is"), Piece(said, kind, d)]]
     if kind == "email":
         login, digits = rng.choice(EN_LOGINS), str(rng.randint(10, 99))
-        return "What's your email address?", [[Piece("It's"), Piece(f"{login} {digits} at gmail dot com", kind, digits)]]
+        return "What's your email address?", [[Piece("It's"),
+                                               Piece(f"{login} {digits} at gmail dot com", kind, digits)]]
     if kind == "account":
         d = _digits(rng, 12)
         return "What's your account number?", [[Piece("My account number is"), Piece(_groups(d, (4, 4, 4)), kind, d)]]
@@ -200,7 +207,8 @@ def _en_items(kind: str, rng: random.Random, style: int) -> tuple[str, list[list
         return "When does the card expire?", [[Piece("It expires"), Piece(f"{m:02d} {y}", kind, f"{m:02d}{y}")]]
     if kind == "birth_date":
         day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1950, 2004)
-        return "Can you confirm your date of birth?", [[Piece("My date of birth is"), Piece(f"{EN_MONTHS[month - 1]} {day}, {year}", kind, str(year))]]
+        said = f"{EN_MONTHS[month - 1]} {day}, {year}"
+        return "Can you confirm your date of birth?", [[Piece("My date of birth is"), Piece(said, kind, str(year))]]
     if kind == "name":
         name = rng.choice(EN_NAMES)
         return "Who am I speaking with?", [[Piece("My name is"), Piece(name, kind, name)]]
@@ -210,7 +218,8 @@ def _en_items(kind: str, rng: random.Random, style: int) -> tuple[str, list[list
     raise ValueError(kind)
 
 
-RU_KINDS = ("phone", "card", "passport", "email", "account", "cvv", "expiry", "birth_date", "snils", "inn", "name", "address")
+RU_KINDS = ("phone", "card", "passport", "email", "account", "cvv", "expiry", "birth_date", "snils", "inn", "name",
+            "address")
 EN_KINDS = ("phone", "card", "email", "account", "cvv", "expiry", "birth_date", "name", "address")
 
 
@@ -231,7 +240,8 @@ class _Studio:
 
         self.counter += 1
         data = self.ms.synth_turn(lang, speaker, text, self.tmp, self.counter)
-        return self.np.frombuffer(array.array("h", data).tobytes(), dtype=self.np.int16).astype(self.np.float32) / 32768.0
+        return self.np.frombuffer(array.array("h", data).tobytes(),
+                                  dtype=self.np.int16).astype(self.np.float32) / 32768.0
 
     def call(self, lang: str, exchanges: list[tuple[str, list]]) -> tuple[object, list[dict], list[str]]:
         """``exchanges``: (the operator's question, the turns that answer it). A turn is a list
@@ -294,7 +304,8 @@ def make(out: Path, seed: int, per_kind: int) -> None:
                     stereo, truth, said = studio.call(lang, [(question, turns)])
                     name = f"{lang}_{kind}_{k}"
                     sf.write(out / f"{name}.flac", stereo, studio.ms.SR, subtype="PCM_16")
-                    index.append({"call": name, "language": lang, "items": truth, "ordinary": said, "question": question})
+                    index.append({"call": name, "language": lang, "items": truth, "ordinary": said,
+                                  "question": question})
                     print(f"{name}: {len(stereo) / studio.ms.SR:.1f} s", flush=True)
     (out / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -310,7 +321,8 @@ def make_dictation(path: Path, seed: int) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         studio = _Studio(Path(tmp_name))
         # style 0: digits as the voice reads them; the card in halves across "повторите" (style 3).
-        exchanges = [_ru_items(kind, random.Random(f"{seed}-{kind}"), 3 if kind == "card" else 0) for kind in DICTATION_KINDS]
+        exchanges = [_ru_items(kind, random.Random(f"{seed}-{kind}"),
+                               3 if kind == "card" else 0) for kind in DICTATION_KINDS]
         stereo, truth, _ = studio.call("ru", exchanges)
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path.with_suffix(".flac"), stereo, studio.ms.SR, subtype="PCM_16")
@@ -366,8 +378,8 @@ def _segments(cached: dict):
     ]
 
 
-_JOINERS = {"собака", "точка", "at", "dot", "дом", "квартира", "номер", "серия", "улица", "проспект", "street", "avenue",
-            "road", "drive", "года", "год"}
+_JOINERS = {"собака", "точка", "at", "dot", "дом", "квартира", "номер", "серия", "улица", "проспект", "street",
+            "avenue", "road", "drive", "года", "год"}
 
 
 def _value_words(item: dict) -> list[str]:

@@ -25,8 +25,8 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.speech.audio import decode  # noqa: E402
-from usecases import recording  # noqa: E402
+from pipeline.speech.audio import decode
+from usecases import recording
 
 
 def main() -> None:
@@ -57,8 +57,10 @@ def main() -> None:
         url = recording.data_url(ogg)
     print(json.dumps({
         "minutes": args.minutes, "channels": int(decoded.samples.shape[0]), "source_flac_bytes": flac_bytes,
-        "ogg_opus_bytes": len(ogg), "data_url_bytes": len(url), "kbit_per_s": round(len(ogg) * 8 / (args.minutes * 60) / 1000, 1),
-        "decode_s_median": round(statistics.median(decode_s), 2), "encode_s_median": round(statistics.median(encode_s), 2),
+        "ogg_opus_bytes": len(ogg), "data_url_bytes": len(url),
+        "kbit_per_s": round(len(ogg) * 8 / (args.minutes * 60) / 1000, 1),
+        "decode_s_median": round(statistics.median(decode_s), 2),
+        "encode_s_median": round(statistics.median(encode_s), 2),
     }, indent=2))
 
 

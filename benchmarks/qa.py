@@ -36,18 +36,19 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from models.sentiment import label_for  # noqa: E402
-from pipeline.analyze import build_judge  # noqa: E402
-from pipeline.judging.assess import assess_transcript  # noqa: E402
-from pipeline.judging.scorecard import Scorecard, load_scorecard  # noqa: E402
-from pipeline.judging.sentiment import CALL_NEUTRAL_BAND  # noqa: E402
-from pipeline.records import Segment, Transcript, Word  # noqa: E402
+from models.sentiment import label_for
+from pipeline.analyze import build_judge
+from pipeline.judging.assess import assess_transcript
+from pipeline.judging.scorecard import Scorecard, load_scorecard
+from pipeline.judging.sentiment import CALL_NEUTRAL_BAND
+from pipeline.records import Segment, Transcript, Word
 
 
 def truth_transcript(truth: dict) -> Transcript:
     """The written turns as a transcript: true speakers, words spread evenly over each turn's time."""
     segments = []
-    channel_of = {"operator": 0, "customer": 1} if truth.get("operator_channel", "left") == "left" else {"operator": 1, "customer": 0}
+    channel_of = ({"operator": 0, "customer": 1} if truth.get("operator_channel", "left") == "left"
+                  else {"operator": 1, "customer": 0})
     for turn in truth["turns"]:
         words = turn["text"].split()
         start, end = float(turn["start"]), float(turn["end"])
@@ -154,7 +155,8 @@ def evaluate(results: list[tuple[dict, object]], card: Scorecard) -> dict:
     return {
         "criteria": table,
         "criteria_accuracy": overall,
-        "escalation": {"n": esc["n"], "accuracy": ratio(esc["correct"], esc["n"]), "false_alarms": esc["fp"], "missed": esc["fn"]},
+        "escalation": {"n": esc["n"], "accuracy": ratio(esc["correct"], esc["n"]), "false_alarms": esc["fp"],
+                       "missed": esc["fn"]},
         "customer_end_sentiment": {"n": sent["n"], "accuracy": ratio(sent["correct"], sent["n"])},
         "wrong": wrong,
     }
@@ -272,7 +274,8 @@ def main() -> int:
         print(f"{cid:<22}{row.get('stereo', {}).get('accuracy') or float('nan'):>8.3f}"
               f"{row.get('mono', {}).get('accuracy') or float('nan'):>9.3f}{a.get('accuracy') or float('nan'):>8.3f}"
               f"{a.get('fail_precision') if a.get('fail_precision') is not None else float('nan'):>8.3f}"
-              f"{a.get('fail_recall') if a.get('fail_recall') is not None else float('nan'):>8.3f}{a.get('unknown', 0):>5}")
+              f"{a.get('fail_recall') if a.get('fail_recall') is not None else float('nan'):>8.3f}"
+              f"{a.get('unknown', 0):>5}")
     print("criteria accuracy:", report["criteria_accuracy"])
     print("escalation:", report["escalation"])
     print("customer end sentiment:", report["customer_end_sentiment"])

@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.evaluation import RealCall, coverage, load_real_calls, scorecard_with_brands, word_errors  # noqa: E402
+from benchmarks.evaluation import RealCall, coverage, load_real_calls, scorecard_with_brands, word_errors
 
 PARTIES = ("operator", "customer")
 LABELLED = ("greeting", "introduction", "extra_help", "farewell")
@@ -99,7 +99,8 @@ def _overall_errors(call: RealCall, segments: list[HypSegment]) -> tuple[int, in
 
 def measure(call: RealCall, result: PathResult, duration_s: float) -> dict:
     ordered = sorted(result.segments, key=lambda s: (s.start, s.end))
-    row: dict = {"wall_s": round(result.wall_s, 2), "speed_x": round(duration_s / result.wall_s, 2) if result.wall_s else None}
+    row: dict = {"wall_s": round(result.wall_s, 2),
+                 "speed_x": round(duration_s / result.wall_s, 2) if result.wall_s else None}
     edits, n = _overall_errors(call, ordered)
     row["all"] = {"edits": edits, "words": n}
     spans = [(s.start, s.end) for s in ordered]
@@ -122,7 +123,8 @@ def run_product(analyzer, path: Path) -> PathResult:
     t = time.perf_counter()
     analysis = analyzer.analyze(path)
     wall = time.perf_counter() - t
-    segments = [HypSegment(s.speaker, s.start, s.end, s.text, _words(s.start, s.end, s.text, [(w.start, w.end, w.text) for w in s.words]))
+    segments = [HypSegment(s.speaker, s.start, s.end, s.text,
+                           _words(s.start, s.end, s.text, [(w.start, w.end, w.text) for w in s.words]))
                 for s in analysis.segments]
     extra = {"flags": list(analysis.score.flags)}
     heard = getattr(analysis.metrics, "speech_heard_share", None)  # None from versions before it was measured
@@ -132,7 +134,8 @@ def run_product(analyzer, path: Path) -> PathResult:
                       {c.id: c.reason for c in analysis.criteria}, extra)
 
 
-def _words(start: float, end: float, text: str, words: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+def _words(start: float, end: float, text: str,
+           words: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
     """A segment's timed words; without word times, its text spread evenly over the segment."""
     if words:
         return words
@@ -151,7 +154,8 @@ def run_plain(model, channels: list[tuple[str, object]], beam_size: int) -> Path
         for s in segs:
             if s.text.strip():
                 words = [(w.start, w.end, w.word.strip()) for w in s.words or () if w.word.strip()]
-                segments.append(HypSegment(speaker, s.start, s.end, s.text.strip(), _words(s.start, s.end, s.text, words)))
+                segments.append(HypSegment(speaker, s.start, s.end, s.text.strip(),
+                                           _words(s.start, s.end, s.text, words)))
     return PathResult(segments, time.perf_counter() - t)
 
 
@@ -163,7 +167,9 @@ def summarise(rows: list[dict], path: str) -> dict:
     got = [r[path] for r in rows if path in r]
     if not got:
         return {}
-    total = lambda key, sub: sum(g[key][sub] for g in got)  # noqa: E731
+    def total(key: str, sub: str) -> float:
+        return sum(g[key][sub] for g in got)
+
     out = {
         "wer": _ratio(total("all", "edits"), total("all", "words")),
         "coverage": _ratio(total("coverage", "covered_s"), total("coverage", "speech_s")),
@@ -192,7 +198,8 @@ def main() -> int:
     parser.add_argument("--no-mono", action="store_true", help="skip the mono mix")
     parser.add_argument("--brand", action="append", default=[],
                         help="judge as a centre that answers for this name (the scorecard's English brands "
-                             "replaced by it, as a deployment lists its own), e.g. --brand 'Harper Valley National Bank'")
+                             "replaced by it, as a deployment lists its own), "
+                             "e.g. --brand 'Harper Valley National Bank'")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "real_calls.json"))
     args = parser.parse_args()
 
@@ -239,12 +246,14 @@ def main() -> int:
     summary = {path: summarise(rows, path) for path in ("stereo", "mono", "fw_channels", "fw_mono")}
     summary = {k: v for k, v in summary.items() if v}
     print()
-    print(f"{'path':<12}{'WER':>7}{'op':>7}{'cust':>7}{'cover':>7}{'c.op':>7}{'c.cust':>7}{'roles':>7}{'x rt':>7}  verdicts")
+    print(f"{'path':<12}{'WER':>7}{'op':>7}{'cust':>7}{'cover':>7}{'c.op':>7}{'c.cust':>7}{'roles':>7}{'x rt':>7}"
+          "  verdicts")
     for path, s in summary.items():
         verdicts = (f"{s['verdicts_equal']}/{s['verdicts']} equal, false fails {s['false_fails']}, "
                     f"false passes {s['false_passes']}, unknown {s['unknown']}") if "verdicts" in s else ""
         print(f"{path:<12}{s['wer']:>7.3f}{s['wer_operator']:>7.3f}{s['wer_customer']:>7.3f}{s['coverage']:>7.3f}"
-              f"{s['coverage_operator']:>7.3f}{s['coverage_customer']:>7.3f}{s['role_error']:>7.3f}{s['speed_x']:>7.1f}  {verdicts}")
+              f"{s['coverage_operator']:>7.3f}{s['coverage_customer']:>7.3f}{s['role_error']:>7.3f}{s['speed_x']:>7.1f}"
+              f"  {verdicts}")
     if "stereo" in summary and "mono" in summary:
         worse = [r["call"] for r in rows if _call_wer(r["stereo"]) > _call_wer(r["mono"]) + 0.02]
         print(f"calls where stereo WER is worse than the mono mix by more than 0.02: {worse or 'none'}")
@@ -264,7 +273,8 @@ def _print_call(row: dict) -> None:
     for path in ("stereo", "mono", "fw_channels", "fw_mono"):
         if path in row:
             m = row[path]
-            parts.append(f"{path} {_call_wer(m):.3f} (cover {m['coverage']['covered_s'] / m['coverage']['speech_s']:.2f})")
+            cover = m["coverage"]["covered_s"] / m["coverage"]["speech_s"]
+            parts.append(f"{path} {_call_wer(m):.3f} (cover {cover:.2f})")
     print(f"{row['call']} {row['audio_s']:>5.1f}s  " + "  ".join(parts))
     for path in ("stereo", "mono"):
         wrong = {k: f"{row['labels'][k]}->{v}" for k, v in row.get(path, {}).get("verdicts", {}).items()

@@ -1,7 +1,8 @@
 """The product on the telephony realism set: what each degradation costs against the same call clean.
 
     CALLQA_MODELS_DIR=data/models .venv/bin/python benchmarks/realism.py [--set benchmarks/data/realism]
-        [--variants NAME ...] [--calls ID ...] [--brand NAME | --own-brand] [--json benchmarks/results/<set folder name>.json]
+        [--variants NAME ...] [--calls ID ...] [--brand NAME | --own-brand]
+        [--json benchmarks/results/<set folder name>.json]
 
 ``--brand`` / ``--own-brand`` judge as the centre that took the calls would: its own name as the
 scorecard's brands (phrases of the company, and a hint to recognition); without them the shipped
@@ -48,9 +49,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rapidfuzz.distance import Levenshtein  # noqa: E402
+from rapidfuzz.distance import Levenshtein
 
-from benchmarks.evaluation import wer_words, word_errors  # noqa: E402
+from benchmarks.evaluation import wer_words, word_errors
 
 PARTIES = ("operator", "customer")
 
@@ -113,7 +114,8 @@ def against_truth(truth: dict[str, str], verdicts: dict[str, str]) -> dict:
     (``unknown`` or a missing verdict is not), ``false_fail`` truth pass / product fail, ``false_pass``
     truth fail / product pass, ``unknown`` the product said unknown (or nothing)."""
     got = {k: verdicts.get(k, "missing") for k in truth}
-    return {"criteria": len(truth), "criteria_ids": sorted(truth), "correct": sum(got[k] == v for k, v in truth.items()),
+    return {"criteria": len(truth), "criteria_ids": sorted(truth),
+            "correct": sum(got[k] == v for k, v in truth.items()),
             "false_fail": sum(v == "pass" and got[k] == "fail" for k, v in truth.items()),
             "false_pass": sum(v == "fail" and got[k] == "pass" for k, v in truth.items()),
             "unknown": sum(got[k] in ("unknown", "missing") for k in truth),
@@ -146,7 +148,8 @@ def measure(entry: dict, out: Output, clean: Output | None) -> dict:
     row["verdicts"] = out.verdicts
     if clean is not None and clean.error is None:
         ids = sorted(set(clean.verdicts) | set(out.verdicts))
-        changed = {k: f"{clean.verdicts.get(k)}->{out.verdicts.get(k)}" for k in ids if clean.verdicts.get(k) != out.verdicts.get(k)}
+        changed = {k: f"{clean.verdicts.get(k)}->{out.verdicts.get(k)}"
+                   for k in ids if clean.verdicts.get(k) != out.verdicts.get(k)}
         row["verdict_changes"] = changed
         row["reasons_changed"] = {k: out.reasons.get(k, "") for k in changed}
         row["new_flags"] = sorted(set(out.flags) - set(clean.flags))
@@ -160,7 +163,9 @@ def _ratio(a: float, b: float) -> float | None:
 
 def _truth_summary(rows: list[dict]) -> dict:
     judged = [r["truth"] for r in rows if "truth" in r]
-    total = lambda key: sum(t[key] for t in judged)  # noqa: E731
+    def total(key: str) -> float:
+        return sum(t[key] for t in judged)
+
     return {"truth_calls": len(judged), "truth_criteria": total("criteria"),
             "truth_accuracy": _ratio(total("correct"), total("criteria")), "false_fails": total("false_fail"),
             "false_passes": total("false_pass"), "truth_unknown": total("unknown")}
@@ -189,7 +194,9 @@ def summarise(rows: list[dict]) -> dict:
         out[f"wer_{party}"] = _ratio(sum(r[party]["edits"] for r in ok), sum(r[party]["ref_words"] for r in ok))
     compared = [r for r in ok if "verdict_changes" in r]
     if compared:
-        total = lambda key, parties=PARTIES: sum(r[p][key] for r in compared for p in parties)  # noqa: E731
+        def total(key: str, parties=PARTIES) -> float:
+            return sum(r[p][key] for r in compared for p in parties)
+
         out["words_lost"] = _ratio(total("deleted"), total("clean_words"))
         for party in PARTIES:
             out[f"words_lost_{party}"] = _ratio(total("deleted", (party,)), total("clean_words", (party,)))
@@ -216,15 +223,17 @@ def print_table(summary: dict[str, dict]) -> None:
     print()
     truth = any("truth_accuracy" in s for s in summary.values())
     strict = any("truth_accuracy_strict" in s for s in summary.values())
-    print(f"{'variant':<16}{'files':>6}{'lost%':>7}{'op%':>6}{'cust%':>7}{'subst%':>7}{'added':>7}{'WER op':>8}{'cust':>7}"
+    print(f"{'variant':<16}{'files':>6}{'lost%':>7}{'op%':>6}{'cust%':>7}{'subst%':>7}{'added':>7}{'WER op':>8}"
+          f"{'cust':>7}"
           + (f"{'acc%':>7}{'ff':>5}{'fp':>5}{'unk':>5}" if truth else "") + (f"{'strict%':>8}" if strict else "")
           + f"{'changed':>9}{'p->f':>6}{'p->unk':>7}{'heard':>7}{'err':>5}")
     for variant, s in summary.items():
-        print(f"{variant:<16}{s['files']:>6}{_fmt(s.get('words_lost'), True):>7}{_fmt(s.get('words_lost_operator'), True):>6}"
-              f"{_fmt(s.get('words_lost_customer'), True):>7}{_fmt(s.get('words_substituted'), True):>7}{s.get('words_added', '-'):>7}"
+        print(f"{variant:<16}{s['files']:>6}{_fmt(s.get('words_lost'), True):>7}"
+              f"{_fmt(s.get('words_lost_operator'), True):>6}{_fmt(s.get('words_lost_customer'), True):>7}"
+              f"{_fmt(s.get('words_substituted'), True):>7}{s.get('words_added', '-'):>7}"
               f"{_fmt(s.get('wer_operator')):>8}{_fmt(s.get('wer_customer')):>7}"
-              + (f"{_fmt(s.get('truth_accuracy'), True):>7}{s.get('false_fails', '-'):>5}{s.get('false_passes', '-'):>5}"
-                 f"{s.get('truth_unknown', '-'):>5}" if truth else "")
+              + (f"{_fmt(s.get('truth_accuracy'), True):>7}{s.get('false_fails', '-'):>5}"
+                 f"{s.get('false_passes', '-'):>5}{s.get('truth_unknown', '-'):>5}" if truth else "")
               + (f"{_fmt(s.get('truth_accuracy_strict'), True):>8}" if strict else "")
               + f"{s.get('verdict_changes', '-'):>9}{s.get('pass_to_fail', '-'):>6}{s.get('pass_to_unknown', '-'):>7}"
               f"{_fmt(s.get('speech_heard_share')):>7}{s['errors']:>5}")
@@ -347,11 +356,13 @@ def main() -> int:
     summary = {v: summarise([r for r in rows if r["variant"] == v]) for v in variants}
     print_table(summary)
     default_set = folder.resolve() == (REPO / "benchmarks" / "data" / "realism").resolve()
-    out = Path(args.json) if args.json else REPO / "benchmarks" / "results" / f"{'realism' if default_set else folder.name}.json"
+    out = (Path(args.json) if args.json
+           else REPO / "benchmarks" / "results" / f"{'realism' if default_set else folder.name}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"set": str(folder), "seed": index.get("seed"), "source": index.get("source", "hvb"),
                                "brands": "own" if args.own_brand else args.brand,
-                               "languages": sorted({r["language"] for r in rows}), "took_s": round(time.perf_counter() - started, 1),
+                               "languages": sorted({r["language"] for r in rows}),
+                               "took_s": round(time.perf_counter() - started, 1),
                                "summary": summary, "rows": rows}, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"wrote {out}")
     return 0

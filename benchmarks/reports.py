@@ -28,17 +28,18 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Callable, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reporting.excel import render_xlsx  # noqa: E402
-from reporting.html import render_html  # noqa: E402
-from reporting.model import ReportPeriod, ReportScope  # noqa: E402
-from storage.db import connect  # noqa: E402
-from storage.reports import build_report, report_scopes  # noqa: E402
-from usecases.reports import write_reports  # noqa: E402
-from usecases.settings import load_settings  # noqa: E402
+from reporting.excel import render_xlsx
+from reporting.html import render_html
+from reporting.model import ReportPeriod, ReportScope
+from storage.db import connect
+from storage.reports import build_report, report_scopes
+from usecases.reports import write_reports
+from usecases.settings import load_settings
 
 DEFAULT_DB = ROOT / "benchmarks" / "data" / "reports.duckdb"
 REASONS = ["no_connection", "billing", "tariff_change", "account_access", "order_status", "cancellation"]
@@ -49,7 +50,7 @@ def _app_scale():
     spec = importlib.util.spec_from_file_location("app_scale", ROOT / "benchmarks" / "app_scale.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["app_scale"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    spec.loader.exec_module(module)
     return module
 
 
@@ -87,8 +88,12 @@ def generate(path: Path, calls: int, seed: int, end: date, fold_days: int) -> di
     return out
 
 
-def _median(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
+_T = TypeVar("_T")
+
+
+def _median(fn: Callable[[], _T], repeat: int) -> tuple[float, _T]:
+    """The median wall time of ``repeat`` (at least one) calls, and the last call's result."""
+    times = []
     for _ in range(repeat):
         t = time.perf_counter()
         result = fn()
@@ -110,15 +115,15 @@ def time_reports(db: Path, period: ReportPeriod, repeat: int) -> dict:
     out: dict = {"db": str(db), "period": period.title, "live_calls": calls, "folded_calls": int(folded),
                  "groups": len(scopes)}
     out["build_all_s"], report = _median(lambda: build(ReportScope("all")), repeat)
-    out["calls_in_week"] = report.summary.calls  # type: ignore[union-attr]
+    out["calls_in_week"] = report.summary.calls
     out["build_team_s"], _ = _median(lambda: build(team), repeat)
-    out["html_s"], page = _median(lambda: render_html(report), repeat)  # type: ignore[arg-type]
-    out["xlsx_s"], book = _median(lambda: render_xlsx(report), repeat)  # type: ignore[arg-type]
-    out["html_kb"], out["xlsx_kb"] = round(len(page) / 1024), round(len(book) / 1024)  # type: ignore[arg-type]
+    out["html_s"], page = _median(lambda: render_html(report), repeat)
+    out["xlsx_s"], book = _median(lambda: render_xlsx(report), repeat)
+    out["html_kb"], out["xlsx_kb"] = round(len(page) / 1024), round(len(book) / 1024)
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(db=db, reports_dir=Path(tmp))
         out["write_all_groups_s"], written = _median(lambda: write_reports(settings, period), max(1, repeat // 2))
-        out["reports_written"] = len(written)  # type: ignore[arg-type]
+        out["reports_written"] = len(written)
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
 
 
@@ -131,7 +136,8 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=100_000, help="calls in the generated database (0: no large database)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--end", type=date.fromisoformat, default=date.today(), help="the generated calls' last day")
-    ap.add_argument("--fold-days", type=int, default=60, help="purge (fold) the generated calls older than this; 0: none")
+    ap.add_argument("--fold-days", type=int, default=60,
+                    help="purge (fold) the generated calls older than this; 0: none")
     ap.add_argument("--reuse", action="store_true", help="time the existing --db, do not generate")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None)

@@ -2,7 +2,8 @@
 """Transcript search (issue #7): recall on known phrases, and index build and query time at scale.
 
     .venv/bin/python benchmarks/search_recall.py --db PATH                 # a callqa database (a copy is searched)
-    .venv/bin/python benchmarks/search_recall.py --transcripts DIR         # cached pipeline transcripts (qa.py --source audio)
+    .venv/bin/python benchmarks/search_recall.py --transcripts DIR         # cached pipeline transcripts
+                                                                           # (qa.py --source audio)
     .venv/bin/python benchmarks/search_recall.py --transcripts DIR --scale 100000 --scale 1000000
     .venv/bin/python benchmarks/search_recall.py ... --json benchmarks/results/search.json
 
@@ -43,10 +44,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import duckdb  # noqa: E402
+import duckdb
 
-from storage import search as S  # noqa: E402
-from storage.db import connect, now  # noqa: E402
+from storage import search as S
+from storage.db import connect, now
 
 WORD = re.compile(r"[^\W_]+")
 KS = (1, 10)
@@ -102,7 +103,8 @@ class Forms:
         parse = self.morph.parse(word)[0]
         if parse.tag.POS not in INFLECTED_POS:
             return word
-        forms = sorted({f.word for f in parse.lexeme if f.tag.POS == parse.tag.POS} - {word.lower().replace("ё", "е"), word.lower()})
+        forms = sorted({f.word for f in parse.lexeme if f.tag.POS == parse.tag.POS}
+                       - {word.lower().replace("ё", "е"), word.lower()})
         return self.rng.choice(forms) if forms else word
 
 
@@ -114,7 +116,8 @@ def probes(utterances: list[tuple[str, int, str, str]], n: int, seed: int, forms
     for call_id, idx, language, text in rng.sample(usable, min(n, len(usable))):
         words = WORD.findall(text)
         size = rng.randint(1, min(3, len(words)))
-        starts = [i for i in range(len(words) - size + 1) if any(len(w) >= 3 and not w.isdigit() for w in words[i : i + size])]
+        starts = [i for i in range(len(words) - size + 1)
+                  if any(len(w) >= 3 and not w.isdigit() for w in words[i : i + size])]
         at = rng.choice(starts) if starts else 0
         run = words[at : at + size]
         lemmas = [forms.lemma(w, language) for w in run]
@@ -236,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--transcripts", type=Path, help="a folder of cached pipeline transcripts (*.json)")
     ap.add_argument("-n", type=int, default=300, help="utterances to build queries from (default 300)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--scale", type=int, action="append", default=[], help="also time the index at this many utterances")
+    ap.add_argument("--scale", type=int, action="append", default=[],
+                    help="also time the index at this many utterances")
     ap.add_argument("--json", type=Path, help="write the figures here")
     args = ap.parse_args(argv)
 
@@ -259,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         stems_only, misses = results[False]
         rows, misses = results[True]
         print(f"\n{'':22} {'stemmer only':^22} | {'stemmer + word forms':^22}")
-        print(f"{'language':8} {'variant':13} {'R@1':>6} {'R@10':>6} {'found':>6} | {'R@1':>6} {'R@10':>6} {'found':>6}  queries")
+        print(f"{'language':8} {'variant':13} {'R@1':>6} {'R@10':>6} {'found':>6} | {'R@1':>6} {'R@10':>6} {'found':>6}"
+              "  queries")
         for a, r in zip(stems_only, rows):
             print(f"{r.language:8} {r.variant:13} {a.recall_at_1:6.1%} {a.recall_at_10:6.1%} {a.found:6.1%} | "
                   f"{r.recall_at_1:6.1%} {r.recall_at_10:6.1%} {r.found:6.1%}  {r.queries:7d}")
@@ -268,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
 
         scale = []
         with connect(db, read_only=True) as con:
-            sample = [t for (t,) in con.execute("SELECT text FROM segments ORDER BY hash(call_id, idx) LIMIT 40").fetchall()]
+            sample = [t for (t,) in con.execute("SELECT text FROM segments ORDER BY hash(call_id, idx) LIMIT 40")
+                      .fetchall()]
         rng = random.Random(args.seed)
         queries = []
         for text in sample:
@@ -289,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps({"source": str(args.db or args.transcripts), "n": args.n, "seed": args.seed,
-                                             "recall": [asdict(r) for r in rows], "recall_stemmer_only": [asdict(r) for r in stems_only],
+                                             "recall": [asdict(r) for r in rows],
+                                             "recall_stemmer_only": [asdict(r) for r in stems_only],
                                              "misses": misses, "scale": scale},
                                             ensure_ascii=False, indent=2), encoding="utf-8")
     finally:

@@ -29,10 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.datasets.sentiment_dev_set import POOLS, POOLS_HELDOUT, make_dev_set  # noqa: E402
-from models.sentiment import label_for, load_sentiment  # noqa: E402
-from pipeline.judging.sentiment import call_sentiment  # noqa: E402
-from pipeline.records import Segment  # noqa: E402
+from benchmarks.datasets.sentiment_dev_set import POOLS, POOLS_HELDOUT, make_dev_set
+from models.sentiment import label_for, load_sentiment
+from pipeline.judging.sentiment import call_sentiment
+from pipeline.records import Segment
 
 LABELS = ("negative", "neutral", "positive")
 POOL_MOOD = {"negative_open": "negative", "negative_close": "negative", "neutral": "neutral",
@@ -70,14 +70,16 @@ def dev_set_report(count: int, seed: int, band: float, heldout: bool) -> dict:
             end_pred.append(label_for(result.customer_end, band))
             start_truth.append(call.customer_start)
             start_pred.append(label_for(result.customer_start, band))
-        lines = [(text, POOL_MOOD[pool]) for pool, texts in pools[language].items() if pool in POOL_MOOD for text in texts]
+        lines = [(text, POOL_MOOD[pool])
+                 for pool, texts in pools[language].items() if pool in POOL_MOOD for text in texts]
         line_pred = [label_for(s, band) for s in model.score([t for t, _ in lines])]
         line_truth = [m for _, m in lines]
         wrong_lines = [f"{m} -> {p}: {t}" for (t, m), p in zip(lines, line_pred) if m != p]
         report[language] = {
             "calls": len(calls),
             "customer_end_accuracy": round(sum(a == b for a, b in zip(end_truth, end_pred)) / len(end_truth), 3),
-            "customer_start_accuracy": round(sum(a == b for a, b in zip(start_truth, start_pred)) / len(start_truth), 3),
+            "customer_start_accuracy":
+                round(sum(a == b for a, b in zip(start_truth, start_pred)) / len(start_truth), 3),
             "customer_end_truth": dict(Counter(end_truth)),
             "customer_end_confusion": confusion(end_truth, end_pred),
             "calls_without_trajectory": missing,
@@ -90,7 +92,8 @@ def dev_set_report(count: int, seed: int, band: float, heldout: bool) -> dict:
 
 def real_report(path: Path, language: str, band: float) -> dict:
     with path.open(encoding="utf-8", newline="") as f:
-        rows = [(r["text"], r["label"].strip().lower()) for r in csv.DictReader(f) if r["label"].strip().lower() in LABELS]
+        rows = [(r["text"], r["label"].strip().lower())
+                for r in csv.DictReader(f) if r["label"].strip().lower() in LABELS]
     model = load_sentiment(language)
     predicted = [label_for(s, band) for s in model.score([t for t, _ in rows])]
     truth = [label for _, label in rows]
@@ -123,7 +126,8 @@ def speed_report() -> dict:
         for _ in range(repeats):
             model.score(texts)
         per_text = (time.perf_counter() - t0) / (repeats * len(texts))
-        segments = tuple(Segment(speaker=("operator", "customer")[i % 2], start=float(i), end=i + 0.9, text=texts[i % len(texts)])
+        segments = tuple(Segment(speaker=("operator", "customer")[i % 2], start=float(i), end=i + 0.9,
+                                 text=texts[i % len(texts)])
                          for i in range(20))
         t0 = time.perf_counter()
         for _ in range(200):
@@ -152,7 +156,8 @@ def main() -> None:
     for language, r in [(f"{k} (tuning)", v) for k, v in report["dev"].items()] + [
         (f"{k} (held out)", v) for k, v in report["heldout"].items()
     ]:
-        print(f"dev {language}: customer_end acc {r['customer_end_accuracy']} customer_start acc {r['customer_start_accuracy']} "
+        print(f"dev {language}: customer_end acc {r['customer_end_accuracy']} "
+              f"customer_start acc {r['customer_start_accuracy']} "
               f"({r['calls']} calls, truth {r['customer_end_truth']}), lines {r['line_accuracy']} of {r['lines']}")
         if args.show_wrong:
             print("   " + "\n   ".join(r["wrong_lines"]))
@@ -162,7 +167,8 @@ def main() -> None:
               f"sign acc when not neutral {r['polar_sign_accuracy_when_not_neutral']})")
         print(f"   confusion {r['confusion']}")
     for language, r in report["speed"].items():
-        print(f"speed {language}: {r['texts_per_s']} texts/s, {r['ms_per_call_of_20_utterances']} ms per call of 20 utterances")
+        print(f"speed {language}: {r['texts_per_s']} texts/s, "
+              f"{r['ms_per_call_of_20_utterances']} ms per call of 20 utterances")
     print(f"-> {out}")
 
 

@@ -1,6 +1,7 @@
 """Speech layer accuracy and speed: WER, role error, per-stage speed, and plain-Whisper baselines.
 
-    .venv/bin/python benchmarks/speech.py [--eval-dir ../shared/eval] [--set DIR] [--no-openai] [--json benchmarks/results/speech.json]
+    .venv/bin/python benchmarks/speech.py [--eval-dir ../shared/eval] [--set DIR] [--no-openai]
+        [--json benchmarks/results/speech.json]
 
 For each recording (the real ones in ../shared/eval/asr and /stereo, and the bundled
 sample calls, or the calls with a *.truth.json in --set DIR, e.g. the set made by
@@ -26,12 +27,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 EVAL_REFERENCES = {
-    "asr/jfk.flac": ("en", {"all": "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."}),
+    "asr/jfk.flac": ("en", {"all": "And so my fellow Americans, ask not what your country can do for you, "
+                                   "ask what you can do for your country."}),
     "asr/ru_pisets.wav": ("ru", {"all": "нейронные сети это хорошо"}),
     "stereo/stereo_diarization.wav": (
         "en",
         {
-            "operator": "He began a confused complaint against the wizard, who had vanished behind the curtain on the left.",
+            "operator": "He began a confused complaint against the wizard, "
+                        "who had vanished behind the curtain on the left.",
             "customer": "The horizon seems extremely distant.",
         },
     ),
@@ -116,28 +119,35 @@ def main() -> int:
             "role_error": round(role_error(a, turns), 3) if turns else None,
             "wall_s": round(wall, 3),
             "speed_x": round(a.duration_s / wall, 2),
-            "stages_x": {k[:-2]: round(a.duration_s / v, 1) for k, v in a.timings_s.items() if v > 0 and k != "total_s"},
+            "stages_x": {k[:-2]: round(a.duration_s / v, 1)
+                         for k, v in a.timings_s.items() if v > 0 and k != "total_s"},
         }
         if expected.get(path):
             got = {c.id: c.result for c in a.criteria}
-            row["criteria_wrong"] = {k: f"{want}->{got.get(k)}" for k, want in expected[path].items() if got.get(k) != want}
+            row["criteria_wrong"] = {k: f"{want}->{got.get(k)}"
+                                     for k, want in expected[path].items() if got.get(k) != want}
         mix = audio.mono()
         t = time.perf_counter()
         segs, _ = fw_model.transcribe(mix, language=lang, beam_size=settings.asr.beam_size)
         fw_text = " ".join(s.text.strip() for s in segs)
         fw_wall = time.perf_counter() - t
-        row["faster_whisper_plain"] = {"wall_s": round(fw_wall, 3), "wer_all": round(word_error_rate(refs.get("all", refs.get("operator", "")), fw_text), 3) if "all" in refs else None}
+        fw_wer = word_error_rate(refs.get("all", refs.get("operator", "")), fw_text)
+        row["faster_whisper_plain"] = {"wall_s": round(fw_wall, 3),
+                                       "wer_all": round(fw_wer, 3) if "all" in refs else None}
         row["ratio_vs_faster_whisper"] = round(fw_wall / wall, 2)
         if ow_model is not None:
             t = time.perf_counter()
             out = whisper.transcribe(ow_model, mix, language=lang, beam_size=settings.asr.beam_size, best_of=5,
                                      fp16=False, verbose=None)
             ow_wall = time.perf_counter() - t
-            row["openai_whisper_plain"] = {"wall_s": round(ow_wall, 3), "wer_all": round(word_error_rate(refs["all"], out["text"]), 3) if "all" in refs else None}
+            row["openai_whisper_plain"] = {"wall_s": round(ow_wall, 3),
+                                           "wer_all": round(word_error_rate(refs["all"], out["text"]), 3)
+                                           if "all" in refs else None}
             row["ratio_vs_openai_whisper"] = round(ow_wall / wall, 2)
         rows.append(row)
 
-    print(f"{'file':<28}{'ch':>3}{'audio':>7}{'x rt':>6}{'WER all':>9}{'WER op':>8}{'role err':>9}{'vs fw':>7}{'vs ow':>7}  stages (x real time)")
+    print(f"{'file':<28}{'ch':>3}{'audio':>7}{'x rt':>6}{'WER all':>9}{'WER op':>8}{'role err':>9}"
+          f"{'vs fw':>7}{'vs ow':>7}  stages (x real time)")
     for r in rows:
         wer = r["wer"]
         print(
@@ -173,9 +183,11 @@ def main() -> int:
     if mono:
         audio = sum(r["audio_s"] for r in mono)
         summary["mono_end_to_end_x"] = round(audio / sum(r["wall_s"] for r in mono), 2)
-        summary["mono_ratio_vs_faster_whisper"] = round(sum(r["faster_whisper_plain"]["wall_s"] for r in mono) / sum(r["wall_s"] for r in mono), 2)
+        summary["mono_ratio_vs_faster_whisper"] = round(sum(r["faster_whisper_plain"]["wall_s"] for r in mono)
+                                                        / sum(r["wall_s"] for r in mono), 2)
         if ow_model is not None:
-            summary["mono_ratio_vs_openai_whisper"] = round(sum(r["openai_whisper_plain"]["wall_s"] for r in mono) / sum(r["wall_s"] for r in mono), 2)
+            summary["mono_ratio_vs_openai_whisper"] = round(sum(r["openai_whisper_plain"]["wall_s"] for r in mono)
+                                                            / sum(r["wall_s"] for r in mono), 2)
     judged = [r for r in samples if "criteria_wrong" in r]
     if judged:
         n_crit = sum(len(expected[p]) for p in expected if expected[p])
@@ -187,7 +199,8 @@ def main() -> int:
         }
         for r in judged:
             if r["criteria_wrong"]:
-                print(f"criteria differ from truth: {r['file']}: " + ", ".join(f"{k} {v}" for k, v in r["criteria_wrong"].items()))
+                print(f"criteria differ from truth: {r['file']}: "
+                      + ", ".join(f"{k} {v}" for k, v in r["criteria_wrong"].items()))
     print("sample-call summary:", json.dumps(summary))
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -38,13 +38,13 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a file: the project's packages and the benchmarks
     sys.path.insert(0, str(REPO))
 
-from benchmarks.datasets import make_vendor_set as vendor_set  # noqa: E402
-from pipeline.analyze import build_judge  # noqa: E402
-from pipeline.judging.metrics import conversation_metrics  # noqa: E402
-from pipeline.judging.scorecard import load_scorecard  # noqa: E402
-from pipeline.stats.group_comparison import GroupComparison, Sample, compare_groups  # noqa: E402
-from storage.comparison import DEAD_AIR, ESCALATION, HANDLE_TIME, SILENCE, compare, criterion_metric  # noqa: E402
-from storage.db import connect  # noqa: E402
+from benchmarks.datasets import make_vendor_set as vendor_set
+from pipeline.analyze import build_judge
+from pipeline.judging.metrics import conversation_metrics
+from pipeline.judging.scorecard import load_scorecard
+from pipeline.stats.group_comparison import GroupComparison, Sample, compare_groups
+from storage.comparison import DEAD_AIR, ESCALATION, HANDLE_TIME, SILENCE, compare, criterion_metric
+from storage.db import connect
 
 WORSE = f"pass:{vendor_set.WORSE_CRITERION}"
 CONSEQUENCE = "qa_score"  # truly lower for the worse vendor, by construction

@@ -19,7 +19,7 @@ def dialogue_transcript(language: str, turns: Sequence[tuple[str, str]], speaker
         for w in text.split():
             words.append(Word(round(t, 2), round(t + WORD_S, 2), w, 1.0))
             t += WORD_S
-        segments.append(Segment(speaker, words[0].start, words[-1].end, text, tuple(words),  # type: ignore[arg-type]
+        segments.append(Segment(speaker, words[0].start, words[-1].end, text, tuple(words),  # type: ignore[arg-type]  # speaker: a str
                                 asr_confidence=1.0, speaker_confidence=0.0 if speaker == "unknown" else 1.0))
         t += PAUSE_S
     return Transcript(language, tuple(segments), "written", "mono_unassigned" if speakers == "unknown" else "written")

@@ -28,11 +28,11 @@ from flows.satisfaction import predict_satisfaction
 from storage.db import connect
 from storage.results_store import ProcessingResult
 from storage.run_lock import run_lock
+from storage.run_report import RunFigures
 from storage.search import SearchUnavailable, refresh_search_index
 from usecases.discovery import FoundRecordings, new_recordings
 from usecases.load import load_results
 from usecases.runs import (
-    RunSummary,
     batches,
     complete_run,
     fail_run,
@@ -43,7 +43,7 @@ from usecases.runs import (
 )
 from usecases.settings import Settings, load_settings
 
-__all__ = ["ProcessingResult", "FoundRecordings", "RunSummary", "backfill", "nightly", "run_inbox"]
+__all__ = ["ProcessingResult", "FoundRecordings", "RunFigures", "backfill", "nightly", "run_inbox"]
 
 
 def one_at_a_time() -> TaskRunner[PrefectFuture[Any]]:
@@ -62,14 +62,14 @@ def find_new_recordings(settings: Settings, since: datetime | None = None,
 
 
 @flow(name="nightly", task_runner=one_at_a_time(), log_prints=True)
-def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | None = None) -> RunSummary:
+def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | None = None) -> RunFigures:
     """Every new recording in the inbox."""
     return run_inbox(load_settings(inbox=inbox, db=db, batch_size=batch_size), "nightly")
 
 
 @flow(name="backfill", task_runner=one_at_a_time(), log_prints=True)
 def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str | None = None,
-             batch_size: int | None = None) -> RunSummary:
+             batch_size: int | None = None) -> RunFigures:
     """The new recordings of calls that took place in [since, until): an archive loaded a period at a time."""
     if until <= since:
         raise ValueError(f"backfill: the period is empty ({since:%Y-%m-%d} to {until:%Y-%m-%d})")
@@ -88,11 +88,11 @@ def housekeeping(settings: Settings, run_id: str) -> None:
         logger.error("call insights not computed: %s", err)
     try:
         predict_satisfaction(settings)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # noqa: BLE001 - logged: the night's results are in
         logger.error("satisfaction was not predicted: %s", err)
     try:
         apply_retention(settings, run_id)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # noqa: BLE001 - logged: the night's results are in, the next run applies it
         logger.error("retention was not applied: %s", err)
     try:
         with connect(settings.storage.db) as con:
@@ -105,7 +105,7 @@ def housekeeping(settings: Settings, run_id: str) -> None:
 
 
 def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
-              until: datetime | None = None) -> RunSummary:
+              until: datetime | None = None) -> RunFigures:
     """Discover, analyse in batches, store each batch, report: the body of nightly and backfill.
     One run per database: a second one waits ``run_lock_wait_s`` for the lock, then raises ``RunLocked``."""
     with run_lock(settings.storage.db, settings.run.lock_wait_s) as lock:
@@ -116,7 +116,7 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
 
 
 def _run(settings: Settings, run_id: str, logger, started: float, since: datetime | None,
-         until: datetime | None) -> RunSummary:
+         until: datetime | None) -> RunFigures:
     counts = new_counts()
     audio_s = 0.0
     try:

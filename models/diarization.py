@@ -166,7 +166,7 @@ def _embedding_class():
 
         # Narrower than pyannote's Model.forward(waveforms, **kwargs) on purpose: its embedding
         # inference passes only weights=, and any other keyword would be a bug here.
-        def forward(  # type: ignore[override]
+        def forward(  # type: ignore[override]  # narrower on purpose, as said above
             self, waveforms: torch.Tensor, weights: torch.Tensor | None = None
         ) -> torch.Tensor:
             """(batch, 1, samples), optional (batch, frames) masks -> (batch, 256) unit vectors.

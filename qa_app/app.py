@@ -22,7 +22,7 @@ _PROJECT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT not in sys.path:
     sys.path.insert(0, _PROJECT)
 
-from qa_app import auth, data  # noqa: E402
+from qa_app import auth, data  # noqa: E402 - after the sys.path line above
 
 # The favicon is an emoji, which Streamlit draws as an inline SVG: a ":material/..." icon would make every
 # browser fetch it from a public font service, a request leaving the site's network on every page.

@@ -21,7 +21,7 @@ from pipeline.insights.reason_discovery import DiscoveredReason
 from pipeline.insights.taxonomy import Taxonomy
 from pipeline.stats.group_comparison import GroupComparison
 from reporting.files import StoredReport
-from reporting.model import ReportPeriod
+from reporting.model import PeriodKind, ReportPeriod
 from storage import (
     calibration,
     calls,
@@ -431,11 +431,11 @@ def stored_reports(db: str) -> list[StoredReport]:
     return reports_on_demand.stored_reports(db)
 
 
-def report_period(db: str, kind: str, end: date) -> ReportPeriod:
+def report_period(db: str, kind: PeriodKind, end: date) -> ReportPeriod:
     """The last complete ``kind`` period ending on or before ``end``: what "generate now" writes."""
     return reports_on_demand.report_period(db, kind, end)
 
 
-def generate_reports(db: str, kind: str, end: date) -> list:
+def generate_reports(db: str, kind: PeriodKind, end: date) -> list:
     """Write the reports of that period now, through the function the scheduled flow calls."""
     return reports_on_demand.generate_reports(db, kind, end)

@@ -42,7 +42,9 @@ _CSS = """
   border: 1px solid var(--st-border-color, rgba(49, 51, 63, 0.2));
   border-radius: var(--st-button-radius, var(--st-base-radius, 0.5rem));
 }
-.callqa-download:hover:enabled { border-color: var(--st-primary-color, #ff4b4b); color: var(--st-primary-color, #ff4b4b); }
+.callqa-download:hover:enabled {
+  border-color: var(--st-primary-color, #ff4b4b); color: var(--st-primary-color, #ff4b4b);
+}
 .callqa-download:disabled { cursor: progress; opacity: 0.6; }
 """
 # Module state survives reruns (the module is loaded once per page): each file is saved once.
@@ -96,7 +98,8 @@ def _file(data: FileData, file_name: str, mime: str) -> dict:
             "nonce": secrets.token_hex(8)}
 
 
-def download_button(label: str, data: FileData, *, file_name: str, mime: str, key: str, help: str | None = None) -> None:
+def download_button(label: str, data: FileData, *, file_name: str, mime: str, key: str,
+                    help: str | None = None) -> None:
     """A button that saves ``data()`` as ``file_name`` in the browser; ``data`` runs only when clicked."""
     payload: dict = {"label": label, "help": help}
     error = None

@@ -38,7 +38,8 @@ def text(name: str, raw: str | None, max_len: int = MAX_TEXT) -> Param[str]:
     if not value:
         return Param(None)
     if len(value) > max_len or any(ord(c) < 32 for c in value):
-        return Param(None, _ignored(name, value, f"not a value this page uses (at most {max_len} characters, one line)"))
+        return Param(None,
+                     _ignored(name, value, f"not a value this page uses (at most {max_len} characters, one line)"))
     return Param(value)
 
 

@@ -137,8 +137,8 @@ CALLS = [
     },
     {
         "name": "ru_mono_partial",
-        "meta": {"operator": "op.andreev", "team": "support-1", "queue": "internet", "started_at": "2026-11-20T11:05:00",
-                 "site": "Kazan", "vendor": "CallNorth"},
+        "meta": {"operator": "op.andreev", "team": "support-1", "queue": "internet",
+                 "started_at": "2026-11-20T11:05:00", "site": "Kazan", "vendor": "CallNorth"},
         "language": "ru",
         "channels": 1,
         "topic": "order delivery: parcel late",
@@ -168,7 +168,8 @@ CALLS = [
         "channels": 2,
         "topic": "bank card: payment declined",
         "turns": [
-            (OP, "Good afternoon, and thank you for calling Northwind Bank. My name is Emma. How can I help you today?"),
+            (OP, "Good afternoon, and thank you for calling Northwind Bank. My name is Emma. "
+                 "How can I help you today?"),
             (CU, "My card stopped working at the shop today."),
             (OP, "May I have your name, please?"),
             (CU, "Sure, the card is in the name of Peter Brown."),
@@ -184,14 +185,15 @@ CALLS = [
     },
     {
         "name": "en_mono_rude",
-        "meta": {"operator": "op.carter", "team": "support-en", "queue": "internet", "started_at": "2026-11-20T14:10:00",
-                 "site": "Tver", "vendor": "ContactPro"},
+        "meta": {"operator": "op.carter", "team": "support-en", "queue": "internet",
+                 "started_at": "2026-11-20T14:10:00", "site": "Tver", "vendor": "ContactPro"},
         "language": "en",
         "channels": 1,
         "topic": "order delivery: laptop not delivered",
         "turns": [
             (OP, "Hello. What is your phone number?"),
-            (CU, "Sure, it is two one three, four four nine. I ordered a laptop two weeks ago, and it is still not here."),
+            (CU, "Sure, it is two one three, four four nine. I ordered a laptop two weeks ago, "
+                 "and it is still not here."),
             (OP, "Your order was sent on Monday. Where it is now, I don't know."),
             (CU, "Can you call the delivery company, please?"),
             (OP, "No. Call them on your own."),
@@ -475,7 +477,8 @@ def verify(out_dir: Path, names: list[str], card: Scorecard) -> bool:
             for r in results:
                 want = truth["expected_criteria"][r.id]
                 heard = f"{r.evidence.text!r}" if r.evidence else r.reason
-                print(f"  {'ok ' if r.result == want else 'BAD'} {r.id:22s} expected {want:4s} heard {r.result:7s} {heard}")
+                print(f"  {'ok ' if r.result == want else 'BAD'} {r.id:22s} expected {want:4s} "
+                      f"heard {r.result:7s} {heard}")
             problems = verdict_problems(name, results, truth["expected_criteria"], "the transcript")
             said = scorecard_phrases(customer_text, lang, card) if customer_text else []
             if said:

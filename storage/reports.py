@@ -197,7 +197,8 @@ def _coaching(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Report
         where, params = _scope_sql(scope)
         at_site = {op for (op,) in con.execute(
             f"SELECT DISTINCT c.operator_id FROM calls c WHERE c.status = 'processed' AND c.operator_id IS NOT NULL "
-            f"AND {CALL_AT} >= ? AND {CALL_AT} < ? AND {where}", [_at(period.start), _at(period.end), *params]).fetchall()}
+            f"AND {CALL_AT} >= ? AND {CALL_AT} < ? AND {where}",
+            [_at(period.start), _at(period.end), *params]).fetchall()}
         topics = [t for t in topics if t.operator_id in at_site]
     return tuple(
         CoachingRow(t.operator_id, t.team, t.criterion_id, titles.get(t.criterion_id, t.criterion_id), t.calls,

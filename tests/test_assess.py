@@ -48,7 +48,7 @@ def test_an_angry_escalating_customer_and_dead_air_raise_their_flags():
     assert [d.category for d in a.detections] == ["manager"]
 
 
-def test_cli_rescore_and_coaching(db, capsys):  # noqa: F811
+def test_cli_rescore_and_coaching(db, capsys):  # noqa: F811  (db: the fixture imported above)
     assert main(["rescore", "--scorecard", "inbound_support@1", "--db", str(db), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["calls"] == 10 and summary["scorecard"] == "inbound_support@1"

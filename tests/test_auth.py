@@ -234,13 +234,15 @@ def test_default_users_file_sits_beside_the_database(tmp_path, monkeypatch):
 )
 def test_permissions_per_role(role, review, coach, unredacted, admin):
     user = User("x", Role(role))
-    assert (users.can_review(user), users.can_assign_coaching(user), users.can_see_unredacted(user), users.can_admin(user)) == (
+    assert (users.can_review(user), users.can_assign_coaching(user), users.can_see_unredacted(user),
+            users.can_admin(user)) == (
         review, coach, unredacted, admin
     )
 
 
 def test_nobody_has_permissions():
-    assert not any(f(None) for f in (users.can_review, users.can_assign_coaching, users.can_see_unredacted, users.can_admin))
+    assert not any(f(None) for f in (users.can_review, users.can_assign_coaching, users.can_see_unredacted,
+                                     users.can_admin))
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ def der(result: Diarization, reference, uem=None) -> tuple[float, float]:
     hypothesis = Annotation()
     for t in result.turns:
         hypothesis[Span(t.start, t.end)] = t.speaker
-    return tuple(DiarizationErrorRate(collar=c)(reference, hypothesis, uem=uem) for c in (0.0, 0.25))  # type: ignore[return-value]
+    return tuple(DiarizationErrorRate(collar=c)(reference, hypothesis, uem=uem) for c in (0.0, 0.25))
 
 
 def rttm(path: Path, uri: str | None = None):

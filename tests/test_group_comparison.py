@@ -41,7 +41,8 @@ SCORE = Metric("qa_score", "QA score", "mean", "score", "higher")
 
 
 def _vendor_set_module():
-    spec = importlib.util.spec_from_file_location("make_vendor_set", REPO / "benchmarks" / "datasets" / "make_vendor_set.py")
+    spec = importlib.util.spec_from_file_location("make_vendor_set",
+                                                  REPO / "benchmarks" / "datasets" / "make_vendor_set.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

@@ -21,7 +21,7 @@ def seg(speaker: str, start: float, end: float, text: str, channel: int | None =
     words = tuple(Word(start + i * step, start + (i + 1) * step - 0.02, w, 0.9) for i, w in enumerate(tokens))
     words = words[:-1] + (Word(words[-1].start, end, tokens[-1], 0.9),)
     ch = CHANNEL.get(speaker) if channel == -1 else channel
-    return Segment(speaker, start, end, text, words, ch, 0.9, 1.0)  # type: ignore[arg-type]
+    return Segment(speaker, start, end, text, words, ch, 0.9, 1.0)  # type: ignore[arg-type]  # speaker: any test str
 
 
 def stereo(segments, operator_regions, customer_regions) -> Transcript:
@@ -370,4 +370,4 @@ def test_metrics_type_is_frozen():
     m = conversation_metrics(Transcript("ru", (), "test", "stereo_channels"), 1.0)
     assert isinstance(m, ConversationMetrics)
     with pytest.raises(AttributeError):
-        m.speech_s = 1.0  # type: ignore[misc]
+        m.speech_s = 1.0

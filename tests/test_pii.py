@@ -18,7 +18,7 @@ def seg(speaker: str, start: float, text: str, prob: float = 0.9, step: float = 
         words.append(Word(t, t + 0.3, w, prob))
         t += step
     channel = 0 if speaker == "operator" else 1
-    return Segment(speaker, start, words[-1].end, text, tuple(words), channel, prob, 1.0)  # type: ignore[arg-type]
+    return Segment(speaker, start, words[-1].end, text, tuple(words), channel, prob, 1.0)  # type: ignore[arg-type]  # speaker: any test str
 
 
 def kinds(text: str, language: str) -> list[str]:

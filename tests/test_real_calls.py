@@ -45,7 +45,8 @@ def analysed(real_calls, settings):
 
     raw_analyzer = build_analyzer(replace(settings, asr=replace(settings.asr, language="en"),
                                           judging=replace(settings.judging, redact_pii=False)))
-    analyzer = CallAnalyzer(raw_analyzer.recognizer, raw_analyzer.scorecard, replace(raw_analyzer.options, redact_pii=True))
+    analyzer = CallAnalyzer(raw_analyzer.recognizer, raw_analyzer.scorecard,
+                            replace(raw_analyzer.options, redact_pii=True))
     outputs, raw = [], {}
     for call in real_calls:
         unmasked = raw_analyzer.analyze(call.path)

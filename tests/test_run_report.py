@@ -49,7 +49,7 @@ def add_run(con, calls: list[C], wall_s: float | None = 3600.0, status: str = "c
         src = SourceFile(f"/inbox/{cid}.wav", cid * 4, cid, 1000)
         counts[spec.status] += 1
         if spec.status != "processed":
-            save_problem(con, src, spec.status, spec.reason, run_id)  # type: ignore[arg-type]
+            save_problem(con, src, spec.status, spec.reason, run_id)  # type: ignore[arg-type]  # spec.status: a plain str
             continue
         audio_s += spec.duration
         analysis = CallAnalysis(
@@ -183,7 +183,7 @@ def test_rising_rule_compares_with_the_baseline():
     assert alert.message == "negative ends: 50% this run against 20% in the previous runs, up by more than 25%"
     assert evaluate({**now, "measured_ends": 5.0}, {"negative_end_share": 0.2}, rule) == []
     with pytest.raises(ValueError, match="kind"):
-        AlertRule("x", "flagged_share", 0.1, "below")  # type: ignore[arg-type]
+        AlertRule("x", "flagged_share", 0.1, "below")
 
 
 def test_rising_negative_ends_over_real_runs(tmp_path):
@@ -235,7 +235,7 @@ def hook_server(monkeypatch):
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):  # noqa: N802  (the name http.server calls)
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append({"path": self.path, "type": self.headers["Content-Type"], "json": json.loads(body)})
             self.send_response(500 if self.path.startswith("/broken") else 204)

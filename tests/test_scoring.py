@@ -18,7 +18,7 @@ def seg(speaker: str, start: float, text: str, prob: float = 0.9, speaker_confid
     for w in text.split():
         words.append(Word(t, t + 0.3, w, prob))
         t += 0.35
-    return Segment(speaker, start, t, text, tuple(words), channel, prob, speaker_confidence)  # type: ignore[arg-type]
+    return Segment(speaker, start, t, text, tuple(words), channel, prob, speaker_confidence)  # type: ignore[arg-type]  # speaker: any test str
 
 
 def transcript(language: str, *segments: Segment) -> Transcript:

@@ -25,7 +25,7 @@ from pipeline.errors import BadRecording
 from pipeline.intake.inbox import as_path, local_copy
 from pipeline.records import CallAnalysis
 from storage.calls import SourceFile
-from storage.results_store import ProcessingResult, ResultsStore, worker_name
+from storage.results_store import ProcessingResult, ResultsStore, Status, worker_name
 from usecases.analysis_process import AnalysisCrashed, CallTimeout, analysis_process
 from usecases.runtime import build_analyzer
 from usecases.settings import Settings
@@ -49,11 +49,12 @@ def analyze_and_store(batch: list[SourceFile], settings: Settings,
     return done
 
 
-def analyze_call(source: SourceFile, settings: Settings, logger: logging.Logger | logging.LoggerAdapter) -> ProcessingResult:
+def analyze_call(source: SourceFile, settings: Settings,
+                 logger: logging.Logger | logging.LoggerAdapter) -> ProcessingResult:
     started = time.perf_counter()
 
-    def outcome(status: str, analysis: CallAnalysis | None = None, reason: str | None = None) -> ProcessingResult:
-        return ProcessingResult(source, status, analysis, reason, time.perf_counter() - started, worker_name())  # type: ignore[arg-type]
+    def outcome(status: Status, analysis: CallAnalysis | None = None, reason: str | None = None) -> ProcessingResult:
+        return ProcessingResult(source, status, analysis, reason, time.perf_counter() - started, worker_name())
 
     for attempt in range(settings.run.call_retries + 1):
         try:

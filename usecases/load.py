@@ -57,10 +57,13 @@ def load_results(settings: Settings, run_id: str | None, logger: logging.Logger 
     return stored
 
 
-def quarantine_file(outcome: ProcessingResult, settings: Settings, logger: logging.Logger | logging.LoggerAdapter) -> None:
+def quarantine_file(outcome: ProcessingResult, settings: Settings,
+                    logger: logging.Logger | logging.LoggerAdapter) -> None:
     """Move a bad recording out of the inbox, with its reason beside it."""
     source = as_path(outcome.source.path)
-    quarantine = as_path(settings.intake.quarantine_dir)  # type: ignore[arg-type]
+    quarantine_dir = settings.intake.quarantine_dir
+    assert quarantine_dir is not None  # called only for a set folder (load_settings puts one beside the database)
+    quarantine = as_path(quarantine_dir)
     target = quarantine / f"{outcome.source.call_id}-{outcome.source.name}"
     try:
         if not source.exists():

@@ -13,7 +13,7 @@ from pathlib import Path
 from reporting.excel import render_xlsx
 from reporting.files import report_path, write_atomically
 from reporting.html import render_html
-from reporting.model import ReportPeriod, ReportScope
+from reporting.model import PeriodKind, ReportPeriod, ReportScope
 from storage.db import connect
 from storage.reports import build_reports, latest_call_day, report_scopes
 from usecases.settings import Settings
@@ -28,18 +28,17 @@ class WrittenReport:
     xlsx: Path
 
 
-def period_to_report(settings: Settings, kind: str | None = None, end: date | None = None) -> ReportPeriod:
+def period_to_report(settings: Settings, kind: PeriodKind | None = None, end: date | None = None) -> ReportPeriod:
     """The last complete period (day, week or month) ending on or before ``end`` (default today)."""
-    return ReportPeriod.last_complete(kind or settings.reports.period, end or date.today())  # type: ignore[arg-type]
+    return ReportPeriod.last_complete(kind or settings.reports.period, end or date.today())
 
 
-def period_of_latest_call(settings: Settings, kind: str | None = None) -> ReportPeriod | None:
+def period_of_latest_call(settings: Settings, kind: PeriodKind | None = None) -> ReportPeriod | None:
     """The period (day, week or month) holding the latest processed call, complete or not; None without calls.
     For a database filled from an archive or the bundled samples, whose calls are not from last week."""
     with connect(settings.storage.db, read_only=True) as con:
         day = latest_call_day(con)
-    return None if day is None else ReportPeriod.containing(kind or settings.reports.period,
-                                                            day)  # type: ignore[arg-type]
+    return None if day is None else ReportPeriod.containing(kind or settings.reports.period, day)
 
 
 def write_reports(settings: Settings, period: ReportPeriod,
@@ -49,10 +48,12 @@ def write_reports(settings: Settings, period: ReportPeriod,
     with connect(settings.storage.db, read_only=True) as con:
         scopes = scopes if scopes is not None else report_scopes(con, period, settings.reports.groups)
         reports = build_reports(con, scopes, period, settings.reports.trend_periods)
+    reports_dir = settings.reports.dir
+    assert reports_dir is not None  # load_settings puts it beside the database when not configured
     out = []
     for report in reports:  # drawn after the connection is closed: the nightly flow may want to write
-        html = report_path(settings.reports.dir, period, report.scope, "html")
-        xlsx = report_path(settings.reports.dir, period, report.scope, "xlsx")
+        html = report_path(reports_dir, period, report.scope, "html")
+        xlsx = report_path(reports_dir, period, report.scope, "xlsx")
         write_atomically(html, render_html(report).encode("utf-8"))
         write_atomically(xlsx, render_xlsx(report))
         out.append(WrittenReport(report.scope, period, report.summary.calls, html, xlsx))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from reporting.files import StoredReport, list_reports
-from reporting.model import ReportPeriod
+from reporting.model import PeriodKind, ReportPeriod
 from usecases.shared_database import CONNECTION_LOCK, unavailable
 
 if TYPE_CHECKING:
@@ -34,14 +34,14 @@ def stored_reports(db: str) -> list[StoredReport]:
     return list_reports(reports_dir)
 
 
-def report_period(db: str, kind: str, end: date) -> ReportPeriod:
+def report_period(db: str, kind: PeriodKind, end: date) -> ReportPeriod:
     """The last complete ``kind`` period ending on or before ``end``: what "generate now" writes."""
     from usecases.reports import period_to_report
 
     return period_to_report(report_settings(db), kind, end)
 
 
-def generate_reports(db: str, kind: str, end: date) -> list[WrittenReport]:
+def generate_reports(db: str, kind: PeriodKind, end: date) -> list[WrittenReport]:
     """Write the reports of that period now; raises ``DatabaseBusy`` while the nightly flow writes."""
     from usecases.reports import write_reports
 

@@ -142,7 +142,8 @@ class _FilePass:
     left: list[tuple[str, FileCheck]] = field(default_factory=list)  # (call id, refused file)
 
 
-def _recording_files(rec: StoredRecording, roots, quarantine_dir: Path | None, dry_run: bool, out: _FilePass) -> None:
+def _recording_files(rec: StoredRecording, roots, quarantine_dir: Path | str | None, dry_run: bool,
+                     out: _FilePass) -> None:
     """The inbox recording and its sidecar, the quarantined copy and its reason; each checked first."""
     recordings = [check_file(rec.source_path, roots, rec.sha256, rec.size)]
     if quarantine_dir is not None and rec.file_name:
@@ -349,7 +350,7 @@ def erase_customers(settings: Settings, numbers: list[str], reason: str = "", re
     summaries = []
     for hashed, ids, recs in found:
         summary = _erase(settings, ids, recs, hashed, reason, requested_by, dry_run)
-        if summary.call_ids and not dry_run:
+        if summary.call_ids and summary.deletion_id is not None:  # no deletion id: a dry run
             erasure_log.append(settings.storage.db,
                                erasure_log.Erased(now(), summary.deletion_id, hashed, summary.call_ids))
         summaries.append(summary)

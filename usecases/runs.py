@@ -4,7 +4,6 @@ entries, its outcomes counted, and finished as completed or failed with its figu
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from pipeline.intake.inbox import Unreadable
 from storage.calls import (
@@ -18,25 +17,12 @@ from storage.calls import (
 from storage.db import connect
 from storage.results_store import ProcessingResult
 from storage.run_lock import RunLock
+from storage.run_report import RunFigures, run_figures
 from usecases.discovery import FoundRecordings
 from usecases.runtime import scorecard_for
 from usecases.settings import Settings
 
 OUTCOME_STATUSES = ("processed", "quarantined", "failed")
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    run_id: str
-    discovered: int
-    new_calls: int
-    processed: int
-    quarantined: int
-    failed: int
-    skipped: int
-    audio_s: float
-    wall_s: float
-    unreadable: int = 0  # inbox entries skipped because they could not be read (listed in the run report)
 
 
 def start_inbox_run(settings: Settings, flow_name: str, lock: RunLock,
@@ -78,29 +64,20 @@ def fail_run(settings: Settings, run_id: str, counts: dict[str, int], audio_s: f
 
 
 def complete_run(settings: Settings, run_id: str, found: FoundRecordings, counts: dict[str, int], audio_s: float,
-                 wall_s: float) -> RunSummary:
-    """Store the run as completed with its figures; returns them."""
-    summary = RunSummary(
-        run_id=run_id,
-        discovered=found.discovered,
-        new_calls=len(found.new),
-        skipped=found.discovered - len(found.new) - len(found.unreadable),
-        audio_s=audio_s,
-        wall_s=wall_s,
-        unreadable=len(found.unreadable),
-        **counts,
-    )
+                 wall_s: float) -> RunFigures:
+    """Store the run as completed with its counts; returns its figures as stored (the same record the
+    run report, the alerts and the app read), so a run's figures have one shape everywhere."""
     with connect(settings.storage.db) as con:
         finish_run(
             con,
             run_id,
             "completed",
-            discovered=summary.discovered,
-            new_calls=summary.new_calls,
-            skipped=summary.skipped,
-            unreadable=summary.unreadable,
+            discovered=found.discovered,
+            new_calls=len(found.new),
+            skipped=found.discovered - len(found.new) - len(found.unreadable),
+            unreadable=len(found.unreadable),
             audio_s=audio_s,
             wall_s=wall_s,
             **counts,
         )
-    return summary
+        return run_figures(con, [run_id])[0]

@@ -379,7 +379,7 @@ class Settings:
         return self
 
 
-REPORT_PERIODS: tuple[str, ...] = get_args(PeriodKind)
+REPORT_PERIODS: tuple[PeriodKind, ...] = get_args(PeriodKind)
 REPORT_GROUPS: tuple[str, ...] = get_args(ScopeKind)
 
 

@@ -50,14 +50,12 @@ class SourceReader:
         # and who handled it stays unknown.
         if path.parent not in self._manifests:
             try:
-                self._manifests[path.parent] = manifest_rows(path.parent)  # type: ignore[arg-type]  # UPath reads alike
+                self._manifests[path.parent] = manifest_rows(path.parent)
             except CallMetaError as err:
                 self.logger.warning("%s", err)
                 self._manifests[path.parent] = {}
         try:
-            return read_call_meta(path, self.settings.intake.filename_pattern or None,
-                                  # type: ignore[arg-type]  # UPath too
-                                  self._manifests[path.parent])
+            return read_call_meta(path, self.settings.intake.filename_pattern or None, self._manifests[path.parent])
         except CallMetaError as err:
             self.logger.warning("%s", err)
             return CallMeta()

@@ -409,7 +409,8 @@ def rubric() -> dict:
 
 def make_set(variants: int, seed: int) -> list[dict]:
     rng = random.Random(seed)
-    return [build_dialogue(s, language, i, rng) for s in SCENARIOS for language in ("ru", "en") for i in range(variants)]
+    return [build_dialogue(s, language, i, rng)
+            for s in SCENARIOS for language in ("ru", "en") for i in range(variants)]
 
 
 def main() -> None:

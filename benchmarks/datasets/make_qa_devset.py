@@ -36,8 +36,8 @@ benchmarks/data/qa_heldout/ / qa_unseen/ unless --out is given.
 Default: 60 calls (30 ru + 30 en, half stereo, half mono, 20-60 s each) in
 benchmarks/data/qa_dev/, with NAME.flac, NAME.truth.json and index.json.
 
-    .venv/bin/python benchmarks/datasets/make_qa_devset.py [--bank dev|heldout|unseen] [--out DIR] [--count N] [--seed S]
-        [--only-language ru|en] [--jobs J]
+    .venv/bin/python benchmarks/datasets/make_qa_devset.py [--bank dev|heldout|unseen] [--out DIR] [--count N]
+        [--seed S] [--only-language ru|en] [--jobs J]
     .venv/bin/python benchmarks/datasets/make_qa_devset.py --check [--bank B | --out DIR]   # validate the truth files
 """
 from __future__ import annotations
@@ -60,8 +60,8 @@ if str(REPO) not in sys.path:  # run as a file: the project's packages and the b
     sys.path.insert(0, str(REPO))
 
 # The synthetic set's voices, companies and estimate (it loads make_samples), and the third, unseen sentence bank.
-from benchmarks.datasets import make_synthetic_set as synthetic  # noqa: E402
-from benchmarks.datasets.qa_bank_unseen import UNSEEN_TEXT  # noqa: E402
+from benchmarks.datasets import make_synthetic_set as synthetic
+from benchmarks.datasets.qa_bank_unseen import UNSEEN_TEXT
 
 ms = synthetic.ms
 OP, CU, P, F = ms.OP, ms.CU, ms.P, ms.F
@@ -1385,7 +1385,8 @@ def summarise(truths: list[dict]) -> dict:
         "customer_start_sentiment": {s: sum(t["customer_start_sentiment"] == s for t in truths) for s in SENTIMENTS},
         "customer_end_sentiment": {s: sum(t["customer_end_sentiment"] == s for t in truths) for s in SENTIMENTS},
         "ambiguous": sum(t["ambiguous"] for t in truths),
-        "failure_modes": dict(sorted(Counter(f"{c}/{m}" for t in truths for c, m in t["failure_modes"].items()).items())),
+        "failure_modes": dict(sorted(Counter(f"{c}/{m}" for t in truths
+                                             for c, m in t["failure_modes"].items()).items())),
         "hard_negatives": dict(sorted(Counter(f"{h['criterion']}/{h['kind']}" for t in truths
                                               for h in t["hard_negatives"]).items())),
     }
@@ -1453,7 +1454,8 @@ def check_dir(out_dir: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", help="output folder (default benchmarks/data/qa_dev; qa_BANK with --bank heldout|unseen)")
-    ap.add_argument("--count", type=int, default=60, help="number of calls, split evenly between languages (default 60)")
+    ap.add_argument("--count", type=int, default=60,
+                    help="number of calls, split evenly between languages (default 60)")
     ap.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same set (default 0)")
     ap.add_argument("--only-language", choices=("ru", "en"), help="generate calls in one language only")
     ap.add_argument("--jobs", type=int, default=2, help="calls synthesised in parallel (default 2)")
@@ -1463,7 +1465,8 @@ def main(argv: list[str] | None = None) -> int:
                          "unseen was written without seeing the scorecard)")
     ap.add_argument("--check", action="store_true", help="only validate the truth files in --out")
     args = ap.parse_args(argv)
-    out_dir = Path(args.out) if args.out else BENCHMARKS / "data" / ("qa_dev" if args.bank == DEFAULT_BANK else f"qa_{args.bank}")
+    out_dir = (Path(args.out) if args.out
+               else BENCHMARKS / "data" / ("qa_dev" if args.bank == DEFAULT_BANK else f"qa_{args.bank}"))
     if args.check:
         return check_dir(out_dir)
     if args.count < 1:
@@ -1474,7 +1477,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     languages = (args.only_language,) if args.only_language else ("ru", "en")
-    per_lang = {lang: args.count // len(languages) + (i < args.count % len(languages)) for i, lang in enumerate(languages)}
+    per_lang = {lang: args.count // len(languages) + (i < args.count % len(languages))
+                for i, lang in enumerate(languages)}
     plans = [p for lang in languages for p in plan_language(lang, per_lang[lang], args.seed, args.bank)]
     ms.check_tools(set(languages))
     card = ms.load_scorecard(ms.SCORECARD)

@@ -1,8 +1,8 @@
 """A telephony realism set made from real calls: each call clean, and with one degradation at a time.
 
-    .venv/bin/python benchmarks/datasets/make_realism_set.py [--source hvb|truth|festvox-ru|ru-two-voices] [--dir DIR] [--calls ID ...]
-                                                    [--variants NAME ...] [--seed 0] [--out benchmarks/data/realism]
-                                                    [--festvox-calls 5]
+    .venv/bin/python benchmarks/datasets/make_realism_set.py [--source hvb|truth|festvox-ru|ru-two-voices]
+                                                    [--dir DIR] [--calls ID ...] [--variants NAME ...] [--seed 0]
+                                                    [--out benchmarks/data/realism] [--festvox-calls 5]
 
 Sources (``--source``):
 
@@ -62,19 +62,21 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.evaluation import RealCall, ReferenceTurn, load_real_calls  # noqa: E402
+from benchmarks.evaluation import RealCall, ReferenceTurn, load_real_calls
 
 SR = 8000
 CHANNEL = {"operator": 0, "customer": 1}  # hvb_dev: agent LEFT, caller RIGHT
 
 VARIANTS: dict[str, str] = {
-    "sparse": "turns cut out of their own channel (padded 0.15 s) and re-laid in order with 2-15 s of silence between them",
+    "sparse": "turns cut out of their own channel (padded 0.15 s) and re-laid in order "
+              "with 2-15 s of silence between them",
     "quiet_operator": "operator channel 10-25 dB quieter",
     "quiet_customer": "customer channel 10-25 dB quieter",
     "bleed": "each channel gets the other party at -20..-30 dB, delayed 0-20 ms (crosstalk / line echo)",
     "ulaw": "G.711 mu-law, stereo WAV",
     "alaw": "G.711 A-law, stereo WAV",
-    "gsm": "GSM 06.10 full rate (ffmpeg libgsm), mono codec: each channel coded alone, decoded and joined into stereo FLAC",
+    "gsm": "GSM 06.10 full rate (ffmpeg libgsm), mono codec: each channel coded alone, "
+           "decoded and joined into stereo FLAC",
     "mp3_8k": "MP3 (libmp3lame) at 8 kbit/s per channel (plain stereo, 16 kbit/s in all)",
     "mp3_16k": "MP3 (libmp3lame) at 16 kbit/s per channel (plain stereo, 32 kbit/s in all)",
     "opus_8k": "Opus (libopus, voip) at 8 kbit/s per channel, two uncoupled streams in one Ogg file",
@@ -82,7 +84,8 @@ VARIANTS: dict[str, str] = {
     "noise": "background noise at 10-20 dB SNR per channel: babble of other calls' speech plus pink noise",
     "clipping": "gain up until 1-5% of the channel's speech samples reach full scale, then hard clipping",
     "dc_offset": "DC offset of 0.05-0.2 full scale per channel, random sign",
-    "hold_music": "10-30 s of synthetic hold music (-20 dBFS RMS) on the operator channel, inserted between two turns mid-call",
+    "hold_music": "10-30 s of synthetic hold music (-20 dBFS RMS) on the operator channel, "
+                  "inserted between two turns mid-call",
 }
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
@@ -266,7 +269,8 @@ def make_noise(src: Source, rng: np.random.Generator, path: Path, ctx: Context) 
     n = len(src.audio)
     out = src.audio.copy()
     params: dict = {"noise": "babble (6 talkers: other calls' turns joined, equal level, random shifts) + pink noise, "
-                             "equal power, independent per channel; SNR = speech power in the party's turns / noise power"}
+                             "equal power, independent per channel; "
+                             "SNR = speech power in the party's turns / noise power"}
     for speaker, ch in src.channel.items():
         snr_db = float(rng.uniform(10.0, 20.0))
         babble, used = _babble(n, rng, ctx.others, talkers=6) if ctx.others else (np.zeros(n), [])
@@ -338,7 +342,8 @@ def _hold_music(seconds: float, rng: np.random.Generator) -> tuple[np.ndarray, d
         music[a:b] += 0.35 * env * (np.sin(2 * np.pi * f * tt) + 0.3 * np.sin(4 * np.pi * f * tt))
     music = _fade(music, 200.0)
     music *= 10 ** (-20 / 20) / np.sqrt(np.mean(music**2))
-    return music, {"root_hz": _r(root, 2), "bpm": _r(bpm, 1), "progression_semitones": prog, "melody_notes": len(melody)}
+    return music, {"root_hz": _r(root, 2), "bpm": _r(bpm, 1), "progression_semitones": prog,
+                   "melody_notes": len(melody)}
 
 
 def make_hold_music(src: Source, rng: np.random.Generator, path: Path, ctx: Context) -> Made:
@@ -361,7 +366,8 @@ def make_hold_music(src: Source, rng: np.random.Generator, path: Path, ctx: Cont
     retimed = [_shifted(t, shift) if t.start >= at / SR else t for t in turns]
     params = {"insert_at_s": _r(at / SR), "hold_s": _r(shift), "channel": "operator", "music_rms_dbfs": -20.0,
               "music_peak_dbfs": _r(20 * np.log10(np.max(np.abs(music))), 1), "customer_during_hold": "digital silence",
-              "turns_before": sum(t.start < at / SR for t in turns), **music_params, "clipped_samples": _write_flac(path, out)}
+              "turns_before": sum(t.start < at / SR for t in turns), **music_params,
+              "clipped_samples": _write_flac(path, out)}
     return Made(path, params, retimed)
 
 
@@ -370,7 +376,8 @@ def make_hold_music(src: Source, rng: np.random.Generator, path: Path, ctx: Cont
 
 def _decode(path: Path, channels: int = 2, fmt: list[str] | None = None) -> np.ndarray:
     """Any file ffmpeg reads, as (samples, channels) float64 at 8 kHz."""
-    raw = subprocess.run(FFMPEG + (fmt or []) + ["-i", str(path), "-f", "f32le", "-ac", str(channels), "-ar", str(SR), "-"],
+    raw = subprocess.run(FFMPEG + (fmt or []) + ["-i", str(path), "-f", "f32le", "-ac", str(channels), "-ar", str(SR),
+                                                 "-"],
                          check=True, capture_output=True).stdout
     return np.frombuffer(raw, dtype=np.float32).reshape(-1, channels).astype(np.float64)
 
@@ -429,8 +436,8 @@ def make_gsm(src: Source, rng: np.random.Generator, path: Path, ctx: Context) ->
     decoded = []
     for ch in (0, 1):
         coded = ctx.tmp / f"{src.call.call_id}.{ch}.gsm"
-        subprocess.run(FFMPEG + ["-i", str(src.call.path), "-af", f"pan=mono|c0=c{ch}", "-c:a", "libgsm", "-ar", str(SR),
-                                 "-f", "gsm"] + BITEXACT + [str(coded)], check=True)
+        subprocess.run(FFMPEG + ["-i", str(src.call.path), "-af", f"pan=mono|c0=c{ch}", "-c:a", "libgsm", "-ar",
+                                 str(SR), "-f", "gsm"] + BITEXACT + [str(coded)], check=True)
         x = _decode(coded, channels=1, fmt=["-f", "gsm"])[:, 0]
         decoded.append(np.pad(x, (0, max(len(src.audio) - len(x), 0)))[:len(src.audio)])  # GSM pads to 20 ms frames
         bits = coded.stat().st_size * 8 / (len(src.audio) / SR) / 1000
@@ -455,7 +462,8 @@ def _mp3(kbps: int) -> Maker:
     # Per channel, as the Opus variants and as a PBX writing each leg at that rate; plain stereo, since
     # joint (mid/side) stereo would mix the parties at low rates.
     return _make_ffmpeg(["-c:a", "libmp3lame", "-joint_stereo", "0", "-b:a", f"{2 * kbps}k", "-ar", str(SR)], "mp3",
-                        {"bitrate_kbps_per_channel": kbps, "bitrate_kbps_total": 2 * kbps, "stereo": "plain (not joint) stereo, 8 kHz"})
+                        {"bitrate_kbps_per_channel": kbps, "bitrate_kbps_total": 2 * kbps,
+                         "stereo": "plain (not joint) stereo, 8 kHz"})
 
 
 MAKERS: dict[str, Maker] = {
@@ -517,7 +525,8 @@ def make_clean(src: Source, path: Path) -> Made:
 # --- sources --------------------------------------------------------------------------------
 
 SOURCES = {
-    "hvb": "real English calls of a Harper Valley Bank style folder (ID.stereo.flac + ID.transcript.json + labels.json)",
+    "hvb": "real English calls of a Harper Valley Bank style folder "
+           "(ID.stereo.flac + ID.transcript.json + labels.json)",
     "truth": "stereo calls with NAME.truth.json (samples/calls, make_synthetic_set.py, make_qa_devset.py): "
              "language, operator_channel, turns and truth verdicts from the truth file",
     "ru-two-voices": "festvox-ru's pseudo calls with the operator's turns in a second real voice: Asterisk's Russian "
@@ -580,7 +589,8 @@ def load_truth_calls(folder: Path, converted: Path) -> tuple[list[Source], list[
         extra = {"truth_file": str(truth_path), "truth_verdicts": field_name}
         if "ambiguous" in truth:
             extra["ambiguous"] = bool(truth["ambiguous"])
-        sources.append(Source(RealCall(name, path, turns, verdicts), _read(path), channel, truth.get("language", "en"), extra))
+        sources.append(Source(RealCall(name, path, turns, verdicts), _read(path), channel, truth.get("language", "en"),
+                              extra))
     return sources, skipped
 
 
@@ -669,10 +679,12 @@ def make_festvox_calls(voice: Path, out: Path, calls: int, seed: int, two_voices
                  "read literary text (festvox-ru msu_ru_nsh), not a call")
         truth = {"file": f"{name}.flac", "language": "ru", "channels": 2, "operator_channel": "left",
                  "duration": _r(len(audio) / SR, 2), "topic": topic, "source": source, "turns": turns}
-        (out / f"{name}.truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        (out / f"{name}.truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n",
+                                                encoding="utf-8")
         made += 1
     if made < calls:
-        print(f"{'ru-two-voices' if two_voices else 'festvox-ru'}: utterances ran out after {made} calls", file=sys.stderr)
+        print(f"{'ru-two-voices' if two_voices else 'festvox-ru'}: utterances ran out after {made} calls",
+              file=sys.stderr)
     return out
 
 
@@ -761,7 +773,8 @@ def main() -> int:
              "languages": sorted({e.get("language", "en") for e in entries}),
              "channels": channels, "variants": VARIANTS, "took_s": _r(took, 1), "files": entries}
     index_path.write_text(json.dumps(index, indent=1, ensure_ascii=False), encoding="utf-8")
-    print(f"wrote {len(chosen)} calls x {len(variants) + 1} files to {out} (index lists {len(entries)}) in {took:.1f} s")
+    print(f"wrote {len(chosen)} calls x {len(variants) + 1} files to {out} (index lists {len(entries)}) "
+          f"in {took:.1f} s")
     return 0
 
 

@@ -360,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "data" / "synthetic"),
                     help="output folder (default benchmarks/data/synthetic)")
-    ap.add_argument("--count", type=int, default=24, help="number of calls, split evenly between languages (default 24)")
+    ap.add_argument("--count", type=int, default=24,
+                    help="number of calls, split evenly between languages (default 24)")
     ap.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same set (default 0)")
     ap.add_argument("--only-language", choices=("ru", "en"), help="generate calls in one language only")
     ap.add_argument("--jobs", type=int, default=2, help="calls synthesised in parallel (default 2)")
@@ -397,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - t0
 
     short = {P: "P", F: "F"}
-    print(f"{'call':<34}{'ch':>3}{'dur s':>7}  {'profile':<8}{'verdicts':<10}{'score':>6}  {'flags':<27}{'company / operator':<32}voices")
+    print(f"{'call':<34}{'ch':>3}{'dur s':>7}  {'profile':<8}{'verdicts':<10}{'score':>6}  {'flags':<27}"
+          f"{'company / operator':<32}voices")
     for call, truth in zip(calls, truths):
         verdicts = "".join(short.get(truth["expected_criteria"][c], "?") for c in CRITERIA)
         flags = ",".join(truth["expected_flags"]) or "-"

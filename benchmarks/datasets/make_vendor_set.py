@@ -41,13 +41,13 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a file: the project's packages
     sys.path.insert(0, str(REPO))
 
-from pipeline.analyze import build_judge  # noqa: E402
-from pipeline.judging.assess import assess_transcript  # noqa: E402
-from pipeline.judging.scorecard import load_scorecard  # noqa: E402
-from pipeline.judging.scoring import ScorecardJudge  # noqa: E402
-from pipeline.records import CallAnalysis, Segment, Transcript, Word  # noqa: E402
-from storage.calls import SourceFile, register_scorecard, save_analysis  # noqa: E402
-from storage.db import connect  # noqa: E402
+from pipeline.analyze import build_judge
+from pipeline.judging.assess import assess_transcript
+from pipeline.judging.scorecard import load_scorecard
+from pipeline.judging.scoring import ScorecardJudge
+from pipeline.records import CallAnalysis, Segment, Transcript, Word
+from storage.calls import SourceFile, register_scorecard, save_analysis
+from storage.db import connect
 
 SCORECARD = "inbound_support"
 OP, CU = "operator", "customer"
@@ -80,7 +80,8 @@ TEXT = {
         "introduction": ("Компания {brand}, меня зовут {name}.", "Служба поддержки {brand}, меня зовут {name}."),
         "needs": ("Чем могу помочь?", "Что у вас случилось?", "По какому вопросу вы звоните?"),
         "open_bare": ("Да.", "Алло."),
-        "identification": ("Назовите, пожалуйста, номер договора.", "Подскажите, пожалуйста, ваше имя и номер договора."),
+        "identification": ("Назовите, пожалуйста, номер договора.",
+                           "Подскажите, пожалуйста, ваше имя и номер договора."),
         "identified": ("Договор {number}.", "Иван Петров, договор {number}.", "Номер договора {number}."),
         "hold": ("Одну минуту, пожалуйста, проверяю.",),
         "hold_ok": ("Хорошо, жду.",),

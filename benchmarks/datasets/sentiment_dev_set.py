@@ -335,7 +335,8 @@ def make_call(rng: random.Random, language: str, index: int, pools: dict[str, li
     return DevCall(f"{language}_{index:03d}", language, tuple(segments), start, end)
 
 
-def make_dev_set(count_per_language: int = 150, seed: int = 0, languages=("ru", "en"), heldout: bool = False) -> list[DevCall]:
+def make_dev_set(count_per_language: int = 150, seed: int = 0, languages=("ru", "en"),
+                 heldout: bool = False) -> list[DevCall]:
     """Calls from POOLS (the tuning set) or, with ``heldout``, from POOLS_HELDOUT."""
     calls = []
     for language in languages:

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from upath import UPath
+
 FIELDS = ("operator", "team", "queue", "site", "vendor", "started_at", "direction", "customer_number")
 # Manifest columns that mean a field of FIELDS.
 _MANIFEST_ALIASES = {"operator_id": "operator", "agent": "operator", "agent_id": "operator", "phone": "customer_number",
@@ -72,14 +74,15 @@ def parse_time(value: str) -> datetime:
     raise CallMetaError(f"unrecognised call time {value!r} (use ISO 8601, e.g. 2026-11-20T09:15:00)")
 
 
-def sidecar_path(recording: Path) -> Path:
+def sidecar_path(recording: Path | UPath) -> Path | UPath:
     return recording.with_name(recording.stem + ".meta.json")
 
 
-def manifest_rows(folder: Path) -> dict[str, dict[str, str]]:
+def manifest_rows(folder: Path | UPath) -> dict[str, dict[str, str]]:
     """Recording file name -> its fields, from every CSV manifest in ``folder``."""
     rows: dict[str, dict[str, str]] = {}
-    for manifest in sorted(folder.glob("*.csv")):
+    manifests: list[Path | UPath] = list(folder.glob("*.csv"))
+    for manifest in sorted(manifests, key=lambda csv_path: csv_path.name):  # all in one folder: by name
         try:
             with manifest.open(newline="", encoding="utf-8-sig") as handle:  # a Path or an fsspec UPath
                 reader = csv.DictReader(handle)
@@ -96,12 +99,12 @@ def manifest_rows(folder: Path) -> dict[str, dict[str, str]]:
     return rows
 
 
-def read_call_meta(recording: str | Path, filename_pattern: str | None = None,
+def read_call_meta(recording: str | Path | UPath, filename_pattern: str | None = None,
                    manifests: dict[str, dict[str, str]] | None = None) -> CallMeta:
     """Metadata of one recording; a malformed sidecar raises :class:`CallMetaError` naming the file.
     ``manifests``: the folder's manifest rows when the caller read them already (one read per folder)."""
-    if isinstance(recording, (str, os.PathLike)):  # else an fsspec UPath, read the same way
-        recording = Path(recording)
+    # A UPath (an fsspec URL) is not os.PathLike, and is read the same way as a local Path.
+    recording = Path(recording) if isinstance(recording, (str, os.PathLike)) else recording
     values: dict[str, str] = {}
     if filename_pattern:
         m = re.search(filename_pattern, recording.stem)

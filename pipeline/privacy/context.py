@@ -215,7 +215,8 @@ def _email_after(tokens: Sequence[TextToken], k: int) -> tuple[int, int] | None:
         tok = tokens[i]
         # The sentence may end right after the keyword: the question ("Какая у вас почта?"),
         # then the answer.
-        if tok.kind == "punct" and tok.text in SENTENCE_END and words and i + 1 < len(tokens) and tokens[i + 1].start > tok.end:
+        if (tok.kind == "punct" and tok.text in SENTENCE_END and words and i + 1 < len(tokens)
+                and tokens[i + 1].start > tok.end):
             return None
         if tok.kind != "punct":
             words += 1

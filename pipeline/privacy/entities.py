@@ -154,7 +154,8 @@ def answered_addresses(text: str, tokens: Sequence[TextToken], entities: Sequenc
         if tok.norm not in _ADDRESS_WORDS or (k > 0 and tokens[k - 1].norm in _NOT_POSTAL):
             continue
         i, asked = k + 1, False
-        while i < len(tokens) and (tokens[i].norm in _ADDRESS_LEAD or tokens[i].norm in _ADDRESS_WORDS or tokens[i].kind == "punct"):
+        while i < len(tokens) and (tokens[i].norm in _ADDRESS_LEAD or tokens[i].norm in _ADDRESS_WORDS
+                                   or tokens[i].kind == "punct"):
             if tokens[i].text in SENTENCE_END:
                 if asked:
                     break

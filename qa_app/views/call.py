@@ -18,6 +18,7 @@ from pipeline.insights.satisfaction import describe_factor, main_factors
 from pipeline.judging.scoring import HEARD_FLAG_SHARE
 from qa_app import auth, data, downloads, links, player, ui
 from usecases import masking, recording, users
+from usecases.call_details import CallView
 
 db = str(data.database_path())
 user = auth.require()
@@ -29,7 +30,8 @@ _asked_query = links.text("q", st.query_params.get("q"))
 call_id = _asked_call.value or ""
 search_query = _asked_query.value or ""
 if search_query:
-    st.page_link("views/search.py", label="Search results", icon=":material/arrow_back:", query_params={"q": search_query})
+    st.page_link("views/search.py", label="Search results", icon=":material/arrow_back:",
+                 query_params={"q": search_query})
 else:
     st.page_link("views/queue.py", label="Review queue", icon=":material/arrow_back:")
 for _problem in (_asked_call.problem, _asked_query.problem):
@@ -40,10 +42,11 @@ if not call_id:
     st.info("No call selected: open one from the review queue.")
     st.stop()
 
-call = data.call(db, call_id)
-if call is None:
+_found = data.call(db, call_id)
+if _found is None:
     st.warning(f"There is no call “{ui.md(call_id)}” in this database.")
     st.stop()
+call: CallView = _found  # typed as found: the helpers below read it too
 
 PLAY_KEY = f"play_from:{call_id}"
 FLASH_KEY = "review_flash"
@@ -113,7 +116,8 @@ def _shown_marked(text: str, query: str) -> str:
 
 
 def _play_button(seconds: float, key: str) -> None:
-    st.button(f"▶ {ui.clock(seconds)}", key=key, on_click=_play_from, args=(seconds,), help="Play from here", width="content")
+    st.button(f"▶ {ui.clock(seconds)}", key=key, on_click=_play_from, args=(seconds,), help="Play from here",
+              width="content")
 
 
 # ---- header ----------------------------------------------------------------------------------
@@ -139,12 +143,13 @@ if call.status != "processed":
     st.error(f"This recording was {ui.md(call.status)}: {ui.md(call.error or 'no reason recorded')}")
     st.stop()
 
-score, duration, language, channels, confidence = st.columns(5)
-score.metric("Score", "–" if call.score is None else f"{call.score:.0f}")
-duration.metric("Duration", ui.clock(call.duration_s))
-language.metric("Language", call.language or "–")
-channels.metric("Channels", "stereo (2)" if call.channels == 2 else ("mono" if call.channels == 1 else str(call.channels)))
-confidence.metric("ASR confidence", "–" if call.asr_confidence is None else f"{call.asr_confidence:.2f}")
+score_col, duration_col, language_col, channels_col, confidence_col = st.columns(5)
+score_col.metric("Score", "–" if call.score is None else f"{call.score:.0f}")
+duration_col.metric("Duration", ui.clock(call.duration_s))
+language_col.metric("Language", call.language or "–")
+channels_col.metric("Channels",
+                    "stereo (2)" if call.channels == 2 else ("mono" if call.channels == 1 else str(call.channels)))
+confidence_col.metric("ASR confidence", "–" if call.asr_confidence is None else f"{call.asr_confidence:.2f}")
 st.markdown(f"**Flags:** {ui.flag_badges(call.flags)}")
 try:
     satisfaction = data.call_satisfaction(db, call_id)
@@ -153,8 +158,8 @@ except data.DatabaseUnavailable:  # a database not yet migrated to #7's tables: 
 if satisfaction is not None:
     why = "; ".join(describe_factor(f.name, f.value, f.contribution) for f in main_factors(satisfaction.factors))
     survey = "" if satisfaction.surveyed is None else f" · customer's survey: **{satisfaction.surveyed}**"
-    st.markdown(f"**Predicted satisfaction:** {satisfaction.predicted:.1f} / 5 — {ui.quote(why or 'no factor stood out')}"
-                f"{survey}")
+    st.markdown(f"**Predicted satisfaction:** {satisfaction.predicted:.1f} / 5 — "
+                f"{ui.quote(why or 'no factor stood out')}{survey}")
 
 # Why the customer called and how the call ended (nightly insights), each with the words it was judged on.
 insight = data.call_insight(db, call_id)
@@ -182,7 +187,8 @@ if done.empty:
                   disabled=not may_review)
 else:
     last = done.iloc[-1]
-    status.markdown(f"{ui.badge('reviewed', 'green')} by {ui.md(last['reviewer'])} at {last['created_at']:%Y-%m-%d %H:%M} UTC")
+    status.markdown(f"{ui.badge('reviewed', 'green')} by {ui.md(last['reviewer'])} "
+                    f"at {last['created_at']:%Y-%m-%d %H:%M} UTC")
 flip.button("Flip roles", key="flip_roles", on_click=_flip_roles, width="stretch", disabled=not may_review,
             help="Operator and customer are the wrong way round: swap them (stored as a review).")
 with export:
@@ -208,6 +214,7 @@ if call.audio_exists:
     # Personal data said aloud is muted for everyone but admins. The recording goes inside the
     # session's own messages, never as a /media URL (usecases/recording.py says why).
     mute = () if show_raw else tuple((s, e) for _, s, e in masked)
+    audio: str | None
     try:
         with st.spinner("Preparing the recording…"):
             audio = player.recording_url(call.source_path, mute, ui.mtime(call.source_path))
@@ -230,15 +237,16 @@ else:
     st.warning(f"The recording is no longer at {ui.md(call.source_path)}: the transcript and verdicts are still here.")
 
 # The utterance a search result opened, above the verdicts: what the reviewer came for.
-matched = next((s for s in data.segments(db, call_id) if s.idx == matched_idx), None) if matched_idx is not None else None
+matched = (next((s for s in data.segments(db, call_id) if s.idx == matched_idx), None)
+           if matched_idx is not None else None)
 if matched_idx is not None and matched is None:
     st.warning(f"The link's `seg` ({matched_idx}) was ignored: this call has no utterance {matched_idx}.",
                icon=":material/link_off:")
 if matched is not None:
     with st.container(border=True, key="search_match", horizontal=True, vertical_alignment="center"):
         _play_button(matched.start, key="search_match_play")
-        who = ui.badge(matched.speaker, ui.SPEAKER_COLORS.get(matched.speaker, "gray"))
-        st.markdown(f"{ui.badge('search match', 'orange')} {who} {_shown_marked(matched.text, search_query)}")
+        speaker = ui.badge(matched.speaker, ui.SPEAKER_COLORS.get(matched.speaker, "gray"))
+        st.markdown(f"{ui.badge('search match', 'orange')} {speaker} {_shown_marked(matched.text, search_query)}")
 
 # ---- scorecard -------------------------------------------------------------------------------
 
@@ -261,12 +269,12 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
 
         critical = " " + ui.badge("critical", "red") if c.critical else ""
         what.markdown(f"**{ui.label(c.id)}** {ui.result_badge(c.result)}{critical}")
-        how = [f"`{c.id}`", c.method]
+        judged = [f"`{c.id}`", c.method]
         if c.confidence is not None:
-            how.append(f"confidence {c.confidence:.2f}")
+            judged.append(f"confidence {c.confidence:.2f}")
         if c.weight is not None:
-            how.append(f"weight {c.weight:g}")
-        what.caption(" · ".join(how) + (f" — {ui.md(c.reason)}" if c.reason else ""))
+            judged.append(f"weight {c.weight:g}")
+        what.caption(" · ".join(judged) + (f" — {ui.md(c.reason)}" if c.reason else ""))
 
         if c.evidence is None:
             evidence.caption("no evidence quote")
@@ -293,7 +301,7 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
                 "Verdict",
                 data.VERDICTS,
                 index=data.VERDICTS.index(current) if current in data.VERDICTS else None,
-                format_func=ui.VERDICT_LABELS.get,
+                format_func=ui.VERDICT_LABELS.__getitem__,
                 placeholder="choose…",
                 key=f"verdict_{c.id}",
                 label_visibility="collapsed",
@@ -301,7 +309,8 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
             comment.text_input(
                 "Comment", key=f"comment_{c.id}", placeholder="comment (optional)", label_visibility="collapsed"
             )
-            save.form_submit_button("Save", key=f"save_{c.id}", on_click=_save_verdict, args=(c.id, c.result), width="stretch")
+            save.form_submit_button("Save", key=f"save_{c.id}", on_click=_save_verdict, args=(c.id, c.result),
+                                    width="stretch")
 
 # ---- escalations, conversation metrics, sentiment ----------------------------------------------
 
@@ -312,7 +321,8 @@ if not found.empty:
         with st.container(horizontal=True, vertical_alignment="center", key=f"escalation_{d.category}"):
             if d.evidence_start is not None and not pd.isna(d.evidence_start):
                 _play_button(float(d.evidence_start), key=f"escalation_play_{d.category}")
-            st.markdown(f"{ui.badge(ui.label(d.category), 'red')} “{ui.quote(_shown(d.evidence_text or ''))}” · {ui.md(d.method)}")
+            st.markdown(f"{ui.badge(ui.label(d.category), 'red')} “{ui.quote(_shown(d.evidence_text or ''))}” "
+                        f"· {ui.md(d.method)}")
 
 measured = data.analytics(db, call_id) or {}
 metrics = measured.get("metrics") or {}
@@ -350,12 +360,12 @@ summary = measured.get("sentiment") or {}
 if not timeline.empty:
     st.subheader("Sentiment")
     if summary:
-        row = st.columns(3)
-        row[0].metric("Customer at the start", ui.number(summary.get("customer_start"), 2))
-        row[1].metric("Customer at the end", ui.number(summary.get("customer_end"), 2),
+        ends = st.columns(3)
+        ends[0].metric("Customer at the start", ui.number(summary.get("customer_start"), 2))
+        ends[1].metric("Customer at the end", ui.number(summary.get("customer_end"), 2),
                       delta=None if summary.get("customer_end") is None or summary.get("customer_start") is None
                       else round(summary["customer_end"] - summary["customer_start"], 2))
-        row[2].metric("Operator mean", ui.number(summary.get("operator_mean"), 2))
+        ends[2].metric("Operator mean", ui.number(summary.get("operator_mean"), 2))
     chart = (
         alt.Chart(timeline)
         .mark_line(point=True)

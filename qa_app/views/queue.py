@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from qa_app import auth, data, downloads, periods, ui
-from storage.review_queue import QueueFilter
+from storage.review_queue import QueueFilter, Sort
 
 auth.require()  # also when a view is reached without the entrypoint
 db = str(data.database_path())
@@ -30,8 +30,9 @@ def _first_page() -> None:
     st.session_state["queue_page"] = 1
 
 
-SORTS = {"priority": "Priority (critical first)", "newest": "Newest first", "oldest": "Oldest first", "score": "Lowest score first"}
-REVIEWED = {"any": "Reviewed or not", "no": "Not reviewed", "yes": "Reviewed"}
+SORTS: dict[Sort, str] = {"priority": "Priority (critical first)", "newest": "Newest first", "oldest": "Oldest first",
+                          "score": "Lowest score first"}
+REVIEWED: dict[str, str] = {"any": "Reviewed or not", "no": "Not reviewed", "yes": "Reviewed"}
 
 with st.container(border=True, key="queue_filters"):
     top = st.columns([2.2, 1.6, 1.6, 1.6, 1.4], vertical_alignment="bottom")
@@ -42,11 +43,12 @@ with st.container(border=True, key="queue_filters"):
     chosen_queues = top[3].multiselect("Queue", options.queues, key="f_queue", on_change=_first_page)
     chosen_languages = top[4].multiselect("Language", options.languages, key="f_language", on_change=_first_page)
     bottom = st.columns([2.2, 1.6, 1.6, 1.6, 1.4], vertical_alignment="bottom")
-    chosen_flags = bottom[0].multiselect("Flag", options.flags, format_func=ui.label, key="f_flag", on_change=_first_page)
+    chosen_flags = bottom[0].multiselect("Flag", options.flags, format_func=ui.label, key="f_flag",
+                                         on_change=_first_page)
     low, high = bottom[1].slider("Score", 0, 100, (0, 100), key="f_score", on_change=_first_page)
-    reviewed = bottom[2].selectbox("Review state", list(REVIEWED), format_func=REVIEWED.get, key="f_reviewed",
+    reviewed = bottom[2].selectbox("Review state", list(REVIEWED), format_func=REVIEWED.__getitem__, key="f_reviewed",
                                    on_change=_first_page)
-    sort = bottom[3].selectbox("Sort", list(SORTS), format_func=SORTS.get, key="f_sort", on_change=_first_page)
+    sort = bottom[3].selectbox("Sort", list(SORTS), format_func=SORTS.__getitem__, key="f_sort", on_change=_first_page)
     show_all = bottom[4].toggle("Unflagged too", key="show_all", on_change=_first_page)
 
 filt = QueueFilter(
@@ -73,7 +75,8 @@ else:
     nav, export = st.columns([3, 1], vertical_alignment="bottom")
     with nav:
         if pages > 1:
-            page_no = int(st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="queue_page", width=180))
+            page_no = int(st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="queue_page",
+                                          width=180))
         else:
             page_no = 1
     with export:
@@ -111,7 +114,8 @@ else:
             "Time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width=125),
             "Duration": st.column_config.TextColumn(width=70),
             "Language": st.column_config.TextColumn(width=75),
-            "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f", width=120, color="blue"),
+            "Score": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f", width=120,
+                                                     color="blue"),
             "Flags": st.column_config.ListColumn(width="large"),
             "Reviewed": st.column_config.CheckboxColumn(width=80),
         },

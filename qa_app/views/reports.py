@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from qa_app import auth, data, downloads, ui
+from reporting.model import PeriodKind
 
 auth.require()
 db = str(data.database_path())
@@ -21,8 +22,8 @@ st.caption(f"QA reports of each {settings.reports.period} (all calls, per team, 
 # ---- generate now ----------------------------------------------------------------------------
 with st.container(border=True):
     kind_col, end_col, go_col = st.columns([1.2, 1.5, 2], vertical_alignment="bottom")
-    kind = kind_col.selectbox("Period", ["week", "day", "month"], key="report_kind",
-                              index=["week", "day", "month"].index(settings.reports.period))
+    periods: list[PeriodKind] = ["week", "day", "month"]
+    kind = kind_col.selectbox("Period", periods, key="report_kind", index=periods.index(settings.reports.period))
     end = end_col.date_input("Complete before", value=date.today(), key="report_end", format="YYYY-MM-DD")
     period = data.report_period(db, kind, end)
     if go_col.button(f"Generate now: {period.title}", key="report_generate", icon=":material/summarize:"):

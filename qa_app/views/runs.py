@@ -50,7 +50,8 @@ else:
 st.subheader("Deletions")
 log = data.deletions(db)
 if log.empty:
-    st.caption("Nothing deleted yet: retention deletes data past its term after each run; `callqa erase` one customer's calls.")
+    st.caption("Nothing deleted yet: retention deletes data past its term after each run; "
+               "`callqa erase` one customer's calls.")
 else:
     st.dataframe(
         pd.DataFrame({"When (UTC)": log["deleted_at"], "Kind": log["kind"], "Why": log["reason"],

@@ -98,6 +98,7 @@ for r in lowest.itertuples(index=False):
     main = main_factors(factors_from_json(json.loads(r.factors)))
     why = "; ".join(describe_factor(f.name, f.value, f.contribution) for f in main) or "no factor stood out"
     survey = "" if pd.isna(r.csat) else f" · survey {int(r.csat)}"
-    st.page_link("views/call.py", label=f"{r.predicted:.1f} · {ui.md(r.file_name)} · {ui.md(r.operator_id or '–')}{survey} — "
+    st.page_link("views/call.py",
+                 label=f"{r.predicted:.1f} · {ui.md(r.file_name)} · {ui.md(r.operator_id or '–')}{survey} — "
                                         f"{ui.md(why)}",
                  icon=":material/call:", query_params={"call_id": r.call_id})

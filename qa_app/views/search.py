@@ -13,7 +13,7 @@ import math
 import streamlit as st
 
 from qa_app import auth, data, links, periods, ui
-from storage.search import SearchFilter
+from storage.search import Role, SearchFilter
 from usecases import masking, users
 
 user = auth.require()
@@ -21,7 +21,7 @@ db = str(data.database_path())
 show_raw = users.can_see_unredacted(user)
 PAGE_SIZE = 50
 QUERY_KEY = "search_q"
-ROLES = {None: "Anyone", "operator": "Operator", "customer": "Customer"}
+ROLES: dict[Role | None, str] = {None: "Anyone", "operator": "Operator", "customer": "Customer"}
 
 st.title("Transcript search")
 
@@ -55,7 +55,8 @@ with st.container(border=True, key="search_filters"):
     with row[0]:
         days = (options.last - options.first).days + 1 if options.first and options.last else periods.DEFAULT_DAYS
         since, until = periods.period_input("search_period", options.first, options.last, days=days)
-    role = row[1].selectbox("Said by", list(ROLES), format_func=ROLES.get, key="search_role", on_change=_first_page)
+    role = row[1].selectbox("Said by", list(ROLES), format_func=ROLES.__getitem__, key="search_role",
+                            on_change=_first_page)
     chosen_operators = row[2].multiselect("Operator", options.operators, key="search_operator", on_change=_first_page)
     chosen_teams = row[3].multiselect("Team", options.teams, key="search_team", on_change=_first_page)
 
@@ -90,7 +91,8 @@ st.caption(f"Matches {first}–{first + len(results.hits) - 1} of {results.total
            "Open one to hear the call from that moment.")
 
 for hit in results.hits:
-    text, marks = (hit.text, hit.spans) if show_raw else masking.redact_marked(hit.text, hit.spans, hit.language or "ru")
+    text, marks = (hit.text, hit.spans) if show_raw else masking.redact_marked(hit.text, hit.spans,
+                                                                               hit.language or "ru")
     with st.container(border=True, key=f"hit_{hit.call_id}_{hit.idx}"):
         link, said = st.columns([2.2, 7], vertical_alignment="center")
         with link:

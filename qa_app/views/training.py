@@ -74,7 +74,8 @@ def _assign(operator_id: str, criterion_id: str) -> None:
         st.session_state["training_flash"] = ("error", f"Not saved: {ui.md(err)}")
         return
     later = "" if saved.stored else " (kept in the journal while the nightly load holds the database)"
-    st.session_state["training_flash"] = ("success", f"{ui.label(criterion_id)} assigned to {ui.md(operator_id)}{later}.")
+    st.session_state["training_flash"] = ("success",
+                                          f"{ui.label(criterion_id)} assigned to {ui.md(operator_id)}{later}.")
 
 
 for t in topics:
@@ -88,8 +89,8 @@ for t in topics:
             for call_id, at in t.example_calls:
                 moment = "" if at is None else f" at {ui.clock(at)}"
                 link = {"call_id": call_id} if at is None else {"call_id": call_id, "t": f"{at:.1f}"}
-                st.page_link("views/call.py", label=f"call {ui.md(call_id[:10])}{moment}", icon=":material/play_circle:",
-                             query_params=link)
+                st.page_link("views/call.py", label=f"call {ui.md(call_id[:10])}{moment}",
+                             icon=":material/play_circle:", query_params=link)
         if (t.operator_id, t.criterion_id) in assigned:
             action.markdown(ui.badge("assigned", "green"))
         elif may_assign:
