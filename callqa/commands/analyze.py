@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from callqa.commands.common import EXIT_BAD_INPUT, EXIT_OK, load_settings, print_json
+from callqa.commands.common import EXIT_BAD_INPUT, EXIT_OK, existing_file, load_settings, print_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,9 +22,8 @@ def analyze(args: argparse.Namespace) -> int:
     from pipeline.errors import BadRecording
     from usecases.runtime import build_analyzer
 
-    path = Path(args.path)
-    if not path.is_file():
-        print(f"callqa: error: {path}: no such file", file=sys.stderr)
+    path = existing_file(args.path)
+    if path is None:
         return EXIT_BAD_INPUT
     settings = load_settings(language=args.language, scorecard=args.scorecard, operator_channel=args.operator_channel,
                              db=None)

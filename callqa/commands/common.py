@@ -1,5 +1,5 @@
 """What the ``callqa`` commands share: exit codes, settings from the flags, the database guard, dates, JSON
-output, the audit name and the run's progress bar.
+output, the input-file guard, the audit name and the run's progress bar.
 
 Imports stay lazy (inside functions) so that ``callqa --help`` and the light commands start fast."""
 
@@ -38,6 +38,16 @@ def existing_database(settings: Settings, missing: str = NOT_CREATED_YET) -> Pat
     if Path(settings.storage.db).exists():
         return Path(settings.storage.db)
     print(f"callqa: error: database {settings.storage.db} does not exist{missing}", file=sys.stderr)
+    return None
+
+
+def existing_file(value: str) -> Path | None:
+    """The input file a command was given when it is a file; else None, once ``callqa: error: X: no such
+    file`` is said on stderr (the caller then exits with EXIT_BAD_INPUT)."""
+    path = Path(value)
+    if path.is_file():
+        return path
+    print(f"callqa: error: {path}: no such file", file=sys.stderr)
     return None
 
 

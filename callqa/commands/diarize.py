@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from callqa.commands.common import EXIT_BAD_INPUT, EXIT_OK, load_settings
+from callqa.commands.common import EXIT_BAD_INPUT, EXIT_OK, existing_file, load_settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,9 +21,8 @@ def diarize(args: argparse.Namespace) -> int:
     from pipeline.errors import BadRecording
     from pipeline.speech.audio import decode
 
-    path = Path(args.path)
-    if not path.is_file():
-        print(f"callqa: error: {path}: no such file", file=sys.stderr)
+    path = existing_file(args.path)
+    if path is None:
         return EXIT_BAD_INPUT
     if args.num_speakers is not None and args.num_speakers < 1:
         print("callqa: error: --num-speakers must be at least 1", file=sys.stderr)

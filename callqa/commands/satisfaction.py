@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from callqa.commands.common import EXIT_BAD_INPUT, EXIT_OK, day, existing_database, load_settings, print_json
+from callqa.commands.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    day,
+    existing_database,
+    existing_file,
+    load_settings,
+    print_json,
+)
 
 SHOWN_PROBLEMS = 20  # lines listed on the terminal; --json lists them all
 
@@ -44,9 +51,8 @@ def import_csat(args: argparse.Namespace) -> int:
     db = existing_database(load_settings(db=args.db))
     if db is None:
         return EXIT_BAD_INPUT
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"callqa: error: {path}: no such file", file=sys.stderr)
+    path = existing_file(args.file)
+    if path is None:
         return EXIT_BAD_INPUT
     try:
         parsed = read_csat_file(path)
