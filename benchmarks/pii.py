@@ -32,7 +32,6 @@ and prints:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import random
 import re
@@ -52,12 +51,9 @@ LEAD_S = 0.4
 
 
 def _make_samples():
-    path = REPO / "samples" / "make_samples.py"
-    spec = importlib.util.spec_from_file_location("callqa_make_samples", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    from benchmarks.datasets.make_synthetic_set import load_make_samples
+
+    return load_make_samples()
 
 
 # ---------------------------------------------------------------- values

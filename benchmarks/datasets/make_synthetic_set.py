@@ -43,7 +43,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
-def _load_make_samples():
+def load_make_samples():
+    """samples/make_samples.py (a script, not a package) as a module: its voices, phrases and tool checks
+    serve the generated sets too. Loaded once per process."""
+    if "callqa_make_samples" in sys.modules:
+        return sys.modules["callqa_make_samples"]
     path = REPO / "samples" / "make_samples.py"
     spec = importlib.util.spec_from_file_location("callqa_make_samples", path)
     module = importlib.util.module_from_spec(spec)
@@ -52,7 +56,7 @@ def _load_make_samples():
     return module
 
 
-ms = _load_make_samples()
+ms = load_make_samples()
 OP, CU, P, F = ms.OP, ms.CU, ms.P, ms.F
 CRITERIA = ms.CRITERIA
 STAGES = ("greeting", "introduction", "identification", "needs_discovery", "extra_help", "farewell")
