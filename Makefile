@@ -3,6 +3,7 @@
 #               and write the QA reports of the sample calls' week into data/reports
 #   make test   install everything, run the test suite
 #   make lint   ruff and mypy over the code (.ci/run runs it before the tests)
+#   make messages  merge the interface strings marked in the code into the Russian catalogue
 VENV    ?= .venv
 PYTHON  ?= python3.11
 DB      ?= data/callqa.duckdb
@@ -10,7 +11,7 @@ INBOX   ?= samples/calls
 STAMP   := $(VENV)/.installed
 CALLQA  := $(VENV)/bin/callqa
 
-.PHONY: demo test lint install app clean samples
+.PHONY: demo test lint install app clean samples messages
 
 demo: $(STAMP)
 	$(CALLQA) models
@@ -36,6 +37,9 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 
 app: $(STAMP)
 	$(CALLQA) app --db $(DB)
+
+messages: $(STAMP)
+	$(VENV)/bin/python scripts/messages.py
 
 samples: $(STAMP)
 	$(VENV)/bin/python samples/make_samples.py

@@ -23,41 +23,46 @@ if _PROJECT not in sys.path:
     sys.path.insert(0, _PROJECT)
 
 from qa_app import auth, data  # noqa: E402 - after the sys.path line above
+from qa_app.i18n import _, language_switch  # noqa: E402
 
 # The favicon is an emoji, which Streamlit draws as an inline SVG: a ":material/..." icon would make every
 # browser fetch it from a public font service, a request leaving the site's network on every page.
 st.set_page_config(page_title="callqa · QA review", page_icon="🎧", layout="wide")
 
 user = auth.gate()
+try:
+    language_switch(str(data.database_path()), user.name)
+except data.DatabaseUnavailable:  # no database yet: the site's language; the message below says why
+    language_switch("", None)
 
 page = st.navigation(
     {
-        "Review": [
-            st.Page("views/queue.py", title="Review queue", icon=":material/inbox:", default=True),
-            st.Page("views/call.py", title="Call review", icon=":material/call:", url_path="call"),
-            st.Page("views/search.py", title="Transcript search", icon=":material/search:", url_path="search"),
-            st.Page("views/calibration.py", title="Calibration", icon=":material/balance:", url_path="calibration"),
+        _("Review"): [
+            st.Page("views/queue.py", title=_("Review queue"), icon=":material/inbox:", default=True),
+            st.Page("views/call.py", title=_("Call review"), icon=":material/call:", url_path="call"),
+            st.Page("views/search.py", title=_("Transcript search"), icon=":material/search:", url_path="search"),
+            st.Page("views/calibration.py", title=_("Calibration"), icon=":material/balance:", url_path="calibration"),
         ],
-        "Coaching": [
-            st.Page("views/operator.py", title="Operator dashboard", icon=":material/person:", url_path="operator"),
-            st.Page("views/training.py", title="Training needs", icon=":material/school:", url_path="training"),
+        _("Coaching"): [
+            st.Page("views/operator.py", title=_("Operator dashboard"), icon=":material/person:", url_path="operator"),
+            st.Page("views/training.py", title=_("Training needs"), icon=":material/school:", url_path="training"),
         ],
-        "Insights": [
-            st.Page("views/reasons.py", title="Call reasons", icon=":material/insights:", url_path="reasons"),
-            st.Page("views/satisfaction.py", title="Satisfaction", icon=":material/sentiment_satisfied:",
+        _("Insights"): [
+            st.Page("views/reasons.py", title=_("Call reasons"), icon=":material/insights:", url_path="reasons"),
+            st.Page("views/satisfaction.py", title=_("Satisfaction"), icon=":material/sentiment_satisfied:",
                     url_path="satisfaction"),
-            st.Page("views/reports.py", title="Reports", icon=":material/summarize:", url_path="reports"),
-            st.Page("views/comparison.py", title="Sites & vendors", icon=":material/compare_arrows:",
+            st.Page("views/reports.py", title=_("Reports"), icon=":material/summarize:", url_path="reports"),
+            st.Page("views/comparison.py", title=_("Sites & vendors"), icon=":material/compare_arrows:",
                     url_path="comparison"),
         ],
-        "Operations": [
-            st.Page("views/runs.py", title="Runs", icon=":material/schedule:", url_path="runs"),
+        _("Operations"): [
+            st.Page("views/runs.py", title=_("Runs"), icon=":material/schedule:", url_path="runs"),
         ],
     }
 )
 
 try:
-    st.sidebar.caption(f"Database: `{data.database_path()}`")
+    st.sidebar.caption(_("Database: `{path}`").format(path=data.database_path()))
     data.follow_database(str(data.database_path()))  # an erasure since the last rerun: nothing cached survives it
     page.run()
 except data.DatabaseUnavailable as err:

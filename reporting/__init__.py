@@ -11,6 +11,7 @@ __all__ = [
     "excel",
     "files",
     "html",
+    "i18n",
     "model",
     "numbers",
 ]

@@ -16,6 +16,7 @@ __all__ = [
     "insights",
     "migrations",
     "pending",
+    "preferences",
     "queries",
     "reports",
     "results_store",

@@ -15,6 +15,7 @@ __all__ = [
     "login",
     "masking",
     "password_policy",
+    "preferences",
     "recording",
     "reports",
     "reports_on_demand",

@@ -33,6 +33,7 @@ from pipeline.speech.speakers import MonoSpeakerOptions
 from pipeline.speech.transcribe import OperatorChannel, TranscribeOptions
 from pipeline.stats.alerts import AlertRule, default_rules
 from pipeline.stats.retention import RetentionPolicy
+from reporting.i18n import Words, zone
 from reporting.model import PeriodKind, ScopeKind
 from storage.auth_events import Limit, LoginLimits
 
@@ -348,6 +349,25 @@ class PasswordSettings:
 
 
 @dataclass(frozen=True)
+class InterfaceSettings:
+    """What people read: the app's, the reports' and the exports' language, and the site's time zone.
+
+    Each user may switch the app's language for themselves; this is the site's default. Times are
+    stored in UTC and shown in ``time_zone`` (an IANA name).
+    """
+
+    prefix: ClassVar[str] = "ui_"
+    language: Literal["ru", "en"] = "ru"
+    time_zone: str = "Europe/Moscow"
+
+    def words(self, language: str | None = None) -> Words:
+        return Words(language or self.language, self.time_zone)
+
+    def check(self) -> None:
+        zone(self.time_zone)  # raises ValueError naming it
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
@@ -360,6 +380,7 @@ class Settings:
     reports: ReportSettings = field(default_factory=ReportSettings)
     login: LoginSettings = field(default_factory=LoginSettings)
     passwords: PasswordSettings = field(default_factory=PasswordSettings)
+    interface: InterfaceSettings = field(default_factory=InterfaceSettings)
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
