@@ -17,6 +17,9 @@ EVAL = Path(os.environ.get("CALLQA_EVAL_DIR", REPO.parent / "shared" / "eval"))
 # tests (in this process or in subprocesses) keep everything; tests of retention set terms themselves.
 for _kind in ("AUDIO", "TRANSCRIPTS", "VERDICTS", "AGGREGATES"):
     os.environ.setdefault(f"CALLQA_RETENTION_{_kind}_DAYS", "0")
+# The site's interface language defaults to Russian; the tests written against the English text run the
+# app (in this process and in the servers they start) in English, and the Russian tests ask for Russian.
+os.environ.setdefault("CALLQA_UI_LANGUAGE", "en")
 # Prefect's temporary server must answer within 20 s by default; on a loaded 2-core CI machine it
 # sometimes does not, and a flow test fails for no fault of the flow.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

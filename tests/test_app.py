@@ -270,7 +270,7 @@ def test_call_page_shows_transcript_and_verdicts_with_evidence(db):
     with_evidence = 0
     for cid, result, quote, start in criteria:
         assert f"criterion_{cid}" in containers
-        assert f"**{ui.label(cid)}** {ui.result_badge(result)}" in text
+        assert f"**{ui.criterion(cid)}** {ui.result_badge(result)}" in text
         assert at.selectbox(key=f"verdict_{cid}").value == (result if result in ("pass", "fail", "na") else None)
         if quote is not None:
             with_evidence += 1
@@ -340,9 +340,9 @@ def test_override_and_mark_reviewed_are_stored(db_copy, loopback):
         ("no_forbidden_phrases", "override", "pass", "said about the bank's policy, not rude", "anna.qa", "reviewer")
     ]
     text = _text(at)
-    assert f"overridden → :green-badge[pass] ({ui.md('anna.qa')}" in text
+    assert f"overridden → :green-badge[passed] ({ui.md('anna.qa')}" in text
     assert "“" + ui.md("said about the bank's policy, not rude") + "”" in [c.value for c in at.caption]
-    assert any("override → pass saved" in s.value for s in at.success)
+    assert any("override → passed saved" in s.value for s in at.success)
 
     # Agreeing with the automatic verdict is a confirmation.
     greeting = _rows(

@@ -28,7 +28,7 @@ c.metric("Overturned", int(table["overturned"].sum()))
 
 st.dataframe(
     pd.DataFrame({
-        "Criterion": [ui.label(x) for x in table["criterion_id"]], "Reviewed": table["reviewed"],
+        "Criterion": [ui.criterion(x) for x in table["criterion_id"]], "Reviewed": table["reviewed"],
         "Agreement": table["agreement"] * 100, "Fail precision": table["fail_precision"] * 100,
         "Fail recall": table["fail_recall"] * 100, "Overturned": table["overturned"],
     }),

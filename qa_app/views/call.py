@@ -72,12 +72,12 @@ def _play_from(seconds: float) -> None:
 def _save_verdict(criterion_id: str, auto_result: str) -> None:
     verdict = st.session_state.get(f"verdict_{criterion_id}")
     if verdict is None:
-        st.session_state[FLASH_KEY] = ("warning", f"Choose a verdict for {ui.label(criterion_id)} before saving.")
+        st.session_state[FLASH_KEY] = ("warning", f"Choose a verdict for {ui.criterion(criterion_id)} before saving.")
         return
     comment = st.session_state.get(f"comment_{criterion_id}", "")
     action = data.review_action(auto_result, verdict)
     _report(lambda: data.save_verdict(db, call_id, criterion_id, auto_result, verdict, user.name, comment, user.role),
-            f"{ui.label(criterion_id)}: {action} → {ui.VERDICT_LABELS[verdict]} saved.")
+            f"{ui.criterion(criterion_id)}: {action} → {ui.verdict(verdict)} saved.")
 
 
 def _report(write, message: str) -> None:
@@ -176,7 +176,7 @@ if insight is not None:
         how = f" ({insight.outcome_method}, confidence {insight.outcome_confidence:.2f})" \
             if insight.outcome_confidence is not None else ""
         said = f" — “{ui.quote(_shown(insight.outcome_evidence_text))}”" if insight.outcome_evidence_text else ""
-        st.markdown(f"**Outcome:** {ui.badge(ui.label(insight.outcome), 'violet')}{how}{said}")
+        st.markdown(f"**Outcome:** {ui.badge(ui.words().of('outcome', insight.outcome), 'violet')}{how}{said}")
 
 history = data.reviews(db, call_id)
 done = history[history["action"] == "reviewed"]
@@ -268,7 +268,7 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
         what, evidence, review = st.columns(COLUMNS, gap="medium")
 
         critical = " " + ui.badge("critical", "red") if c.critical else ""
-        what.markdown(f"**{ui.label(c.id)}** {ui.result_badge(c.result)}{critical}")
+        what.markdown(f"**{ui.criterion(c.id)}** {ui.result_badge(c.result)}{critical}")
         judged = [f"`{c.id}`", c.method]
         if c.confidence is not None:
             judged.append(f"confidence {c.confidence:.2f}")
@@ -301,7 +301,7 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
                 "Verdict",
                 data.VERDICTS,
                 index=data.VERDICTS.index(current) if current in data.VERDICTS else None,
-                format_func=ui.VERDICT_LABELS.__getitem__,
+                format_func=ui.verdict,
                 placeholder="choose…",
                 key=f"verdict_{c.id}",
                 label_visibility="collapsed",

@@ -64,7 +64,7 @@ if rates.empty:
     st.caption("No judged criteria in this period.")
 else:
     view = pd.DataFrame({
-        "Criterion": [ui.label(c) for c in rates["criterion_id"]],
+        "Criterion": [ui.criterion(c) for c in rates["criterion_id"]],
         "Pass rate": rates["pass_rate"] * 100,
         "Team pass rate": rates["team_pass_rate"] * 100,
         "Difference": (rates["pass_rate"] - rates["team_pass_rate"]) * 100,
@@ -87,7 +87,7 @@ else:
     view = pd.DataFrame({
         "call_id": mine["call_id"], "Recording": mine["file_name"], "Time": mine["call_at"],
         "Duration": [ui.clock(v) for v in mine["duration_s"]], "Score": mine["score"],
-        "Flags": [[ui.label(f) for f in flags] for flags in mine["flags"]],
+        "Flags": [[ui.flag(f) for f in flags] for flags in mine["flags"]],
     })
     event = st.dataframe(
         view, key="operator_calls", on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",

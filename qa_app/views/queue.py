@@ -97,7 +97,7 @@ else:
             "Duration": [ui.clock(v) for v in rows["duration_s"]],
             "Language": rows["language"],
             "Score": rows["score"],
-            "Flags": [[ui.label(f) for f in flags] if flags is not None else [] for flags in rows["flags"]],
+            "Flags": [[ui.flag(f) for f in flags] if flags is not None else [] for flags in rows["flags"]],
             "Reviewed": rows["reviewed"].astype(bool),
         }
     )

@@ -33,7 +33,7 @@ cells = data.failure_heatmap(db, since, until, chosen_teams)
 if cells.empty:
     st.info("No judged calls with a known operator in this period.")
 else:
-    cells = cells.assign(criterion=[ui.label(c) for c in cells["criterion_id"]],
+    cells = cells.assign(criterion=[ui.criterion(c) for c in cells["criterion_id"]],
                          fail_pct=cells["fail_rate"] * 100, diff_pp=cells["difference"] * 100,
                          team_pct=cells["team_fail_rate"] * 100)
     limit = max(abs(cells["diff_pp"].min()), abs(cells["diff_pp"].max()), 1)
@@ -75,14 +75,14 @@ def _assign(operator_id: str, criterion_id: str) -> None:
         return
     later = "" if saved.stored else " (kept in the journal while the nightly load holds the database)"
     st.session_state["training_flash"] = ("success",
-                                          f"{ui.label(criterion_id)} assigned to {ui.md(operator_id)}{later}.")
+                                          f"{ui.criterion(criterion_id)} assigned to {ui.md(operator_id)}{later}.")
 
 
 for t in topics:
     key = f"{t.operator_id}_{t.criterion_id}"
     with st.container(border=True, key=f"topic_{key}"):
         what, examples, action = st.columns([3, 3, 2.4], vertical_alignment="center")
-        what.markdown(f"**{ui.md(t.operator_id)}** · {ui.label(t.criterion_id)}")
+        what.markdown(f"**{ui.md(t.operator_id)}** · {ui.criterion(t.criterion_id)}")
         what.caption(f"fails {t.fail_rate:.0%} of {t.calls} calls (team {t.team_fail_rate:.0%}), "
                      f"{t.excess_failures:.1f} more failures than a team-average operator")
         with examples:
@@ -108,7 +108,7 @@ if coached.empty:
 else:
     st.dataframe(
         pd.DataFrame({
-            "Operator": coached["operator_id"], "Criterion": [ui.label(c) for c in coached["criterion_id"]],
+            "Operator": coached["operator_id"], "Criterion": [ui.criterion(c) for c in coached["criterion_id"]],
             "Assigned": coached["assigned_at"], "By": coached["assigned_by"],
             "Fail rate before": coached["fail_rate_before"] * 100, "Calls before": coached["calls_before"],
             "Fail rate after": coached["fail_rate_after"] * 100, "Calls after": coached["calls_after"],
@@ -118,7 +118,7 @@ else:
                        "Fail rate before": st.column_config.NumberColumn(format="%.0f%%"),
                        "Fail rate after": st.column_config.NumberColumn(format="%.0f%%")},
     )
-    labels = [f"{r.operator_id} · {ui.label(r.criterion_id)}" for r in coached.itertuples()]
+    labels = [f"{r.operator_id} · {ui.criterion(r.criterion_id)}" for r in coached.itertuples()]
     pick = st.selectbox("Trend of", range(len(labels)), format_func=labels.__getitem__, key="coached_pick")
     chosen = coached.iloc[pick]
     at = chosen["assigned_at"].to_pydatetime()

@@ -103,7 +103,7 @@ def zone(name: str) -> ZoneInfo:
 
 VERDICTS = {"pass": N_("passed"), "fail": N_("failed"), "na": N_("not applicable"), "unknown": N_("not heard")}
 FLAGS = {
-    "critical_fail": N_("Critical criterion failed"),
+    "critical_fail": N_("Critical fail"),
     "forbidden_phrase": N_("Forbidden phrase"),
     "escalation": N_("Escalation"),
     "low_score": N_("Low score"),
