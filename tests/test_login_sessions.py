@@ -234,7 +234,8 @@ def test_a_new_password_or_a_removal_ends_the_sessions_at_once(site, browser, mo
     try:
         f = ["--users", str(users_file), "--db", str(db)]
         if change == "passwd":
-            assert _cli(monkeypatch, "users", "passwd", "dave", "--password-stdin", *f, stdin=OTHER_PASSWORD + "\n") == 0
+            new = OTHER_PASSWORD + "\n"
+            assert _cli(monkeypatch, "users", "passwd", "dave", "--password-stdin", *f, stdin=new) == 0
         else:
             assert _cli(monkeypatch, "users", "remove", "dave", *f) == 0
         other.get_by_role("link", name="Runs").click()
@@ -262,3 +263,22 @@ def test_a_deep_link_opened_logged_out_returns_there_after_the_login(site, brows
     assert page.url.split("?")[0].endswith("/call")
     assert "call_id=deep-link-call-7" in page.url and "t=12" in page.url
     context.close()
+
+
+def test_an_admin_lists_and_ends_a_users_sessions(site, monkeypatch, capsys):
+    import json
+
+    _url, db, users_file = site
+    entry = users.load(users_file).users["bob"]
+    held = login_sessions.start(entry, "192.0.2.7", login_sessions.COOKIE, users_file, db=db)
+    f = ["--users", str(users_file), "--db", str(db)]
+    capsys.readouterr()
+    assert _cli(monkeypatch, "users", "sessions", "--user", "bob", "--json", *f) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {"user": "bob", "address": "192.0.2.7", "id": held.session.token_hash[:12]}.items() <= listed[0].items()
+    assert _cli(monkeypatch, "users", "logout", "bob", *f) == 0
+    assert "ended" in capsys.readouterr().out
+    with pytest.raises(login_sessions.Refused, match="revoked"):
+        login_sessions.resume(login_sessions.COOKIE, held.cookie, "", users.load(users_file), users_file, db=db)
+    assert _cli(monkeypatch, "users", "sessions", "--user", "bob", *f) == 0
+    assert "no open login sessions" in capsys.readouterr().out
