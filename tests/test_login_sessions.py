@@ -282,3 +282,23 @@ def test_an_admin_lists_and_ends_a_users_sessions(site, monkeypatch, capsys):
         login_sessions.resume(login_sessions.COOKIE, held.cookie, "", users.load(users_file), users_file, db=db)
     assert _cli(monkeypatch, "users", "sessions", "--user", "bob", *f) == 0
     assert "no open login sessions" in capsys.readouterr().out
+
+
+def test_an_unreadable_signing_key_refuses_logins_instead_of_keeping_them_unsigned(tmp_path, monkeypatch):
+    from usecases import login
+
+    db = tmp_path / "callqa.duckdb"
+    with connect(db):
+        pass
+    users_file = tmp_path / "users.toml"
+    users.add_user(users_file, "erin", "reviewer", PASSWORD, cost=users.ScryptCost(n=2**10))
+    login_sessions.key_path(users_file).write_text("not a key\n")
+    monkeypatch.setenv("CALLQA_DB", str(db))
+    with pytest.raises(login.LoginUnavailable, match="key file"):
+        login.authenticate(users_file, "erin", PASSWORD, "", db=db, remember=login_sessions.COOKIE)
+    with pytest.raises(login.LoginUnavailable, match="key file"):
+        login_sessions.resume(login_sessions.COOKIE, "a.b", "", users.load(users_file), users_file, db=db)
+    login_sessions.key_path(users_file).unlink()
+    answer = login.authenticate(users_file, "erin", PASSWORD, "", db=db, remember=login_sessions.COOKIE)
+    assert answer.held is not None and answer.held.user_name == "erin"
+    assert login_sessions.key_path(users_file).stat().st_mode & 0o077 == 0, "made private"

@@ -42,6 +42,7 @@ NO_DATABASE = N_("Logins are counted in the database, and {database} does not ex
 DATABASE_BUSY = N_("The database is busy (the nightly run is writing to it), so this login cannot be checked now: "
                    "try again in a minute.")
 DATABASE_FAILS = N_("Logins cannot be checked: the database {database} fails ({error}).")
+NO_SESSION_KEY = N_("Logins cannot be kept: the key file {path} cannot be read or written ({error}).")
 
 
 class LoginUnavailable(RuntimeError):
@@ -104,6 +105,10 @@ def authenticate(path: str | os.PathLike[str], name: str, password: str, address
         raise LoginUnavailable(BAD_CONFIGURATION, error=err) from err
     if not database.is_file():
         raise LoginUnavailable(NO_DATABASE, database=database)
+    if remember is not None:
+        from usecases import login_sessions
+
+        login_sessions.check_key(path)  # a login that cannot be kept is not tried (nor counted)
     at = now or utc_now()
     found: list[User] = []
 
@@ -118,8 +123,6 @@ def authenticate(path: str | os.PathLike[str], name: str, password: str, address
             result = auth_events.login(con, name, address, password_ok, at, settings.login.limits())
             entry = load(path).users.get(found[0].name) if result.outcome == "success" and remember else None
             if entry is not None and remember is not None:
-                from usecases import login_sessions
-
                 held = login_sessions.create(con, entry, address or "", remember, path, at,
                                              settings.login.session_hours)
     except duckdb.Error as err:

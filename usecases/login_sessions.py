@@ -43,6 +43,7 @@ __all__ = [
     "SECURE_COOKIE",
     "Held",
     "Refused",
+    "check_key",
     "cookie_name",
     "end",
     "keep",
@@ -128,9 +129,27 @@ def key_path(users_file: str | os.PathLike[str]) -> Path:
     return Path(users_file).parent / KEY_FILE
 
 
+def check_key(users_file: str | os.PathLike[str]) -> None:
+    """Raises ``LoginUnavailable`` when the signing key can be neither read nor made (before a login is tried)."""
+    _key(users_file)
+
+
 def _key(users_file: str | os.PathLike[str]) -> bytes:
-    """The signing key beside the users file, made (0600, random) on first use; two makers agree on one."""
-    path = key_path(users_file)
+    """The signing key beside the users file, made (0600, random) on first use; two makers agree on one.
+
+    ``LoginUnavailable`` when it cannot be read or made: no login is kept without it (fail closed)."""
+    from usecases.login import NO_SESSION_KEY, LoginUnavailable
+
+    try:
+        key = _read_or_make_key(key_path(users_file))
+    except (OSError, ValueError) as err:
+        raise LoginUnavailable(NO_SESSION_KEY, path=key_path(users_file), error=err) from err
+    if len(key) < 32:
+        raise LoginUnavailable(NO_SESSION_KEY, path=key_path(users_file), error="shorter than 32 bytes")
+    return key
+
+
+def _read_or_make_key(path: Path) -> bytes:
     try:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     except FileNotFoundError:
@@ -203,13 +222,14 @@ def create(con, entry: LocalUser, address: str, name: str, users_file: str | os.
     """A new session for ``entry``, written on ``con`` (the login's own connection); its cookie sealed for ``name``."""
     from storage import auth_events, sessions
 
+    key = _key(users_file)  # before anything is written: no key, no session
     token = secrets.token_urlsafe(_TOKEN_BYTES)
     hours = session_hours or SESSION_CAP_HOURS
     session = sessions.create(con, LoginSession(
         token_hash(token), entry.name, entry.credential, auth_events.clean_address(address), now, now,
         now + timedelta(hours=hours)))
     sessions.purge(con, now - PURGE_AFTER)
-    return Held(session, seal(token, name, _key(users_file)), name, bool(session_hours), now, now)
+    return Held(session, seal(token, name, key), name, bool(session_hours), now, now)
 
 
 def start(entry: LocalUser, address: str | None, name: str, users_file: str | os.PathLike[str], *,
