@@ -426,7 +426,7 @@ def _attempt(path: Path, name: str, password: str) -> None:
         st.error(_(err.template).format(**err.values))
         return
     except UsersFileError as err:
-        st.error(str(err))
+        st.error(_("{error}. Fix or remove the file; the app does not run without it.").format(error=str(err)))
         return
     if answer.user is None or answer.held is None:
         st.error(_refusal(answer) if answer.user is None else _(LOGIN_FAILED))
