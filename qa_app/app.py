@@ -27,39 +27,41 @@ from qa_app.i18n import _, language_switch  # noqa: E402
 
 # The favicon is an emoji, which Streamlit draws as an inline SVG: a ":material/..." icon would make every
 # browser fetch it from a public font service, a request leaving the site's network on every page.
-st.set_page_config(page_title="callqa · QA review", page_icon="🎧", layout="wide")
+st.set_page_config(page_title=_("callqa · QA review"), page_icon="🎧", layout="wide")
 
-user = auth.gate()
+user = auth.gate(sidebar=False, banner=False)  # the login page, in the site's language, until someone is in
 try:
     language_switch(str(data.database_path()), user.name)
 except data.DatabaseUnavailable:  # no database yet: the site's language; the message below says why
     language_switch("", None)
+auth.show_banner(user)  # in the user's own language from here on
+auth.show_sidebar(user)
 
-page = st.navigation(
-    {
-        _("Review"): [
-            st.Page("views/queue.py", title=_("Review queue"), icon=":material/inbox:", default=True),
-            st.Page("views/call.py", title=_("Call review"), icon=":material/call:", url_path="call"),
-            st.Page("views/search.py", title=_("Transcript search"), icon=":material/search:", url_path="search"),
-            st.Page("views/calibration.py", title=_("Calibration"), icon=":material/balance:", url_path="calibration"),
-        ],
-        _("Coaching"): [
-            st.Page("views/operator.py", title=_("Operator dashboard"), icon=":material/person:", url_path="operator"),
-            st.Page("views/training.py", title=_("Training needs"), icon=":material/school:", url_path="training"),
-        ],
-        _("Insights"): [
-            st.Page("views/reasons.py", title=_("Call reasons"), icon=":material/insights:", url_path="reasons"),
-            st.Page("views/satisfaction.py", title=_("Satisfaction"), icon=":material/sentiment_satisfied:",
-                    url_path="satisfaction"),
-            st.Page("views/reports.py", title=_("Reports"), icon=":material/summarize:", url_path="reports"),
-            st.Page("views/comparison.py", title=_("Sites & vendors"), icon=":material/compare_arrows:",
-                    url_path="comparison"),
-        ],
-        _("Operations"): [
-            st.Page("views/runs.py", title=_("Runs"), icon=":material/schedule:", url_path="runs"),
-        ],
-    }
-)
+pages = {
+    _("Review"): [
+        st.Page("views/queue.py", title=_("Review queue"), icon=":material/inbox:", default=True),
+        st.Page("views/call.py", title=_("Call review"), icon=":material/call:", url_path="call"),
+        st.Page("views/search.py", title=_("Transcript search"), icon=":material/search:", url_path="search"),
+        st.Page("views/calibration.py", title=_("Calibration"), icon=":material/balance:", url_path="calibration"),
+    ],
+    _("Coaching"): [
+        st.Page("views/operator.py", title=_("Operator dashboard"), icon=":material/person:", url_path="operator"),
+        st.Page("views/training.py", title=_("Training needs"), icon=":material/school:", url_path="training"),
+    ],
+    _("Insights"): [
+        st.Page("views/reasons.py", title=_("Call reasons"), icon=":material/insights:", url_path="reasons"),
+        st.Page("views/satisfaction.py", title=_("Satisfaction"), icon=":material/sentiment_satisfied:",
+                url_path="satisfaction"),
+        st.Page("views/reports.py", title=_("Reports"), icon=":material/summarize:", url_path="reports"),
+        st.Page("views/comparison.py", title=_("Sites & vendors"), icon=":material/compare_arrows:",
+                url_path="comparison"),
+    ],
+    _("Operations"): [
+        st.Page("views/runs.py", title=_("Runs"), icon=":material/schedule:", url_path="runs"),
+    ],
+}
+page = st.navigation(pages)
+auth.return_to({p.url_path: p for section in pages.values() for p in section})  # a deep link the login interrupted
 
 try:
     st.sidebar.caption(_("Database: `{path}`").format(path=data.database_path()))

@@ -27,6 +27,7 @@ __all__ = [
     "satisfaction",
     "scrub",
     "search",
+    "sessions",
     "training",
     "transcripts",
 ]

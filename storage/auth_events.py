@@ -35,8 +35,13 @@ import duckdb
 
 from storage.db import one_row
 
-Outcome = Literal["success", "failure", "throttled", "locked", "lockout", "unavailable", "logout", "unlock"]
-OUTCOMES: tuple[str, ...] = ("success", "failure", "throttled", "locked", "lockout", "unavailable", "logout", "unlock")
+# resume: a tab came back in on its login session's cookie; session_refused: a cookie that was forged,
+# unknown, expired, idle too long or revoked (the detail says which); revoke: sessions ended by an admin
+# or a password change (a logout is "logout").
+Outcome = Literal["success", "failure", "throttled", "locked", "lockout", "unavailable", "logout", "unlock",
+                  "resume", "session_refused", "revoke"]
+OUTCOMES: tuple[str, ...] = ("success", "failure", "throttled", "locked", "lockout", "unavailable", "logout", "unlock",
+                             "resume", "session_refused", "revoke")
 Scope = Literal["user", "address"]
 MAX_NAME = 128  # what is stored of a typed name: enough for any real one, bounded for a hostile one
 MAX_ADDRESS = 64

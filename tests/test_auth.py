@@ -361,7 +361,7 @@ def test_cli_default_users_file_follows_the_database(tmp_path, monkeypatch):
 
 def test_cli_app_passes_the_bind_address(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr("subprocess.call", lambda command, env: calls.append((command, env)) or 0)
+    monkeypatch.setattr("callqa.commands.app.serve", lambda command, env: calls.append((command, env)) or 0)
     assert (
         main(["app", "--db", str(tmp_path / "x.duckdb"), "--address", "0.0.0.0", "--users", str(tmp_path / "u.toml")])
         == 0

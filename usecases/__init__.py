@@ -13,6 +13,7 @@ __all__ = [
     "insights",
     "load",
     "login",
+    "login_sessions",
     "masking",
     "password_policy",
     "preferences",

@@ -319,6 +319,12 @@ class LoginSettings:
     # How long a login waits for the nightly flow to release the database before it refuses
     # ("try again"): it never lets anyone in without counting the attempt.
     db_wait_s: float = 5.0
+    # A password login lasts this long across reloads and new tabs (a signed cookie naming a server-side
+    # session); 0 keeps it to the browser session (the cookie goes when the browser closes, and the server
+    # ends it after SESSION_CAP_HOURS at most). Unused for this long (no page drawn in any tab), it ends
+    # too; 0 = no idle limit.
+    session_hours: float = 12.0
+    session_idle_hours: float = 2.0
 
     def limits(self) -> LoginLimits:
         return LoginLimits(
@@ -333,6 +339,8 @@ class LoginSettings:
         self.limits()  # raises ValueError with what is wrong
         if self.db_wait_s < 0:
             raise ValueError("login_db_wait_s must be 0 or more seconds")
+        if not 0 <= self.session_hours <= 24 * 90 or not 0 <= self.session_idle_hours <= 24 * 90:
+            raise ValueError("login_session_hours and login_session_idle_hours must be 0-2160 hours (0: see the docs)")
 
 
 @dataclass(frozen=True)

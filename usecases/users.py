@@ -173,6 +173,12 @@ class LocalUser:
     def user(self) -> User:
         return User(self.name, self.role, self.display_name, "local")
 
+    @property
+    def credential(self) -> str:
+        """A fingerprint of the password hash: every new password (a fresh salt) changes it, which ends the
+        user's login sessions (usecases.login_sessions), however the password was changed."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:32]
+
 
 @dataclass(frozen=True)
 class UserStore:

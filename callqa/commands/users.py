@@ -1,4 +1,5 @@
-"""``callqa users``: who may use the QA app (add, list, remove, passwd), and its login lockouts (unlock, events)."""
+"""``callqa users``: who may use the QA app (add, list, remove, passwd), its login lockouts (unlock, events)
+and its login sessions (sessions, logout). A new password or a removal ends the user's sessions at once."""
 
 from __future__ import annotations
 
@@ -52,6 +53,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     u.add_argument("--limit", type=int, default=50)
     u.add_argument("--json", action="store_true")
     u.set_defaults(func=events)
+    u = users_sub.add_parser("sessions", parents=[users_file],
+                             help="login sessions still open (a login lasts login_session_hours across reloads)")
+    u.add_argument("--user", default=None, help="only this user name")
+    u.add_argument("--json", action="store_true")
+    u.set_defaults(func=sessions)
+    u = users_sub.add_parser("logout", parents=[users_file], help="end every login session of a user now")
+    u.add_argument("name")
+    u.set_defaults(func=logout)
 
 
 def add(args: argparse.Namespace) -> int:
@@ -92,6 +101,7 @@ def remove(args: argparse.Namespace) -> int:
     path = _users_file(args)
     removed = accounts.remove_user(path, args.name)
     print(f"removed {args.name} ({' and '.join(removed)}) from {path}")
+    _end_sessions(args, args.name, "user removed")
     return EXIT_OK
 
 
@@ -103,6 +113,59 @@ def passwd(args: argparse.Namespace) -> int:
         raise accounts.UsersError(f"no local user {args.name!r} in {path}")
     accounts.set_password(path, args.name, _new_password(args, args.name), policy=_password_policy(args))
     print(f"changed the password of {args.name} ({path})")
+    _end_sessions(args, args.name, "password changed")
+    return EXIT_OK
+
+
+def _end_sessions(args: argparse.Namespace, name: str, reason: str) -> None:
+    """Ends the user's login sessions in the database too (the app already refuses them: it reads the users
+    file, whose entry is gone or holds a new password hash), so they are listed and audited as ended."""
+    import duckdb
+
+    from usecases import login_sessions
+
+    settings = load_settings(db=args.db)
+    try:
+        count = login_sessions.revoke_user(name, reason, by=who(None), db=settings.storage.db)
+    except duckdb.Error as err:  # the nightly run holds the database: the app refuses them all the same
+        print(f"the login sessions of {name} end at their next use (database busy: {' '.join(str(err).split())})")
+        return
+    if count:
+        print(f"ended {count} login session{'s' if count != 1 else ''} of {name}")
+
+
+def sessions(args: argparse.Namespace) -> int:
+    """Login sessions neither ended nor expired, newest first."""
+    from usecases import login_sessions
+
+    settings = load_settings(db=args.db)
+    db = existing_database(settings, missing=" yet: no sessions")
+    if db is None:
+        return EXIT_BAD_INPUT
+    found = login_sessions.list_active(user_name=args.user, db=db)
+    if args.json:
+        print_json([{"user": s.user_name, "address": s.address, "id": s.token_hash[:12],
+                     "created_at": s.created_at.isoformat(), "last_seen_at": s.last_seen_at.isoformat(),
+                     "expires_at": s.expires_at.isoformat()} for s in found])
+        return EXIT_OK
+    for s in found:
+        print(f"{s.user_name:<24} {s.address or '-':<15} {s.token_hash[:12]}  since {s.created_at:%Y-%m-%d %H:%M} "
+              f"last seen {s.last_seen_at:%Y-%m-%d %H:%M} until {s.expires_at:%Y-%m-%d %H:%M} UTC")
+    if not found:
+        print("no open login sessions")
+    return EXIT_OK
+
+
+def logout(args: argparse.Namespace) -> int:
+    """Ends every login session of a user now: each of their tabs asks for a login at its next step."""
+    from usecases import login_sessions
+
+    settings = load_settings(db=args.db)
+    db = existing_database(settings, missing=" yet: no sessions")
+    if db is None:
+        return EXIT_BAD_INPUT
+    count = login_sessions.revoke_user(args.name, "logged out by an administrator", by=who(None), db=db)
+    print(f"ended {count} login session{'s' if count != 1 else ''} of {args.name}")
     return EXIT_OK
 
 
