@@ -439,3 +439,46 @@ def report_period(db: str, kind: PeriodKind, end: date) -> ReportPeriod:
 def generate_reports(db: str, kind: PeriodKind, end: date) -> list:
     """Write the reports of that period now, through the function the scheduled flow calls."""
     return reports_on_demand.generate_reports(db, kind, end)
+
+
+# ---- trainer: the coaching workflow (usecases.coaching_assignments) ---------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def training_needs(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = (),
+                   operator: str | None = None, limit: int = 20) -> coaching_assignments.TrainingNeeds:
+    """The heatmap, the topics and why a red operator has none (usecases.coaching_assignments)."""
+    return coaching_assignments.training_needs(db, since, until, teams, operator, limit)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def coaching_list(db: str, operator: str | None = None, include_cancelled: bool = False) -> list[training.Assignment]:
+    """Assignments with their status, the journal's included."""
+    return coaching_assignments.assignments(db, operator, include_cancelled)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def coaching_results(db: str) -> dict[str, coaching_assignments.CoachingResult]:
+    return coaching_assignments.results(db)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def coaching_history(db: str, assignment_id: str) -> list[training.StatusChange]:
+    return coaching_assignments.history(db, assignment_id)
+
+
+def assign_coaching(db: str, operator_id: str, criterion_id: str, assigned_by: str, note: str | None = None,
+                    due_on: date | None = None) -> Saved:
+    return _cleared(coaching_assignments.assign_topic(db, operator_id, criterion_id, assigned_by, note, due_on))
+
+
+def set_coaching_status(db: str, assignment_id: str, status: str, changed_by: str) -> Saved:
+    return _cleared(coaching_assignments.set_status(db, assignment_id, status, changed_by))
+
+
+def cancel_coaching(db: str, assignment_id: str, changed_by: str) -> Saved:
+    return _cleared(coaching_assignments.cancel(db, assignment_id, changed_by))
+
+
+# How many judged calls before and after an assignment its before/after compares.
+COACHING_COMPARE_CALLS = training.COMPARE_CALLS
