@@ -111,8 +111,8 @@ def cancel(db: str, assignment_id: str, by: str) -> None:
                                "text": _("Assignment cancelled; its history is kept.") + _journal_note(saved.stored)}
 
 
-def _status_changed(db: str, assignment_id: str, by: str) -> None:
-    status = st.session_state[f"status_{assignment_id}"]
+def _status_changed(db: str, assignment_id: str, by: str, statuses: dict[str, str]) -> None:
+    status = statuses[st.session_state[f"status_{assignment_id}"]]
     try:
         saved = data.set_coaching_status(db, assignment_id, status, by)
     except (data.DatabaseUnavailable, ValueError) as err:
@@ -141,9 +141,13 @@ def assignments_table(assignments: list[Assignment], results: dict[str, Coaching
     return pd.DataFrame(rows)
 
 
-def assignment_label(a: Assignment) -> str:
-    return _("{operator} · {criterion} · {status}").format(
-        operator=a.operator_id, criterion=ui.criterion(a.criterion_id), status=status_label(a.status))
+def pick_assignment(listed: list[Assignment], key: str) -> Assignment:
+    """A selectbox over ``listed`` whose options are the labels the reader sees; the chosen assignment."""
+    labels = [_("{operator} · {criterion} · {status} · {day}").format(
+        operator=a.operator_id, criterion=ui.criterion(a.criterion_id), status=status_label(a.status),
+        day=ui.day(a.assigned_at)) for a in listed]
+    chosen = st.selectbox(_("Assignment"), labels, key=key)
+    return listed[labels.index(chosen)] if chosen in labels else listed[0]
 
 
 def assignment_panel(db: str, a: Assignment, result: CoachingResult | None, user: User, may_change: bool) -> None:
@@ -158,9 +162,11 @@ def assignment_panel(db: str, a: Assignment, result: CoachingResult | None, user
         st.markdown(_("Note: {note}").format(note=ui.md(a.note)) if a.note else _("No note."))
         if may_change and a.active:
             change, undo = st.columns([3, 1], vertical_alignment="bottom")
-            change.selectbox(_("Status"), WORKFLOW, index=WORKFLOW.index(a.status) if a.status in WORKFLOW else 0,
-                             format_func=status_label, key=f"status_{a.assignment_id}", on_change=_status_changed,
-                             args=(db, a.assignment_id, user.name))
+            # Options are the words themselves (no format_func), so the widget's value is what the reader sees.
+            labels = [status_label(s) for s in WORKFLOW]
+            change.selectbox(_("Status"), labels, index=WORKFLOW.index(a.status) if a.status in WORKFLOW else 0,
+                             key=f"status_{a.assignment_id}", on_change=_status_changed,
+                             args=(db, a.assignment_id, user.name, dict(zip(labels, WORKFLOW))))
             undo.button(_("Cancel assignment"), key=f"cancel_{a.assignment_id}", icon=":material/undo:",
                         on_click=cancel, args=(db, a.assignment_id, user.name))
         before, after = st.columns(2)

@@ -102,7 +102,7 @@ def assign_topic(con: duckdb.DuckDBPyConnection, operator_id: str, criterion_id:
 def check_status(status: str) -> Status:
     if status not in STATUSES:
         raise ValueError(f"an assignment's status is one of {', '.join(STATUSES)}, not {status!r}")
-    return status  # type: ignore[return-value]
+    return status
 
 
 def change_status(con: duckdb.DuckDBPyConnection, assignment_id: str, status: str, changed_by: str,

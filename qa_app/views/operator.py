@@ -47,7 +47,8 @@ operator = pick.selectbox(_("Operator"), names, index=names.index(asked.value) i
                           key="operator_pick", format_func=_operator_label)
 with when:
     since, until = periods.period_input("operator_period", options.first, options.last, days=90)
-bucket = grain.selectbox(_("Per"), BUCKETS, index=1, key="operator_bucket", format_func=lambda b: _(BUCKET_LABELS[b]))
+per = {_(BUCKET_LABELS[b]): b for b in BUCKETS}  # options in words, without a format_func (see qa_app.coaching)
+bucket = per.get(grain.selectbox(_("Per"), list(per), index=1, key="operator_bucket"), "week")
 coaching.show_flash()
 
 trend = data.score_trend(db, operator, since, until, bucket)
@@ -120,9 +121,7 @@ if assigned:
     results = data.coaching_results(db)
     st.dataframe(coaching.assignments_table(assigned, results, with_operator=False), hide_index=True,
                  width="stretch", key="operator_assignments")
-    chosen_i = st.selectbox(_("Assignment"), range(len(assigned)),
-                            format_func=lambda i: coaching.assignment_label(assigned[i]), key="operator_coached_pick")
-    chosen = assigned[chosen_i if chosen_i is not None and chosen_i < len(assigned) else 0]
+    chosen = coaching.pick_assignment(assigned, key="operator_coached_pick")
     coaching.assignment_panel(db, chosen, results.get(chosen.assignment_id), user, users.can_assign_coaching(user))
 else:
     st.caption(_("No coaching assigned to this operator."))

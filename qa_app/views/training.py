@@ -139,7 +139,5 @@ else:
     results = data.coaching_results(db)
     st.dataframe(coaching.assignments_table(listed, results), hide_index=True, width="stretch",
                  key="assignments_table")
-    pick = st.selectbox(_("Assignment"), range(len(listed)), format_func=lambda i: coaching.assignment_label(listed[i]),
-                        key="coached_pick")
-    chosen = listed[pick if pick is not None and pick < len(listed) else 0]
+    chosen = coaching.pick_assignment(listed, key="coached_pick")
     coaching.assignment_panel(db, chosen, results.get(chosen.assignment_id), user, may_assign)
