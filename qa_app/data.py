@@ -257,10 +257,6 @@ def flip_roles(db: str, call_id: str, reviewer: str, comment: str | None = None,
     return _cleared(review.flip_roles(db, call_id, reviewer, comment, role))
 
 
-def assign_topic(db: str, operator_id: str, criterion_id: str, assigned_by: str, note: str | None = None) -> Saved:
-    return _cleared(coaching_assignments.assign_topic(db, operator_id, criterion_id, assigned_by, note))
-
-
 def _cleared(saved: Saved) -> Saved:
     """After a write, stored or journalled: every page reads it (or the journal) afresh."""
     clear_cache()
@@ -296,12 +292,6 @@ def operator_calls(db: str, operator: str, since: datetime, until: datetime, lim
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def failure_heatmap(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = ()) -> pd.DataFrame:
-    with connection(db, read_only=True) as con:
-        return training.failure_heatmap(con, since, until, teams)
-
-
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def coaching_topics(db: str, since: datetime, until: datetime, operator: str | None = None,
                     limit: int = 20) -> list[coaching.CoachingTopic]:
     with connection(db, read_only=True) as con:
@@ -311,12 +301,6 @@ def coaching_topics(db: str, since: datetime, until: datetime, operator: str | N
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def assignments(db: str, operator: str | None = None) -> list[training.Assignment]:
     return coaching_assignments.assignments(db, operator)
-
-
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def before_after(db: str) -> pd.DataFrame:
-    with connection(db, read_only=True) as con:
-        return training.before_after(con)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
