@@ -4,6 +4,7 @@ It only draws and calls the use cases (usecases/) and storage/; app.py is the en
 
 __all__ = [
     "auth",
+    "coaching",
     "data",
     "downloads",
     "links",

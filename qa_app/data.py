@@ -257,10 +257,6 @@ def flip_roles(db: str, call_id: str, reviewer: str, comment: str | None = None,
     return _cleared(review.flip_roles(db, call_id, reviewer, comment, role))
 
 
-def assign_topic(db: str, operator_id: str, criterion_id: str, assigned_by: str, note: str | None = None) -> Saved:
-    return _cleared(coaching_assignments.assign_topic(db, operator_id, criterion_id, assigned_by, note))
-
-
 def _cleared(saved: Saved) -> Saved:
     """After a write, stored or journalled: every page reads it (or the journal) afresh."""
     clear_cache()
@@ -296,12 +292,6 @@ def operator_calls(db: str, operator: str, since: datetime, until: datetime, lim
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def failure_heatmap(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = ()) -> pd.DataFrame:
-    with connection(db, read_only=True) as con:
-        return training.failure_heatmap(con, since, until, teams)
-
-
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def coaching_topics(db: str, since: datetime, until: datetime, operator: str | None = None,
                     limit: int = 20) -> list[coaching.CoachingTopic]:
     with connection(db, read_only=True) as con:
@@ -311,12 +301,6 @@ def coaching_topics(db: str, since: datetime, until: datetime, operator: str | N
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def assignments(db: str, operator: str | None = None) -> list[training.Assignment]:
     return coaching_assignments.assignments(db, operator)
-
-
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def before_after(db: str) -> pd.DataFrame:
-    with connection(db, read_only=True) as con:
-        return training.before_after(con)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -439,3 +423,46 @@ def report_period(db: str, kind: PeriodKind, end: date) -> ReportPeriod:
 def generate_reports(db: str, kind: PeriodKind, end: date) -> list:
     """Write the reports of that period now, through the function the scheduled flow calls."""
     return reports_on_demand.generate_reports(db, kind, end)
+
+
+# ---- trainer: the coaching workflow (usecases.coaching_assignments) ---------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def training_needs(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = (),
+                   operator: str | None = None, limit: int = 20) -> coaching_assignments.TrainingNeeds:
+    """The heatmap, the topics and why a red operator has none (usecases.coaching_assignments)."""
+    return coaching_assignments.training_needs(db, since, until, teams, operator, limit)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def coaching_list(db: str, operator: str | None = None, include_cancelled: bool = False) -> list[training.Assignment]:
+    """Assignments with their status, the journal's included."""
+    return coaching_assignments.assignments(db, operator, include_cancelled)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def coaching_results(db: str) -> dict[str, coaching_assignments.CoachingResult]:
+    return coaching_assignments.results(db)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def coaching_history(db: str, assignment_id: str) -> list[training.StatusChange]:
+    return coaching_assignments.history(db, assignment_id)
+
+
+def assign_coaching(db: str, operator_id: str, criterion_id: str, assigned_by: str, note: str | None = None,
+                    due_on: date | None = None) -> Saved:
+    return _cleared(coaching_assignments.assign_topic(db, operator_id, criterion_id, assigned_by, note, due_on))
+
+
+def set_coaching_status(db: str, assignment_id: str, status: str, changed_by: str) -> Saved:
+    return _cleared(coaching_assignments.set_status(db, assignment_id, status, changed_by))
+
+
+def cancel_coaching(db: str, assignment_id: str, changed_by: str) -> Saved:
+    return _cleared(coaching_assignments.cancel(db, assignment_id, changed_by))
+
+
+# How many judged calls before and after an assignment its before/after compares.
+COACHING_COMPARE_CALLS = training.COMPARE_CALLS

@@ -16,7 +16,7 @@ import fcntl
 import json
 import os
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -25,7 +25,10 @@ import duckdb
 _TABLES = {
     "reviews": ("review_id", "call_id", "criterion_id", "action", "verdict", "comment", "reviewer", "created_at",
                 "reviewer_role"),
-    "coaching_assignments": ("assignment_id", "operator_id", "criterion_id", "assigned_by", "assigned_at", "note"),
+    "coaching_assignments": ("assignment_id", "operator_id", "criterion_id", "assigned_by", "assigned_at", "note",
+                             "due_on"),
+    # A coaching assignment's status changes, its cancellation (the trainer's undo) included (storage.training).
+    "coaching_assignment_events": ("event_id", "assignment_id", "status", "changed_by", "changed_at"),
     # Login audit rows the app could not write while the flow held the file (storage.auth_events).
     "auth_events": ("event_id", "occurred_at", "user_name", "address", "outcome", "scope", "detail"),
 }
@@ -89,7 +92,7 @@ def replay(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> int:
                 con.execute(
                     f"INSERT INTO {e['table']} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
                     "ON CONFLICT DO NOTHING",
-                    [row[c] for c in columns],
+                    [row.get(c) for c in columns],  # a column added since the line was written: NULL
                 )
             con.execute("COMMIT")
         except Exception:
@@ -126,8 +129,20 @@ def _read(path: Path) -> list[dict]:
 
 
 def _plain(value):
-    return {"$ts": value.isoformat()} if isinstance(value, datetime) else value
+    if isinstance(value, datetime):
+        return {"$ts": value.isoformat()}
+    if isinstance(value, date):  # a coaching assignment's due date
+        return {"$date": value.isoformat()}
+    return value
 
 
 def _typed(row: dict) -> dict:
-    return {k: datetime.fromisoformat(v["$ts"]) if isinstance(v, dict) and "$ts" in v else v for k, v in row.items()}
+    return {k: _value(v) for k, v in row.items()}
+
+
+def _value(v):
+    if isinstance(v, dict) and "$ts" in v:
+        return datetime.fromisoformat(v["$ts"])
+    if isinstance(v, dict) and "$date" in v:
+        return date.fromisoformat(v["$date"])
+    return v

@@ -411,7 +411,7 @@ MAIN_PAGES = [  # path, what shows when the page is drawn (the navigation names 
     ("call?call_id={call_id}&t=12.5", "h3:has-text('Transcript')"),
     ("search?q=договор", "h1:has-text('Transcript search')"),
     ("operator", "h3:has-text('Calls')"),
-    ("training", "h3:has-text('After coaching')"),
+    ("training", "h3:has-text('Assignments')"),
     ("calibration", "h1:has-text('Calibration')"),
     ("reasons", "h3:has-text('Frequent reasons')"),
     ("satisfaction", "h3:has-text('Lowest predicted')"),
@@ -459,7 +459,7 @@ def test_hostile_text_is_shown_literally_in_the_browser(served, browser, hostile
             # A link whose call id is Markdown.
             (f"call?call_id={asked}", "text=There is no call", [PHISH + " :red[red] **bold**"]),
             # The operator id on the training page.
-            ("training", "h3:has-text('After coaching')", [HYPERLINK]),
+            ("training", "h3:has-text('Assignments')", [HYPERLINK]),
         ]
         for path, expect, texts in pages:
             visit.open(f"{served}/{path}", expect)

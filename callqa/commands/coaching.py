@@ -35,7 +35,13 @@ def coaching(args: argparse.Namespace) -> int:
     if not topics:
         print(f"no coaching topics between {since:%Y-%m-%d} and {until:%Y-%m-%d} (calls need an operator id)")
     for t in topics:
-        examples = ", ".join(f"{c}@{at:.0f}s" if at is not None else c for c, at in t.example_calls)
+        examples = ", ".join(_example(e) for e in t.examples)
         print(f"{t.operator_id:<16} {t.criterion_id:<22} failed {t.failed}/{t.calls} ({t.fail_rate:.0%}) "
               f"vs team {t.team_fail_rate:.0%}, +{t.excess_failures:.1f} calls  e.g. {examples}")
     return EXIT_OK
+
+
+def _example(e) -> str:
+    """A call named by its recording and time (a hash tells a trainer nothing), with the evidence moment."""
+    when = "" if e.call_at is None else f" {e.call_at:%Y-%m-%d %H:%M} UTC"
+    return f"{e.recording}{when}" + ("" if e.at_s is None else f" @{e.at_s:.0f}s")

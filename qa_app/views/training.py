@@ -1,81 +1,99 @@
-"""Training needs: where operators fail more than their team, topics to coach with example
-moments, assigning a topic (trainers and admins), and the trend once a topic was coached."""
+"""Training needs: where operators fail more than their team (and why a red operator has no topic), topics
+to coach with example moments, assigning a topic with a note and due date (trainers and admins), and the
+assignments' status, undo and before/after."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import altair as alt
-import pandas as pd
 import streamlit as st
 
-from qa_app import auth, data, downloads, periods, ui
+from qa_app import auth, coaching, data, downloads, periods, ui
+from qa_app.i18n import _, plural
+from storage.coaching import MIN_CALLS
 from usecases import users
 
 db = str(data.database_path())
 user = auth.require()
 may_assign = users.can_assign_coaching(user)
-st.title("Training needs")
+st.title(_("Training needs"))
 
 options = data.filter_options(db)
 when, teams = st.columns([2.2, 3], vertical_alignment="bottom")
 with when:
     since, until = periods.period_input("training_period", options.first, options.last, days=30)
-chosen_teams = tuple(teams.multiselect("Team", options.teams, key="training_teams"))
+chosen_teams = tuple(teams.multiselect(_("Team"), options.teams, key="training_teams"))
 
-flash = st.session_state.pop("training_flash", None)
-if flash:
-    (st.success if flash[0] == "success" else st.error)(flash[1])
+coaching.show_flash()
+needs = data.training_needs(db, since, until, chosen_teams)
 
 # ---- heatmap ---------------------------------------------------------------------------------
-st.subheader("Failure rate against the team")
-cells = data.failure_heatmap(db, since, until, chosen_teams)
+st.subheader(_("Failure rate against the team"))
+cells = needs.cells
 if cells.empty:
-    st.info("No judged calls with a known operator in this period.")
+    st.info(_("No judged calls with a known operator in this period."))
 else:
     cells = cells.assign(criterion=[ui.criterion(c) for c in cells["criterion_id"]],
+                         team_name=[t if isinstance(t, str) and t else _("no team") for t in cells["team"]],
                          fail_pct=cells["fail_rate"] * 100, diff_pp=cells["difference"] * 100,
-                         team_pct=cells["team_fail_rate"] * 100)
+                         team_pct=cells["team_fail_rate"] * 100, enough=cells["calls"] >= MIN_CALLS)
     limit = max(abs(cells["diff_pp"].min()), abs(cells["diff_pp"].max()), 1)
     heat = (
         alt.Chart(cells).mark_rect()
         .encode(
-            x=alt.X("criterion:N", title=None), y=alt.Y("operator_id:N", title=None),
-            color=alt.Color("diff_pp:Q", title="pp vs team", scale=alt.Scale(scheme="redblue", reverse=True,
-                                                                              domain=[-limit, limit])),
-            tooltip=["operator_id", "team", "criterion", alt.Tooltip("fail_pct:Q", format=".0f", title="fail %"),
-                     alt.Tooltip("team_pct:Q", format=".0f", title="team fail %"), "calls"],
+            x=alt.X("criterion:N", title=None, axis=alt.Axis(labelLimit=0, labelAngle=-30)),
+            y=alt.Y("operator_id:N", title=None, axis=alt.Axis(labelLimit=0)),
+            # Red: fails more often than the team (bad); blue: less often.
+            color=alt.Color("diff_pp:Q", title=_("pp vs team"),
+                            scale=alt.Scale(scheme="redblue", reverse=True, domain=[-limit, limit])),
+            opacity=alt.condition(alt.datum.enough, alt.value(1.0), alt.value(0.35)),
+            tooltip=[alt.Tooltip("operator_id:N", title=_("Operator")),
+                     alt.Tooltip("team_name:N", title=_("Team")),
+                     alt.Tooltip("criterion:N", title=_("Criterion")),
+                     alt.Tooltip("fail_pct:Q", format=".0f", title=_("Fail rate, %")),
+                     alt.Tooltip("team_pct:Q", format=".0f", title=_("Team fail rate, %")),
+                     alt.Tooltip("calls:Q", format="d", title=_("Judged calls")),
+                     alt.Tooltip("failed:Q", format="d", title=_("Failed"))],
         )
         .properties(height=alt.Step(26))
     )
     st.altair_chart(heat, width="stretch", key="training_heatmap")
-    st.caption("Red: the operator fails this criterion more often than their team; blue: less often.")
+    st.caption(plural("Red: the operator fails this criterion more often than their team; blue: less often. "
+                      "Pale cells rest on fewer than {n} judged call: too few for a coaching topic.",
+                      "Red: the operator fails this criterion more often than their team; blue: less often. "
+                      "Pale cells rest on fewer than {n} judged calls: too few for a coaching topic.", MIN_CALLS))
+    if needs.no_topic:
+        with st.container(border=True, key="no_topic"):
+            st.markdown(_("**Red, but not a coaching topic yet**"))
+            for line in coaching.no_topic_lines(needs.no_topic):
+                st.markdown("- " + line)
 
 # ---- ranked topics ----------------------------------------------------------------------------
-st.subheader("Coaching topics")
-topics = data.coaching_topics(db, since, until)
+st.subheader(_("Coaching topics"))
+topics = needs.topics
 head, export = st.columns([4, 1], vertical_alignment="bottom")
 with export:
-    downloads.download_button("Coaching plan CSV", lambda: data.coaching_plan_csv(db, since, until),
+    downloads.download_button(_("Coaching plan CSV"), lambda: data.coaching_plan_csv(db, since, until),
                               file_name="coaching_plan.csv", mime="text/csv", key="export_plan")
+rule = plural("A topic is a criterion the operator fails more often than their team, on at least {n} judged call.",
+              "A topic is a criterion the operator fails more often than their team, on at least {n} judged calls.",
+              MIN_CALLS)
 if not topics:
-    head.caption("No operator fails a criterion more often than their team in this period.")
-assigned = {(a.operator_id, a.criterion_id) for a in data.assignments(db)}
+    head.caption(_("No coaching topics in this period.") + " " + rule)
+elif needs.total_topics > len(topics):
+    head.caption(_("The {shown} topics with the most excess failures, of {total}; the coaching plan CSV lists all.")
+                 .format(shown=ui.number(len(topics), 0), total=ui.number(needs.total_topics, 0)) + " " + rule)
+else:
+    head.caption(rule)
+active = {(a.operator_id, a.criterion_id): a for a in reversed(data.coaching_list(db))}  # the newest wins
 
 
 def _assign(operator_id: str, criterion_id: str) -> None:
     if not may_assign:
-        st.session_state["training_flash"] = ("error", "Your role cannot assign coaching.")
+        st.session_state[coaching.FLASH] = {"kind": "error", "text": _("Your role cannot assign coaching.")}
         return
-    note = st.session_state.get(f"note_{operator_id}_{criterion_id}", "")
-    try:
-        saved = data.assign_topic(db, operator_id, criterion_id, user.name, note)
-    except data.DatabaseUnavailable as err:
-        st.session_state["training_flash"] = ("error", f"Not saved: {ui.md(err)}")
-        return
-    later = "" if saved.stored else " (kept in the journal while the nightly load holds the database)"
-    st.session_state["training_flash"] = ("success",
-                                          f"{ui.criterion(criterion_id)} assigned to {ui.md(operator_id)}{later}.")
+    key = f"{operator_id}_{criterion_id}"
+    coaching.assign(db, operator_id, criterion_id, user, st.session_state.get(f"note_{key}", ""),
+                    st.session_state.get(f"due_{key}"))
 
 
 for t in topics:
@@ -83,53 +101,43 @@ for t in topics:
     with st.container(border=True, key=f"topic_{key}"):
         what, examples, action = st.columns([3, 3, 2.4], vertical_alignment="center")
         what.markdown(f"**{ui.md(t.operator_id)}** · {ui.criterion(t.criterion_id)}")
-        what.caption(f"fails {t.fail_rate:.0%} of {t.calls} calls (team {t.team_fail_rate:.0%}), "
-                     f"{t.excess_failures:.1f} more failures than a team-average operator")
+        what.caption(_("fails {rate} of {calls} (team {team_rate}); {excess} more failures than a team-average "
+                       "operator").format(rate=ui.percent(t.fail_rate),
+                                          calls=plural("{n} judged call", "{n} judged calls", t.calls),
+                                          team_rate=ui.percent(t.team_fail_rate),
+                                          excess=ui.number(t.excess_failures, 1)))
         with examples:
-            for call_id, at in t.example_calls:
-                moment = "" if at is None else f" at {ui.clock(at)}"
-                link = {"call_id": call_id} if at is None else {"call_id": call_id, "t": f"{at:.1f}"}
-                st.page_link("views/call.py", label=f"call {ui.md(call_id[:10])}{moment}",
-                             icon=":material/play_circle:", query_params=link)
-        if (t.operator_id, t.criterion_id) in assigned:
-            action.markdown(ui.badge("assigned", "green"))
+            for e in t.examples:
+                name = _("{recording} · {when}").format(recording=ui.md(e.recording), when=ui.when(e.call_at))
+                if e.at_s is None:
+                    st.page_link("views/call.py", label=name, icon=":material/play_circle:",
+                                 query_params={"call_id": e.call_id})
+                else:
+                    moment = _("{call} at {moment}").format(call=name, moment=ui.clock(e.at_s))
+                    st.page_link("views/call.py", label=moment, icon=":material/play_circle:",
+                                 query_params={"call_id": e.call_id, "t": f"{e.at_s:.1f}"})
+        current = active.get((t.operator_id, t.criterion_id))
+        if current is not None:
+            action.markdown(coaching.status_badge(current.status))
+            action.caption(_("Due: {due}").format(due=coaching.due_text(current)))
         elif may_assign:
-            action.text_input("Note", key=f"note_{key}", placeholder="note (optional)", label_visibility="collapsed")
-            action.button("Assign", key=f"assign_{key}", on_click=_assign, args=(t.operator_id, t.criterion_id),
+            action.text_input(_("Note"), key=f"note_{key}", placeholder=_("what to practise (optional)"))
+            action.date_input(_("Due"), value=coaching.default_due(), key=f"due_{key}",
+                              format=ui.words().date_format)
+            action.button(_("Assign"), key=f"assign_{key}", on_click=_assign, args=(t.operator_id, t.criterion_id),
                           type="primary")
         else:
-            action.caption("not assigned")
+            action.caption(_("not assigned"))
 
-# ---- before / after ---------------------------------------------------------------------------
-st.subheader("After coaching")
-coached = data.before_after(db)
-if coached.empty:
-    st.caption("No topics assigned yet.")
+# ---- assignments: status, undo, before / after ---------------------------------------------------
+st.subheader(_("Assignments"))
+show_cancelled = st.checkbox(_("Show cancelled assignments"), key="coaching_show_cancelled")
+listed = data.coaching_list(db, include_cancelled=show_cancelled)
+if not listed:
+    st.caption(_("No topics assigned yet."))
 else:
-    st.dataframe(
-        pd.DataFrame({
-            "Operator": coached["operator_id"], "Criterion": [ui.criterion(c) for c in coached["criterion_id"]],
-            "Assigned": coached["assigned_at"], "By": coached["assigned_by"],
-            "Fail rate before": coached["fail_rate_before"] * 100, "Calls before": coached["calls_before"],
-            "Fail rate after": coached["fail_rate_after"] * 100, "Calls after": coached["calls_after"],
-        }),
-        hide_index=True, width="stretch", key="before_after",
-        column_config={"Assigned": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
-                       "Fail rate before": st.column_config.NumberColumn(format="%.0f%%"),
-                       "Fail rate after": st.column_config.NumberColumn(format="%.0f%%")},
-    )
-    labels = [f"{r.operator_id} · {ui.criterion(r.criterion_id)}" for r in coached.itertuples()]
-    pick = st.selectbox("Trend of", range(len(labels)), format_func=labels.__getitem__, key="coached_pick")
-    chosen = coached.iloc[pick]
-    at = chosen["assigned_at"].to_pydatetime()
-    weekly = data.weekly_fail_rate(db, chosen["operator_id"], chosen["criterion_id"], at - timedelta(days=90),
-                                   at + timedelta(days=90))
-    if weekly.empty:
-        st.caption("No judged calls around the assignment yet.")
-    else:
-        line = alt.Chart(weekly).mark_line(point=True).encode(
-            x=alt.X("week:T", title=None), y=alt.Y("fail_rate:Q", axis=alt.Axis(format="%"), title="fail rate"),
-            tooltip=["week:T", alt.Tooltip("fail_rate:Q", format=".0%"), "calls"])
-        rule = alt.Chart(pd.DataFrame({"at": [at]})).mark_rule(color="orange").encode(x="at:T")
-        st.altair_chart((line + rule).properties(height=220), width="stretch", key="coached_trend")
-        st.caption("The orange line marks the assignment.")
+    results = data.coaching_results(db)
+    st.dataframe(coaching.assignments_table(listed, results), hide_index=True, width="stretch",
+                 key="assignments_table")
+    chosen = coaching.pick_assignment(listed, key="coached_pick")
+    coaching.assignment_panel(db, chosen, results.get(chosen.assignment_id), user, may_assign)
