@@ -82,7 +82,8 @@ def criterion_titles(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
             card = yaml.safe_load(text) or {}
         except yaml.YAMLError:
             continue
-        for c in card.get("criteria") or []:
+        forbidden = card.get("forbidden")  # the forbidden-phrases criterion is written apart from the list
+        for c in [*(card.get("criteria") or []), *([forbidden] if isinstance(forbidden, dict) else [])]:
             if isinstance(c, dict) and c.get("id"):
                 titles[str(c["id"])] = str(c.get("title") or c["id"])
     return titles

@@ -27,6 +27,7 @@ from reporting.i18n import Words
 from reporting.labels import period_title
 from reporting.model import ReportPeriod
 from storage.db import connect
+from storage.reports import criterion_titles
 from usecases.reports import last_period_with_calls, write_reports
 from usecases.settings import load_settings
 
@@ -59,6 +60,15 @@ def _ids(db: Path) -> dict[str, set[str]]:
     return {"criterion": criteria, "reason": reasons}
 
 
+def _names(db: Path, language: str) -> list[str]:
+    """What a reader may see instead of the ids: the criteria's titles and the reasons' labels in ``language``
+    ("Customer identification" holds the id "identification" as a word, rightly)."""
+    with connect(db, read_only=True) as con:
+        titles = criterion_titles(con)
+    words = Words(language)
+    return [words.title(t) for t in titles.values()] + [r.label(language) for r in load_taxonomy().reasons]
+
+
 @pytest.fixture(scope="module")
 def written(db_copy, tmp_path_factory) -> dict[str, list]:
     """The week's reports as the scheduled flow writes them, once per site language."""
@@ -88,7 +98,14 @@ def _rendered_text(chromium: str, page: Path, tmp: Path) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom)).replace("&amp;", "&")
 
 
-def _no_ids(text: str, ids: dict[str, set[str]], where: str) -> None:
+def _plain(text: str) -> str:
+    """Every kind of space as one space: Chromium's text and Babel's dates (narrow no-break spaces) compared."""
+    return re.sub(r"\s+", " ", text)
+
+
+def _no_ids(text: str, ids: dict[str, set[str]], where: str, names_shown: list[str] = ()) -> None:
+    for name in sorted(names_shown, key=len, reverse=True):
+        text = text.replace(name, " ")
     for kind, names in ids.items():
         shown = sorted(i for i in names if re.search(rf"(?<![\w.]){re.escape(i)}(?![\w.])", text))
         assert not shown, f"{where} shows raw {kind} ids {shown}"
@@ -102,14 +119,14 @@ def test_the_russian_report_is_russian_throughout(written, db_copy, chromium, tm
     for heading in ("Отчёт по качеству", "Сводка", "Динамика за последние 8 недель", "Худшие критерии",
                     "Основные причины обращений", "Операторы, которым нужно обучение"):
         assert heading in text, heading
-    assert period_title(W47, ru) in text and "неделя" in period_title(W47, ru)
+    assert _plain(period_title(W47, ru)) in text and "неделя" in period_title(W47, ru)
     assert "Приветствие" in text and "Greeting" not in text  # the scorecard's Russian half, never "ru / en"
     taxonomy = load_taxonomy()
     stored = _ids(db_copy)
     assert stored["reason"], "the nightly run gave the sample calls reasons"
     for reason in stored["reason"]:
         assert taxonomy.label(reason, "ru") in text, reason
-    _no_ids(text, stored, "the Russian report")
+    _no_ids(text, stored, "the Russian report", _names(db_copy, "ru"))
     assert "None" not in text and "nan" not in text.split()
     assert not ISO_DAY.search(text), ISO_DAY.search(text)
     assert re.search(r"записан \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2} \(Europe/Moscow\)", text), text[:400]
@@ -138,19 +155,19 @@ def test_the_russian_workbook_names_its_sheets_and_columns_in_russian(written, d
     assert reasons and all(CYRILLIC.search(r) for r in reasons)
     texts = " | ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row
                        if isinstance(c.value, str))
-    _no_ids(texts, _ids(db_copy), "the Russian workbook")
+    _no_ids(texts, _ids(db_copy), "the Russian workbook", _names(db_copy, "ru"))
     assert "None" not in texts
 
 
 def test_an_english_site_still_gets_english_reports(written, db_copy, chromium, tmp_path):
     report = _all(written["en"])
     text = _rendered_text(chromium, report.html, tmp_path)
-    assert "QA report · All calls · " + period_title(W47, Words("en", ZONE)) in text
+    assert _plain("QA report · All calls · " + period_title(W47, Words("en", ZONE))) in text
     assert "Summary" in text and "Greeting" in text and "Приветствие" not in text and "Сводка" not in text
     taxonomy = load_taxonomy()
     for reason in _ids(db_copy)["reason"]:
         assert taxonomy.label(reason, "en") in text, reason
-    _no_ids(text, _ids(db_copy), "the English report")
+    _no_ids(text, _ids(db_copy), "the English report", _names(db_copy, "en"))
     assert "None" not in text and not ISO_DAY.search(text)
     book = load_workbook(report.xlsx)
     assert book.sheetnames == ["Summary", "Trends", "Worst criteria", "Call reasons", "Coaching"]
@@ -197,6 +214,7 @@ def app(db_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("CALLQA_REPORTS_DIR", str(tmp_path / "reports"))
 
     def open_page(page: str, language: str):
+        monkeypatch.setenv("CALLQA_UI_LANGUAGE", language)  # the site's language: the reports written now use it
         at = AppTest.from_file(str(REPO / "qa_app" / "app.py"), default_timeout=90)
         at.session_state["callqa_language"] = language
         at.run()
@@ -230,7 +248,7 @@ def test_reports_page_offers_a_week_with_calls_in_the_readers_words(app, db_copy
     calls = w.plural("{n} call", "{n} calls", _processed_calls(db_copy, W47))
     assert calls in done and (" 0 " not in done), done
     shown = _texts(at)
-    _no_ids(shown, _ids(db_copy), f"the {language} Reports page")
+    _no_ids(shown, _ids(db_copy), f"the {language} Reports page", _names(db_copy, language))
     assert "None" not in shown and not ISO_DAY.search(shown), shown
     if language == "ru":
         assert "Все звонки" in shown and "Все отчёты" in shown
@@ -260,10 +278,10 @@ def test_reasons_page_names_reasons_and_outcomes_and_counts_whole_calls(app, db_
     assert set(table[reason_col]) <= allowed and set(table[reason_col]) - {no_reason}, set(table[reason_col])
     assert int(table[w("Calls")].sum()) == _one(db_copy, "SELECT count(*) FROM call_insights")
     shown = _texts(at)
-    _no_ids(shown, _ids(db_copy), f"the {language} Call reasons page")
+    _no_ids(shown, _ids(db_copy), f"the {language} Call reasons page", _names(db_copy, language))
     assert "None" not in shown
 
-    (chart,) = at.get("arrow_vega_lite_chart")
+    (chart,) = at.get("vega_lite_chart")
     spec = json.loads(chart.proto.spec)
     x = spec["encoding"]["x"]
     assert x["axis"]["format"] == "d" and x["axis"]["tickMinStep"] == 1, x  # no "2.5 calls" on the axis
@@ -280,3 +298,34 @@ def test_reasons_page_names_reasons_and_outcomes_and_counts_whole_calls(app, db_
 def _one(db: Path, sql: str) -> int:
     with connect(db, read_only=True) as con:
         return con.execute(sql).fetchone()[0]
+
+
+def test_the_preview_is_the_whole_report_in_the_pages_own_scroll(written, db_copy, chromium, tmp_path):
+    """Served for real and opened in Chromium: the report's frame is as tall as the report, so it never
+    scrolls inside itself (a screenshot of the page is kept as a test artifact)."""
+    import os
+
+    from tests.served_app import streamlit_app
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency (pyproject [test])")
+    reports_dir = _all(written["ru"]).html.parent.parent.parent  # reports/week/2026-W47/all.html
+    env = dict(os.environ, CALLQA_DB=str(db_copy), CALLQA_USERS=str(tmp_path / "users.toml"),
+               CALLQA_REPORTS_DIR=str(reports_dir), CALLQA_UI_LANGUAGE="ru", CALLQA_UI_TIME_ZONE=ZONE)
+    with streamlit_app(env) as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.goto(f"{url}/reports")
+            page.locator("h1:has-text('Отчёты')").first.wait_for(timeout=90_000)
+            frame_element = page.locator("iframe").first
+            frame_element.wait_for(timeout=90_000)
+            frame = frame_element.element_handle().content_frame()
+            frame.locator("h2#coaching").wait_for(timeout=30_000)
+            page.wait_for_timeout(2000)  # the frame takes its content's height once the report has laid out
+            inner = frame.evaluate("() => document.documentElement.scrollHeight")
+            outer = frame_element.evaluate("e => e.getBoundingClientRect().height")
+            page.screenshot(path=str(tmp_path / "reports_page_ru.png"), full_page=True)
+        finally:
+            browser.close()
+    assert inner > 1500, "the whole report: summary, trends, criteria, reasons and coaching"
+    assert outer >= inner - 2, f"the frame ({outer:.0f} px) is shorter than its report ({inner} px): it would scroll"

@@ -105,7 +105,7 @@ unmatched = total - matched
 unmatched_calls = plural("{n} call of this period matched no taxonomy reason.",
                          "{n} calls of this period matched no taxonomy reason.", unmatched)
 if not found:
-    st.caption(unmatched_calls + " " + _("None of their problem statements form a group of {size} or more.").format(
+    st.caption(unmatched_calls + " " + _("Their problem statements form no group of {size} or more.").format(
         size=w.integer(int(min_size))))
     st.stop()
 st.caption(unmatched_calls + " " + _("Groups of similar problem statements, biggest first: add a frequent one to "
