@@ -466,3 +466,17 @@ def cancel_coaching(db: str, assignment_id: str, changed_by: str) -> Saved:
 
 # How many judged calls before and after an assignment its before/after compares.
 COACHING_COMPARE_CALLS = training.COMPARE_CALLS
+
+# ---- reports (issue #17: the reports' and call reasons' pages in the reader's words) -----------------
+
+
+def report_last_period_with_calls(db: str, kind: PeriodKind, today: date) -> ReportPeriod | None:
+    """The last complete ``kind`` period before ``today`` that has calls (None: none has), for "generate now"."""
+    return reports_on_demand.last_period_with_calls(db, kind, today)
+
+
+def reason_name(reason_id: str | None, language: str) -> str | None:
+    """A call reason's label in ``language`` from the configured taxonomy; None when it has no such reason."""
+    known = taxonomy()
+    found = known.reason(reason_id) if known is not None and reason_id else None
+    return found.label(language) if found is not None else None

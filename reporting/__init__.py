@@ -12,6 +12,7 @@ __all__ = [
     "files",
     "html",
     "i18n",
+    "labels",
     "model",
     "numbers",
 ]

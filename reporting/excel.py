@@ -1,5 +1,10 @@
 """The report as an Excel workbook: one sheet per section, with native Excel charts over the
-sheet's own cells (they stay live if a manager edits or filters the numbers)."""
+sheet's own cells (they stay live if a manager edits or filters the numbers).
+
+In the reader's language (``Words``): sheet names, headers, criteria, reasons and outcomes in
+words; numbers stay numbers (Excel shows them in the reader's own separators), dates get the
+locale's order and times are the site's.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,19 @@ from typing import Sequence
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reporting import labels
 from reporting.cells import formula_like
+from reporting.i18n import N_, Words
 from reporting.model import QAReport
 
-SHEETS = ("Summary", "Trends", "Worst criteria", "Call reasons", "Coaching")
+# The sheets in the source language; ``sheet_names`` gives them in the reader's.
+SHEETS = (N_("Summary"), N_("Trends"), N_("Worst criteria"), N_("Call reasons"), N_("Coaching"))
 PERCENT, DECIMAL = "0%", "0.0"
+ENGLISH = Words("en", "UTC")  # the source language, for callers that name none (benchmarks, tests)
 _BOLD = Font(bold=True)
 
 
@@ -37,71 +46,87 @@ def _table(ws: Worksheet, header: list[str], rows: Sequence[Sequence[object]], f
     return first_row + len(rows)
 
 
-def _summary(ws: Worksheet, report: QAReport) -> None:
+def sheet_names(_: Words) -> list[str]:
+    return [_(name) for name in SHEETS]
+
+
+def _date_format(_: Words, with_time: bool = False) -> str:
+    day = "dd.mm.yyyy" if _.locale == "ru" else "yyyy-mm-dd"
+    return day + " hh:mm" if with_time else day
+
+
+def _summary(ws: Worksheet, report: QAReport, _: Words) -> None:
     s = report.summary
-    ws.append([report.title])
+    ws.append([labels.report_title(report, _)])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["Scope", report.scope.title])
-    ws.append(["Period", report.period.title])
-    ws.append(["Generated (UTC)", report.generated_at.replace(microsecond=0)])
+    ws.append([_("Group"), labels.scope_title(report.scope, _)])
+    ws.append([_("Period"), labels.period_title(report.period, _)])
+    ws.append([_("Written ({zone})").format(zone=_.time_zone), _.local(report.generated_at).replace(
+        microsecond=0, second=0, tzinfo=None)])
+    ws["B4"].number_format = _date_format(_, with_time=True)
+    ws["B4"].alignment = Alignment(horizontal="left")
     rows: list[tuple[str, float | None, str | None]] = [
-        ("Calls", s.calls, None),
-        ("Hours of audio", round(s.audio_hours, 3), DECIMAL),
-        ("Scored calls", s.scored_calls, None),
-        ("Mean QA score", None if s.mean_score is None else round(s.mean_score, 2), DECIMAL),
-        ("Flagged calls", s.flagged, None),
-        ("Flagged share", s.flagged_share, PERCENT),
-        ("Escalations", s.escalations, None),
-        ("Escalation share", s.escalation_share, PERCENT),
+        (_("Calls"), s.calls, None),
+        (_("Hours of audio"), round(s.audio_hours, 3), DECIMAL),
+        (_("Scored calls"), s.scored_calls, None),
+        (_("Mean QA score"), None if s.mean_score is None else round(s.mean_score, 2), DECIMAL),
+        (_("Flagged calls"), s.flagged, None),
+        (_("Flagged share"), s.flagged_share, PERCENT),
+        (_("Escalations"), s.escalations, None),
+        (_("Escalation share"), s.escalation_share, PERCENT),
         (
-            "Predicted satisfaction (1-5)",
+            _("Predicted satisfaction (1-5)"),
             None if s.satisfaction_mean is None else round(s.satisfaction_mean, 2),
             "0.00",
         ),
-        ("Calls with predicted satisfaction", s.satisfaction_calls, None),
+        (_("Calls with predicted satisfaction"), s.satisfaction_calls, None),
     ]
-    _table(ws, ["Figure", "Value"], [r[:2] for r in rows], first_row=6)
-    for i, (_, value, fmt) in enumerate(rows, start=7):
+    _table(ws, [_("Figure"), _("Value")], [r[:2] for r in rows], first_row=6)
+    for i, (_figure, value, fmt) in enumerate(rows, start=7):
         if fmt and value is not None:
             ws.cell(i, 2).number_format = fmt
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 40
 
 
-def _trends(ws: Worksheet, report: QAReport) -> None:
-    rows = [[p.period.label, p.period.start, p.calls,
+def _trends(ws: Worksheet, report: QAReport, _: Words) -> None:
+    rows = [[labels.period_dates(p.period, _), p.period.start, p.calls,
              None if p.mean_score is None else round(p.mean_score, 2),
              None if p.pass_rate is None else round(100 * p.pass_rate, 1),
              None if p.flagged_share is None else round(100 * p.flagged_share, 1)] for p in report.trend]
-    last = _table(ws, [report.period.kind.capitalize(), "Start", "Calls", "Mean score", "Criteria passed, %",
-                       "Flagged, %"], rows, {2: "yyyy-mm-dd", 4: DECIMAL, 5: DECIMAL, 6: DECIMAL})
-    labels = Reference(ws, min_col=1, min_row=2, max_row=last)
+    last = _table(ws, [labels.period_kind(report.period.kind, _), _("Start"), _("Calls"), _("Mean score"),
+                       _("Criteria passed, %"), _("Flagged, %")], rows,
+                  {2: _date_format(_), 4: DECIMAL, 5: DECIMAL, 6: DECIMAL})
+    categories = Reference(ws, min_col=1, min_row=2, max_row=last)
     lines = LineChart()
-    lines.title, lines.y_axis.title, lines.height, lines.width = "Score and pass rates", "0-100", 7.5, 18
+    lines.title, lines.y_axis.title, lines.height, lines.width = _("Score and pass rates"), "0–100", 7.5, 18
     lines.y_axis.scaling.min, lines.y_axis.scaling.max = 0, 100
     lines.add_data(Reference(ws, min_col=4, max_col=6, min_row=1, max_row=last), titles_from_data=True)
-    lines.set_categories(labels)
+    lines.set_categories(categories)
     ws.add_chart(lines, "H2")
     bars = BarChart()
-    bars.title, bars.y_axis.title, bars.height, bars.width = "Calls", "calls", 7.5, 18
+    bars.title, bars.y_axis.title, bars.height, bars.width = _("Calls"), _("calls"), 7.5, 18
+    bars.y_axis.number_format = "0"  # whole calls: no 2.5 on the axis
+    if max([p.calls for p in report.trend] + [0]) < 10:
+        bars.y_axis.majorUnit = 1
     bars.add_data(Reference(ws, min_col=3, min_row=1, max_row=last), titles_from_data=True)
-    bars.set_categories(labels)
+    bars.set_categories(categories)
     bars.legend = None
     ws.add_chart(bars, "H18")
 
 
-def _criteria(ws: Worksheet, report: QAReport) -> None:
-    rows = [[c.title, c.criterion_id, c.passed, c.failed, c.unknown, c.pass_rate, c.previous_pass_rate]
+def _criteria(ws: Worksheet, report: QAReport, _: Words) -> None:
+    rows = [[_.title(c.title), c.passed, c.failed, c.unknown, c.pass_rate, c.previous_pass_rate]
             for c in report.criteria]
     if not rows:
-        ws.append(["No judged criteria in this period."])
+        ws.append([_("No judged criteria in this period.")])
         return
-    last = _table(ws, ["Criterion", "Id", "Passed", "Failed", "Unknown", "Pass rate", "Pass rate, period before"],
-                  rows, {6: PERCENT, 7: PERCENT})
+    last = _table(ws, [_("Criterion"), _("Passed"), _("Failed"), _("Not heard"), _("Pass rate"),
+                       _("Pass rate, period before")], rows, {5: PERCENT, 6: PERCENT})
     chart = BarChart()
     chart.type = "bar"  # horizontal; Excel draws the first row at the bottom, so the worst is reversed to the top
-    chart.title, chart.height, chart.width = "Pass rate, worst first", 7.5 + 0.4 * len(rows), 18
-    chart.add_data(Reference(ws, min_col=6, min_row=1, max_row=last), titles_from_data=True)
+    chart.title, chart.height, chart.width = _("Pass rate, worst first"), 7.5 + 0.4 * len(rows), 18
+    chart.add_data(Reference(ws, min_col=5, min_row=1, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
@@ -110,38 +135,40 @@ def _criteria(ws: Worksheet, report: QAReport) -> None:
     ws.add_chart(chart, "I2")
 
 
-def _reasons(ws: Worksheet, report: QAReport) -> None:
+def _reasons(ws: Worksheet, report: QAReport, _: Words) -> None:
     if not report.reasons:
-        ws.append(["No reasons computed for these calls."])
+        ws.append([_("No reasons computed for these calls.")])
         return
     outcomes = list(report.outcomes)
-    rows = [[r.label, r.calls, r.share, r.resolved_share, *[r.outcomes.get(o, 0) for o in outcomes]]
+    rows = [[labels.reason_name(r, _), r.calls, r.share, r.resolved_share, *[r.outcomes.get(o, 0) for o in outcomes]]
             for r in report.reasons]
-    last = _table(ws, ["Reason", "Calls", "Share", "Resolved in the call", *[o.replace("_", " ") for o in outcomes]],
-                  rows, {3: PERCENT, 4: PERCENT})
+    last = _table(ws, [_("Reason"), _("Calls"), _("Share"), _("Resolved in the call"),
+                       *[labels.outcome_name(o, _) for o in outcomes]], rows, {3: PERCENT, 4: PERCENT})
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "bar", "stacked", 100
-    chart.title, chart.height, chart.width = "Calls per reason, by outcome", 7.5 + 0.4 * len(rows), 18
+    chart.title, chart.height, chart.width = _("Calls per reason, by outcome"), 7.5 + 0.4 * len(rows), 18
+    chart.y_axis.number_format = "0"  # whole calls
     chart.add_data(Reference(ws, min_col=5, max_col=4 + len(outcomes), min_row=1, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"
     ws.add_chart(chart, f"{get_column_letter(len(outcomes) + 6)}2")
 
 
-def _coaching(ws: Worksheet, report: QAReport) -> None:
+def _coaching(ws: Worksheet, report: QAReport, _: Words) -> None:
     if not report.coaching:
-        ws.append(["No operator fails a criterion more often than their team in this period."])
+        ws.append([_("No operator fails a criterion more often than their team in this period.")])
         return
-    rows = [[t.operator_id, t.team, t.criterion_title, t.calls, t.failed, t.fail_rate, t.team_fail_rate,
-             round(t.excess_failures, 2), ", ".join(t.example_calls)] for t in report.coaching]
-    last = _table(ws, ["Operator", "Team", "Criterion", "Judged calls", "Failed", "Fail rate", "Team fail rate",
-                       "Excess failures", "Example calls"], rows, {6: PERCENT, 7: PERCENT, 8: "0.00"})
-    ws.cell(1, 11, "Operator · criterion").font = _BOLD  # the chart's categories
+    rows = [[t.operator_id, t.team or "–", _.title(t.criterion_title), t.calls, t.failed, t.fail_rate,
+             t.team_fail_rate, round(t.excess_failures, 2), ", ".join(t.example_recordings)] for t in report.coaching]
+    last = _table(ws, [_("Operator"), _("Team"), _("Criterion"), _("Judged calls"), _("Failed"), _("Fail rate"),
+                       _("Team fail rate"), _("Excess failures"), _("Example calls")], rows,
+                  {6: PERCENT, 7: PERCENT, 8: "0.00"})
+    ws.cell(1, 11, _("Operator · criterion")).font = _BOLD  # the chart's categories
     for r in range(2, last + 1):
         ws.cell(r, 11, f"{ws.cell(r, 1).value} · {ws.cell(r, 3).value}")
     chart = BarChart()
     chart.type = "bar"
-    chart.title, chart.height, chart.width = "Excess failures", 7.5 + 0.4 * len(rows), 18
+    chart.title, chart.height, chart.width = _("Excess failures"), 7.5 + 0.4 * len(rows), 18
     chart.add_data(Reference(ws, min_col=8, min_row=1, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=11, min_row=2, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"
@@ -165,14 +192,16 @@ def _texts_as_text(wb: Workbook) -> None:
                     cell.quotePrefix = True
 
 
-def render_xlsx(report: QAReport) -> bytes:
+def render_xlsx(report: QAReport, words: Words = ENGLISH) -> bytes:
+    """The workbook in ``words``' language and time zone (the site's, from ``usecases.reports``)."""
     wb = Workbook()
     writers = (_summary, _trends, _criteria, _reasons, _coaching)
-    wb.active.title = SHEETS[0]
-    for name in SHEETS[1:]:
+    names = sheet_names(words)
+    wb.active.title = names[0]
+    for name in names[1:]:
         wb.create_sheet(name)
-    for name, write in zip(SHEETS, writers):
-        write(wb[name], report)
+    for name, write in zip(names, writers):
+        write(wb[name], report, words)
     _texts_as_text(wb)
     out = io.BytesIO()
     wb.save(out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from reporting.model import UNASSIGNED, ReportPeriod, ReportScope
@@ -58,7 +58,7 @@ class StoredReport:
     name: str  # the group's file name without extension: "all", "team-support-1"
     html: Path | None
     xlsx: Path | None
-    modified: datetime
+    modified: datetime  # when last written, in UTC
 
 
 def list_reports(reports_dir: Path) -> list[StoredReport]:
@@ -75,7 +75,7 @@ def list_reports(reports_dir: Path) -> list[StoredReport]:
             found.setdefault(key, {})[fmt] = path
     out = [
         StoredReport(kind, label, name, files.get("html"), files.get("xlsx"),
-                     datetime.fromtimestamp(max(p.stat().st_mtime for p in files.values())))
+                     datetime.fromtimestamp(max(p.stat().st_mtime for p in files.values()), tz=timezone.utc))
         for (kind, label, name), files in found.items()
     ]
     written: dict[tuple[str, str], datetime] = {}

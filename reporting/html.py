@@ -1,5 +1,10 @@
 """The report as one self-contained HTML page: inline CSS and inline SVG charts, no script,
-nothing loaded from the network (it opens from a mail attachment or a file share)."""
+nothing loaded from the network (it opens from a mail attachment or a file share).
+
+Written in the reader's language (``Words``: the site's ``ui_language`` and time zone): every
+heading and label, criteria by their scorecard titles, reasons by the taxonomy's labels, outcomes
+in words, dates and numbers as the locale writes them.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +13,104 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
-from reporting import charts
+from reporting import charts, labels
+from reporting.i18n import Words
 from reporting.model import QAReport
-from reporting.numbers import num, pct
+
+ENGLISH = Words("en", "UTC")  # the source language, for callers that name none (benchmarks, tests)
 
 
-def _change(now: float | None, before: float | None) -> str:
-    """Percentage points between two shares: "+5 pp", or "–" when either is unknown."""
-    return "–" if now is None or before is None else f"{round(100 * (now - before)):+d} pp"
-
-
-def _environment() -> jinja2.Environment:
+def _environment(w: Words) -> jinja2.Environment:
+    _ = w
     template = resources.files("reporting").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(loader=jinja2.DictLoader({"report.html.j2": template}), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pct=pct, num=num)
-    env.globals.update(change=_change)
+    env.filters.update(
+        pct=w.percent,
+        num=w.number,
+        int=w.integer,
+        title=w.title,
+        outcome=lambda o: labels.outcome_name(o, w),
+        reason=lambda r: labels.reason_name(r, w),
+        period=lambda p: labels.period_dates(p, w),
+    )
+    env.globals.update(
+        of=lambda part, whole: _("{part} of {whole}").format(part=w.integer(part), whole=w.integer(whole)),
+        change=lambda now, before: labels.change(now, before, w),
+    )
     return env
 
 
-def render_html(report: QAReport) -> str:
+def _texts(report: QAReport, _: Words) -> dict[str, str]:
+    """Every sentence the page shows, in the reader's language (the template only places them;
+    written here, where the catalogue's extraction finds them)."""
+    s, kind = report.summary, report.period.kind
+    trends = {
+        "day": _.plural("Trends, last {n} day", "Trends, last {n} days", len(report.trend)),
+        "week": _.plural("Trends, last {n} week", "Trends, last {n} weeks", len(report.trend)),
+        "month": _.plural("Trends, last {n} month", "Trends, last {n} months", len(report.trend)),
+    }
+    before = {"day": _("the day before"), "week": _("the week before"), "month": _("the month before")}
+    return {
+        "meta": _("{group} · {period} · written {when} ({zone}) by callqa").format(
+            group=labels.scope_title(report.scope, _), period=labels.period_title(report.period, _),
+            when=_.when(report.generated_at), zone=_.time_zone),
+        "summary": _("Summary"),
+        "calls": _.plural("call", "calls", s.calls),
+        "hours": _("hours of audio"),
+        "score": _.plural("mean QA score ({n} call scored)", "mean QA score ({n} calls scored)", s.scored_calls),
+        "flagged": _.plural("flagged ({n} call)", "flagged ({n} calls)", s.flagged),
+        "escalations": _.plural("escalation", "escalations", s.escalations),
+        "satisfaction": _.plural("predicted satisfaction, 1–5 ({n} call)", "predicted satisfaction, 1–5 ({n} calls)",
+                                 s.satisfaction_calls),
+        "no_calls": _("No calls in this period."),
+        "trends": trends.get(kind, _("Trends")),
+        "h_calls": _("Calls"),
+        "h_mean_score": _("Mean score"),
+        "h_criteria_passed": _("Criteria passed"),
+        "h_flagged": _("Flagged"),
+        "worst_criteria": _("Worst criteria"),
+        "h_criterion": _("Criterion"),
+        "h_passed": _("Passed"),
+        "h_failed": _("Failed"),
+        "h_unknown": _("Not heard"),
+        "h_pass_rate": _("Pass rate"),
+        "h_change": _("Change"),
+        "pass_rate_note": _("Pass rate: of the calls judged passed or failed (a reviewer's verdict replaces the "
+                            "automatic one); change against {before}.").format(before=before.get(kind, "–")),
+        "no_criteria": _("No judged criteria in this period."),
+        "top_reasons": _("Top call reasons"),
+        "h_reason": _("Reason"),
+        "h_share": _("Share"),
+        "h_resolved": _("Resolved in the call"),
+        "h_outcomes": _("Outcomes"),
+        "no_reasons": _("No reasons computed for these calls."),
+        "coaching": _("Operators needing coaching"),
+        "h_operator": _("Operator"),
+        "h_team": _("Team"),
+        "h_fail_rate": _("Fail rate"),
+        "h_team_fail_rate": _("Team fail rate"),
+        "h_excess": _("Excess failures"),
+        "h_examples": _("Example calls"),
+        "coaching_note": _("Criteria an operator fails more often than their team, ranked by how many more calls "
+                           "they failed than a team-average operator would have."),
+        "no_coaching": _("No operator fails a criterion more often than their team in this period."),
+    }
+
+
+def render_html(report: QAReport, words: Words = ENGLISH) -> str:
+    """The page in ``words``' language and time zone (the site's, from ``usecases.reports``)."""
     def chart(svg: str | None) -> Markup | None:
         return None if svg is None else Markup(svg)  # our own matplotlib output, not user text
 
-    return _environment().get_template("report.html.j2").render(
+    w = _ = words
+    return _environment(w).get_template("report.html.j2").render(
         report=report,
-        trend_chart=chart(charts.trend_chart(report.trend)),
-        criteria_chart=chart(charts.criteria_chart(report.criteria)),
-        reasons_chart=chart(charts.reasons_chart(report.reasons)),
+        w=w,
+        t=_texts(report, w),
+        title=labels.report_title(report, w),
+        period_kind=labels.period_kind(report.period.kind, w),
+        trend_chart=chart(charts.trend_chart(report.trend, w)),
+        criteria_chart=chart(charts.criteria_chart(report.criteria, w)),
+        reasons_chart=chart(charts.reasons_chart(report.reasons, w)),
     )

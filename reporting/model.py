@@ -37,6 +37,21 @@ class ReportPeriod:
         """The last period that ended on or before ``today`` (today itself is not complete)."""
         return cls.containing(kind, today).previous()
 
+    @classmethod
+    def from_label(cls, kind: str, label: str) -> ReportPeriod | None:
+        """The period a reports folder is named by ("week", "2026-W47"); None for a name it never writes."""
+        try:
+            if kind == "day":
+                return cls.containing("day", datetime.strptime(label, "%Y-%m-%d").date())
+            if kind == "week":
+                year, week = label.split("-W")
+                return cls.containing("week", date.fromisocalendar(int(year), int(week), 1))
+            if kind == "month":
+                return cls.containing("month", datetime.strptime(label, "%Y-%m").date())
+        except ValueError:
+            return None
+        return None
+
     def previous(self) -> ReportPeriod:
         return ReportPeriod.containing(self.kind, self.start - timedelta(days=1))
 
@@ -48,7 +63,12 @@ class ReportPeriod:
         return out[::-1]
 
     @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
     def label(self) -> str:
+        """The period's name in file paths and the CLI: "2026-11-20", "2026-W47", "2026-11"."""
         if self.kind == "day":
             return f"{self.start:%Y-%m-%d}"
         if self.kind == "week":
@@ -58,7 +78,8 @@ class ReportPeriod:
 
     @property
     def title(self) -> str:
-        """For people: "week 2026-W47 (2026-11-16 to 2026-11-22)"."""
+        """For the command line and logs: "week 2026-W47 (2026-11-16 to 2026-11-22)" (a reader's words:
+        ``reporting.labels.period_title``)."""
         if self.kind == "day":
             return f"day {self.label}"
         return f"{self.kind} {self.label} ({self.start:%Y-%m-%d} to {self.end - timedelta(days=1):%Y-%m-%d})"
@@ -128,6 +149,7 @@ class ReasonRow:
     calls: int
     share: float
     outcomes: dict[str, int] = field(default_factory=dict)  # outcome -> calls
+    names: dict[str, str] = field(default_factory=dict)  # language -> the taxonomy's label; {}: not in it
 
     @property
     def label(self) -> str:
@@ -151,7 +173,7 @@ class CoachingRow:
     fail_rate: float
     team_fail_rate: float
     excess_failures: float
-    example_calls: tuple[str, ...]
+    example_recordings: tuple[str, ...]  # the example calls' file names, as a reviewer finds them
 
 
 @dataclass(frozen=True)

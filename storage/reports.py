@@ -11,6 +11,7 @@ A scope selects calls by ``calls.team`` or ``calls.site``; a call without one be
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
 
 import duckdb
@@ -35,11 +36,13 @@ from storage.db import now, one_row
 OUTCOMES = ("resolved", "follow_up", "order_placed", "transferred", "unresolved")
 
 
-
-def latest_call_day(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The day of the latest processed call, or None when there is none."""
-    row = con.execute(f"SELECT max(CAST({CALL_AT} AS DATE)) FROM calls c WHERE c.status = 'processed'").fetchone()
+def latest_call_day(con: duckdb.DuckDBPyConnection, before: date | None = None) -> date | None:
+    """The day of the latest processed call (before ``before`` when given), or None when there is none."""
+    until = "" if before is None else f" AND {CALL_AT} < ?"
+    row = con.execute(f"SELECT max(CAST({CALL_AT} AS DATE)) FROM calls c WHERE c.status = 'processed'{until}",
+                      [] if before is None else [_at(before)]).fetchone()
     return row[0] if row else None
+
 
 def _at(day: date) -> datetime:
     return datetime.combine(day, time())
@@ -79,7 +82,8 @@ def criterion_titles(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
             card = yaml.safe_load(text) or {}
         except yaml.YAMLError:
             continue
-        for c in card.get("criteria") or []:
+        forbidden = card.get("forbidden")  # the forbidden-phrases criterion is written apart from the list
+        for c in [*(card.get("criteria") or []), *([forbidden] if isinstance(forbidden, dict) else [])]:
             if isinstance(c, dict) and c.get("id"):
                 titles[str(c["id"])] = str(c.get("title") or c["id"])
     return titles
@@ -163,8 +167,8 @@ def _criteria(criteria: pd.DataFrame, period: ReportPeriod, titles: dict[str, st
     return tuple(sorted(out, key=lambda c: (c.pass_rate is None, c.pass_rate or 0.0, -c.failed, c.criterion_id)))
 
 
-def _reasons(con: duckdb.DuckDBPyConnection, scope: ReportScope,
-             period: ReportPeriod) -> tuple[tuple[ReasonRow, ...], dict[str, int]]:
+def _reasons(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: ReportPeriod,
+             names: Mapping[str, Mapping[str, str]]) -> tuple[tuple[ReasonRow, ...], dict[str, int]]:
     where, params = _scope_sql(scope)
     rows = con.execute(
         f"""
@@ -183,7 +187,8 @@ def _reasons(con: duckdb.DuckDBPyConnection, scope: ReportScope,
         outcomes[outcome] = outcomes.get(outcome, 0) + n
     order = {o: i for i, o in enumerate(OUTCOMES)}
     reasons = [ReasonRow(r, sum(o.values()), sum(o.values()) / total,
-                         dict(sorted(o.items(), key=lambda kv: order.get(kv[0], len(order)))))
+                         dict(sorted(o.items(), key=lambda kv: order.get(kv[0], len(order)))),
+                         dict(names.get(r, {})) if r else {})
                for r, o in by_reason.items()]
     reasons.sort(key=lambda r: (-r.calls, r.reason_id is None, r.reason_id or ""))
     return tuple(reasons), dict(sorted(outcomes.items(), key=lambda kv: order.get(kv[0], len(order))))
@@ -200,18 +205,24 @@ def _coaching(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Report
             f"AND {CALL_AT} >= ? AND {CALL_AT} < ? AND {where}",
             [_at(period.start), _at(period.end), *params]).fetchall()}
         topics = [t for t in topics if t.operator_id in at_site]
+    topics = topics[:limit]
+    examples = [c for t in topics for c, _ in t.example_calls]
+    recordings = dict(con.execute("SELECT call_id, file_name FROM calls WHERE call_id IN (SELECT unnest(?))",
+                                  [examples]).fetchall()) if examples else {}
     return tuple(
         CoachingRow(t.operator_id, t.team, t.criterion_id, titles.get(t.criterion_id, t.criterion_id), t.calls,
-                    t.failed, t.fail_rate, t.team_fail_rate, t.excess_failures, tuple(c for c, _ in t.example_calls))
-        for t in topics[:limit]
+                    t.failed, t.fail_rate, t.team_fail_rate, t.excess_failures,
+                    tuple(recordings.get(c) or c for c, _ in t.example_calls))
+        for t in topics
     )
 
 
 def build_reports(con: duckdb.DuckDBPyConnection, scopes: list[ReportScope], period: ReportPeriod,
-                  trend_periods: int = 8, coaching_limit: int = 10,
-                  generated_at: datetime | None = None) -> list[QAReport]:
+                  trend_periods: int = 8, coaching_limit: int = 10, generated_at: datetime | None = None,
+                  reason_names: Mapping[str, Mapping[str, str]] | None = None) -> list[QAReport]:
     """Everything each scope's report shows, for one period. What all scopes share (the daily
-    aggregates of the trend's periods, coaching topics, criterion titles) is read once."""
+    aggregates of the trend's periods, coaching topics, criterion titles) is read once.
+    ``reason_names``: reason id -> language -> label, from the call reason taxonomy."""
     periods = period.last(max(trend_periods, 2))  # at least the period before, for the criteria's change
     calls = _with_period(aggregates.daily_call_stats(con, periods[0].start, period.end), period.kind)
     criteria = _with_period(aggregates.daily_criterion_stats(con, periods[0].start, period.end), period.kind)
@@ -221,7 +232,7 @@ def build_reports(con: duckdb.DuckDBPyConnection, scopes: list[ReportScope], per
     out = []
     for scope in scopes:
         scope_calls, scope_criteria = _in_scope(calls, scope), _in_scope(criteria, scope)
-        reasons, outcomes = _reasons(con, scope, period)
+        reasons, outcomes = _reasons(con, scope, period, reason_names or {})
         out.append(QAReport(
             scope=scope,
             period=period,
@@ -237,6 +248,7 @@ def build_reports(con: duckdb.DuckDBPyConnection, scopes: list[ReportScope], per
 
 
 def build_report(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: ReportPeriod, trend_periods: int = 8,
-                 coaching_limit: int = 10, generated_at: datetime | None = None) -> QAReport:
+                 coaching_limit: int = 10, generated_at: datetime | None = None,
+                 reason_names: Mapping[str, Mapping[str, str]] | None = None) -> QAReport:
     """Everything one report shows, for one scope and period."""
-    return build_reports(con, [scope], period, trend_periods, coaching_limit, generated_at)[0]
+    return build_reports(con, [scope], period, trend_periods, coaching_limit, generated_at, reason_names)[0]

@@ -25,7 +25,8 @@ from openpyxl import load_workbook
 
 from reporting.excel import SHEETS, render_xlsx
 from reporting.files import list_reports, scope_slug
-from reporting.html import render_html
+from reporting.html import ENGLISH, render_html
+from reporting.labels import period_title
 from reporting.model import ReportPeriod, ReportScope
 from storage.db import connect
 from storage.reports import build_report, report_scopes
@@ -230,11 +231,11 @@ def test_excel_workbook_has_its_sheets_and_native_charts(report_db, tmp_path):
     trends = list(wb["Trends"].iter_rows(min_row=2, values_only=True))
     assert [r[2] for r in trends] == [p.calls for p in report.trend]
     worst = list(wb["Worst criteria"].iter_rows(min_row=2, values_only=True))
-    assert [r[1] for r in worst] == [c.criterion_id for c in report.criteria]
+    assert [r[0] for r in worst] == [ENGLISH.title(c.title) for c in report.criteria]  # titles, not ids
     reasons = {r[0]: r[1] for r in wb["Call reasons"].iter_rows(min_row=2, values_only=True)}
-    assert reasons == {"billing": 2}  # support-1's calls with reasons
+    assert reasons == {"Billing": 2}  # support-1's calls with reasons (no taxonomy given: the id made readable)
     coaching = list(wb["Coaching"].iter_rows(min_row=2, values_only=True))
-    assert ("op.andreev", "Приветствие / Greeting") in [(r[0], r[2]) for r in coaching]
+    assert ("op.andreev", "Greeting") in [(r[0], r[2]) for r in coaching]
     # openpyxl does not read charts back: count them in the file, per sheet.
     assert _charts_per_sheet(path) == {"Trends": ["lineChart", "barChart"], "Worst criteria": ["barChart"],
                                        "Call reasons": ["barChart"], "Coaching": ["barChart"]}
@@ -300,7 +301,7 @@ def test_html_report_is_self_contained_and_renders_in_chromium(report_db, chromi
                        "summary-flagged": f"{100 * s.flagged / s.calls:.0f}%",
                        "summary-satisfaction": f"{s.satisfaction_mean:.2f}"}.items():
         assert re.search(rf'id="{card}"><div class="value">{re.escape(text)}<', dom), card
-    assert "2026-W47" in dom and "Приветствие / Greeting" in dom and "billing" in dom and "op.andreev" in dom
+    assert period_title(W47, ENGLISH) in dom and "Greeting" in dom and "Billing" in dom and "op.andreev" in dom
     done = _chromium(chromium, tmp_path, "--hide-scrollbars", f"--screenshot={shot}", path.as_uri())
     assert done.returncode == 0 and shot.stat().st_size > 20_000, done.stderr[-2000:]
 
@@ -411,10 +412,11 @@ def test_reports_page_generates_lists_previews_and_offers_downloads(report_db, t
         assert not at.exception and [t.value for t in at.title] == ["Reports"]
         assert any("No reports yet" in i.value for i in at.info)
         at.date_input(key="report_end").set_value(date(2026, 11, 24)).run()
-        assert at.button(key="report_generate").label.endswith("2026-W47 (2026-11-16 to 2026-11-22)")
+        assert at.button(key="report_generate").label.endswith(period_title(W47, ENGLISH))
         at.button(key="report_generate").click().run()
         assert not at.exception and not at.error, [e.message for e in at.exception]
-        assert any("Wrote 5 reports of week 2026-W47" in s.value for s in at.success)
+        assert any(f"Wrote the reports of {period_title(W47, ENGLISH)}: All calls (5 calls)" in s.value
+                   for s in at.success)
         assert at.selectbox(key="report_pick").value == "week/2026-W47/all"
         assert len(at.selectbox(key="report_pick").options) == 5
 
@@ -436,7 +438,7 @@ def test_reports_page_generates_lists_previews_and_offers_downloads(report_db, t
             assert payload["file_name"] == f"callqa-week-2026-W47-all.{name[4:]}" and payload["mime"] == mime
             assert base64.b64decode(payload["file"]) == (folder / name).read_bytes()
         preview = at.get("iframe")
-        assert preview and "QA report · All calls · week 2026-W47" in str(preview[0].proto)
+        assert preview and f"QA report · All calls · {period_title(W47, ENGLISH)}" in preview[0].proto.srcdoc
 
         at.selectbox(key="report_pick").set_value("week/2026-W47/site-north").run()
         at.session_state["callqa_download_asked:report_download_html"] = True

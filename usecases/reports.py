@@ -1,7 +1,8 @@
 """Periodic QA reports for a period: built from the database, written to the reports folder.
 
 The one function the scheduled flow (``flows.periodic_reports``), ``callqa report`` and the app's
-"generate now" button call.
+"generate now" button call. The reports are written in the site's language and time zone
+(``settings.interface``: ``ui_language``, ``ui_time_zone``), reasons named by the call reason taxonomy.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from pipeline.insights.taxonomy import TaxonomyError, load_taxonomy
 from reporting.excel import render_xlsx
 from reporting.files import report_path, write_atomically
 from reporting.html import render_html
@@ -41,20 +43,42 @@ def period_of_latest_call(settings: Settings, kind: PeriodKind | None = None) ->
     return None if day is None else ReportPeriod.containing(kind or settings.reports.period, day)
 
 
+def last_period_with_calls(settings: Settings, kind: PeriodKind | None = None,
+                           end: date | None = None) -> ReportPeriod | None:
+    """The last complete period ending on or before ``end`` (default today) that holds a processed call;
+    None when no complete period has one. What "generate now" offers first: never an empty week."""
+    complete = period_to_report(settings, kind, end)
+    with connect(settings.storage.db, read_only=True) as con:
+        day = latest_call_day(con, before=complete.end)
+    return None if day is None else ReportPeriod.containing(complete.kind, day)
+
+
+def reason_names(settings: Settings) -> dict[str, dict[str, str]]:
+    """Reason id -> language -> label, from the taxonomy the nightly flow uses; {} when it cannot be read
+    (the reports then name a reason by its id made readable)."""
+    try:
+        taxonomy = load_taxonomy(settings.judging.reasons_taxonomy)
+    except (TaxonomyError, OSError):
+        return {}
+    return {r.id: dict(r.labels) for r in taxonomy.reasons}
+
+
 def write_reports(settings: Settings, period: ReportPeriod,
                   scopes: list[ReportScope] | None = None) -> list[WrittenReport]:
     """Every group's report of ``period`` (``settings.reports.groups``, or ``scopes``), as HTML and
     Excel in ``settings.reports.dir``; a report written before for the same period and group is replaced."""
     with connect(settings.storage.db, read_only=True) as con:
         scopes = scopes if scopes is not None else report_scopes(con, period, settings.reports.groups)
-        reports = build_reports(con, scopes, period, settings.reports.trend_periods)
+        reports = build_reports(con, scopes, period, settings.reports.trend_periods,
+                                reason_names=reason_names(settings))
+    words = settings.interface.words()
     reports_dir = settings.reports.dir
     assert reports_dir is not None  # load_settings puts it beside the database when not configured
     out = []
     for report in reports:  # drawn after the connection is closed: the nightly flow may want to write
         html = report_path(reports_dir, period, report.scope, "html")
         xlsx = report_path(reports_dir, period, report.scope, "xlsx")
-        write_atomically(html, render_html(report).encode("utf-8"))
-        write_atomically(xlsx, render_xlsx(report))
+        write_atomically(html, render_html(report, words).encode("utf-8"))
+        write_atomically(xlsx, render_xlsx(report, words))
         out.append(WrittenReport(report.scope, period, report.summary.calls, html, xlsx))
     return out

@@ -41,6 +41,17 @@ def report_period(db: str, kind: PeriodKind, end: date) -> ReportPeriod:
     return period_to_report(report_settings(db), kind, end)
 
 
+def last_period_with_calls(db: str, kind: PeriodKind, today: date) -> ReportPeriod | None:
+    """The last complete ``kind`` period before ``today`` that has calls: what "generate now" offers first."""
+    from usecases.reports import last_period_with_calls as last_with_calls
+
+    with CONNECTION_LOCK:
+        try:
+            return last_with_calls(report_settings(db), kind, today)
+        except duckdb.Error as err:
+            raise unavailable(db, err, "try again in a moment.") from err
+
+
 def generate_reports(db: str, kind: PeriodKind, end: date) -> list[WrittenReport]:
     """Write the reports of that period now; raises ``DatabaseBusy`` while the nightly flow writes."""
     from usecases.reports import write_reports
