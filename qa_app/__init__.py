@@ -10,5 +10,7 @@ __all__ = [
     "mdtext",
     "periods",
     "player",
+    "queue_nav",
+    "queue_params",
     "ui",
 ]

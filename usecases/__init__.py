@@ -26,6 +26,7 @@ __all__ = [
     "runs",
     "runtime",
     "satisfaction",
+    "saved_views",
     "settings",
     "shared_database",
     "sources",
