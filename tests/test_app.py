@@ -233,7 +233,7 @@ def test_queue_pages_by_a_hundred(db_copy):
 def test_queue_row_opens_the_call_page(db):
     at = _app().run()
     first = _queue_table(at).iloc[0]
-    at.session_state["queue_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state["queue_table"] = {"selection": {"rows": [], "columns": [], "cells": [[0, "Recording"]]}}
     at.run()
     _ok(at)
     assert at.query_params["call_id"] == first["call_id"]

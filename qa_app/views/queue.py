@@ -115,8 +115,8 @@ with st.container(border=True, key="queue_filters"):
     low, high = cast(tuple[int, int], bottom[1].slider(_("Score"), 0, 100, key="f_score", on_change=_first_page))
     reviewed = bottom[2].selectbox(_("Review state"), list(REVIEWED), format_func=lambda k: shown_in(REVIEWED[k]),
                                    key="f_reviewed", on_change=_first_page)
-    sort = cast(Sort, bottom[3].selectbox(_("Sort"), list(SORTS), format_func=lambda k: shown_in(SORTS[k]), key="f_sort",
-                                     on_change=_first_page))
+    sort = cast(Sort, bottom[3].selectbox(_("Sort"), list(SORTS), format_func=lambda k: shown_in(SORTS[k]),
+                                          key="f_sort", on_change=_first_page))
     show_all = bottom[4].toggle(_("Unflagged too"), key="show_all", on_change=_first_page)
 
 view = QueueView(since=since.date(), until=(until - pd.Timedelta(days=1)).date(), operators=tuple(chosen_operators),
