@@ -44,18 +44,20 @@ def _queue_steps(here: Neighbours, params: dict) -> None:
     _step(here.previous, _("Previous call"), ":material/chevron_left:", params, "queue_previous")
     if here.position is not None:
         st.caption(_("Call {position} of {total} in the queue").format(
-            position=words().integer(here.position), total=words().integer(here.total)))
+            position=words().integer(here.position), total=words().integer(here.total)), width="content")
     else:
         st.caption(_("This call is no longer in the filtered queue ({total} there)").format(
-            total=words().integer(here.total)))
+            total=words().integer(here.total)), width="content")
     _step(here.next, _("Next call"), ":material/chevron_right:", params, "queue_next")
 
 
+def _go(call_id: str, params: dict) -> None:
+    """Opens ``call_id`` with the queue's filters (a link to the page it is on does not reload it: Streamlit
+    treats it as the same page, so the step rewrites this page's address before the run)."""
+    st.query_params.from_dict({"call_id": call_id, **params})
+
+
 def _step(call_id: str | None, label: str, icon: str, params: dict, key: str) -> None:
-    """A link to the neighbouring call with the queue's filters; a greyed label at either end of the queue."""
-    with st.container(key=key, width="content"):
-        if call_id is None:
-            st.page_link(CALL_PAGE, label=label, icon=icon, disabled=True,
-                         help=_("The queue ends here."))
-        else:
-            st.page_link(CALL_PAGE, label=label, icon=icon, query_params={"call_id": call_id, **params})
+    """The neighbouring call, with the queue's filters; greyed at either end of the queue."""
+    st.button(label, key=key, icon=icon, disabled=call_id is None, on_click=_go, args=(call_id, params),
+              help=_("The queue ends here.") if call_id is None else None)

@@ -285,18 +285,20 @@ def test_a_cell_click_opens_the_call_and_next_previous_walk_the_filtered_queue(d
     _ok(at)
     assert _query(at) == {"call_id": ["c03"], "operator": ["op.a"], "sort": ["oldest"]}
     links = _page_links(at)
-    assert links["Previous call"][1]["call_id"] == ["c01"] and links["Next call"][1]["call_id"] == ["c07"]
     assert links["Review queue"][1:] == ({"operator": ["op.a"], "sort": ["oldest"]}, False)
     assert any("Call 2 of 4 in the queue" in c.value for c in at.caption)
 
     walked = ["c03"]
-    while not _page_links(at)["Next call"][2]:
-        _goto(at, CALL_PAGE, **{k: v for k, v in _page_links(at)["Next call"][1].items()})
+    while not at.button(key="queue_next").disabled:
+        at.button(key="queue_next").click().run()
         _ok(at)
         walked.append(at.query_params["call_id"])
+        assert _query(at) == {"call_id": [walked[-1]], "operator": ["op.a"], "sort": ["oldest"]}
     assert walked == ["c03", "c07", "c09"]  # and at the last call "next" is greyed
-    first = _goto(_app().run(), CALL_PAGE, call_id="c01", operator=["op.a"], sort="oldest")
-    assert _page_links(first)["Previous call"][2] is True
+    while not at.button(key="queue_previous").disabled:
+        at.button(key="queue_previous").click().run()
+        walked.append(at.query_params["call_id"])
+    assert walked[2:] == ["c09", "c07", "c03", "c01"]  # back to the first, where "previous" is greyed
 
     # Back to the queue with the filters.
     back = _goto(at, "views/queue.py", **_page_links(at)["Review queue"][1])
@@ -320,4 +322,104 @@ def test_the_queue_and_its_way_through_in_russian(db):
     at.run()
     _ok(at)
     links = _page_links(at)
-    assert "Следующий звонок" in links and "Предыдущий звонок" in links and "Очередь проверки" in links
+    assert "Очередь проверки" in links
+    assert at.button(key="queue_next").label == "Следующий звонок"
+    assert at.button(key="queue_previous").label == "Предыдущий звонок" and at.button(key="queue_previous").disabled
+
+
+# ---- in a browser: what a reviewer does ---------------------------------------------------------------
+
+
+@pytest.fixture
+def browser_page(chromium, db, tmp_path):
+    """The app served on the built database (no users: local admin) and a Chromium page on it."""
+    import os
+
+    from tests.served_app import streamlit_app
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency (pyproject [test])")
+    env = dict(os.environ, CALLQA_DB=str(db), CALLQA_USERS=str(tmp_path / "users.toml"), CALLQA_UI_LANGUAGE="en")
+    with streamlit_app(env) as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])  # never `playwright install`
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield url, page
+        browser.close()
+
+
+def _query_of(page) -> dict[str, list[str]]:
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+
+
+def _chosen(page, key: str) -> list[str]:
+    """The values the multiselect ``key`` shows as chosen (its tags, once drawn)."""
+    page.locator(f".st-key-{key} [data-tag]").first.wait_for(timeout=30_000)
+    return [t.get_attribute("aria-label") or "" for t in page.locator(f".st-key-{key} [data-tag]").all()]
+
+
+@pytest.mark.slow
+def test_a_reviewer_filters_opens_a_call_goes_to_the_next_and_back_and_reloads(browser_page):
+    from tests.test_browser import SCREENSHOTS
+
+    url, page = browser_page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def shot(name: str) -> None:
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(SCREENSHOTS / f"queue_place_{name}.png"), full_page=True)
+
+    def wait_url(check) -> None:
+        for _ in range(150):
+            if check(_query_of(page)):
+                return
+            page.wait_for_timeout(200)
+        pytest.fail(f"the address did not change as expected: {page.url}")
+
+    page.goto(url)
+    page.get_by_text("Flagged calls 1–8 of 8").wait_for(timeout=90_000)
+    shot("1_queue")
+
+    # Filter: operator op.a, oldest first.
+    operator = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Operator").first
+    operator.locator("input").click()
+    page.keyboard.type("op.a")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    wait_url(lambda q: q.get("operator") == ["op.a"])
+    sort = page.locator('[data-testid="stSelectbox"]').filter(has_text="Sort").first
+    sort.click()
+    page.get_by_role("option", name="Oldest first").click()
+    wait_url(lambda q: q.get("sort") == ["oldest"])
+    page.get_by_text("Flagged calls 1–4 of 4").wait_for()
+    shot("2_filtered")
+
+    # A click on the second row opens that call (the grid is a canvas: click where the row is drawn).
+    grid = page.locator(".st-key-queue_table").first
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 80, box["y"] + 35 + 35 + 17)  # below the header, in the second row
+    page.mouse.down()
+    page.wait_for_timeout(120)
+    page.mouse.up()
+    wait_url(lambda q: q.get("call_id") == ["c03"])
+    assert _query_of(page) == {"call_id": ["c03"], "operator": ["op.a"], "sort": ["oldest"]}
+    page.get_by_text("Call 2 of 4 in the queue").wait_for()
+    shot("3_call")
+
+    # Next call, then back to the queue with the filters intact.
+    page.locator(".st-key-queue_next button").click()
+    wait_url(lambda q: q.get("call_id") == ["c07"])
+    page.get_by_text("Call 3 of 4 in the queue").wait_for()
+    shot("4_next_call")
+    page.locator(".st-key-queue_nav a").first.click()
+    wait_url(lambda q: "call_id" not in q and q.get("operator") == ["op.a"])
+    page.get_by_text("Flagged calls 1–4 of 4").wait_for()
+    assert _chosen(page, "f_operator") == ["op.a"]
+    shot("5_back_to_queue")
+
+    # A reload (a new session) keeps them: they are in the address.
+    page.reload()
+    page.get_by_text("Flagged calls 1–4 of 4").wait_for(timeout=60_000)
+    assert _chosen(page, "f_operator") == ["op.a"] and _query_of(page) == {"operator": ["op.a"], "sort": ["oldest"]}
+    sort_box = page.locator(".st-key-f_sort")
+    assert "Oldest first" in sort_box.inner_text() + " ".join(i.input_value() for i in sort_box.locator("input").all())
+    shot("6_reloaded")
