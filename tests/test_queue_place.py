@@ -364,7 +364,11 @@ def test_a_reviewer_filters_opens_a_call_goes_to_the_next_and_back_and_reloads(b
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def shot(name: str) -> None:
-        page.wait_for_timeout(800)
+        for _ in range(50):  # until the run is over: no element left greyed from the page before
+            if not page.locator('[data-stale="true"]').count():
+                break
+            page.wait_for_timeout(200)
+        page.wait_for_timeout(500)
         page.screenshot(path=str(SCREENSHOTS / f"queue_place_{name}.png"), full_page=True)
 
     def wait_url(check) -> None:

@@ -137,7 +137,11 @@ def _flash(kind: str, message: str) -> None:
 
 def _open_view() -> None:
     name = st.session_state.get("queue_view")
-    chosen = next((v for v in data.saved_views(db, user.name) if v.name == name), None)
+    try:
+        chosen = next((v for v in data.saved_views(db, user.name) if v.name == name), None)
+    except data.DatabaseUnavailable as err:
+        _flash("error", _("Not opened: {reason}").format(reason=ui.md(err)))
+        return
     if chosen is not None:
         st.session_state[OPEN] = _normal(chosen.params)
 
