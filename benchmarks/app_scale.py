@@ -733,6 +733,13 @@ def registry(p: Params) -> list[Entry]:
         q("queue CSV export: flagged, 30 days (all rows)", "storage.review_queue.review_queue", flagged_30,
           limit=1_000_000),
         page("queue page (5 reads)", *queue_reads),
+        # previous / next call through the filtered queue (the call page's bar; issue #17)
+        q("queue neighbours: flagged, 30 days", "storage.review_queue.neighbours", p.call_id, flagged_30),
+        q("queue neighbours: all 90 days, newest", "storage.review_queue.neighbours", p.call_id,
+          new("storage.review_queue.QueueFilter", flagged_only=False), "newest"),
+        q("queue neighbours: team + flag + not reviewed", "storage.review_queue.neighbours", p.call_id,
+          new("storage.review_queue.QueueFilter", since=p.since30, until=p.until, teams=(p.team,),
+              flags=("critical_fail",), reviewed=False)),
         # the call page
         page("call page (the 4 reads of #5)", *call_reads[0:2], *call_reads[6:8]),
         page(f"call page ({len(call_reads)} reads, as the app now)", *call_reads),

@@ -11,5 +11,7 @@ __all__ = [
     "mdtext",
     "periods",
     "player",
+    "queue_nav",
+    "queue_params",
     "ui",
 ]

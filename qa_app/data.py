@@ -20,6 +20,8 @@ from pipeline.insights.csat_agreement import CsatAgreement
 from pipeline.insights.reason_discovery import DiscoveredReason
 from pipeline.insights.taxonomy import Taxonomy
 from pipeline.stats.group_comparison import GroupComparison
+from qa_app import ui
+from qa_app.i18n import words
 from reporting.files import StoredReport
 from reporting.model import PeriodKind, ReportPeriod
 from storage import (
@@ -50,6 +52,7 @@ from usecases import (
     review,
     shared_database,
 )
+from usecases import saved_views as saved_views_usecase
 from usecases.call_details import CallView, CriterionView, LastRun, SegmentView
 from usecases.satisfaction import survey_agreement_on
 from usecases.shared_database import Saved, connection
@@ -387,19 +390,22 @@ def csat_agreement(db: str, since: datetime, until: datetime, teams: tuple[str, 
 # ---- exports (usecases.exports), built when the user clicks the download ---------------------------
 
 
-def queue_csv(db: str, filt: QueueFilter, sort: Sort = "priority") -> str:
-    """The whole filtered queue as CSV."""
-    return exports.queue_csv(db, filt, sort)
+def queue_csv(db: str, filt: QueueFilter, sort: Sort = "priority") -> bytes:
+    """The whole filtered queue as CSV for the reader's spreadsheet (language, separator, site's time zone)."""
+    return exports.queue_csv(db, filt, sort, words())
 
 
-def verdicts_csv(db: str, call_id: str, mask_language: str | None = None) -> str:
+def verdicts_csv(db: str, call_id: str, mask_language: str | None = None) -> bytes:
     """The call's verdicts as CSV; with ``mask_language`` the evidence quotes have personal data masked."""
-    return exports.verdicts_csv(call_id, criteria_with_pending(db, call_id), mask_language)
+    return exports.verdicts_csv(criteria_with_pending(db, call_id), words(), ui.criterion, mask_language)
 
 
-def coaching_plan_csv(db: str, since: datetime, until: datetime) -> str:
+def coaching_plan_csv(db: str, since: datetime, until: datetime) -> bytes:
     """Ranked coaching topics of the period with their assignment (if any) and example calls."""
-    return exports.coaching_plan_csv(coaching_topics(db, since, until, limit=1000), assignments(db))
+    topics = coaching_topics(db, since, until, limit=1000)
+    names = exports.call_names(db, [c for t in topics for c, _ in t.example_calls], words())
+    return exports.coaching_plan_csv(topics, assignments(db), words(), ui.criterion,
+                                     lambda call_id: names.get(call_id, call_id))
 
 
 # ---- periodic reports (usecases.reports_on_demand): not cached --------------------------------------
@@ -480,3 +486,30 @@ def reason_name(reason_id: str | None, language: str) -> str | None:
     known = taxonomy()
     found = known.reason(reason_id) if known is not None and reason_id else None
     return found.label(language) if found is not None else None
+
+# ---- queue: where a call stands in the reviewer's queue, saved views (usecases.saved_views) ----------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def queue_neighbours(db: str, call_id: str, filt: QueueFilter, sort: Sort = "priority") -> review_queue.Neighbours:
+    """The calls before and after ``call_id`` in the filtered, sorted queue, its place and the queue's size."""
+    with connection(db, read_only=True) as con:
+        return review_queue.neighbours(con, call_id, filt, sort)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def saved_views(db: str, user_name: str) -> list[saved_views_usecase.SavedView]:
+    return saved_views_usecase.views(db, user_name)
+
+
+def save_view(db: str, user_name: str, name: str, params: dict) -> bool:
+    """Saves the queue's filters as ``name``; False when the nightly run holds the database."""
+    stored = saved_views_usecase.save(db, user_name, name, params)
+    clear_cache()
+    return stored
+
+
+def delete_view(db: str, user_name: str, name: str) -> bool | None:
+    deleted = saved_views_usecase.delete(db, user_name, name)
+    clear_cache()
+    return deleted

@@ -29,6 +29,7 @@ from typing import Callable
 
 import streamlit as st
 
+from qa_app.i18n import _
 from usecases.shared_database import DatabaseUnavailable
 
 FileData = Callable[[], "bytes | str"]
@@ -107,7 +108,7 @@ def download_button(label: str, data: FileData, *, file_name: str, mime: str, ke
         try:
             payload.update(_file(data, file_name, mime))
         except (DatabaseUnavailable, OSError) as err:  # a busy database, a report gone: say so, keep the page
-            error = f"{file_name} could not be prepared: {err}"
+            error = _("{file} could not be prepared: {reason}").format(file=file_name, reason=err)
     _button(key=key, data=payload, on_requested_change=functools.partial(_ask, key))
     if error:
         st.error(error)

@@ -25,6 +25,7 @@ __all__ = [
     "run_lock",
     "run_report",
     "satisfaction",
+    "saved_views",
     "scrub",
     "search",
     "sessions",

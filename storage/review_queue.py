@@ -72,17 +72,23 @@ class QueueFilter:
         return " AND ".join(clauses), params
 
 
+_CRITICAL = " OR ".join(f"list_contains(s.flags, '{f}')" for f in CRITICAL_FLAGS)
+# A queue row with the columns the orders above sort on.
+_ROW = f"""
+    c.call_id, c.file_name, c.operator_id, c.team, c.queue, c.language, c.duration_s,
+    coalesce(c.started_at, c.processed_at) AS call_at, s.score, coalesce(s.flags, []) AS flags,
+    coalesce({_CRITICAL}, false) AS critical, len(coalesce(s.flags, [])) AS n_flags
+"""
+
+
 def review_queue(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter(), limit: int = 100,
                  offset: int = 0, sort: Sort = "priority") -> pd.DataFrame:
     """One page of the queue: call id, recording, operator, team, queue, time, score, flags, reviewed."""
     where, params = filt.where()
-    critical = " OR ".join(f"list_contains(s.flags, '{f}')" for f in CRITICAL_FLAGS)
     return con.execute(
         f"""
         WITH page AS (
-            SELECT c.call_id, c.file_name, c.operator_id, c.team, c.queue, c.language, c.duration_s,
-                   coalesce(c.started_at, c.processed_at) AS call_at, s.score, coalesce(s.flags, []) AS flags,
-                   coalesce({critical}, false) AS critical, len(coalesce(s.flags, [])) AS n_flags
+            SELECT {_ROW}
             {CALLS_WITH_CURRENT_SCORE}
             WHERE {where}
             ORDER BY {_ORDER[sort]}
@@ -95,6 +101,53 @@ def review_queue(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter
         """,
         [*params, limit, offset],
     ).df()
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Where a call stands in a filtered, sorted queue: the calls before and after it, its place
+    (1-based; None when the call itself is not in the queue, e.g. marked reviewed in a queue of
+    unreviewed calls: its neighbours are then the calls around where it would be) and the size."""
+
+    previous: str | None
+    next: str | None
+    position: int | None
+    total: int
+
+
+def neighbours(con: duckdb.DuckDBPyConnection, call_id: str, filt: QueueFilter = QueueFilter(),
+               sort: Sort = "priority") -> Neighbours:
+    """The calls just before and after ``call_id`` in the queue ``filt`` sorted by ``sort``, in one query.
+
+    The call takes its place in the order by its own sort values even when the filter leaves it out,
+    so "next call" still works after the reviewer marked it reviewed in a queue of unreviewed calls.
+    Numbering the filtered rows is one sort of the period's calls (what counting them costs, and a
+    page of the queue sorts the same rows)."""
+    where, params = filt.where()
+    row = one_row(con.execute(
+        f"""
+        WITH ranked AS (
+            SELECT call_id, member,
+                   row_number() OVER (ORDER BY {_ORDER[sort]}) AS place,
+                   sum(member::INTEGER) OVER (ORDER BY {_ORDER[sort]}
+                                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS members_so_far
+            FROM (
+                SELECT {_ROW}, coalesce({where}, false) AS member
+                {CALLS_WITH_CURRENT_SCORE}
+                WHERE ({where}) OR c.call_id = ?
+            )
+        ),
+        here AS (SELECT place, member, members_so_far FROM ranked WHERE call_id = ?)
+        SELECT
+            (SELECT call_id FROM ranked, here WHERE ranked.place = here.place - 1),
+            (SELECT call_id FROM ranked, here WHERE ranked.place = here.place + 1),
+            (SELECT CASE WHEN member THEN members_so_far END FROM here),
+            (SELECT count(*) FILTER (member) FROM ranked)
+        """,
+        [*params, *params, call_id, call_id],
+    ))
+    previous, following, position, total = row
+    return Neighbours(previous, following, None if position is None else int(position), int(total))
 
 
 def queue_size(con: duckdb.DuckDBPyConnection, filt: QueueFilter = QueueFilter()) -> int:
@@ -129,3 +182,14 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
     ))
     return FilterOptions(distinct("operator_id"), distinct("team"), distinct("queue"), distinct("language"),
                          tuple(f for (f,) in flags), first, last)
+
+
+def call_names(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, tuple[str, datetime | None]]:
+    """Each call's recording name and time (the call's start, else when it was processed)."""
+    if not call_ids:
+        return {}
+    rows = con.execute(
+        "SELECT call_id, file_name, coalesce(started_at, processed_at) FROM calls WHERE call_id IN "
+        f"({', '.join('?' * len(call_ids))})", call_ids,
+    ).fetchall()
+    return {call_id: (name, at) for call_id, name, at in rows}

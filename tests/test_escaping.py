@@ -110,8 +110,8 @@ def test_cells_starting_a_formula_are_neutralised_and_numbers_stay_numbers():
     assert {c[0] for c in FORMULA_STARTS} >= {"=", "+", "-", "@", "\t", "\r"}
 
 
-def _csv_cells(text: str) -> list[dict[str, str]]:
-    rows = list(csv.DictReader(io.StringIO(text)))
+def _csv_cells(data: bytes) -> list[dict[str, str]]:
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))  # English readers: "," (Russian: ";")
     assert rows, "the export is empty"
     for row in rows:
         for column, cell in row.items():
@@ -126,17 +126,17 @@ def _csv_cells(text: str) -> list[dict[str, str]]:
 def test_csv_exports_open_as_text(hostile_db):
     db = str(hostile_db)
     queue = _csv_cells(data.queue_csv(db, QueueFilter(since=SINCE, until=UNTIL, flagged_only=False)))
-    assert {r["operator_id"] for r in queue} >= {"'" + HYPERLINK, "op.belova"}
-    assert all(r["score"] == "" or 0 <= float(r["score"]) <= 100 for r in queue)  # numbers stay numbers
+    assert {r["Operator"] for r in queue} >= {"'" + HYPERLINK, "op.belova"}
+    assert all(r["Score"] == "" or 0 <= int(r["Score"]) <= 100 for r in queue)  # numbers stay (whole) numbers
 
     verdicts = _csv_cells(data.verdicts_csv(db, _call_id(hostile_db, ANDREEV[0])))
-    assert "'" + SUM in [r["review_comment"] for r in verdicts]
-    assert all(r["confidence"] == "" or 0 <= float(r["confidence"]) <= 1 for r in verdicts)
+    assert "'" + SUM in [r["Reviewer's comment"] for r in verdicts]
+    assert all(r["Confidence"] == "" or 0 <= float(r["Confidence"]) <= 1 for r in verdicts)
 
     plan = _csv_cells(data.coaching_plan_csv(db, SINCE, UNTIL))
-    mine = [r for r in plan if r["criterion"] == "greeting" and r["operator"] == "'" + HYPERLINK]
-    assert mine and mine[0]["note"] == "'" + NOTE and mine[0]["assigned_by"] == "'-trainer"
-    assert int(mine[0]["failed"]) == 2 and float(mine[0]["fail_rate"]) == 1.0
+    mine = [r for r in plan if r["Criterion"] == "Greeting" and r["Operator"] == "'" + HYPERLINK]
+    assert mine and mine[0]["Trainer's note"] == "'" + NOTE and mine[0]["Assigned by"] == "'-trainer"
+    assert int(mine[0]["Failed"]) == 2 and int(mine[0]["Fail rate, %"]) == 100
 
 
 def test_weekly_excel_reports_have_no_formula(hostile_db, tmp_path):

@@ -270,9 +270,9 @@ def test_exports_and_the_recording_reach_the_logged_in_admin(admin_visit, served
     files = admin_visit.files
     assert set(files) == {f"verdicts_{served.call_id}.csv", "review_queue.csv", "coaching_plan.csv",
                           *(n for n in files if n.startswith("callqa-") and n.endswith((".html", ".xlsx")))}
-    assert files[f"verdicts_{served.call_id}.csv"].decode() == data.verdicts_csv(str(served.db), served.call_id)
+    assert files[f"verdicts_{served.call_id}.csv"] == data.verdicts_csv(str(served.db), served.call_id)
     assert b"ru_stereo_rude.flac" in files["review_queue.csv"]
-    assert files["coaching_plan.csv"].startswith(b"operator,team,criterion")
+    assert files["coaching_plan.csv"].startswith("\ufeffOperator,Team,Criterion".encode())
     reports = [n for n in files if n.startswith("callqa-")]
     assert sorted(Path(n).suffix for n in reports) == [".html", ".xlsx"]
     assert b"<html" in next(files[n] for n in reports if n.endswith(".html")).lower()

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from reporting.i18n import Words
 from storage import pending, scrub
 from storage.db import connect
 from tests.test_rescore_and_coaching import db as db  # noqa: F401  (the fixture: 10 known calls)
@@ -42,8 +43,8 @@ def test_a_verdict_saved_while_the_flow_holds_the_database_is_journalled_and_sho
     shown = {c.id: c for c in review.with_pending_reviews(str(db), "c00", call_details.criteria(str(db), "c00"))}
     assert shown["farewell"].review is not None and shown["farewell"].review.pending
     assert (shown["farewell"].review.verdict, shown["farewell"].review.reviewer) == ("pass", "anna.qa")
-    csv = exports.verdicts_csv("c00", shown.values())
-    assert "farewell,fail," in csv and ",pass,anna.qa,she said goodbye,pass" in csv
+    csv = exports.verdicts_csv(shown.values(), Words("en", "UTC")).decode("utf-8-sig")
+    assert "Farewell,failed," in csv and ",passed,anna.qa,she said goodbye,passed" in csv
     waiting = coaching_assignments.assignments(str(db), "ivanov")
     assert [(a.criterion_id, a.assigned_by, a.note) for a in waiting] == [("farewell", "tom.trainer", "say goodbye")]
     # The next writer applies the journal: the verdict is stored, a confirmation goes straight in.

@@ -27,6 +27,7 @@ __all__ = [
     "runs",
     "runtime",
     "satisfaction",
+    "saved_views",
     "settings",
     "shared_database",
     "sources",

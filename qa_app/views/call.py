@@ -16,7 +16,7 @@ import streamlit as st
 
 from pipeline.insights.satisfaction import describe_factor, main_factors
 from pipeline.judging.scoring import HEARD_FLAG_SHARE
-from qa_app import auth, data, downloads, links, player, ui
+from qa_app import auth, data, downloads, links, player, queue_nav, ui
 from usecases import masking, recording, users
 from usecases.call_details import CallView
 
@@ -32,6 +32,8 @@ search_query = _asked_query.value or ""
 if search_query:
     st.page_link("views/search.py", label="Search results", icon=":material/arrow_back:",
                  query_params={"q": search_query})
+elif call_id:
+    queue_nav.draw(db, call_id)  # back to the queue with its filters, previous / next call through it
 else:
     st.page_link("views/queue.py", label="Review queue", icon=":material/arrow_back:")
 for _problem in (_asked_call.problem, _asked_query.problem):
