@@ -41,7 +41,7 @@ view = pd.DataFrame({
     OVERTURNED: table["overturned"].astype(int),
 })
 st.dataframe(
-    view, hide_index=True, width="stretch", key="agreement_table",
+    view, hide_index=True, width="stretch", key="agreement_table", placeholder="–",
     column_config={
         CRITERION: st.column_config.TextColumn(width="large"),
         REVIEWED: st.column_config.NumberColumn(format="%d", help=_("verdicts a reviewer judged")),

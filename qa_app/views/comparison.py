@@ -208,7 +208,8 @@ for group in result.groups:
     config[name] = st.column_config.TextColumn(width="medium")
     config[n_name] = st.column_config.NumberColumn(format="%d", help=_("calls with a value"))
 table[VERDICT] = [_(STATUSES[status(m.id)]) for m in result.metrics]
-st.dataframe(table, hide_index=True, width="stretch", key="comparison_table", column_config=config)
+st.dataframe(table, hide_index=True, width="stretch", key="comparison_table", column_config=config,
+             placeholder="–")
 st.caption(_("Estimate (95% confidence interval); n: calls with a value.") + " " + rule())
 
 # ---- chart ------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ view = pd.DataFrame({
 counts = {c: st.column_config.NumberColumn(format="%d") for c in (PROCESSED, QUARANTINED, FAILED, SKIPPED)}
 event = st.dataframe(
     view, key="runs_table", on_select="rerun", selection_mode="single-row", hide_index=True, width="stretch",
-    column_order=[c for c in view.columns if c != "run_id"],
+    placeholder="–", column_order=[c for c in view.columns if c != "run_id"],
     column_config={STARTED: st.column_config.DatetimeColumn(format=w.datetime_format, width="medium"),
                    STATUS: st.column_config.TextColumn(width="medium"),
                    AUDIO: st.column_config.NumberColumn(format="%.1f"),
@@ -83,7 +83,7 @@ else:
                       STATUS: [_(UNREADABLE) if s == "unreadable" else w.of("call_status", s)
                                for s in problems["status"]],
                       REASON: problems["error"].fillna("–"), PATH: problems["source_path"].fillna("–")}),
-        key="run_problems", hide_index=True, width="stretch",
+        key="run_problems", hide_index=True, width="stretch", placeholder="–",
         column_config={RECORDING: st.column_config.TextColumn(width="medium"),
                        REASON: st.column_config.TextColumn(width="large")},
     )
@@ -109,7 +109,7 @@ else:
                       FILES: log["files_deleted"].fillna(0).astype(int),
                       ROWS: [_rows_deleted(r) for r in log["row_counts"]],
                       LEFT: log["files_left"].map(len).astype(int)}),
-        key="deletions_table", hide_index=True, width="stretch",
+        key="deletions_table", hide_index=True, width="stretch", placeholder="–",
         column_config={WHEN: st.column_config.DatetimeColumn(format=w.datetime_format, width="medium"),
                        DETAIL: st.column_config.TextColumn(width="large"), **whole},
     )

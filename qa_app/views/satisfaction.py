@@ -113,7 +113,7 @@ else:
     confusion = pd.DataFrame(agreement.confusion,
                              index=[_("survey {grade}").format(grade=g) for g in range(1, 6)],
                              columns=[_("predicted {grade}").format(grade=g) for g in range(1, 6)])
-    st.dataframe(confusion, width="stretch", key="csat_confusion",
+    st.dataframe(confusion, width="stretch", key="csat_confusion", placeholder="–",
                  column_config={col: st.column_config.NumberColumn(format="%d") for col in confusion.columns})
 
 # ---- lowest predicted -------------------------------------------------------------------------
