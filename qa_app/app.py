@@ -23,7 +23,7 @@ if _PROJECT not in sys.path:
     sys.path.insert(0, _PROJECT)
 
 from qa_app import auth, data  # noqa: E402 - after the sys.path line above
-from qa_app.i18n import _, language_switch  # noqa: E402
+from qa_app.i18n import _, language_switch, words  # noqa: E402
 
 # The favicon is an emoji, which Streamlit draws as an inline SVG: a ":material/..." icon would make every
 # browser fetch it from a public font service, a request leaving the site's network on every page.
@@ -68,4 +68,4 @@ try:
     data.follow_database(str(data.database_path()))  # an erasure since the last rerun: nothing cached survives it
     page.run()
 except data.DatabaseUnavailable as err:
-    st.error(str(err), icon=":material/database:")
+    st.error(err.in_words(words()), icon=":material/database:")

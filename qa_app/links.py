@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from qa_app.i18n import _, words
 from qa_app.mdtext import md
 
 T = TypeVar("T")
@@ -28,8 +29,9 @@ class Param(Generic[T]):
 
 
 def _ignored(name: str, raw: str, why: str) -> str:
+    """The note for a value left unused; ``why`` is already in the reader's words."""
     shown = raw if len(raw) <= 40 else raw[:40] + "…"
-    return f"The link's `{name}` ({md(shown)}) was ignored: {why}."
+    return _("The link's `{name}` ({value}) was ignored: {why}.").format(name=name, value=md(shown), why=why)
 
 
 def text(name: str, raw: str | None, max_len: int = MAX_TEXT) -> Param[str]:
@@ -38,8 +40,8 @@ def text(name: str, raw: str | None, max_len: int = MAX_TEXT) -> Param[str]:
     if not value:
         return Param(None)
     if len(value) > max_len or any(ord(c) < 32 for c in value):
-        return Param(None,
-                     _ignored(name, value, f"not a value this page uses (at most {max_len} characters, one line)"))
+        why = _("not a value this page uses (at most {count} characters, one line)").format(count=max_len)
+        return Param(None, _ignored(name, value, why))
     return Param(value)
 
 
@@ -50,11 +52,12 @@ def moment(name: str, raw: str | None, duration_s: float | None) -> Param[float]
     try:
         value = float(raw.strip())
     except ValueError:
-        return Param(None, _ignored(name, raw, "not a number of seconds"))
+        return Param(None, _ignored(name, raw, _("not a number of seconds")))
     end = duration_s if duration_s is not None and math.isfinite(duration_s) else None
     if not math.isfinite(value) or value < 0 or (end is not None and value > end):
-        limit = f"0 to {end:.1f}" if end is not None else "0 or more"
-        return Param(None, _ignored(name, raw, f"a time in this call is {limit} seconds"))
+        why = (_("a time in this call is 0 to {end} seconds").format(end=words().number(end, 1)) if end is not None
+               else _("a time in this call is 0 seconds or more"))
+        return Param(None, _ignored(name, raw, why))
     return Param(value)
 
 
@@ -63,5 +66,5 @@ def index(name: str, raw: str | None) -> Param[int]:
     if raw is None or not raw.strip():
         return Param(None)
     if not _INDEX.fullmatch(raw.strip()):
-        return Param(None, _ignored(name, raw, "not an utterance number"))
+        return Param(None, _ignored(name, raw, _("not an utterance number")))
     return Param(int(raw.strip()))

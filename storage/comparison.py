@@ -20,13 +20,41 @@ from typing import Literal
 import duckdb
 
 from pipeline.stats.group_comparison import ALPHA, MIN_N, Correction, GroupComparison, Metric, Sample, compare_groups
+from reporting.i18n import N_, Words
 from storage.current_verdicts import LATEST_REVIEW
 from storage.db import one_row
 
 Dimension = Literal["vendor", "site", "team"]
 DIMENSIONS: tuple[Dimension, ...] = ("vendor", "site", "team")
-# What a call without the dimension's metadata is grouped as (no vendor: handled in-house).
-UNSET = {"vendor": "in-house", "site": "(no site)", "team": "(no team)"}
+# What a call without the dimension's metadata is grouped as (no vendor: handled in-house); marked for the
+# catalogue, so a page shows the group in the reader's language (``Words(UNSET[d])``).
+UNSET = {"vendor": N_("in-house"), "site": N_("(no site)"), "team": N_("(no team)")}
+_ONE_GROUP = {"vendor": N_("Only one vendor in this period: nothing to compare."),
+              "site": N_("Only one site in this period: nothing to compare."),
+              "team": N_("Only one team in this period: nothing to compare.")}
+
+
+class Note(str):
+    """A note on what a comparison left out: the English text (the CLI's JSON), and the marked template
+    and its values, so a page words it in the reader's language (``in_words``)."""
+
+    message: str
+    values: dict[str, object]
+
+    def __new__(cls, message: str, **values: object) -> Note:
+        note = super().__new__(cls, message.format(**values))
+        note.message, note.values = message, values
+        return note
+
+    def __reduce__(self):  # the app caches comparisons by pickling them
+        return (_note, (self.message, self.values))
+
+    def in_words(self, words: Words) -> str:
+        return words(self.message).format(**self.values)
+
+
+def _note(message: str, values: dict[str, object]) -> Note:
+    return Note(message, **values)
 
 QA_SCORE = Metric("qa_score", "QA score", "mean", "score", "higher")
 ESCALATION = Metric("escalation", "Escalation rate", "proportion", "share", "lower")
@@ -127,14 +155,14 @@ def call_values(con: duckdb.DuckDBPyConnection, dimension: Dimension, since: dat
     return ComparisonData(dimension, calls, tuple(criteria), scorecards, purged)
 
 
-def samples(data: ComparisonData) -> tuple[list[str], list[int], list[Sample], list[str]]:
+def samples(data: ComparisonData) -> tuple[list[str], list[int], list[Sample], list[Note]]:
     """Groups (busiest first), calls per group, the per-group values of every metric, and notes
     on what was left out."""
     counts: dict[str, int] = {}
     for call in data.calls:
         counts[call.group] = counts.get(call.group, 0) + 1
     groups = sorted(counts, key=lambda g: (-counts[g], g))
-    notes: list[str] = []
+    notes: list[Note] = []
     out: list[Sample] = []
 
     def add(metric: Metric, value_of) -> bool:
@@ -154,20 +182,18 @@ def samples(data: ComparisonData) -> tuple[list[str], list[int], list[Sample], l
             lambda c, cid=criterion_id: {"pass": 1.0, "fail": 0.0}.get(dict(c.verdicts).get(cid, "")))
     add(ESCALATION, lambda c: 1.0 if c.escalated else 0.0)
     if not add(SATISFACTION, lambda c: c.satisfaction):
-        notes.append("Predicted satisfaction is left out: it has not been computed for these calls.")
+        notes.append(Note(N_("Predicted satisfaction is left out: it has not been computed for these calls.")))
     add(HANDLE_TIME, lambda c: c.handle_time_s)
     add(SILENCE, lambda c: c.silence_share)
     add(DEAD_AIR, lambda c: c.dead_air_share)
     if len(data.scorecards) > 1:
-        notes.append(
-            f"Calls were judged with {len(data.scorecards)} scorecard versions ({', '.join(data.scorecards)}): "
-            f"QA scores and pass rates mix them."
-        )
+        notes.append(Note(N_("Calls were judged with {count} scorecard versions ({versions}): QA scores and pass "
+                             "rates mix them."), count=len(data.scorecards), versions=", ".join(data.scorecards)))
     if data.purged:
-        notes.append(f"{data.purged} calls of the period are left out: retention deleted their verdicts, "
-                     f"so only daily totals remain.")
-    if len(groups) < 2:
-        notes.append(f"Only {len(groups)} {data.dimension} in this period: nothing to compare.")
+        notes.append(Note(N_("Calls of the period left out: {count}. Retention deleted their verdicts, so only "
+                             "daily totals remain."), count=data.purged))
+    if len(groups) == 1:
+        notes.append(Note(_ONE_GROUP[data.dimension]))
     return groups, [counts[g] for g in groups], out, notes
 
 

@@ -31,6 +31,7 @@ from typing import Literal
 import duckdb
 
 from pipeline.text.word_forms import word_forms
+from reporting.i18n import N_, Words
 from storage.call_period import period_clauses
 from storage.calls import flipped_role
 from storage.db import now, one_row
@@ -46,7 +47,18 @@ Role = Literal["operator", "customer"]
 
 
 class SearchUnavailable(RuntimeError):
-    """The fts extension cannot be loaded, or the index was never built; the message says what to do."""
+    """The fts extension cannot be loaded, or the index was never built; the message says what to do.
+
+    ``message`` is an English template marked for the catalogue and ``values`` fill it, so the app
+    says it in the reader's language (``in_words``); ``str()`` is the English, for the log."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message.format(**values))
+
+    def in_words(self, words: Words) -> str:
+        return words(self.message).format(**self.values)
 
 
 def _stems_sql(expr: str) -> str:
@@ -62,14 +74,15 @@ def fts_extension_path() -> Path:
     wanted = f"duckdb-extension-fts=={duckdb.__version__}"
     spec = importlib.util.find_spec("duckdb_extension_fts")
     if spec is None or not spec.submodule_search_locations:
-        raise SearchUnavailable(f"transcript search needs DuckDB's full-text extension: install {wanted} "
-                                "(extensions cannot be downloaded at run time here)")
+        raise SearchUnavailable(N_("transcript search needs DuckDB's full-text extension: install {package} "
+                                   "(extensions cannot be downloaded at run time here)"), package=wanted)
     base = Path(next(iter(spec.submodule_search_locations)))
     path = base / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
     if not path.is_file():
         shipped = sorted(p.parent.name for p in base.glob("extensions/*/fts.duckdb_extension"))
-        raise SearchUnavailable(f"no full-text extension for duckdb {duckdb.__version__} in {base} "
-                                f"(it has: {', '.join(shipped) or 'none'}): install {wanted}")
+        raise SearchUnavailable(N_("no full-text extension for DuckDB {version} in {folder} (it has: {shipped}): "
+                                   "install {package}"), version=duckdb.__version__, folder=base,
+                                shipped=", ".join(shipped) or "–", package=wanted)
     return path
 
 
@@ -79,7 +92,8 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute(f"LOAD '{str(path).replace(chr(39), chr(39) * 2)}'")
     except duckdb.Error as err:
-        raise SearchUnavailable(f"cannot load DuckDB's full-text extension from {path}: {err}") from err
+        raise SearchUnavailable(N_("cannot load DuckDB's full-text extension from {path}: {error}"), path=path,
+                                error=err) from err
 
 
 # ---- building the index ----------------------------------------------------------------------
@@ -228,7 +242,8 @@ def search(con: duckdb.DuckDBPyConnection, text: str, filt: SearchFilter = Searc
     Raises ``SearchUnavailable`` when the index was never built."""
     load_fts(con)
     if index_status(con) is None:
-        raise SearchUnavailable("the search index has not been built yet: it is built at the end of each nightly run")
+        raise SearchUnavailable(N_("the search index has not been built yet: it is built at the end of each "
+                                   "nightly run"))
     stemmed = _stem_query(con, parse_query(text), expand)
     if not stemmed.terms:
         return SearchResults((), 0, ())

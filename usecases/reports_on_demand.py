@@ -10,7 +10,7 @@ import duckdb
 
 from reporting.files import StoredReport, list_reports
 from reporting.model import PeriodKind, ReportPeriod
-from usecases.shared_database import CONNECTION_LOCK, unavailable
+from usecases.shared_database import CONNECTION_LOCK, TRY_AGAIN, unavailable
 
 if TYPE_CHECKING:
     from usecases.reports import WrittenReport
@@ -61,4 +61,4 @@ def generate_reports(db: str, kind: PeriodKind, end: date) -> list[WrittenReport
         try:
             return write_reports(settings, report_period(db, kind, end))
         except duckdb.Error as err:
-            raise unavailable(db, err, "try again in a moment.") from err
+            raise unavailable(db, err, TRY_AGAIN) from err

@@ -18,6 +18,7 @@ import duckdb
 from pipeline.insights.csat_agreement import CsatAgreement, agreement
 from pipeline.insights.satisfaction import (
     DEFAULT_WEIGHTS,
+    Factor,
     SatisfactionWeights,
     model_version,
     predict,
@@ -27,10 +28,29 @@ from pipeline.insights.satisfaction_calibration import (
     CalibrationReport,
     calibrate,
 )
+from reporting.i18n import N_, Words
 from storage import csat, satisfaction
 from storage.db import connect
 
 BATCH_CALLS = 1000
+
+# A prediction's factors (pipeline.insights.satisfaction) in words, for the pages that explain a prediction.
+FACTORS = {
+    "sentiment_end": N_("customer's closing sentiment"),
+    "sentiment_low": N_("customer's worst moment"),
+    "sentiment_trend": N_("customer's mood over the call"),
+    "outcome": N_("outcome"),
+    "escalation": N_("escalation"),
+    "dead_air": N_("dead air"),
+    "long_hold": N_("long hold"),
+    "overtalk": N_("overtalk"),
+    "handle_time": N_("handle time"),
+    "bounds": N_("held inside 1-5"),
+}
+ESCALATIONS = {"manager": N_("asked for a manager"), "complaint": N_("complaint"), "regulator": N_("regulator"),
+               "lawyer": N_("lawyer"), "cancellation": N_("cancellation")}
+_SECONDS = ("dead_air", "long_hold", "overtalk", "handle_time")
+_NOT_KNOWN = ("none", "unknown")
 
 
 @dataclass(frozen=True)
@@ -79,3 +99,30 @@ def calibration(db: str | Path) -> CalibrationReport:
         surveys = {call_id: surveyed for call_id, _, surveyed in pairs}
         inputs = satisfaction.satisfaction_inputs(con, list(surveys))
     return calibrate(inputs, [surveys[i.call_id] for i in inputs])
+
+
+def _signed(words: Words, value: float, digits: int) -> str:
+    """``+0,5`` / ``−1,0``: the sign always written, a true minus sign."""
+    return ("−" if value < 0 else "+") + words.number(abs(value), digits)
+
+
+def describe_factor(factor: Factor, words: Words) -> str:
+    """One factor and its points in the reader's words: «исход: не решён (−1,0)», «dead air: 40 s (−0.3)»."""
+    name, value = factor.name, factor.value
+    label = words(FACTORS[name]) if name in FACTORS else words.of("factor", name)
+    if name == "outcome" and isinstance(value, str) and value not in _NOT_KNOWN:
+        outcome = words.of("outcome", value)  # "Resolved" heads a list elsewhere; here it follows a colon
+        shown: str | None = outcome[:1].lower() + outcome[1:]
+    elif name == "escalation" and isinstance(value, str) and value not in _NOT_KNOWN:
+        shown = ", ".join(words(ESCALATIONS[c]) if c in ESCALATIONS else words.of("escalation", c)
+                          for c in value.split(", "))
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and name in _SECONDS:
+        shown = words(N_("{value} s")).format(value=words.number(value, 0))
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and name != "bounds":
+        shown = _signed(words, value, 2)
+    else:
+        shown = None
+    points = _signed(words, factor.contribution, 1)
+    if shown is None:
+        return words(N_("{factor} ({points})")).format(factor=label, points=points)
+    return words(N_("{factor}: {value} ({points})")).format(factor=label, value=shown, points=points)

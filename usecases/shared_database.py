@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 
 import duckdb
 
+from reporting.i18n import N_, Words
 from storage import pending, scrub
 from storage.db import PROCESS_LOCK, connect
 
@@ -34,7 +35,18 @@ CONNECTION_LOCK = PROCESS_LOCK
 
 
 class DatabaseUnavailable(RuntimeError):
-    """The database is not configured, missing, unreadable or busy; the message says which."""
+    """The database is not configured, missing, unreadable or busy; the message says which.
+
+    The message is an English template marked for the catalogue (``N_``) and its values, so a page
+    shows it in the reader's language (``in_words``); ``str()`` is the English, for logs and the CLI."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message.format(**values))
+
+    def in_words(self, words: Words) -> str:
+        return words(self.message).format(**self.values)
 
 
 class DatabaseBusy(DatabaseUnavailable):
@@ -46,22 +58,28 @@ def database_path() -> Path:
     value = os.environ.get(DB_ENV, "").strip()
     if not value:
         raise DatabaseUnavailable(
-            f"No database configured: set {DB_ENV} to the DuckDB file, or start the app with `callqa app --db PATH`."
-        )
+            N_("No database configured: set {variable} to the DuckDB file, or start the app with "
+               "`callqa app --db PATH`."), variable=DB_ENV)
     path = Path(value).expanduser()
     if not path.is_file():
         raise DatabaseUnavailable(
-            f"Database {path} does not exist yet: run `callqa run` to process the recordings, then reload this page."
-        )
+            N_("Database {path} does not exist yet: run `callqa run` to process the recordings, then reload "
+               "this page."), path=path)
     return path
 
 
-def unavailable(db: str, err: duckdb.Error, busy: str) -> DatabaseUnavailable:
-    """The error for people about a DuckDB failure: ``DatabaseBusy`` (saying ``busy``) when the lock is held."""
+# What to do while the nightly flow holds the database, by who waits (``unavailable``'s ``busy``).
+RELOAD = N_("Database {path} is busy (the nightly run is writing to it); reload the page in a moment.")
+TRY_AGAIN = N_("Database {path} is busy (the nightly run is writing to it); try again in a moment.")
+
+
+def unavailable(db: str, err: duckdb.Error, busy: str = RELOAD) -> DatabaseUnavailable:
+    """The error for people about a DuckDB failure: ``DatabaseBusy`` (``busy``: RELOAD or TRY_AGAIN) when the
+    lock is held; otherwise DuckDB's own words (technical, not translated) after ours."""
     text = " ".join(str(err).split())
     if "lock" in text.lower():
-        return DatabaseBusy(f"Database {db} is busy (the nightly run is writing to it); {busy}")
-    return DatabaseUnavailable(f"Cannot read database {db}: {text}")
+        return DatabaseBusy(busy, path=db)
+    return DatabaseUnavailable(N_("Cannot read database {path}: {error}"), path=db, error=text)
 
 
 @contextmanager
@@ -72,9 +90,11 @@ def connection(db: str, read_only: bool, wait_s: float = LOCK_WAIT_S) -> Iterato
             with connect(db, read_only=read_only, timeout_s=wait_s) as con:
                 yield con
         except FileNotFoundError as err:
-            raise DatabaseUnavailable(str(err)) from err
+            raise DatabaseUnavailable(
+                N_("Database {path} does not exist yet: run `callqa run` to process the recordings, then reload "
+                   "this page."), path=db) from err
         except duckdb.Error as err:
-            raise unavailable(db, err, "reload the page in a moment.") from err
+            raise unavailable(db, err, RELOAD) from err
 
 
 @dataclass(frozen=True)

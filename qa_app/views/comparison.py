@@ -1,100 +1,254 @@
 """Sites & vendors: groups of calls side by side with 95% intervals, and which differences are real
 (``pipeline.stats.group_comparison``: tested, corrected for the number of comparisons, never claimed below
-a minimum number of calls)."""
+a minimum number of calls).
+
+The statistics come as numbers; this page says them in the reader's words: metric names, values in the
+locale's format, and the verdict sentences (the pipeline's English ones are for the CLI's JSON).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pipeline.stats.group_comparison import Metric, format_value
+from pipeline.stats.group_comparison import REST, Difference, GroupComparison, Metric
 from qa_app import auth, data, periods, ui
-from storage.comparison import Dimension
+from qa_app.i18n import N_, _, plural
+from storage.comparison import UNSET, Dimension
 
-DIMENSIONS: dict[Dimension, str] = {"vendor": "Vendor", "site": "Site", "team": "Team"}
+DIMENSIONS: dict[Dimension, str] = {"vendor": N_("Vendor"), "site": N_("Site"), "team": N_("Team")}
+METRICS = {"qa_score": N_("QA score"), "escalation": N_("Escalation rate"),
+           "satisfaction": N_("Predicted satisfaction"), "handle_time": N_("Handle time"),
+           "silence_share": N_("Silence share"), "dead_air_share": N_("Dead-air share")}
+STATUSES = {"differs": N_("differs"), "small": N_("n too small"), "noise": N_("within noise")}
 
 auth.require()  # also when a view is reached without the entrypoint
 db = str(data.database_path())
-st.title("Sites & vendors")
+w = ui.words()
+st.title(_("Sites & vendors"))
 
 options = data.filter_options(db)
 by, when = st.columns([2, 2.2], vertical_alignment="bottom")
-dimension = by.segmented_control("Compare by", list(DIMENSIONS), format_func=DIMENSIONS.__getitem__, default="vendor",
-                                 key="compare_by") or "vendor"
+dimension = by.segmented_control(_("Compare by"), list(DIMENSIONS), format_func=lambda d: _(DIMENSIONS[d]),
+                                 default="vendor", key="compare_by") or "vendor"
 with when:
     since, until = periods.period_input("compare_period", options.first, options.last, days=90)
 
-result = data.comparison(db, dimension, since, until)
+result: GroupComparison = data.comparison(db, dimension, since, until)
 if not result.groups:
-    st.info("No processed calls in this period.")
-    st.stop()
-st.caption(" · ".join(f"**{ui.md(g)}** {n} calls" for g, n in zip(result.groups, result.calls)))
-for note in result.notes:
-    st.caption(f":material/info: {ui.md(note)}")
-if len(result.groups) < 2:
+    st.info(_("No processed calls in this period."))
     st.stop()
 
 
-def _cell(metric: Metric, group: str) -> str:
-    e = result.estimate(metric.id, group)
-    if e.estimate is None:
+# ---- words ------------------------------------------------------------------------------------
+
+def group_name(group: str) -> str:
+    """A group as named in the data; the name given to calls without one, in the reader's words."""
+    if group == REST:
+        return _("the other groups")
+    return _(group) if group in UNSET.values() else group
+
+
+def metric_name(metric: Metric) -> str:
+    if metric.id in METRICS:
+        return _(METRICS[metric.id])
+    if metric.id.startswith("pass:"):
+        return _("{criterion} pass rate").format(criterion=ui.criterion(metric.id.removeprefix("pass:")))
+    return metric.label
+
+
+def value(metric: Metric, x: float | None) -> str:
+    if x is None or x != x:
         return "–"
-    if e.low is None:
-        return f"{format_value(metric, e.estimate)}  (one call: no interval)"
-    return f"{format_value(metric, e.estimate)}  ({format_value(metric, e.low)}–{format_value(metric, e.high)})"
+    if metric.unit == "share":
+        return w.percent(x)
+    if metric.unit == "seconds":
+        return _("{value} s").format(value=w.number(x, 0))
+    return w.number(x, 2 if metric.unit == "scale" else 1)
 
 
-def _status(metric_id: str) -> str:
+def difference(metric: Metric, x: float) -> str:
+    """A difference with its sign: ``+12 pp``, ``−3 s``, ``±0.0 points``."""
+    if metric.unit == "share":
+        size = w.number(abs(x) * 100, 0)
+        shown = _("{value} pp").format(value=size)
+    elif metric.unit == "seconds":
+        size = w.number(abs(x), 0)
+        shown = _("{value} s").format(value=size)
+    elif metric.unit == "scale":
+        size = shown = w.number(abs(x), 2)
+    else:
+        size = w.number(abs(x), 1)
+        shown = _("{value} points").format(value=size)
+    zero = all(ch in "0,." for ch in size)
+    return ("±" if zero else "+" if x > 0 else "−") + shown
+
+
+def p_text(p: float) -> str:
+    return "p < " + w.number(0.001, 3) if p < 0.001 else "p = " + w.number(p, 3 if p < 0.01 else 2)
+
+
+def correction() -> str:
+    return "Holm" if result.correction == "holm" else "Benjamini-Hochberg"
+
+
+def sentence(metric: Metric, d: Difference) -> str:
+    """One comparison in words: what was found, the figures, and how sure."""
+    label = metric_name(metric)
+    group, reference = group_name(d.group), group_name(d.reference)
+    va, vb = value(metric, d.estimate_group), value(metric, d.estimate_reference)
+    if (d.test is None or d.difference is None or d.low is None or d.high is None or d.p_value is None
+            or d.p_adjusted is None):
+        return _("{metric}: nothing claimed, n too small ({group} {n_group}, {reference} {n_reference}; at least "
+                 "{min_n} each needed) — {group} {value} vs {reference} {reference_value}.").format(
+            metric=label, group=group, n_group=w.integer(d.n_group), reference=reference,
+            n_reference=w.integer(d.n_reference), min_n=w.integer(result.min_n), value=va, reference_value=vb)
+    numbers = _("{group} {value} vs {reference} {reference_value}, difference {difference} "
+                "(95% CI {low} to {high})").format(
+        group=group, value=va, reference=reference, reference_value=vb, difference=difference(metric, d.difference),
+        low=difference(metric, d.low), high=difference(metric, d.high))
+    corrected = _("{method}-adjusted {p} {comparisons}").format(
+        method=correction(), p=p_text(d.p_adjusted),
+        comparisons=plural("over {n} comparison", "over {n} comparisons", result.tests))
+    if d.claimed:
+        if metric.better is None:
+            head = (_("{group} is higher than {reference} on {metric}") if d.difference > 0 else
+                    _("{group} is lower than {reference} on {metric}"))
+        elif (d.difference > 0) == (metric.better == "higher"):
+            head = _("{group} is better than {reference} on {metric}")
+        else:
+            head = _("{group} is worse than {reference} on {metric}")
+        return _("{head}: {numbers}; {p}, {corrected}.").format(
+            head=head.format(group=group, reference=reference, metric=label), numbers=numbers, p=p_text(d.p_value),
+            corrected=corrected)
+    if d.low <= 0 <= d.high:
+        return _("{metric}: within noise — {numbers}, the interval includes 0; {p}.").format(
+            metric=label, numbers=numbers, p=p_text(d.p_value))
+    return _("{metric}: within noise {accounted} — {numbers}; {p}, {corrected}.").format(
+        metric=label, numbers=numbers, p=p_text(d.p_value), corrected=corrected,
+        accounted=plural("once {n} comparison is accounted for", "once {n} comparisons are accounted for",
+                         result.tests))
+
+
+def sentences(metric: Metric) -> list[str]:
+    """What the numbers say about one metric (the choice of sentences is the pipeline's ``_verdict``)."""
+    mine = [d for d in result.differences if d.metric_id == metric.id]
+    label = metric_name(metric)
+    if not mine:
+        return [_("{metric}: only one group, nothing to compare.").format(metric=label)]
+    claimed = [d for d in mine if d.claimed]
+    if len(mine) == 1 or claimed:
+        return [sentence(metric, d) for d in (mine if len(mine) == 1 else claimed)]
+    small = [d for d in mine if d.test is None]
+    if len(small) == len(mine):
+        return [_("{metric}: nothing claimed, every group has fewer than {min_n} values or is compared with "
+                  "fewer.").format(metric=label, min_n=w.integer(result.min_n))]
+    untested = (_("; not tested (n too small): {groups}").format(groups=", ".join(group_name(d.group) for d in small))
+                if small else "")
+    return [_("{metric}: within noise — no group differs from the others after correcting for "
+              "{comparisons}{untested}.").format(
+        metric=label, untested=untested, comparisons=plural("{n} comparison", "{n} comparisons", result.tests))]
+
+
+def status(metric_id: str) -> str:
     mine = [d for d in result.differences if d.metric_id == metric_id]
     if any(d.claimed for d in mine):
         return "differs"
     if mine and all(d.test is None for d in mine):
-        return "n too small"
-    return "within noise"
+        return "small"
+    return "noise"
+
+
+def rule() -> str:
+    """When this page claims a difference."""
+    against = _(" Each group is compared with all the others together.") if len(result.groups) > 2 else ""
+    if not result.tests:
+        return _("No difference was tested: a difference is tested only where each group has at least {min_n} "
+                 "values.").format(min_n=w.integer(result.min_n)) + against
+    return _("A difference is claimed only when each group has at least {min_n} values and its p value, "
+             "{method}-corrected {comparisons}, is under {alpha}.").format(
+        min_n=w.integer(result.min_n), method=correction(), alpha=w.number(result.alpha, 2),
+        comparisons=plural("over the {n} comparison made", "over the {n} comparisons made", result.tests)) + against
+
+
+# ---- the groups -------------------------------------------------------------------------------
+
+st.caption(" · ".join("**{group}** {calls}".format(group=ui.md(group_name(g)), calls=plural("{n} call", "{n} calls", n))
+                      for g, n in zip(result.groups, result.calls)))
+for note in result.notes:
+    shown = note.in_words(w) if hasattr(note, "in_words") else note  # storage.comparison.Note
+    st.caption(f":material/info: {ui.md(shown)}")
+if len(result.groups) < 2:
+    st.stop()
+
+
+def cell(metric: Metric, group: str) -> str:
+    e = result.estimate(metric.id, group)
+    if e.estimate is None:
+        return "–"
+    if e.low is None:
+        return _("{value} (one call: no interval)").format(value=value(metric, e.estimate))
+    return "{value} ({low}–{high})".format(value=value(metric, e.estimate), low=value(metric, e.low),
+                                            high=value(metric, e.high))
 
 
 # ---- table ------------------------------------------------------------------------------------
-st.subheader("Side by side")
-table = pd.DataFrame({"Metric": [m.label for m in result.metrics]})
+st.subheader(_("Side by side"))
+METRIC, VERDICT = _("Metric"), _("Verdict")
+table = pd.DataFrame({METRIC: [metric_name(m) for m in result.metrics]})
+config: dict[str, Any] = {METRIC: st.column_config.TextColumn(width="large")}
 for group in result.groups:
-    table[group] = [_cell(m, group) for m in result.metrics]
-    table[f"n {group}"] = [result.estimate(m.id, group).n for m in result.metrics]
-table["Verdict"] = [_status(m.id) for m in result.metrics]
-st.dataframe(table, hide_index=True, width="stretch", key="comparison_table")
-st.caption(f"Estimate (95% confidence interval); n: calls with a value. {result.rule}")
+    name = group_name(group)
+    n_name = _("n {group}").format(group=name)
+    table[name] = [cell(m, group) for m in result.metrics]
+    table[n_name] = [result.estimate(m.id, group).n for m in result.metrics]
+    config[name] = st.column_config.TextColumn(width="medium")
+    config[n_name] = st.column_config.NumberColumn(format="%d", help=_("calls with a value"))
+table[VERDICT] = [_(STATUSES[status(m.id)]) for m in result.metrics]
+st.dataframe(table, hide_index=True, width="stretch", key="comparison_table", column_config=config,
+             placeholder="–")
+st.caption(_("Estimate (95% confidence interval); n: calls with a value.") + " " + rule())
 
 # ---- chart ------------------------------------------------------------------------------------
-st.subheader("With error bars")
-claimed_first = sorted(result.metrics, key=lambda m: _status(m.id) != "differs")
+st.subheader(_("With error bars"))
+claimed_first = sorted(result.metrics, key=lambda m: status(m.id) != "differs")
 labels = {m.id: m for m in result.metrics}
-shown = st.selectbox("Metric", [m.id for m in claimed_first], format_func=lambda i: labels[i].label,
-                     key="compare_metric")
-metric = labels[shown]
+shown_id = st.selectbox(_("Metric"), [m.id for m in claimed_first], format_func=lambda i: metric_name(labels[i]),
+                        key="compare_metric")
+metric = labels[shown_id]
 scale = 100 if metric.unit == "share" else 1
 points = pd.DataFrame([
-    {"group": e.group, "n": e.n, "estimate": e.estimate * scale,
+    {"group": group_name(e.group), "n": e.n, "estimate": e.estimate * scale,
      "low": None if e.low is None else e.low * scale, "high": None if e.high is None else e.high * scale}
     for e in result.estimates if e.metric_id == metric.id and e.estimate is not None
 ])
 if points.empty:
-    st.caption("No values of this metric in this period.")
+    st.caption(_("No values of this metric in this period."))
 else:
-    title = f"{metric.label}{' (%)' if metric.unit == 'share' else ' (s)' if metric.unit == 'seconds' else ''}"
-    base = alt.Chart(points).encode(y=alt.Y("group:N", title=None, sort=list(result.groups)))
+    unit = {"share": _("{metric} (%)"), "seconds": _("{metric} (s)")}.get(metric.unit, "{metric}")
+    title = unit.format(metric=metric_name(metric))
+    base = alt.Chart(points).encode(y=alt.Y("group:N", title=None, sort=[group_name(g) for g in result.groups],
+                                            axis=alt.Axis(labelLimit=320)))
     bars = (base.transform_filter("isValid(datum.low)").mark_errorbar(ticks=True, thickness=2)
             .encode(x=alt.X("low:Q", title=title), x2="high:Q"))
     dots = base.mark_point(filled=True, size=90).encode(
         x="estimate:Q",
-        tooltip=["group", "n", alt.Tooltip("estimate:Q", format=".1f"), alt.Tooltip("low:Q", format=".1f"),
-                 alt.Tooltip("high:Q", format=".1f")])
+        tooltip=[alt.Tooltip("group:N", title=_(DIMENSIONS[dimension])),
+                 alt.Tooltip("n:Q", title=_("calls with a value"), format="d"),
+                 alt.Tooltip("estimate:Q", format=".1f", title=_("estimate")),
+                 alt.Tooltip("low:Q", format=".1f", title=_("interval from")),
+                 alt.Tooltip("high:Q", format=".1f", title=_("interval to"))])
     st.altair_chart((bars + dots).properties(height=alt.Step(44)), width="stretch", key="comparison_chart")
-    st.caption("The dot is the estimate, the bar its 95% confidence interval. Overlapping bars alone do not "
-               "prove there is no difference; the verdicts below test it.")
+    st.caption(_("The dot is the estimate, the bar its 95% confidence interval. Overlapping bars alone do not "
+                 "prove there is no difference; the verdicts below test it."))
 
 # ---- verdicts ---------------------------------------------------------------------------------
-st.subheader("What the numbers say")
+st.subheader(_("What the numbers say"))
 for verdict in sorted(result.verdicts, key=lambda v: not v.claimed):
-    tag = ui.badge("differs", "red") if verdict.claimed else ui.badge(_status(verdict.metric.id), "gray")
-    for sentence in verdict.sentences:
-        st.markdown(f"{tag} {ui.quote(sentence)}")
+    found = status(verdict.metric.id)
+    tag = ui.badge(_(STATUSES[found]), "orange" if found == "differs" else "gray")
+    for text in sentences(verdict.metric):
+        st.markdown(f"{tag} {ui.quote(text)}")

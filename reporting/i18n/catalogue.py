@@ -17,8 +17,9 @@ from reporting.i18n import DOMAIN, catalogue_path
 __all__ = ["KEYWORDS", "SOURCES", "extract", "untranslated", "update"]
 
 PROJECT = Path(__file__).resolve().parents[2]
-# Where the words people read are written: the app, the reports, and the use cases (CSV headers, messages).
-SOURCES = ("qa_app", "reporting", "usecases")
+# Where the words people read are written: the app, the reports, the use cases (CSV headers, messages) and
+# the storage layer's errors and notes (marked ``N_``, worded by the page that shows them).
+SOURCES = ("qa_app", "reporting", "usecases", "storage")
 # ``_("...")`` (a function, or a ``Words`` bound to the name ``_``), ``N_("...")`` marked for later,
 # ``plural("one", "many", n)`` and ``_.plural(...)``.
 KEYWORDS = {"_": None, "N_": None, "plural": (1, 2)}
