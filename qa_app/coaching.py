@@ -89,11 +89,16 @@ def _journal_note(stored: bool) -> str:
     return "" if stored else " " + _("(kept in the journal while the nightly load holds the database)")
 
 
+def _not_saved(err: Exception) -> str:
+    reason = err.in_words(ui.words()) if isinstance(err, data.DatabaseUnavailable) else str(err)
+    return _("Not saved: {reason}").format(reason=ui.md(reason))
+
+
 def assign(db: str, operator_id: str, criterion_id: str, user: User, note: str, due_on: date | None) -> None:
     try:
         saved = data.assign_coaching(db, operator_id, criterion_id, user.name, note, due_on)
     except data.DatabaseUnavailable as err:
-        st.session_state[FLASH] = {"kind": "error", "text": _("Not saved: {reason}").format(reason=ui.md(err))}
+        st.session_state[FLASH] = {"kind": "error", "text": _not_saved(err)}
         return
     text = _("{criterion} assigned to {operator}.").format(criterion=ui.criterion(criterion_id),
                                                           operator=ui.md(operator_id))
@@ -105,7 +110,7 @@ def cancel(db: str, assignment_id: str, by: str) -> None:
     try:
         saved = data.cancel_coaching(db, assignment_id, by)
     except (data.DatabaseUnavailable, ValueError) as err:
-        st.session_state[FLASH] = {"kind": "error", "text": _("Not saved: {reason}").format(reason=ui.md(err))}
+        st.session_state[FLASH] = {"kind": "error", "text": _not_saved(err)}
         return
     st.session_state[FLASH] = {"kind": "success",
                                "text": _("Assignment cancelled; its history is kept.") + _journal_note(saved.stored)}
@@ -116,7 +121,7 @@ def _status_changed(db: str, assignment_id: str, by: str, statuses: dict[str, st
     try:
         saved = data.set_coaching_status(db, assignment_id, status, by)
     except (data.DatabaseUnavailable, ValueError) as err:
-        st.session_state[FLASH] = {"kind": "error", "text": _("Not saved: {reason}").format(reason=ui.md(err))}
+        st.session_state[FLASH] = {"kind": "error", "text": _not_saved(err)}
         return
     st.session_state[FLASH] = {"kind": "success", "text": _("Status set to “{status}”.").format(
         status=status_label(status)) + _journal_note(saved.stored)}

@@ -155,7 +155,7 @@ def _save_view() -> None:
         _flash("warning", _("Give the view a name of 1 to {n} characters.").format(n=MAX_NAME))
         return
     except data.DatabaseUnavailable as err:
-        _flash("error", _("Not saved: {reason}").format(reason=ui.md(err)))
+        _flash("error", _("Not saved: {reason}").format(reason=ui.md(err.in_words(ui.words()))))
         return
     if stored:
         _flash("success", _("View “{name}” saved.").format(name=ui.md(" ".join(name.split()))))
