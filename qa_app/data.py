@@ -439,3 +439,12 @@ def report_period(db: str, kind: PeriodKind, end: date) -> ReportPeriod:
 def generate_reports(db: str, kind: PeriodKind, end: date) -> list:
     """Write the reports of that period now, through the function the scheduled flow calls."""
     return reports_on_demand.generate_reports(db, kind, end)
+
+
+# ---- forbidden
+# Every forbidden phrase and escalation heard in a call (issue #17): the call page lists them and highlights them.
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def phrase_hits(db: str, call_id: str) -> list[call_details.PhraseHitView]:
+    return call_details.phrase_hits_of(db, call_id)
