@@ -101,8 +101,8 @@ def test_the_flow_stores_every_phrase_and_call_details_returns_them(flow_db):
     for text, _, segment, a, b, _ in stored:
         assert texts[segment][a:b] == text
     # One verdict per criterion: the reports and training pages count criteria_results rows.
-    assert _rows(db, "SELECT count(*) FROM criteria_results WHERE call_id = ? AND criterion_id = 'no_forbidden_phrases'",
-                 [call_id]) == [(1,)]
+    assert _rows(db, "SELECT count(*) FROM criteria_results WHERE call_id = ?"
+                     " AND criterion_id = 'no_forbidden_phrases'", [call_id]) == [(1,)]
     forbidden = next(c for c in call_details.criteria(str(db), call_id) if c.id == "no_forbidden_phrases")
     assert forbidden.result == "fail"
     _assert_all_three([(h.text or "", h.category) for h in forbidden.hits])
