@@ -136,6 +136,35 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class PhraseHit:
+    """One listed phrase heard in a call (a forbidden phrase, a customer's escalation) and where.
+
+    ``segment`` is the index of the transcript segment holding its first word, ``char_start`` /
+    ``char_end`` where the quote sits in that segment's text (what the app highlights); a quote that
+    runs on into the next segment (a phrase split by a pause) ends at its segment's end.
+    """
+
+    category: str  # the scorecard's category: dismissive, rudeness... / manager, complaint...
+    phrase: str  # the scorecard's phrase (or example) it matched
+    evidence: Evidence
+    method: str
+    confidence: float
+    segment: int | None = None
+    char_start: int = 0
+    char_end: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "category": self.category,
+            "phrase": self.phrase,
+            **self.evidence.to_json(),
+            "segment": self.segment,
+            "method": self.method,
+            "confidence": round(self.confidence, 3),
+        }
+
+
+@dataclass(frozen=True)
 class CriterionResult:
     id: str
     result: Verdict
@@ -145,12 +174,15 @@ class CriterionResult:
     weight: float = 0.0
     critical: bool = False
     reason: str = ""
+    # Every phrase of a list criterion heard (forbidden phrases), in time order; ``evidence`` is the surest.
+    hits: tuple[PhraseHit, ...] = ()
 
     def to_json(self) -> dict:
         return {
             "id": self.id,
             "result": self.result,
             "evidence": self.evidence.to_json() if self.evidence else None,
+            "hits": [h.to_json() for h in self.hits],
             "confidence": round(self.confidence, 3),
             "method": self.method,
             "reason": self.reason,
@@ -167,12 +199,15 @@ class Detection:
     method: str
     confidence: float
     phrase: str = ""
+    # Every phrase of this category heard, in time order (one detection per category raises the flag).
+    hits: tuple[PhraseHit, ...] = ()
 
     def to_json(self) -> dict:
         return {
             "kind": self.kind,
             "category": self.category,
             "evidence": self.evidence.to_json(),
+            "hits": [h.to_json() for h in self.hits],
             "method": self.method,
             "confidence": round(self.confidence, 3),
         }

@@ -513,3 +513,12 @@ def delete_view(db: str, user_name: str, name: str) -> bool | None:
     deleted = saved_views_usecase.delete(db, user_name, name)
     clear_cache()
     return deleted
+
+
+# ---- forbidden
+# Every forbidden phrase and escalation heard in a call (issue #17): the call page lists them and highlights them.
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def phrase_hits(db: str, call_id: str) -> list[call_details.PhraseHitView]:
+    return call_details.phrase_hits_of(db, call_id)

@@ -16,6 +16,7 @@ __all__ = [
     "insights",
     "migrations",
     "pending",
+    "phrase_hits",
     "preferences",
     "queries",
     "reports",

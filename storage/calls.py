@@ -18,6 +18,7 @@ import duckdb
 
 from pipeline.judging.scorecard import Scorecard
 from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment, Speaker
+from storage import phrase_hits
 from storage.db import now, one_row
 from storage.run_lock import RunLock
 
@@ -207,6 +208,8 @@ def _replace_verdicts(con: duckdb.DuckDBPyConnection, call_id: str, scorecard_na
     )
     con.execute(f"DELETE FROM scores {where}", key)
     con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?)", [*key, score.value, list(score.flags), ts])
+    # Every forbidden phrase and escalation heard, beside the one verdict (or detection) they make.
+    phrase_hits.replace_hits(con, call_id, scorecard_name, scorecard_version, criteria, detections)
 
 
 def save_rescore(con: duckdb.DuckDBPyConnection, call_id: str, scorecard: Scorecard,

@@ -2,7 +2,7 @@
 
 What belongs to a call: every table with a ``call_id`` column (found in the schema, so a
 table added later is covered too). Transcripts are ``segments`` and ``pii_spans`` plus the
-quoted evidence in ``criteria_results`` and ``detections``; everything else with a
+quoted evidence in ``criteria_results``, ``detections`` and ``phrase_hits``; everything else with a
 ``call_id`` goes with the verdicts. ``calls`` itself is never deleted: a call whose
 verdicts are gone becomes a tombstone (status ``purged``, ``purged_at``, ``purge_reason``)
 that keeps only its content hash and dates, so the flows never analyse that recording again
@@ -37,6 +37,7 @@ TRANSCRIPT_TABLES = ("segments", "pii_spans", "search_utterances")
 # customer's words, their vector and the operator's go; a reviewer's comment may quote or describe what was
 # said, so it does not outlive the transcript (the review's verdict stays until the verdicts' term).
 EVIDENCE_QUOTES = (("criteria_results", "evidence_text"), ("detections", "evidence_text"),
+                   ("phrase_hits", "evidence_text"),
                    ("call_insights", "problem_statement"), ("call_insights", "problem_embedding"),
                    ("call_insights", "outcome_evidence_text"), ("reviews", "comment"))
 CALL_AT = "coalesce(started_at, processed_at, first_seen_at)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -254,8 +255,10 @@ def test_call_page_shows_transcript_and_verdicts_with_evidence(db):
     segments = _rows(db, "SELECT idx, speaker, start_s, text FROM segments WHERE call_id = ? ORDER BY idx", [call_id])
     assert len(segments) >= 4
     text = _text(at)
+    # forbidden phrases are highlighted: the words inside the marks are the segment's own
+    unmarked = re.sub(r":orange-background\[((?:\\.|[^\]\\])*)\]", r"\1", text)
     for idx, speaker, start, said in segments:
-        assert ui.quote(said) in text
+        assert ui.quote(said) in unmarked
         assert at.button(key=f"segment_{idx}").label == f"▶ {ui.clock(start)}"
     assert {"operator", "customer"} <= {s[1] for s in segments}
     assert ":blue-badge[operator]" in text and ":violet-badge[customer]" in text
@@ -275,7 +278,7 @@ def test_call_page_shows_transcript_and_verdicts_with_evidence(db):
         if quote is not None:
             with_evidence += 1
             assert f"“{ui.quote(quote)}”" in text
-            assert at.button(key=f"evidence_{cid}").label == f"▶ {ui.clock(start)}"
+            assert _evidence_button(at, cid, start).label == f"▶ {ui.clock(start)}"
     assert with_evidence >= 1
     forbidden = {c[0]: c for c in criteria}["no_forbidden_phrases"]
     assert forbidden[1] == "fail" and forbidden[2], "the rude call's forbidden phrase is found, with its quote"
@@ -284,10 +287,16 @@ def test_call_page_shows_transcript_and_verdicts_with_evidence(db):
     audio = at.get("audio")
     assert len(audio) == 1 and audio[0].proto.url.startswith("data:audio/ogg;base64,")  # inline: no /media URL
     assert audio[0].proto.start_time == 0
-    at.button(key="evidence_no_forbidden_phrases").click().run()
+    _evidence_button(at, "no_forbidden_phrases", forbidden[3]).click().run()
     _ok(at)
     assert at.get("audio")[0].proto.start_time == max(int(forbidden[3]) - 1, 0)
     assert f"Playing from {ui.clock(forbidden[3])}" in [c.value for c in at.caption]
+
+
+def _evidence_button(at: AppTest, cid: str, start: float):
+    """The play button of a verdict's evidence (a forbidden-phrase verdict has one for each phrase heard)."""
+    return next(b for b in at.button if (b.key == f"evidence_{cid}" or (b.key or "").startswith(f"hit_play_{cid}_"))
+                and b.label == f"▶ {ui.clock(start)}")
 
 
 def _download_payload(at: AppTest, key: str) -> dict:

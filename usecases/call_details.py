@@ -14,7 +14,7 @@ from typing import cast
 
 import pandas as pd
 
-from storage import calls, queries
+from storage import calls, phrase_hits, queries
 from usecases.shared_database import connection
 
 
@@ -62,6 +62,22 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class PhraseHitView:
+    """One forbidden phrase (or escalation) heard: its category, the words and where they were said."""
+
+    criterion_id: str  # no_forbidden_phrases | escalation
+    category: str
+    phrase: str  # the scorecard's phrase it matched
+    text: str | None  # the words said (None once retention deleted the transcript)
+    start: float
+    end: float
+    segment_idx: int | None  # the transcript segment holding it
+    char_start: int | None  # where the words sit in that segment's text
+    char_end: int | None
+    method: str
+
+
+@dataclass(frozen=True)
 class ReviewerVerdict:
     verdict: str
     comment: str | None
@@ -81,6 +97,8 @@ class CriterionView:
     reason: str | None
     evidence: Evidence | None
     review: ReviewerVerdict | None  # the latest confirm/override, if any
+    # Every phrase behind the verdict (forbidden phrases), in time order; empty for other criteria.
+    hits: tuple[PhraseHitView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,9 +188,22 @@ def segments(db: str, call_id: str) -> list[SegmentView]:
     ]
 
 
+def phrase_hits_of(db: str, call_id: str) -> list[PhraseHitView]:
+    """Every forbidden phrase and escalation heard in the call (current scorecard), in time order."""
+    with connection(db, read_only=True) as con:
+        stored = phrase_hits.call_hits(con, call_id)
+    return [_hit_view(h) for h in stored]
+
+
+def _hit_view(h: phrase_hits.StoredHit) -> PhraseHitView:
+    return PhraseHitView(h.criterion_id, h.category, h.phrase, h.text, h.start, h.end, h.segment_idx, h.char_start,
+                         h.char_end, h.method)
+
+
 def criteria(db: str, call_id: str) -> list[CriterionView]:
     with connection(db, read_only=True) as con:
         df = queries.call_criteria(con, call_id)
+        stored_hits = phrase_hits.call_hits(con, call_id)
     out = []
     for r in df.itertuples(index=False):
         evidence_text = _value(r.evidence_text)
@@ -193,6 +224,7 @@ def criteria(db: str, call_id: str) -> list[CriterionView]:
                 if review_verdict is None
                 else ReviewerVerdict(review_verdict, _value(r.review_comment), r.reviewer,
                                      cast(datetime, _timestamp(r.reviewed_at))),  # a review has its time
+                hits=tuple(_hit_view(h) for h in stored_hits if h.criterion_id == r.criterion_id),
             )
         )
     return out

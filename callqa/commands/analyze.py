@@ -44,8 +44,10 @@ def analyze(args: argparse.Namespace) -> int:
     for c in data["criteria"]:
         ev = f" \u2190 \"{c['evidence']['text']}\" @{c['evidence']['start']}s" if c["evidence"] else ""
         print(f"  {c['id']:<22} {c['result']:<8} ({c['method']}, {c['confidence']:.2f}){ev}")
+        _print_hits(c["hits"])
     for e in data["escalations"]:
         print(f"  escalation: {e['category']} \u2190 \"{e['evidence']['text']}\" @{e['evidence']['start']}s")
+        _print_hits(e["hits"])
     if data["sentiment"]:
         print("  sentiment: " + ", ".join(f"{k} {v}" for k, v in data["sentiment"].items()))
     if data["metrics"]:
@@ -55,3 +57,11 @@ def analyze(args: argparse.Namespace) -> int:
     if data["pii"]:
         print(f"  redacted: {len(data['pii'])} span(s) of personal data")
     return EXIT_OK
+
+
+def _print_hits(hits: list[dict]) -> None:
+    """Every phrase behind a verdict or an escalation, when there is more than its one piece of evidence."""
+    if len(hits) < 2:
+        return
+    for h in hits:
+        print(f"  {'':<22}   {h['category']}: \"{h['text']}\" @{h['start']}s")

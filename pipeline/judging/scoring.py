@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from pipeline.records import (
     CriterionResult,
     Detection,
     Evidence,
+    PhraseHit,
     Score,
     Segment,
     Transcript,
@@ -65,6 +66,8 @@ class Utterance:
     word_spans: list[tuple[int, int]]
     turn: int = 0
     turns: int = 1
+    # The transcript segments joined into this turn: (index in the transcript, where its text starts here).
+    sources: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,21 @@ def speaker_turns(segments: Sequence[Segment], max_pause_s: float = TURN_JOIN_S)
     A phrase split by a recognition pause, or by a word of the other party timed
     in between ("Есть" | "Ладно" | "ли у вас ещё вопросы?"), is still one phrase.
     """
+    return [turn for turn, _ in joined_turns(segments, max_pause_s)]
+
+
+def joined_turns(segments: Sequence[Segment], max_pause_s: float = TURN_JOIN_S
+                 ) -> list[tuple[Segment, tuple[tuple[int, int], ...]]]:
+    """:func:`speaker_turns`, each turn with the segments it joins: (index in ``segments``, where that
+    segment's text starts in the turn's text), so a phrase found in a turn can be shown in its segment."""
     last: dict[str, int] = {}
     out: list[Segment] = []
-    for seg in sorted(segments, key=lambda s: (s.start, s.end)):
+    sources: list[list[tuple[int, int]]] = []
+    for index, seg in sorted(enumerate(segments), key=lambda p: (p[1].start, p[1].end)):
         i = last.get(seg.speaker)
         if i is not None and seg.start - out[i].end <= max_pause_s and seg.channel == out[i].channel:
             prev = out[i]
+            sources[i].append((index, len(prev.text) + 1))
             words = prev.words + seg.words
             out[i] = replace(
                 prev,
@@ -109,16 +121,19 @@ def speaker_turns(segments: Sequence[Segment], max_pause_s: float = TURN_JOIN_S)
         else:
             last[seg.speaker] = len(out)
             out.append(seg)
-    return out
+            sources.append([(index, 0)])
+    return [(turn, tuple(src)) for turn, src in zip(out, sources)]
 
 
-def tokenize_segments(segments: Sequence[Segment], lemmatizer: Lemmatizer) -> list[Utterance]:
+def tokenize_segments(segments: Sequence[Segment], lemmatizer: Lemmatizer,
+                      sources: Sequence[tuple[tuple[int, int], ...]] = ()) -> list[Utterance]:
     counts = Counter(seg.speaker for seg in segments)
     seen: Counter[str] = Counter()
     out = []
-    for seg in segments:
+    for i, seg in enumerate(segments):
         out.append(
-            Utterance(seg, lemmatizer.tokens(seg.text), _word_char_spans(seg), seen[seg.speaker], counts[seg.speaker])
+            Utterance(seg, lemmatizer.tokens(seg.text), _word_char_spans(seg), seen[seg.speaker], counts[seg.speaker],
+                      sources[i] if i < len(sources) else ())
         )
         seen[seg.speaker] += 1
     return out
@@ -200,7 +215,7 @@ class CriterionMatcher:
         return [ps.category for ps, *_ in self.sets]
 
     def search(self, utterances: Sequence[Utterance], method: str, part: str | None = None,
-               min_confidence: float = MIN_MATCH_CONFIDENCE) -> list[Hit]:
+               min_confidence: float = MIN_MATCH_CONFIDENCE, every: bool = False) -> list[Hit]:
         hits: list[Hit] = []
         for ps, lemma, fuzzy, semantic, unless in self.sets:
             if part is not None and ps.category != part:
@@ -208,7 +223,7 @@ class CriterionMatcher:
             for u in utterances:
                 if method == "lemma":
                     found = [_token_hit("lemma", m.phrase, ps.category, u, m.first_token, m.last_token, 1.0)
-                             for m in lemma.find_all(u.tokens)]
+                             for m in lemma.find_all(u.tokens, every=every)]
                 elif method == "pattern" and ps.patterns:
                     found = [_token_hit("pattern", name, ps.category, u, a, b, PATTERN_SCORE)
                              for name in ps.patterns for a, b in FINDERS[name](u.tokens, u.segment.text, self.language)]
@@ -451,22 +466,69 @@ def _judge_required(criterion: Criterion, matcher: CriterionMatcher, utterances:
     return _result(criterion, "fail", speech_conf, methods, f"not said by the {who}{what}")
 
 
+def every_hit(matcher: CriterionMatcher, pool: Sequence[Utterance], methods: Sequence[str],
+              keep: Callable[[Hit], bool] = lambda h: True, per_category: bool = False) -> list[Hit]:
+    """Every phrase heard in ``pool``, once, in time order: the same words found by two methods (or by
+    two overlapping phrases) count once, by the first method, the tightest match (fewest words between the
+    phrase's words: "Я же сказал" rather than "мне. Я же сказал"), the longest phrase, the surest;
+    ``per_category``: once in each category they belong to."""
+    out: list[Hit] = []
+    for method in methods:
+        found = sorted(matcher.search(pool, method, every=True),
+                       key=lambda h: (_gap_words(h), h.char_start - h.char_end, -h.confidence))
+        for h in found:
+            if keep(h) and not any(o.utterance is h.utterance and o.char_start < h.char_end
+                                   and h.char_start < o.char_end and (o.category == h.category or not per_category)
+                                   for o in out):
+                out.append(h)
+    return sorted(out, key=lambda h: (h.evidence.start, h.char_start))
+
+
+def _gap_words(hit: Hit) -> int:
+    """Words of the utterance inside the hit that are not the phrase's own."""
+    inside = sum(1 for t in hit.utterance.tokens if hit.char_start <= t.start < hit.char_end)
+    return max(inside - len(hit.phrase.split()), 0) if hit.method in ("lemma", "fuzzy") else 0
+
+
+def phrase_hit(hit: Hit, method: str | None = None, factor: float = 1.0) -> PhraseHit:
+    """The record of a hit: its evidence and the segment (and characters in it) where it was said."""
+    segment, a, b = None, hit.char_start, hit.char_end
+    sources = hit.utterance.sources
+    for n, (index, offset) in enumerate(sources):
+        if offset <= hit.char_start:
+            end = sources[n + 1][1] - 1 if n + 1 < len(sources) else len(hit.utterance.segment.text)
+            segment, a, b = index, hit.char_start - offset, min(hit.char_end, end) - offset
+    return PhraseHit(hit.category, hit.phrase, hit.evidence, method or hit.method, hit.confidence * factor,
+                     segment, a, b)
+
+
+def _hits_reason(hits: Sequence[Hit]) -> str:
+    return "; ".join(f"{h.category}: {h.phrase}" for h in hits)
+
+
 def judge_forbidden(
     criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]
 ) -> CriterionResult:
+    """Fails on the operator's words; the verdict carries every forbidden phrase heard, its evidence the surest
+    of those the first method found. Phrases heard only in unattributed speech make it ``unknown``."""
     own = [u for u in utterances if u.segment.speaker == criterion.speaker]
     unattributed = [u for u in utterances if u.segment.speaker == "unknown"]
     for method in criterion.methods:
         hits = matcher.search(own, method)
         if hits:
             best = max(hits, key=lambda h: h.confidence)
-            return _result(criterion, "fail", best.confidence, method, f"{best.category}: {best.phrase}", best)
+            heard = every_hit(matcher, own, criterion.methods)
+            return replace(_result(criterion, "fail", best.confidence, method, _hits_reason(heard), best),
+                           hits=tuple(phrase_hit(h) for h in heard))
     for method in criterion.methods:
         hits = matcher.search(unattributed, method)
         if hits:
             best = max(hits, key=lambda h: h.confidence)
-            return _result(criterion, "unknown", best.confidence * UNATTRIBUTED_FACTOR, method + "_unattributed",
-                           f"{best.category}: {best.phrase}, heard in speech not attributed to a speaker", best)
+            heard = every_hit(matcher, unattributed, criterion.methods)
+            return replace(
+                _result(criterion, "unknown", best.confidence * UNATTRIBUTED_FACTOR, method + "_unattributed",
+                        f"{_hits_reason(heard)}, heard in speech not attributed to a speaker", best),
+                hits=tuple(phrase_hit(h, h.method + "_unattributed", UNATTRIBUTED_FACTOR) for h in heard))
     relevant = own + unattributed
     if not relevant:
         return _result(criterion, "unknown", 0.0, "none", f"no {criterion.speaker} speech recognised")
@@ -490,15 +552,20 @@ def _negated(hit: Hit) -> bool:
 
 
 def detect(criterion: Criterion, matcher: CriterionMatcher, utterances: Sequence[Utterance]) -> tuple[Detection, ...]:
-    """One detection per category heard from the party (or from unattributed speech)."""
+    """One detection per category heard from the party (or from unattributed speech), each carrying every
+    phrase of its category heard."""
     pool = [u for u in utterances if u.segment.speaker in (criterion.speaker, "unknown")]
     best: dict[str, Hit] = {}
     for method in criterion.methods:
         for h in matcher.search(pool, method):
             if h.category not in best and not _negated(h):
                 best[h.category] = h
+    if not best:
+        return ()
+    heard = every_hit(matcher, pool, criterion.methods, keep=lambda h: not _negated(h), per_category=True)
     return tuple(
-        Detection(criterion.id, h.category, h.evidence, h.method, h.confidence, h.phrase)
+        Detection(criterion.id, h.category, h.evidence, h.method, h.confidence, h.phrase,
+                  hits=tuple(phrase_hit(o) for o in heard if o.category == h.category))
         for h in sorted(best.values(), key=lambda h: h.evidence.start)
     )
 
@@ -572,7 +639,8 @@ class ScorecardJudge:
             )
             score = compute_score(not_applicable, self.scorecard, transcript)
             return Judgement(not_applicable, replace(score, flags=score.flags + ("unsupported_language",)), ())
-        utterances = tokenize_segments(speaker_turns(transcript.segments), lemmatizer)
+        turns = joined_turns(transcript.segments)
+        utterances = tokenize_segments([t for t, _ in turns], lemmatizer, [src for _, src in turns])
         ctx = _context(utterances)
         heard = heard_speech(transcript)
         results: dict[str, CriterionResult] = {}

@@ -41,7 +41,9 @@ class PhraseMatcher:
         self._patterns = [(p, [t.lemmas for t in lemmatizer.tokens(p)]) for p in phrases]
         self._patterns = [(p, lemmas) for p, lemmas in self._patterns if lemmas]
 
-    def find_all(self, tokens: Sequence[Token]) -> list[PhraseMatch]:
+    def find_all(self, tokens: Sequence[Token], every: bool = False) -> list[PhraseMatch]:
+        """Each phrase's first occurrence (enough for a verdict); ``every``: a match from every word it can
+        start at (a list of all that was said: repeats, and "мне. Я же сказал" beside "Я же сказал")."""
         matches = []
         for phrase, pattern in self._patterns:
             for start, tok in enumerate(tokens):
@@ -50,7 +52,8 @@ class PhraseMatcher:
                 end = self._extend(tokens, start, pattern)
                 if end is not None:
                     matches.append(PhraseMatch(phrase, start, end))
-                    break  # one occurrence per phrase is enough
+                    if not every:
+                        break  # one occurrence per phrase is enough
         return sorted(matches, key=lambda m: (m.first_token, -(m.last_token - m.first_token)))
 
     def _extend(self, tokens: Sequence[Token], start: int, pattern: list[frozenset[str]]) -> int | None:

@@ -17,8 +17,9 @@ import streamlit as st
 from pipeline.insights.satisfaction import describe_factor, main_factors
 from pipeline.judging.scoring import HEARD_FLAG_SHARE
 from qa_app import auth, data, downloads, links, player, queue_nav, ui
+from qa_app.i18n import _
 from usecases import masking, recording, users
-from usecases.call_details import CallView
+from usecases.call_details import CallView, CriterionView, SegmentView
 
 db = str(data.database_path())
 user = auth.require()
@@ -120,6 +121,37 @@ def _shown_marked(text: str, query: str) -> str:
 def _play_button(seconds: float, key: str) -> None:
     st.button(f"▶ {ui.clock(seconds)}", key=key, on_click=_play_from, args=(seconds,), help="Play from here",
               width="content")
+
+
+# ---- forbidden: every forbidden phrase and escalation heard, listed in its verdict and marked in the transcript
+
+heard_phrases = data.phrase_hits(db, call_id)
+
+
+def _hits_evidence(column, c: CriterionView) -> None:
+    """A list criterion's evidence: every phrase heard, its category in words, each with its own ▶."""
+    for n, h in enumerate(c.hits):
+        with column.container(horizontal=True, vertical_alignment="center", wrap=False, key=f"hit_{c.id}_{n}"):
+            _play_button(h.start, key=f"hit_play_{c.id}_{n}")
+            category = ui.badge(ui.words().of("phrase_category", h.category), "red")
+            said = f"“{ui.quote(_shown(h.text))}”" if h.text else _("(the quote was deleted with the transcript)")
+            st.markdown(f"{category} {said}")
+
+
+def _shown_with_hits(s: SegmentView) -> str:
+    """Markdown of an utterance with the forbidden phrases and escalations said in it highlighted."""
+    marks: list[tuple[int, int]] = []
+    for h in sorted(heard_phrases, key=lambda h: (h.char_start or 0)):
+        if h.segment_idx != s.idx or h.char_start is None or h.char_end is None or h.char_end <= h.char_start:
+            continue
+        if not marks or h.char_start >= marks[-1][1]:  # overlapping phrases: one mark
+            marks.append((h.char_start, h.char_end))
+    if not marks:
+        return ui.quote(_shown(s.text))
+    text, shown_marks = s.text, tuple(marks)
+    if not show_raw:
+        text, shown_marks = masking.redact_marked(text, shown_marks, call.language or "ru")
+    return ui.highlight(text, shown_marks)
 
 
 # ---- header ----------------------------------------------------------------------------------
@@ -278,7 +310,9 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
             judged.append(f"weight {c.weight:g}")
         what.caption(" · ".join(judged) + (f" — {ui.md(c.reason)}" if c.reason else ""))
 
-        if c.evidence is None:
+        if c.hits:
+            _hits_evidence(evidence, c)
+        elif c.evidence is None:
             evidence.caption("no evidence quote")
         elif c.evidence.start is None:
             evidence.markdown(f"“{ui.quote(_shown(c.evidence.text))}”")
@@ -397,7 +431,7 @@ else:
             if s.idx == matched_idx:
                 text.markdown(f"{ui.badge('search match', 'orange')} {_shown_marked(s.text, search_query)}")
             else:
-                text.markdown(ui.quote(_shown(s.text)))
+                text.markdown(_shown_with_hits(s))
 
 if not history.empty:
     with st.expander(f"Review history ({len(history)})"):

@@ -146,6 +146,22 @@ KINDS: dict[str, dict[str, str]] = {
     "run_status": RUN_STATUSES, "call_status": CALL_STATUSES, "language": LANGUAGES,
 }
 
+# The scorecards' phrase categories (forbidden phrases, customer escalations: scorecards/*.yaml). Here rather
+# than as titles in the YAML: a category is an id stored with each phrase heard, like a flag, and titles in the
+# file would change its digest and force a new scorecard version for words that judge nothing. A category a
+# site adds reads as its id made readable until it is given words here.
+PHRASE_CATEGORIES = {
+    "dismissive": N_("Dismissive"),
+    "rudeness": N_("Rudeness"),
+    "profanity": N_("Profanity or insult"),
+    "manager": N_("Asks for a manager"),
+    "complaint": N_("Complaint"),
+    "regulator": N_("Regulator"),
+    "legal": N_("Legal action"),
+    "cancellation": N_("Cancellation"),
+}
+KINDS["phrase_category"] = PHRASE_CATEGORIES
+
 
 def _humane(identifier: str) -> str:
     """An id nobody gave words to (a site's own flag): ``long_queue_wait`` -> ``Long queue wait``."""
