@@ -10,5 +10,6 @@ __all__ = [
     "mdtext",
     "periods",
     "player",
+    "player_controls",
     "ui",
 ]

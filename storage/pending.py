@@ -24,7 +24,7 @@ import duckdb
 
 _TABLES = {
     "reviews": ("review_id", "call_id", "criterion_id", "action", "verdict", "comment", "reviewer", "created_at",
-                "reviewer_role"),
+                "reviewer_role", "segment_idx", "speaker"),
     "coaching_assignments": ("assignment_id", "operator_id", "criterion_id", "assigned_by", "assigned_at", "note"),
     # Login audit rows the app could not write while the flow held the file (storage.auth_events).
     "auth_events": ("event_id", "occurred_at", "user_name", "address", "outcome", "scope", "detail"),
@@ -89,7 +89,7 @@ def replay(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> int:
                 con.execute(
                     f"INSERT INTO {e['table']} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
                     "ON CONFLICT DO NOTHING",
-                    [row[c] for c in columns],
+                    [row.get(c) for c in columns],  # a line journalled before a column was added: NULL
                 )
             con.execute("COMMIT")
         except Exception:
