@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import duckdb
@@ -263,18 +264,20 @@ def test_the_player_stays_in_view_and_follows_the_transcript(served, chromium):
         page.wait_for_function("() => { const a = document.querySelector('.st-key-call_player audio');"
                                " return a && a.readyState >= 1 && a.duration > 0; }")
         page.locator(".callqa-bars .callqa-speech").first.wait_for()
+        source = page.evaluate("() => document.querySelector('.st-key-call_player audio').currentSrc")
         _shot(page, "1_opened")
 
         # ▶ on the transcript's third line, far below the player: the player is still in view, the line marked.
         idx = sorted(starts)[2]
         line = page.locator(f".st-key-line_{idx}")
         line.scroll_into_view_if_needed()
-        page.locator(f".st-key-segment_{idx} button").click()
+        page.locator(f".st-key-segment_{idx} button").first.click()
         page.wait_for_function("i => !!document.querySelector('.st-key-line_' + i + '.callqa-playing')", arg=idx)
         page.wait_for_function("() => !document.querySelector('.st-key-call_player audio').paused")
         assert _in_view(page, ".st-key-call_player audio"), "the player stays in view"
         assert _in_view(page, f".st-key-line_{idx}")
-        assert page.evaluate("() => window.scrollY") > 300, "the page was scrolled down to the transcript"
+        scrolled = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop")
+        assert scrolled > 300, "the page was scrolled down to the transcript"
         _shot(page, "2_playing_line")
 
         # Space pauses and plays again; K goes to the next line, J back.
@@ -307,4 +310,6 @@ def test_the_player_stays_in_view_and_follows_the_transcript(served, chromium):
         _shot(page, "5_bar_clicked")
         assert page.locator(".callqa-mark").count() >= 1, "the flagged moments are marked on the bars"
         browser.close()
-    assert not [u for u in requested if "/media/" in u], "nothing through Streamlit's /media endpoint"
+    through_media = [u for u in requested if urllib.parse.urlsplit(u).path.startswith("/media/")]
+    assert not through_media, "nothing through Streamlit's /media endpoint (its fonts are under /static/media)"
+    assert source.startswith("data:audio/ogg;base64,"), "the player plays the session's inline recording"

@@ -82,8 +82,8 @@ def _save_verdict(criterion_id: str, auto_result: str) -> None:
         return
     comment = st.session_state.get(f"comment_{criterion_id}", "")
     action = data.review_action(auto_result, verdict)
-    done = (_("{criterion}: confirmed as {verdict}, saved.") if action == "confirm"
-            else _("{criterion}: changed to {verdict}, saved."))
+    done = (_("{criterion}: confirmed → {verdict}, saved.") if action == "confirm"
+            else _("{criterion}: overridden → {verdict}, saved."))
     _report(lambda: data.save_verdict(db, call_id, criterion_id, auto_result, verdict, user.name, comment, user.role),
             done.format(criterion=ui.criterion(criterion_id), verdict=ui.verdict(verdict)))
 
@@ -441,7 +441,7 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
 
         if c.review is not None:
             by = _("{reviewer}, {when}").format(reviewer=ui.md(c.review.reviewer), when=ui.when(c.review.created_at))
-            kind = _("confirmed") if c.review.verdict == c.result else _("changed")
+            kind = _("confirmed") if c.review.verdict == c.result else _("overridden")
             waiting = " " + ui.badge(_("saving"), "orange") if c.review.pending else ""
             review.markdown(f"{kind} → {ui.result_badge(c.review.verdict)} ({by}){waiting}")
             if c.review.comment:
@@ -577,7 +577,7 @@ def _history_line(h) -> str:
     line_at = next((ui.clock(s.start) for s in segments if s.idx == h.segment_idx), "–")
     what = {
         "confirm": _("confirmed “{criterion}” as {verdict}"),
-        "override": _("changed “{criterion}” to {verdict}"),
+        "override": _("overrode “{criterion}”: {verdict}"),
         "comment": _("commented on “{criterion}”") if criterion else _("commented on the call"),
         "reviewed": _("marked the call reviewed"),
         "flip_roles": _("swapped operator and customer for the whole call"),
