@@ -253,7 +253,7 @@ def mark_reviewed(db: str, call_id: str, reviewer: str, comment: str | None = No
 
 
 def flip_roles(db: str, call_id: str, reviewer: str, comment: str | None = None, role: str | None = None) -> Saved:
-    """Swap operator and customer for this call (verdicts are re-judged by `callqa rescore --flipped`)."""
+    """Swap operator and customer for this call, without re-judging (the call page uses flip_roles_and_rejudge)."""
     return _cleared(review.flip_roles(db, call_id, reviewer, comment, role))
 
 

@@ -33,7 +33,6 @@ from tests.test_app import (
 )
 from tests.test_browser import SCREENSHOTS
 
-REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 
 
