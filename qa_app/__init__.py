@@ -11,6 +11,7 @@ __all__ = [
     "mdtext",
     "periods",
     "player",
+    "player_controls",
     "queue_nav",
     "queue_params",
     "ui",

@@ -256,7 +256,7 @@ def mark_reviewed(db: str, call_id: str, reviewer: str, comment: str | None = No
 
 
 def flip_roles(db: str, call_id: str, reviewer: str, comment: str | None = None, role: str | None = None) -> Saved:
-    """Swap operator and customer for this call (verdicts are re-judged by `callqa rescore --flipped`)."""
+    """Swap operator and customer for this call, without re-judging (the call page uses flip_roles_and_rejudge)."""
     return _cleared(review.flip_roles(db, call_id, reviewer, comment, role))
 
 
@@ -522,3 +522,55 @@ def delete_view(db: str, user_name: str, name: str) -> bool | None:
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def phrase_hits(db: str, call_id: str) -> list[call_details.PhraseHitView]:
     return call_details.phrase_hits_of(db, call_id)
+
+
+# ---- callpage: role changes that re-judge the call, its review history -------------------------
+
+
+def _scorecards_dir():
+    from usecases.settings import load_settings
+
+    return load_settings().judging.scorecards_dir
+
+
+def flip_roles_and_rejudge(db: str, call_id: str, reviewer: str, role: str | None = None) -> review.RolesChanged:
+    """Swap operator and customer for the call and judge it again at once (journalled while the flow writes)."""
+    try:
+        return review.flip_roles_and_rejudge(db, call_id, reviewer, role, _scorecards_dir())
+    finally:
+        clear_cache()
+
+
+def set_speaker(db: str, call_id: str, segment_idx: int, speaker: str, reviewer: str,
+                role: str | None = None) -> review.RolesChanged:
+    """Say who said one utterance and judge the call again at once."""
+    try:
+        return review.set_speaker(db, call_id, segment_idx, speaker, reviewer, role, _scorecards_dir())
+    finally:
+        clear_cache()
+
+
+def rejudge_if_roles_changed(db: str, call_id: str) -> review.Rejudged | None:
+    """Re-judge a call whose verdicts predate a role change (raises ``DatabaseBusy`` while the flow writes)."""
+    try:
+        return review.rejudge_if_roles_changed(db, call_id, _scorecards_dir())
+    finally:
+        clear_cache()
+
+
+def warm_rejudging(db: str, scorecard_name: str, scorecard_version: int) -> None:
+    """Compile the call's scorecard in the background, so a flip is re-judged in about a second."""
+    from usecases.rescore import warm_judge
+
+    warm_judge(db, scorecard_name, scorecard_version, _scorecards_dir())
+
+
+def roles_waiting(db: str, call_id: str) -> bool:
+    """Whether the call's verdicts predate a role change (stored or journalled): not cached, it is the check."""
+    return review.roles_waiting(db, call_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def review_history(db: str, call_id: str) -> list[calls.ReviewEntry]:
+    """Every review of the call, oldest first, journalled ones included."""
+    return review.history(db, call_id)

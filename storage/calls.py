@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal, Mapping, Sequence, cast
 
 import duckdb
 
@@ -330,19 +330,26 @@ def record_unreadable(con: duckdb.DuckDBPyConnection, run_id: str, entries: Sequ
                         [[run_id, path, reason, seen] for path, reason in entries])
 
 
-ReviewAction = Literal["confirm", "override", "comment", "reviewed", "flip_roles"]
+ReviewAction = Literal["confirm", "override", "comment", "reviewed", "flip_roles", "set_speaker"]
+ROLE_CHANGES = ("flip_roles", "set_speaker")  # the reviews that change who said what (re-judge the call after)
 
 
 def review_row(call_id: str, reviewer: str, action: ReviewAction, criterion_id: str | None = None,
-               verdict: str | None = None, comment: str | None = None, reviewer_role: str | None = None) -> dict:
+               verdict: str | None = None, comment: str | None = None, reviewer_role: str | None = None,
+               segment_idx: int | None = None, speaker: str | None = None) -> dict:
     """A new review, checked, with its id and time: stored now or journalled (``storage.pending``)."""
     if action in ("confirm", "override") and verdict not in ("pass", "fail", "na"):
         raise ValueError("confirm/override needs a verdict: pass, fail or na")
     if action == "flip_roles" and criterion_id is not None:
         raise ValueError("roles are flipped for the whole call, not for one criterion")
+    if action == "set_speaker":
+        if segment_idx is None or segment_idx < 0 or speaker not in _OTHER_ROLE or criterion_id is not None:
+            raise ValueError("set_speaker needs an utterance (segment_idx >= 0) and a speaker: operator or customer")
+    elif segment_idx is not None or speaker is not None:
+        raise ValueError("only set_speaker names an utterance and its speaker")
     return dict(review_id=uuid.uuid4().hex, call_id=call_id, criterion_id=criterion_id, action=action,
                 verdict=verdict, comment=(comment or "").strip() or None, reviewer=reviewer, created_at=now(),
-                reviewer_role=reviewer_role)
+                reviewer_role=reviewer_role, segment_idx=segment_idx, speaker=speaker)
 
 
 def insert_review(con: duckdb.DuckDBPyConnection, row: dict) -> str:
@@ -366,8 +373,11 @@ def add_review(
     verdict: str | None = None,
     comment: str | None = None,
     reviewer_role: str | None = None,
+    segment_idx: int | None = None,
+    speaker: str | None = None,
 ) -> str:
-    return insert_review(con, review_row(call_id, reviewer, action, criterion_id, verdict, comment, reviewer_role))
+    return insert_review(con, review_row(call_id, reviewer, action, criterion_id, verdict, comment, reviewer_role,
+                                         segment_idx, speaker))
 
 
 _OTHER_ROLE: dict[Speaker, Speaker] = {"operator": "customer", "customer": "operator"}
@@ -382,3 +392,64 @@ def roles_flipped(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     """True when reviewers flipped the call's operator/customer roles an odd number of times."""
     n = one_row(con.execute("SELECT count(*) FROM reviews WHERE call_id = ? AND action = 'flip_roles'", [call_id]))[0]
     return n % 2 == 1
+
+
+@dataclass(frozen=True)
+class SpeakerRoles:
+    """Who said each utterance of a call as reviewers left it: flips of the whole call and utterances
+    set one by one, replayed in the order they were made (a later flip swaps a corrected line too)."""
+
+    flipped: bool = False
+    fixed: Mapping[int, Speaker] = field(default_factory=dict)  # utterance (segments.idx) -> its speaker
+
+    def speaker(self, idx: int, stored: str) -> str:
+        """The speaker of utterance ``idx``, which the recognition labelled ``stored``."""
+        if idx in self.fixed:
+            return self.fixed[idx]
+        return flipped_role(cast(Speaker, stored)) if self.flipped else stored
+
+    @property
+    def changed(self) -> bool:
+        return self.flipped or bool(self.fixed)
+
+
+def speaker_roles(con: duckdb.DuckDBPyConnection, call_id: str) -> SpeakerRoles:
+    """The call's role flips and per-utterance corrections (``set_speaker`` reviews), replayed in order."""
+    rows = con.execute(
+        "SELECT action, segment_idx, speaker FROM reviews WHERE call_id = ? AND action IN ('flip_roles', 'set_speaker')"
+        " ORDER BY created_at, review_id",
+        [call_id],
+    ).fetchall()
+    flipped, fixed = False, dict[int, Speaker]()
+    for action, idx, speaker in rows:
+        if action == "flip_roles":
+            flipped = not flipped
+            fixed = {i: flipped_role(s) for i, s in fixed.items()}
+        elif idx is not None and speaker in _OTHER_ROLE:
+            fixed[int(idx)] = speaker
+    return SpeakerRoles(flipped, fixed)
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One line of a call's review history."""
+
+    action: str  # confirm | override | comment | reviewed | flip_roles | set_speaker
+    reviewer: str
+    reviewer_role: str | None
+    created_at: datetime
+    criterion_id: str | None
+    verdict: str | None
+    comment: str | None
+    segment_idx: int | None
+    speaker: str | None
+
+
+def review_history(con: duckdb.DuckDBPyConnection, call_id: str) -> list[ReviewEntry]:
+    """Every review of the call, oldest first (the audit trail)."""
+    rows = con.execute(
+        "SELECT action, reviewer, reviewer_role, created_at, criterion_id, verdict, comment, segment_idx, speaker"
+        " FROM reviews WHERE call_id = ? ORDER BY created_at, review_id",
+        [call_id],
+    ).fetchall()
+    return [ReviewEntry(*r) for r in rows]

@@ -24,7 +24,7 @@ import duckdb
 
 _TABLES = {
     "reviews": ("review_id", "call_id", "criterion_id", "action", "verdict", "comment", "reviewer", "created_at",
-                "reviewer_role"),
+                "reviewer_role", "segment_idx", "speaker"),
     "coaching_assignments": ("assignment_id", "operator_id", "criterion_id", "assigned_by", "assigned_at", "note",
                              "due_on"),
     # A coaching assignment's status changes, its cancellation (the trainer's undo) included (storage.training).

@@ -246,9 +246,9 @@ def test_call_page_shows_transcript_and_verdicts_with_evidence(db):
     at = _open_call(call_id)
     _ok(at)
     assert at.title[0].value == ui.md("ru_stereo_rude.flac")  # shown literally: file names come from outside
-    assert any(call_id in c.value for c in at.caption)  # (the queue bar's "Call 2 of 2 in the queue" comes first)
+    assert any(c.value.startswith("processed ") for c in at.caption)  # the call in words: no hash id
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Language"] == "ru" and metrics["Channels"] == "stereo (2)"
+    assert metrics["Language"] == "Russian" and metrics["Channels"] == "stereo (2)"  # in words, not its code
     assert "Critical fail" in _text(at)
 
     # Transcript: every segment, with its speaker and a play button at its start.
@@ -351,7 +351,7 @@ def test_override_and_mark_reviewed_are_stored(db_copy, loopback):
     text = _text(at)
     assert f"overridden → :green-badge[passed] ({ui.md('anna.qa')}" in text
     assert "“" + ui.md("said about the bank's policy, not rude") + "”" in [c.value for c in at.caption]
-    assert any("override → passed saved" in s.value for s in at.success)
+    assert any("overridden → passed, saved." in s.value for s in at.success)
 
     # Agreeing with the automatic verdict is a confirmation.
     greeting = _rows(

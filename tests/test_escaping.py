@@ -194,9 +194,11 @@ def test_a_hostile_comment_shows_as_text_on_the_call_page(hostile_db, monkeypatc
     at = _goto(_app().run(), CALL_PAGE, call_id=_call_id(hostile_db, "ru_stereo_rude.flac"))
     _ok(at)
     shown = [v for v in _values(at) if "evil" in v]
-    assert shown == [f"“{md(PHISH)}”"], shown  # the comment, once, escaped
-    html = _rendered(shown[0])
-    assert "<a" not in html and "<img" not in html and PHISH in html.replace(WORD_JOINER, "")
+    # The comment, escaped: under its verdict, and in the review history's line in words.
+    assert f"“{md(PHISH)}”" in shown and len(shown) == 2 and all(f"“{md(PHISH)}”" in v for v in shown), shown
+    for value in shown:
+        html = _rendered(value)
+        assert "<a" not in html and "<img" not in html and PHISH in html.replace(WORD_JOINER, "")
 
 
 @pytest.mark.parametrize("asked", [PHISH, "[click](http://evil.example) **x** :red[y]", "x" * 500, "a\nb"])

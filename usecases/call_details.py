@@ -46,7 +46,7 @@ class CallView:
 @dataclass(frozen=True)
 class SegmentView:
     idx: int
-    speaker: str  # as the reviewers last set it (a role flip swaps operator and customer)
+    speaker: str  # as the reviewers last set it (a role flip swaps operator and customer; set_speaker one line)
     start: float
     end: float
     text: str
@@ -173,11 +173,11 @@ def call(db: str, call_id: str) -> CallView | None:
 def segments(db: str, call_id: str) -> list[SegmentView]:
     with connection(db, read_only=True) as con:
         df = queries.call_segments(con, call_id)
-        flipped = calls.roles_flipped(con, call_id)
+        roles = calls.speaker_roles(con, call_id)  # whole-call flips and utterances set one by one
     return [
         SegmentView(
             idx=int(r.idx),
-            speaker=calls.flipped_role(r.speaker) if flipped else r.speaker,
+            speaker=roles.speaker(int(r.idx), r.speaker),
             start=float(r.start_s),
             end=float(r.end_s),
             text=r.text,

@@ -2,10 +2,12 @@
 each verdict. ``t`` starts the player at a moment; ``seg`` and ``q`` (from transcript search) mark the matching
 utterance and its words.
 
-Reviewers (and admins) may confirm or override verdicts, flip the roles and mark the
-call reviewed; trainers see everything read-only. Non-admins never see personal data:
-stored transcripts are redacted, and the text is masked again on display in case
-redaction was turned off; the player mutes the masked moments.
+Reviewers (and admins) may confirm or override verdicts, flip the roles of the whole call or set who said
+one line, and mark the call reviewed; a role change re-judges the call at once from its stored transcript
+(usecases.review). Trainers see everything read-only. Non-admins never see personal data: stored
+transcripts are redacted, and the text is masked again on display in case redaction was turned off; the
+player mutes the masked moments. The player stays in view (qa_app.player_controls: speech bars, the line
+being played, keyboard shortcuts).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pipeline.insights.satisfaction import describe_factor, main_factors
+from pipeline.insights.satisfaction import main_factors
 from pipeline.judging.scoring import HEARD_FLAG_SHARE
 from qa_app import auth, data, downloads, links, player, queue_nav, ui
-from qa_app.i18n import _
+from qa_app.i18n import _, plural
+from qa_app.player_controls import LANE_COLORS, Lane, Line, Mark, player_controls
 from usecases import masking, recording, users
 from usecases.call_details import CallView, CriterionView, SegmentView
+from usecases.satisfaction import describe_factor
 
 db = str(data.database_path())
 user = auth.require()
@@ -31,29 +35,30 @@ _asked_query = links.text("q", st.query_params.get("q"))
 call_id = _asked_call.value or ""
 search_query = _asked_query.value or ""
 if search_query:
-    st.page_link("views/search.py", label="Search results", icon=":material/arrow_back:",
+    st.page_link("views/search.py", label=_("Search results"), icon=":material/arrow_back:",
                  query_params={"q": search_query})
 elif call_id:
     queue_nav.draw(db, call_id)  # back to the queue with its filters, previous / next call through it
 else:
-    st.page_link("views/queue.py", label="Review queue", icon=":material/arrow_back:")
+    st.page_link("views/queue.py", label=_("Review queue"), icon=":material/arrow_back:")
 for _problem in (_asked_call.problem, _asked_query.problem):
     if _problem:
         st.warning(_problem, icon=":material/link_off:")
 
 if not call_id:
-    st.info("No call selected: open one from the review queue.")
+    st.info(_("No call selected: open one from the review queue."))
     st.stop()
 
 _found = data.call(db, call_id)
 if _found is None:
-    st.warning(f"There is no call “{ui.md(call_id)}” in this database.")
+    st.warning(_("There is no call “{call}” in this database.").format(call=ui.md(call_id)))
     st.stop()
 call: CallView = _found  # typed as found: the helpers below read it too
 
 PLAY_KEY = f"play_from:{call_id}"
 FLASH_KEY = "review_flash"
 LINK_KEY = f"link:{call_id}"
+REJUDGE_TRIED_KEY = f"rejudge_tried:{call_id}"
 # A link to a moment (``&t=SECONDS``, from training needs, calibration or search) starts the player there,
 # once per link: later play buttons move it, and another link into this call (another search match) applies.
 _moment = links.moment("t", st.query_params.get("t"), call.duration_s)
@@ -75,35 +80,95 @@ def _play_from(seconds: float) -> None:
 def _save_verdict(criterion_id: str, auto_result: str) -> None:
     verdict = st.session_state.get(f"verdict_{criterion_id}")
     if verdict is None:
-        st.session_state[FLASH_KEY] = ("warning", f"Choose a verdict for {ui.criterion(criterion_id)} before saving.")
+        st.session_state[FLASH_KEY] = ("warning", _("Choose a verdict for {criterion} before saving.").format(
+            criterion=ui.criterion(criterion_id)))
         return
     comment = st.session_state.get(f"comment_{criterion_id}", "")
     action = data.review_action(auto_result, verdict)
+    done = (_("{criterion}: confirmed → {verdict}, saved.") if action == "confirm"
+            else _("{criterion}: overridden → {verdict}, saved."))
     _report(lambda: data.save_verdict(db, call_id, criterion_id, auto_result, verdict, user.name, comment, user.role),
-            f"{ui.criterion(criterion_id)}: {action} → {ui.verdict(verdict)} saved.")
+            done.format(criterion=ui.criterion(criterion_id), verdict=ui.verdict(verdict)))
 
 
 def _report(write, message: str) -> None:
     if not may_review:
-        st.session_state[FLASH_KEY] = ("error", "Your role cannot change verdicts.")
+        st.session_state[FLASH_KEY] = ("error", _("Your role cannot change verdicts."))
         return
     try:
         saved = write()
     except data.DatabaseUnavailable as err:
-        st.session_state[FLASH_KEY] = ("error", f"Not saved: {ui.md(err)}")
+        st.session_state[FLASH_KEY] = ("error", _("Not saved: {reason}").format(reason=ui.md(err)))
         return
     if not saved.stored:
-        message += " (the nightly load holds the database: kept in the journal, stored in a moment)"
+        message += " " + _("(the nightly load holds the database: kept in the journal, stored in a moment)")
     st.session_state[FLASH_KEY] = ("success", message)
 
 
 def _mark_reviewed() -> None:
-    _report(lambda: data.mark_reviewed(db, call_id, user.name, role=user.role), "Call marked as reviewed.")
+    _report(lambda: data.mark_reviewed(db, call_id, user.name, role=user.role), _("Call marked as reviewed."))
+
+
+def _score_words(score: float | None) -> str:
+    return "–" if score is None else ui.number(score, 0)
+
+
+def _roles_changed(change, done: str) -> None:
+    """The flash after a flip or a one-line correction: the new score, or why the verdicts wait."""
+    if change.busy:
+        st.session_state[FLASH_KEY] = ("warning", done + " " + _(
+            "The nightly load holds the database: the change is kept in the journal, and the verdicts are "
+            "re-judged as soon as the database is free (open the call again, or press “Re-judge now”)."))
+    elif change.rejudged is None:
+        st.session_state[FLASH_KEY] = ("success", done + " " + _(
+            "This call's transcript is no longer kept, so its verdicts stay as they were."))
+    else:
+        st.session_state[FLASH_KEY] = ("success", done + " " + _(
+            "Verdicts re-judged on the corrected roles in {seconds}: score {before} → {after}.").format(
+            seconds=ui.seconds(change.rejudged.wall_s), before=_score_words(change.rejudged.score_before),
+            after=_score_words(change.rejudged.score_after)))
 
 
 def _flip_roles() -> None:
-    _report(lambda: data.flip_roles(db, call_id, user.name, role=user.role),
-            "Operator and customer swapped. Verdicts are re-judged by `callqa rescore --flipped`.")
+    if not may_review:
+        st.session_state[FLASH_KEY] = ("error", _("Your role cannot change verdicts."))
+        return
+    try:
+        change = data.flip_roles_and_rejudge(db, call_id, user.name, role=user.role)
+    except data.DatabaseUnavailable as err:
+        st.session_state[FLASH_KEY] = ("error", _("Not saved: {reason}").format(reason=ui.md(err)))
+        return
+    _roles_changed(change, _("Operator and customer swapped."))
+
+
+def _set_speaker(segment_idx: int, speaker: str, start: float) -> None:
+    if not may_review:
+        st.session_state[FLASH_KEY] = ("error", _("Your role cannot change verdicts."))
+        return
+    try:
+        change = data.set_speaker(db, call_id, segment_idx, speaker, user.name, role=user.role)
+    except data.DatabaseUnavailable as err:
+        st.session_state[FLASH_KEY] = ("error", _("Not saved: {reason}").format(reason=ui.md(err)))
+        return
+    _roles_changed(change, _("The line at {time} is now the {speaker}'s.").format(
+        time=ui.clock(start), speaker=ui.speaker(speaker)))
+
+
+def _rejudge_now() -> None:
+    try:
+        done = data.rejudge_if_roles_changed(db, call_id)
+    except data.DatabaseBusy:
+        st.session_state[FLASH_KEY] = ("warning", _(
+            "The nightly load still holds the database: the verdicts will be re-judged when it is free."))
+        return
+    except data.DatabaseUnavailable as err:
+        st.session_state[FLASH_KEY] = ("error", ui.md(err))
+        return
+    if done is not None:
+        st.session_state[FLASH_KEY] = ("success", _(
+            "Verdicts re-judged on the corrected roles in {seconds}: score {before} → {after}.").format(
+            seconds=ui.seconds(done.wall_s), before=_score_words(done.score_before),
+            after=_score_words(done.score_after)))
 
 
 def _shown(text: str) -> str:
@@ -119,7 +184,7 @@ def _shown_marked(text: str, query: str) -> str:
 
 
 def _play_button(seconds: float, key: str) -> None:
-    st.button(f"▶ {ui.clock(seconds)}", key=key, on_click=_play_from, args=(seconds,), help="Play from here",
+    st.button(f"▶ {ui.clock(seconds)}", key=key, on_click=_play_from, args=(seconds,), help=_("Play from here"),
               width="content")
 
 
@@ -154,46 +219,82 @@ def _shown_with_hits(s: SegmentView) -> str:
     return ui.highlight(text, shown_marks)
 
 
+def _role_name(role: str | None) -> str:
+    names = {"reviewer": _("reviewer"), "trainer": _("trainer"), "admin": _("admin")}
+    return names.get(role or "", "")
+
+
 # ---- header ----------------------------------------------------------------------------------
 
 st.title(ui.md(call.file_name))
-details = [f"call {ui.md(call.call_id)}"]
+details = []
 if call.processed_at:
-    details.append(f"processed {call.processed_at:%Y-%m-%d %H:%M} UTC")
+    details.append(_("processed {when}").format(when=ui.when(call.processed_at)))
 if call.scorecard_name:
-    details.append(f"scorecard {ui.md(call.scorecard_name)} v{call.scorecard_version}")
+    details.append(_("scorecard “{name}”, version {version}").format(
+        name=ui.md(call.scorecard_name), version=call.scorecard_version))
 if call.asr_model:
-    details.append(f"{ui.md(call.asr_model)}, speakers by {ui.md(call.speaker_method)}")
-st.caption(" · ".join(details))
+    details.append(_("recognised by {model}, speakers told apart by {method}").format(
+        model=ui.md(call.asr_model), method=ui.md(ui.words().of("speaker_method", call.speaker_method))))
+if details:
+    st.caption(" · ".join(details))
 
 if call.status == "purged" and call.purge_reason == "erasure":  # erased on the customer's request
-    st.info("This call was erased on request: its recording, transcript, verdicts and comments are gone; "
-            "see the Runs page.")
+    st.info(_("This call was erased on request: its recording, transcript, verdicts and comments are gone; "
+              "see the Runs page."))
     st.stop()
 if call.status == "purged":  # a tombstone: retention deleted the call's details
-    st.info("This call's recording, transcript and verdicts were deleted (retention or erasure); see the Runs page.")
+    st.info(_("This call's recording, transcript and verdicts were deleted (retention or erasure); "
+              "see the Runs page."))
     st.stop()
 if call.status != "processed":
-    st.error(f"This recording was {ui.md(call.status)}: {ui.md(call.error or 'no reason recorded')}")
+    st.error(_("This recording was {status}: {reason}").format(
+        status=ui.words().of("call_status", call.status), reason=ui.md(call.error or _("no reason recorded"))))
     st.stop()
 
+if may_review and call.scorecard_name and call.scorecard_version is not None:
+    data.warm_rejudging(db, call.scorecard_name, call.scorecard_version)  # a flip then takes about a second
+
+# Verdicts judged before the latest role change (journalled while the nightly load held the database):
+# re-judge them now, once per visit; the button tries again.
+roles_waiting = data.roles_waiting(db, call_id)
+if roles_waiting and may_review and not st.session_state.get(REJUDGE_TRIED_KEY):
+    st.session_state[REJUDGE_TRIED_KEY] = True
+    try:
+        with st.spinner(_("Re-judging the verdicts on the corrected roles…")):
+            _rejudged = data.rejudge_if_roles_changed(db, call_id)
+        if _rejudged is not None:
+            _found = data.call(db, call_id)
+            call = _found if _found is not None else call
+            roles_waiting = False
+    except data.DatabaseUnavailable:
+        pass  # said below, with the button to try again
+if roles_waiting:
+    with st.container(horizontal=True, vertical_alignment="center", key="roles_waiting"):
+        st.warning(_("The verdicts were judged before the latest change of roles; they are re-judged as soon as "
+                     "the database is free."), icon=":material/hourglass_top:")
+        if may_review:
+            st.button(_("Re-judge now"), key="rejudge_now", on_click=_rejudge_now)
+
 score_col, duration_col, language_col, channels_col, confidence_col = st.columns(5)
-score_col.metric("Score", "–" if call.score is None else f"{call.score:.0f}")
-duration_col.metric("Duration", ui.clock(call.duration_s))
-language_col.metric("Language", call.language or "–")
-channels_col.metric("Channels",
-                    "stereo (2)" if call.channels == 2 else ("mono" if call.channels == 1 else str(call.channels)))
-confidence_col.metric("ASR confidence", "–" if call.asr_confidence is None else f"{call.asr_confidence:.2f}")
-st.markdown(f"**Flags:** {ui.flag_badges(call.flags)}")
+score_col.metric(_("Score"), _score_words(call.score))
+duration_col.metric(_("Duration"), ui.clock(call.duration_s))
+language_col.metric(_("Language"), ui.words().of("language", call.language))
+channels_col.metric(_("Channels"),
+                    _("stereo (2)") if call.channels == 2 else (_("mono") if call.channels == 1
+                                                                else ui.number(call.channels, 0)))
+confidence_col.metric(_("Recognition confidence"), ui.percent(call.asr_confidence))
+st.markdown(_("**Flags:** {flags}").format(flags=ui.flag_badges(call.flags)))
 try:
     satisfaction = data.call_satisfaction(db, call_id)
 except data.DatabaseUnavailable:  # a database not yet migrated to #7's tables: the rest of the page still works
     satisfaction = None
 if satisfaction is not None:
-    why = "; ".join(describe_factor(f.name, f.value, f.contribution) for f in main_factors(satisfaction.factors))
-    survey = "" if satisfaction.surveyed is None else f" · customer's survey: **{satisfaction.surveyed}**"
-    st.markdown(f"**Predicted satisfaction:** {satisfaction.predicted:.1f} / 5 — "
-                f"{ui.quote(why or 'no factor stood out')}{survey}")
+    why = "; ".join(describe_factor(f, ui.words()) for f in main_factors(satisfaction.factors))
+    survey = "" if satisfaction.surveyed is None else " · " + _("customer's survey: **{rating}**").format(
+        rating=satisfaction.surveyed)
+    st.markdown(_("**Predicted satisfaction:** {predicted} / 5 — {why}").format(
+        predicted=ui.number(satisfaction.predicted, 1), why=ui.quote(why or _("no factor stood out"))) + survey)
 
 # Why the customer called and how the call ended (nightly insights), each with the words it was judged on.
 insight = data.call_insight(db, call_id)
@@ -201,39 +302,44 @@ if insight is not None:
     with st.container(horizontal=True, vertical_alignment="center", key="call_reason"):
         if insight.problem_start is not None:
             _play_button(insight.problem_start, key="reason_play")
-        score = f" ({insight.reason_score:.2f})" if insight.reason_id and insight.reason_score is not None else ""
+        score = (" " + _("(match {share})").format(share=ui.percent(insight.reason_score))
+                 if insight.reason_id and insight.reason_score is not None else "")
         said = f" — “{ui.quote(_shown(insight.problem_statement))}”" if insight.problem_statement else ""
-        st.markdown(f"**Reason:** {ui.badge(data.reason_label(insight.reason_id), 'blue')}{score}{said}")
+        st.markdown(_("**Reason:** {reason}").format(reason=ui.badge(data.reason_label(insight.reason_id), "blue"))
+                    + score + said)
     with st.container(horizontal=True, vertical_alignment="center", key="call_outcome"):
         if insight.outcome_evidence_start is not None:
             _play_button(insight.outcome_evidence_start, key="outcome_play")
-        how = f" ({insight.outcome_method}, confidence {insight.outcome_confidence:.2f})" \
-            if insight.outcome_confidence is not None else ""
+        how = (" " + _("({method}, confidence {share})").format(
+            method=ui.words().of("method", insight.outcome_method), share=ui.percent(insight.outcome_confidence))
+            if insight.outcome_confidence is not None else "")
         said = f" — “{ui.quote(_shown(insight.outcome_evidence_text))}”" if insight.outcome_evidence_text else ""
-        st.markdown(f"**Outcome:** {ui.badge(ui.words().of('outcome', insight.outcome), 'violet')}{how}{said}")
+        st.markdown(_("**Outcome:** {outcome}").format(
+            outcome=ui.badge(ui.words().of("outcome", insight.outcome), "violet")) + how + said)
 
-history = data.reviews(db, call_id)
-done = history[history["action"] == "reviewed"]
+history = data.review_history(db, call_id)
+done = [h for h in history if h.action == "reviewed"]
 status, flip, button, export = st.columns([3, 1, 1, 1], vertical_alignment="center")
-if done.empty:
-    status.markdown(ui.badge("not reviewed yet", "orange"))
-    button.button("Mark call reviewed", key="mark_reviewed", type="primary", on_click=_mark_reviewed, width="stretch",
-                  disabled=not may_review)
+if not done:
+    status.markdown(ui.badge(_("not reviewed yet"), "orange"))
+    button.button(_("Mark call reviewed"), key="mark_reviewed", type="primary", on_click=_mark_reviewed,
+                  width="stretch", disabled=not may_review)
 else:
-    last = done.iloc[-1]
-    status.markdown(f"{ui.badge('reviewed', 'green')} by {ui.md(last['reviewer'])} "
-                    f"at {last['created_at']:%Y-%m-%d %H:%M} UTC")
-flip.button("Flip roles", key="flip_roles", on_click=_flip_roles, width="stretch", disabled=not may_review,
-            help="Operator and customer are the wrong way round: swap them (stored as a review).")
+    last = done[-1]
+    status.markdown(ui.badge(_("reviewed"), "green") + " " + _("by {reviewer}, {when}").format(
+        reviewer=ui.md(last.reviewer), when=ui.when(last.created_at)))
+flip.button(_("Flip roles"), key="flip_roles", on_click=_flip_roles, width="stretch", disabled=not may_review,
+            help=_("Operator and customer are the wrong way round for the whole call: swap them and judge "
+                   "the call again (stored as a review)."))
 with export:
     downloads.download_button(
-        "Verdicts CSV", lambda: data.verdicts_csv(db, call_id, None if show_raw else call.language or "ru"),
+        _("Verdicts CSV"), lambda: data.verdicts_csv(db, call_id, None if show_raw else call.language or "ru"),
         file_name=f"verdicts_{call_id}.csv", mime="text/csv", key="export_verdicts")
 if data.roles_flipped(db, call_id):
-    st.info("A reviewer flipped operator and customer for this call: the transcript shows the corrected roles.",
+    st.info(_("A reviewer flipped operator and customer for this call: the transcript shows the corrected roles."),
             icon=":material/swap_horiz:")
 if not may_review:
-    st.caption("Read-only: your role cannot change verdicts.")
+    st.caption(_("Read-only: your role cannot change verdicts."))
 
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash is not None:
@@ -244,56 +350,96 @@ if flash is not None:
 
 start = st.session_state.get(PLAY_KEY)
 masked = data.pii_spans(db, call_id)
-if call.audio_exists:
-    # Personal data said aloud is muted for everyone but admins. The recording goes inside the
-    # session's own messages, never as a /media URL (usecases/recording.py says why).
-    mute = () if show_raw else tuple((s, e) for _, s, e in masked)
-    audio: str | None
-    try:
-        with st.spinner("Preparing the recording…"):
-            audio = player.recording_url(call.source_path, mute, ui.mtime(call.source_path))
-    except Exception as err:  # an unreadable file now: show the transcript, never unmuted audio
-        audio = None
-        st.warning(f"The recording cannot be played ({ui.md(err)}).")
-    # Start a second early so the moment is heard in context.
-    if audio is not None:
-        st.audio(
-            audio,
-            format=recording.MIME,
-            start_time=0 if start is None else max(int(start) - 1, 0),
-            autoplay=start is not None,
-        )
-    if masked:
-        st.caption(f"{len(masked)} moment(s) with personal data " + ("(not muted: admin)." if show_raw else "muted."))
-    if start is not None:
-        st.caption(f"Playing from {ui.clock(start)}")
-else:
-    st.warning(f"The recording is no longer at {ui.md(call.source_path)}: the transcript and verdicts are still here.")
+segments = data.segments(db, call_id)
+criteria = data.criteria_with_pending(db, call_id)
+found = data.detections(db, call_id)
+
+
+def _moments() -> list[Mark]:
+    """The flagged moments on the bars: failed criteria's evidence, escalations, muted personal data."""
+    out = [Mark(c.evidence.start, c.evidence.end, "flag",
+                _("{criterion}: {verdict} at {time}").format(criterion=ui.criterion(c.id), verdict=ui.verdict(c.result),
+                                                            time=ui.clock(c.evidence.start)))
+           for c in criteria if c.result == "fail" and c.evidence is not None and c.evidence.start is not None]
+    for d in found.itertuples(index=False):
+        if d.evidence_start is not None and not pd.isna(d.evidence_start):
+            out.append(Mark(float(d.evidence_start), None if pd.isna(d.evidence_end) else float(d.evidence_end),
+                            "flag", _("{flag} at {time}").format(flag=ui.label(d.category),
+                                                                 time=ui.clock(float(d.evidence_start)))))
+    out += [Mark(s, e, "pii", _("personal data muted at {time}").format(time=ui.clock(s)) if not show_raw
+                 else _("personal data at {time} (not muted: admin)").format(time=ui.clock(s)))
+            for _kind, s, e in masked]
+    return out
+
+
+with st.container(key="call_player"):
+    if call.audio_exists:
+        # Personal data said aloud is muted for everyone but admins. The recording goes inside the
+        # session's own messages, never as a /media URL (usecases/recording.py says why).
+        mute = () if show_raw else tuple((s, e) for _kind, s, e in masked)
+        audio: str | None
+        try:
+            with st.spinner(_("Preparing the recording…")):
+                audio = player.recording_url(call.source_path, mute, ui.mtime(call.source_path))
+        except Exception as err:  # an unreadable file now: show the transcript, never unmuted audio
+            audio = None
+            st.warning(_("The recording cannot be played ({reason}).").format(reason=ui.md(err)))
+        # Start a second early so the moment is heard in context.
+        if audio is not None:
+            st.audio(
+                audio,
+                format=recording.MIME,
+                start_time=0 if start is None else max(int(start) - 1, 0),
+                autoplay=start is not None,
+            )
+            speakers = [p for p in ("operator", "customer", "unknown") if any(s.speaker == p for s in segments)]
+            player_controls(
+                key="player_controls",
+                duration=float(call.duration_s or max((s.end for s in segments), default=0.0)),
+                lines=[Line(s.idx, s.start, s.end, s.speaker, _("{time} · {speaker}").format(
+                    time=ui.clock(s.start), speaker=ui.speaker(s.speaker))) for s in segments],
+                lanes=[Lane(p, ui.speaker(p), LANE_COLORS[p]) for p in speakers],
+                marks=_moments(),
+                start=start,
+                marks_label=_("flags"),
+                keys_help=_("Keys: space play / pause · ← → 5 seconds back / forward · J / K previous / next line · "
+                            "click a bar or a line to play from there"),
+            )
+        notes = []
+        if masked:
+            notes.append(plural("{n} moment with personal data", "{n} moments with personal data", len(masked)) + " "
+                         + (_("(not muted: admin).") if show_raw else _("muted.")))
+        if start is not None:
+            notes.append(_("Playing from {time}").format(time=ui.clock(start)))
+        for note in notes:
+            st.caption(note)
+    else:
+        st.warning(_("The recording is no longer at {path}: the transcript and verdicts are still here.").format(
+            path=ui.md(call.source_path)))
 
 # The utterance a search result opened, above the verdicts: what the reviewer came for.
-matched = (next((s for s in data.segments(db, call_id) if s.idx == matched_idx), None)
+matched = (next((s for s in segments if s.idx == matched_idx), None)
            if matched_idx is not None else None)
 if matched_idx is not None and matched is None:
-    st.warning(f"The link's `seg` ({matched_idx}) was ignored: this call has no utterance {matched_idx}.",
-               icon=":material/link_off:")
+    st.warning(_("The link's `seg` ({index}) was ignored: this call has no utterance {index}.").format(
+        index=matched_idx), icon=":material/link_off:")
 if matched is not None:
     with st.container(border=True, key="search_match", horizontal=True, vertical_alignment="center"):
         _play_button(matched.start, key="search_match_play")
-        speaker = ui.badge(matched.speaker, ui.SPEAKER_COLORS.get(matched.speaker, "gray"))
-        st.markdown(f"{ui.badge('search match', 'orange')} {speaker} {_shown_marked(matched.text, search_query)}")
+        speaker = ui.speaker_badge(matched.speaker)
+        st.markdown(f"{ui.badge(_('search match'), 'orange')} {speaker} {_shown_marked(matched.text, search_query)}")
 
 # ---- scorecard -------------------------------------------------------------------------------
 
-st.subheader("Scorecard")
-criteria = data.criteria_with_pending(db, call_id)
+st.subheader(_("Scorecard"))
 if not criteria:
-    st.caption("No verdicts stored for this call's scorecard.")
+    st.caption(_("No verdicts stored for this call's scorecard."))
 
 COLUMNS = [3, 3.2, 3.8]
 head = st.columns(COLUMNS, gap="medium")
-head[0].markdown("**Criterion · automatic verdict**")
-head[1].markdown("**Evidence**")
-head[2].markdown("**Reviewer verdict**")
+head[0].markdown(_("**Criterion · automatic verdict**"))
+head[1].markdown(_("**Evidence**"))
+head[2].markdown(_("**Reviewer verdict**"))
 
 # Failures first: they are what the reviewer is here for.
 ORDER = {"fail": 0, "unknown": 1, "pass": 2, "na": 3}
@@ -301,19 +447,19 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
     with st.container(border=True, key=f"criterion_{c.id}"):
         what, evidence, review = st.columns(COLUMNS, gap="medium")
 
-        critical = " " + ui.badge("critical", "red") if c.critical else ""
+        critical = " " + ui.badge(_("critical"), "red") if c.critical else ""
         what.markdown(f"**{ui.criterion(c.id)}** {ui.result_badge(c.result)}{critical}")
-        judged = [f"`{c.id}`", c.method]
+        judged = [_("found by: {method}").format(method=ui.words().of("method", c.method))]
         if c.confidence is not None:
-            judged.append(f"confidence {c.confidence:.2f}")
+            judged.append(_("confidence {share}").format(share=ui.percent(c.confidence)))
         if c.weight is not None:
-            judged.append(f"weight {c.weight:g}")
+            judged.append(_("weight {weight}").format(weight=ui.number(c.weight, 1 if c.weight % 1 else 0)))
         what.caption(" · ".join(judged) + (f" — {ui.md(c.reason)}" if c.reason else ""))
 
         if c.hits:
             _hits_evidence(evidence, c)
         elif c.evidence is None:
-            evidence.caption("no evidence quote")
+            evidence.caption(_("no evidence quote"))
         elif c.evidence.start is None:
             evidence.markdown(f"“{ui.quote(_shown(c.evidence.text))}”")
         else:
@@ -322,9 +468,9 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
                 st.markdown(f"“{ui.quote(_shown(c.evidence.text))}”")
 
         if c.review is not None:
-            by = f"{ui.md(c.review.reviewer)}, {c.review.created_at:%Y-%m-%d %H:%M}"
-            kind = "confirmed" if c.review.verdict == c.result else "overridden"
-            waiting = " " + ui.badge("saving", "orange") if c.review.pending else ""
+            by = _("{reviewer}, {when}").format(reviewer=ui.md(c.review.reviewer), when=ui.when(c.review.created_at))
+            kind = _("confirmed") if c.review.verdict == c.result else _("overridden")
+            waiting = " " + ui.badge(_("saving"), "orange") if c.review.pending else ""
             review.markdown(f"{kind} → {ui.result_badge(c.review.verdict)} ({by}){waiting}")
             if c.review.comment:
                 review.caption(f"“{ui.md(c.review.comment)}”")
@@ -334,83 +480,85 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
             current = c.review.verdict if c.review else c.result
             select, comment, save = st.columns([1.3, 2, 0.9], vertical_alignment="bottom")
             select.selectbox(
-                "Verdict",
+                _("Verdict"),
                 data.VERDICTS,
                 index=data.VERDICTS.index(current) if current in data.VERDICTS else None,
                 format_func=ui.verdict,
-                placeholder="choose…",
+                placeholder=_("choose…"),
                 key=f"verdict_{c.id}",
                 label_visibility="collapsed",
             )
             comment.text_input(
-                "Comment", key=f"comment_{c.id}", placeholder="comment (optional)", label_visibility="collapsed"
+                _("Comment"), key=f"comment_{c.id}", placeholder=_("comment (optional)"), label_visibility="collapsed"
             )
-            save.form_submit_button("Save", key=f"save_{c.id}", on_click=_save_verdict, args=(c.id, c.result),
+            save.form_submit_button(_("Save"), key=f"save_{c.id}", on_click=_save_verdict, args=(c.id, c.result),
                                     width="stretch")
 
 # ---- escalations, conversation metrics, sentiment ----------------------------------------------
 
-found = data.detections(db, call_id)
 if not found.empty:
-    st.subheader("Escalation")
+    st.subheader(_("Escalation"))
     for d in found.itertuples(index=False):
         with st.container(horizontal=True, vertical_alignment="center", key=f"escalation_{d.category}"):
             if d.evidence_start is not None and not pd.isna(d.evidence_start):
                 _play_button(float(d.evidence_start), key=f"escalation_play_{d.category}")
             st.markdown(f"{ui.badge(ui.label(d.category), 'red')} “{ui.quote(_shown(d.evidence_text or ''))}” "
-                        f"· {ui.md(d.method)}")
+                        f"· {ui.md(ui.words().of('method', d.method))}")
 
 measured = data.analytics(db, call_id) or {}
 metrics = measured.get("metrics") or {}
 if metrics:
-    st.subheader("Conversation")
+    st.subheader(_("Conversation"))
     row = st.columns(6)
-    row[0].metric("Handle time", ui.clock(metrics.get("handle_time_s")))
-    row[1].metric("Dead air", ui.seconds(metrics.get("dead_air_s")))
-    row[2].metric("Holds", f"{metrics.get('hold_count', 0)} · {ui.seconds(metrics.get('hold_s'))}")
-    row[3].metric("Overtalk", ui.seconds(metrics.get("overtalk_s")))
-    row[4].metric("Talk / listen", ui.number(metrics.get("talk_listen_ratio"), 2))
-    row[5].metric("Longest silence", ui.seconds(metrics.get("longest_silence_s")))
+    row[0].metric(_("Handle time"), ui.clock(metrics.get("handle_time_s")))
+    row[1].metric(_("Dead air"), ui.seconds(metrics.get("dead_air_s")))
+    row[2].metric(_("Holds"), f"{ui.number(metrics.get('hold_count', 0), 0)} · {ui.seconds(metrics.get('hold_s'))}")
+    row[3].metric(_("Overtalk"), ui.seconds(metrics.get("overtalk_s")))
+    row[4].metric(_("Talk / listen"), ui.number(metrics.get("talk_listen_ratio"), 2))
+    row[5].metric(_("Longest silence"), ui.seconds(metrics.get("longest_silence_s")))
     row = st.columns(6)
-    row[0].metric("Operator wpm", ui.number(metrics.get("operator_wpm"), 0))
-    row[1].metric("Customer wpm", ui.number(metrics.get("customer_wpm"), 0))
-    row[2].metric("Interruptions by operator", ui.number(metrics.get("interruptions_by_operator"), 0))
-    row[3].metric("Interruptions by customer", ui.number(metrics.get("interruptions_by_customer"), 0))
-    row[4].metric("Operator talk", ui.seconds(metrics.get("operator_talk_s")))
-    row[5].metric("Customer talk", ui.seconds(metrics.get("customer_talk_s")))
+    row[0].metric(_("Operator words a minute"), ui.number(metrics.get("operator_wpm"), 0))
+    row[1].metric(_("Customer words a minute"), ui.number(metrics.get("customer_wpm"), 0))
+    row[2].metric(_("Interruptions by operator"), ui.number(metrics.get("interruptions_by_operator"), 0))
+    row[3].metric(_("Interruptions by customer"), ui.number(metrics.get("interruptions_by_customer"), 0))
+    row[4].metric(_("Operator talk"), ui.seconds(metrics.get("operator_talk_s")))
+    row[5].metric(_("Customer talk"), ui.seconds(metrics.get("customer_talk_s")))
     heard = metrics.get("speech_heard_share")
     if heard is not None:
         # Speech the VAD heard but recognition lost: verdicts there are "unknown", and the reviewer should listen.
-        note = f"Recognised words cover {heard:.0%} of the detected speech."
+        note = _("Recognised words cover {share} of the detected speech.").format(share=ui.percent(heard))
         if heard < HEARD_FLAG_SHARE:
-            st.warning(note + " Part of this call was not transcribed: listen before trusting the transcript.",
+            st.warning(note + " " + _("Part of this call was not transcribed: listen before trusting the transcript."),
                        icon=":material/hearing:")
         else:
             st.caption(note)
 
-segments = data.segments(db, call_id)
 timeline = pd.DataFrame(
-    [{"time_s": s.start, "sentiment": s.sentiment, "party": s.speaker} for s in segments if s.sentiment is not None]
+    [{"time_s": s.start, "sentiment": s.sentiment, "party": ui.speaker(s.speaker)}
+     for s in segments if s.sentiment is not None]
 )
 summary = measured.get("sentiment") or {}
 if not timeline.empty:
-    st.subheader("Sentiment")
+    st.subheader(_("Sentiment"))
     if summary:
         ends = st.columns(3)
-        ends[0].metric("Customer at the start", ui.number(summary.get("customer_start"), 2))
-        ends[1].metric("Customer at the end", ui.number(summary.get("customer_end"), 2),
-                      delta=None if summary.get("customer_end") is None or summary.get("customer_start") is None
-                      else round(summary["customer_end"] - summary["customer_start"], 2))
-        ends[2].metric("Operator mean", ui.number(summary.get("operator_mean"), 2))
+        ends[0].metric(_("Customer at the start"), ui.number(summary.get("customer_start"), 2))
+        ends[1].metric(_("Customer at the end"), ui.number(summary.get("customer_end"), 2),
+                       delta=None if summary.get("customer_end") is None or summary.get("customer_start") is None
+                       else round(summary["customer_end"] - summary["customer_start"], 2))
+        ends[2].metric(_("Operator mean"), ui.number(summary.get("operator_mean"), 2))
     chart = (
         alt.Chart(timeline)
         .mark_line(point=True)
         .encode(
-            x=alt.X("time_s:Q", title="seconds into the call"),
-            y=alt.Y("sentiment:Q", scale=alt.Scale(domain=[-1, 1]), title="sentiment"),
-            color=alt.Color("party:N", scale=alt.Scale(domain=list(ui.SPEAKER_COLORS),
-                                                       range=["#1f77b4", "#9467bd", "#7f7f7f"])),
-            tooltip=["time_s", "party", alt.Tooltip("sentiment:Q", format=".2f")],
+            x=alt.X("time_s:Q", title=_("seconds into the call")),
+            y=alt.Y("sentiment:Q", scale=alt.Scale(domain=[-1, 1]), title=_("sentiment")),
+            color=alt.Color("party:N", title=_("speaker"),
+                            scale=alt.Scale(domain=[ui.speaker(p) for p in ui.SPEAKER_COLORS],
+                                            range=["#1f77b4", "#9467bd", "#7f7f7f"])),
+            tooltip=[alt.Tooltip("time_s:Q", title=_("seconds into the call"), format=".0f"),
+                     alt.Tooltip("party:N", title=_("speaker")),
+                     alt.Tooltip("sentiment:Q", title=_("sentiment"), format=".2f")],
         )
         .properties(height=220)
     )
@@ -418,21 +566,62 @@ if not timeline.empty:
 
 # ---- transcript ------------------------------------------------------------------------------
 
-st.subheader("Transcript")
+st.subheader(_("Transcript"))
 if not segments:
-    st.caption("No speech was recognised in this call.")
+    st.caption(_("No speech was recognised in this call."))
 else:
+    if may_review:
+        st.caption(_("A line said by the other party: press ⇄ beside it to correct its speaker; the call is "
+                     "judged again."))
     with st.container(height=520, key="transcript"):
         for s in segments:
-            play, who, text = st.columns([0.9, 1.1, 8], vertical_alignment="center")
-            with play:
+            # Each line is a keyed container: the player controls highlight the one being played.
+            with st.container(key=f"line_{s.idx}", horizontal=True, vertical_alignment="center", gap="small"):
                 _play_button(s.start, key=f"segment_{s.idx}")
-            who.markdown(ui.badge(s.speaker, ui.SPEAKER_COLORS.get(s.speaker, "gray")))
-            if s.idx == matched_idx:
-                text.markdown(f"{ui.badge('search match', 'orange')} {_shown_marked(s.text, search_query)}")
-            else:
-                text.markdown(_shown_with_hits(s))
+                st.markdown(ui.speaker_badge(s.speaker), width="content")
+                if s.idx == matched_idx:
+                    st.markdown(f"{ui.badge(_('search match'), 'orange')} {_shown_marked(s.text, search_query)}")
+                else:
+                    st.markdown(_shown_with_hits(s))
+                if not may_review:
+                    continue
+                others = [p for p in ("operator", "customer") if p != s.speaker]
+                if len(others) == 1:
+                    st.button("⇄", key=f"swap_speaker_{s.idx}", on_click=_set_speaker,
+                              args=(s.idx, others[0], s.start),
+                              help=_("Said by the {speaker}: correct this line").format(speaker=ui.speaker(others[0])))
+                else:  # an unknown speaker: either party
+                    with st.popover("⇄", help=_("Who said this line?")):
+                        for p in others:
+                            st.button(ui.speaker(p), key=f"set_speaker_{s.idx}_{p}", on_click=_set_speaker,
+                                      args=(s.idx, p, s.start))
 
-if not history.empty:
-    with st.expander(f"Review history ({len(history)})"):
-        st.dataframe(history, hide_index=True, width="stretch", key="review_history")
+# ---- review history --------------------------------------------------------------------------
+
+
+def _history_line(h) -> str:
+    """One review in words: when, who (as what), what they did."""
+    criterion = ui.criterion(h.criterion_id) if h.criterion_id else ""
+    line_at = next((ui.clock(s.start) for s in segments if s.idx == h.segment_idx), "–")
+    what = {
+        "confirm": _("confirmed “{criterion}” as {verdict}"),
+        "override": _("overrode “{criterion}”: {verdict}"),
+        "comment": _("commented on “{criterion}”") if criterion else _("commented on the call"),
+        "reviewed": _("marked the call reviewed"),
+        "flip_roles": _("swapped operator and customer for the whole call"),
+        "set_speaker": _("set the speaker of the line at {time} to {speaker}"),
+    }.get(h.action, _("reviewed the call"))
+    role = _role_name(h.reviewer_role)
+    who = (_("{reviewer} ({role})").format(reviewer=ui.md(h.reviewer), role=role) if role else ui.md(h.reviewer))
+    text = "**{when}** — {who}: {what}".format(
+        when=ui.when(h.created_at), who=who,
+        what=what.format(criterion=ui.md(criterion), verdict=ui.verdict(h.verdict), time=line_at,
+                         speaker=ui.speaker(h.speaker or "unknown")))
+    if h.comment:
+        text += f" — “{ui.md(h.comment)}”"
+    return text
+
+
+if history:
+    with st.expander(_("Review history ({count})").format(count=len(history))):
+        st.markdown("\n".join(f"- {_history_line(h)}" for h in reversed(history)))
