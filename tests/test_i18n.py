@@ -81,3 +81,19 @@ def test_a_users_language_is_kept_in_the_database(tmp_path):
         preferences.set_language(str(db), "anna", "xx")
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM user_preferences").fetchone()[0] == 1
+
+
+def test_a_verdicts_stored_reason_is_shown_in_the_readers_words():
+    from reporting.i18n.reasons import reason_in_words
+
+    ru, en = Words("ru"), Words("en")
+    stored = "operator speech at 00:01-00:03 not transcribed; not said by the operator (name missing)"
+    assert reason_in_words(stored, ru) == ("речь оператора на 00:01-00:03 не распознана; "
+                                           "не сказано оператором (не хватает: name)")
+    assert reason_in_words("said outside its window (first 30 s, first 2 turn(s))", ru) == \
+        "сказано не в своё время (первые 30 с, первые 2 реплики)"
+    assert reason_in_words("dismissive: не знаю; rudeness: я же сказал", ru) == \
+        "Отказ помочь: не знаю; Грубость: я же сказал"
+    assert reason_in_words("low recognition confidence (0.41)", en) == "speech recognised with low confidence (41%)"
+    assert reason_in_words("a clause of a later version", ru) == "a clause of a later version"  # shown as stored
+    assert reason_in_words(None, ru) == ""

@@ -21,6 +21,7 @@ from pipeline.judging.scoring import HEARD_FLAG_SHARE
 from qa_app import auth, data, downloads, links, player, queue_nav, ui
 from qa_app.i18n import _, plural
 from qa_app.player_controls import LANE_COLORS, Lane, Line, Mark, player_controls
+from reporting.i18n.reasons import reason_in_words
 from usecases import masking, recording, users
 from usecases.call_details import CallView, CriterionView, SegmentView
 from usecases.satisfaction import describe_factor
@@ -454,7 +455,8 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
             judged.append(_("confidence {share}").format(share=ui.percent(c.confidence)))
         if c.weight is not None:
             judged.append(_("weight {weight}").format(weight=ui.number(c.weight, 1 if c.weight % 1 else 0)))
-        what.caption(" · ".join(judged) + (f" — {ui.md(c.reason)}" if c.reason else ""))
+        why = reason_in_words(c.reason, ui.words())
+        what.caption(" · ".join(judged) + (f" — {ui.md(why)}" if why else ""))
 
         if c.hits:
             _hits_evidence(evidence, c)
@@ -478,7 +480,8 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
             continue
         with review.form(key=f"review_{c.id}", border=False):
             current = c.review.verdict if c.review else c.result
-            select, comment, save = st.columns([1.3, 2, 0.9], vertical_alignment="bottom")
+            # Two rows, so a Russian verdict ("не выполнено") and "Сохранить" are never cut.
+            select, save = st.columns([2, 1.2], vertical_alignment="bottom")
             select.selectbox(
                 _("Verdict"),
                 data.VERDICTS,
@@ -488,7 +491,7 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
                 key=f"verdict_{c.id}",
                 label_visibility="collapsed",
             )
-            comment.text_input(
+            st.text_input(
                 _("Comment"), key=f"comment_{c.id}", placeholder=_("comment (optional)"), label_visibility="collapsed"
             )
             save.form_submit_button(_("Save"), key=f"save_{c.id}", on_click=_save_verdict, args=(c.id, c.result),

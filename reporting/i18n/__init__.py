@@ -35,6 +35,7 @@ __all__ = [
     "Words",
     "MISSING",
     "catalogue_path",
+    "reasons",
     "known_messages",
     "translations",
     "zone",
@@ -193,6 +194,9 @@ class Words:
         if identifier is None or identifier == "":
             return "–"
         table = KINDS.get(kind, {})
+        if kind == "method" and "/" in identifier:  # every method tried, none found it: "lemma/fuzzy/semantic"
+            parts = [self.of(kind, part) for part in identifier.split("/") if part]
+            return ", ".join(dict.fromkeys(parts))
         known = table.get(identifier)
         if known is None and kind == "method":  # "closing_cues:semantic", "use_semantic+keywords"
             known = table.get(identifier.split(":")[0].split("+")[0])
