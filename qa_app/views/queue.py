@@ -109,7 +109,7 @@ with st.container(border=True, key="queue_filters"):
     chosen_languages = top[4].multiselect(_("Language"), options.languages, key="f_language",
                                           format_func=lambda lang: shown_in.of("language", lang),
                                           on_change=_first_page, placeholder=_("All languages"))
-    bottom = st.columns([2.2, 1.6, 1.6, 1.6, 1.4], vertical_alignment="bottom")
+    bottom = st.columns([2.6, 1.4, 1.6, 1.6, 1.2], vertical_alignment="bottom")
     chosen_flags = bottom[0].multiselect(_("Flag"), options.flags, format_func=shown_in.flag, key="f_flag",
                                          on_change=_first_page, placeholder=_("Any flag"))
     low, high = cast(tuple[int, int], bottom[1].slider(_("Score"), 0, 100, key="f_score", on_change=_first_page))
@@ -261,11 +261,11 @@ if total:
         width="stretch",
         column_order=["Recording", "Operator", "Team", "Time", "Duration", "Language", "Score", "Reviewed", "Flags"],
         column_config={
-            "Recording": st.column_config.TextColumn(_("Recording"), width=190),
+            "Recording": st.column_config.TextColumn(_("Recording"), width=170),
             "Operator": st.column_config.TextColumn(_("Operator")),
             "Team": st.column_config.TextColumn(_("Team")),
             "Time": st.column_config.DatetimeColumn(_("Time"), format=w.datetime_format, width=125),
-            "Duration": st.column_config.TextColumn(_("Duration"), width=70),
+            "Duration": st.column_config.TextColumn(_("Duration"), width=100),
             "Language": st.column_config.TextColumn(_("Language"), width=85),
             "Score": st.column_config.ProgressColumn(_("Score"), min_value=0, max_value=100, format="%.0f",
                                                      width=120, color="blue"),
