@@ -502,11 +502,21 @@ for c in sorted(criteria, key=lambda c: (ORDER.get(c.result, 4), not c.critical,
 if not found.empty:
     st.subheader(_("Escalation"))
     for d in found.itertuples(index=False):
-        with st.container(horizontal=True, vertical_alignment="center", key=f"escalation_{d.category}"):
-            if d.evidence_start is not None and not pd.isna(d.evidence_start):
-                _play_button(float(d.evidence_start), key=f"escalation_play_{d.category}")
-            st.markdown(f"{ui.badge(ui.label(d.category), 'red')} “{ui.quote(_shown(d.evidence_text or ''))}” "
-                        f"· {ui.md(ui.words().of('method', d.method))}")
+        category = ui.badge(ui.words().of("phrase_category", d.category), "red")
+        phrases = [h for h in heard_phrases if h.criterion_id == "escalation" and h.category == d.category]
+        if not phrases:  # stored before every phrase was kept (migration 020): the detection's one quote
+            with st.container(horizontal=True, vertical_alignment="center", key=f"escalation_{d.category}"):
+                if d.evidence_start is not None and not pd.isna(d.evidence_start):
+                    _play_button(float(d.evidence_start), key=f"escalation_play_{d.category}")
+                st.markdown(f"{category} “{ui.quote(_shown(d.evidence_text or ''))}” "
+                            f"· {ui.md(ui.words().of('method', d.method))}")
+            continue
+        # Every phrase of the category the customer said, each with its own ▶.
+        for n, h in enumerate(phrases):
+            with st.container(horizontal=True, vertical_alignment="center", key=f"escalation_{d.category}_{n}"):
+                _play_button(h.start, key=f"escalation_play_{d.category}_{n}")
+                quote = f"“{ui.quote(_shown(h.text))}”" if h.text else _("(the quote was deleted with the transcript)")
+                st.markdown(f"{category} {quote} · {ui.md(ui.words().of('method', h.method))}")
 
 measured = data.analytics(db, call_id) or {}
 metrics = measured.get("metrics") or {}
