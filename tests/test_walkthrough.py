@@ -83,11 +83,11 @@ class Walk:
     def log_in(self, name: str) -> None:
         self.page.locator(".st-key-callqa_login_name input").fill(name)
         self.page.locator(".st-key-callqa_login_password input").fill(PASSWORD)
-        self.page.locator(".st-key-callqa_login_submit button").click()
+        self.page.locator(".st-key-callqa_login_submit button").first.click()
 
     def choose(self, key: str, option: int | str) -> None:
         """Picks an option of the select box ``key`` (Streamlit 1.67 draws a react-aria combobox)."""
-        opener = self.page.locator(f".st-key-{key} button[aria-haspopup='listbox']")
+        opener = self.page.locator(f".st-key-{key} button[aria-haspopup='listbox']").first
         opener.evaluate("e => e.scrollIntoView({block: 'center'})")  # out from under the sticky player
         opener.click()
         options = self.page.get_by_role("option")
@@ -145,13 +145,14 @@ def test_a_reviewers_morning(site):
                             .get_attribute("class") or "").group(1)
     criterion = verdict_key.removeprefix("verdict_")
     walk.choose(verdict_key, 2)  # not applicable: a change whatever the automatic verdict was
-    page.locator(f".st-key-save_{criterion} button").click()
+    page.locator(f".st-key-save_{criterion} button").first.click()
     page.locator('[data-testid="stAlertContentSuccess"]').first.wait_for()
     walk.shot("override_saved")
 
     # Flip roles: the verdicts are judged again at once, on the page.
     before = walk.texts("[class*='st-key-criterion_']")
-    page.locator(".st-key-flip_roles button").click()
+    walk.settle()
+    page.locator(".st-key-flip_roles button").first.click()
     for _ in range(300):
         walk.settle()
         after = walk.texts("[class*='st-key-criterion_']")
@@ -161,7 +162,7 @@ def test_a_reviewers_morning(site):
     walk.shot("roles_flipped")
 
     # The next call in the filtered queue, then back to the queue with the filters intact.
-    page.locator(".st-key-queue_next button").click()
+    page.locator(".st-key-queue_next button").first.click()
     walk.wait_url(lambda q, _: q.get("call_id", [first_call]) != [first_call], "next call")
     page.locator("[class*='st-key-criterion_']").first.wait_for()
     walk.shot("next_call")
@@ -197,7 +198,7 @@ def test_a_trainers_week(site):
     # Assign the topic with a note; it is listed with its note, then moves to "in progress".
     note = "отработать завершение разговора" if language == "ru" else "practise the closing"
     page.locator(f".st-key-note_{key} input").fill(note)
-    page.locator(f".st-key-assign_{key} button").click()
+    page.locator(f".st-key-assign_{key} button").first.click()
     page.locator('[data-testid="stAlertContentSuccess"]').first.wait_for()
     panel = page.locator("[class*='st-key-assignment_']").first
     panel.wait_for()

@@ -320,7 +320,7 @@ if insight is not None:
 
 history = data.review_history(db, call_id)
 done = [h for h in history if h.action == "reviewed"]
-status, flip, button, export = st.columns([3, 1, 1, 1], vertical_alignment="center")
+status, flip, button, export = st.columns([2.2, 1.2, 1.6, 1.2], vertical_alignment="center")
 if not done:
     status.markdown(ui.badge(_("not reviewed yet"), "orange"))
     button.button(_("Mark call reviewed"), key="mark_reviewed", type="primary", on_click=_mark_reviewed,
