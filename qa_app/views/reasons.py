@@ -46,7 +46,7 @@ options = data.filter_options(db)
 when, teams_col = st.columns([2.2, 3], vertical_alignment="bottom")
 with when:
     since, until = periods.period_input("reasons_period", options.first, options.last)
-teams = tuple(teams_col.multiselect(_("Team"), options.teams, key="reasons_team"))
+teams = tuple(teams_col.multiselect(_("Team"), options.teams, key="reasons_team", placeholder=_("All teams")))
 
 counts = data.reason_outcomes(db, since, until, teams)
 if counts.empty:

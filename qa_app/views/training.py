@@ -21,7 +21,7 @@ options = data.filter_options(db)
 when, teams = st.columns([2.2, 3], vertical_alignment="bottom")
 with when:
     since, until = periods.period_input("training_period", options.first, options.last, days=30)
-chosen_teams = tuple(teams.multiselect(_("Team"), options.teams, key="training_teams"))
+chosen_teams = tuple(teams.multiselect(_("Team"), options.teams, key="training_teams", placeholder=_("All teams")))
 
 coaching.show_flash()
 needs = data.training_needs(db, since, until, chosen_teams)
@@ -40,7 +40,7 @@ else:
     heat = (
         alt.Chart(cells).mark_rect()
         .encode(
-            x=alt.X("criterion:N", title=None, axis=alt.Axis(labelLimit=0, labelAngle=-30)),
+            x=alt.X("criterion:N", title=None, axis=alt.Axis(labelLimit=0, labelAngle=-30, labelOverlap=False)),
             y=alt.Y("operator_id:N", title=None, axis=alt.Axis(labelLimit=0)),
             # Red: fails more often than the team (bad); blue: less often.
             color=alt.Color("diff_pp:Q", title=_("pp vs team"),
