@@ -197,7 +197,7 @@ def test_verdicts_csv_for_russian_excel_has_a_bom_semicolons_and_words():
 def test_queue_csv_in_both_languages_rounds_scores_and_shows_local_minutes(db):
     filt = QueueFilter(flagged_only=False)
     ru = _parse(exports.queue_csv(str(db), filt, "oldest", Words("ru", "Europe/Moscow")), ";")
-    assert ru[0] == ["Запись", "Оператор", "Команда", "Очередь", "Время", "Длительность, с", "Язык", "Оценка",
+    assert ru[0] == ["Запись", "Оператор", "Команда", "Очередь", "Время", "Длительность, с", "Язык", "Балл",
                      "Флаги", "Проверен"]
     first = ru[1]
     assert first[0] == "call_01.flac" and first[4] == "20.11.2026 13:30"  # 10:30 UTC in Moscow, no seconds

@@ -271,7 +271,7 @@ def test_training_page_explains_and_runs_the_workflow_in_english(app_db):
 def test_training_page_in_russian(app_db):
     MISSING.clear()
     at = _page("views/training.py", "ru")
-    assert at.title[0].value == "Потребности в обучении"
+    assert at.title[0].value == "Темы для обучения"
     text = "\n".join(_texts(at)).replace("\\", "")  # markdown escapes
     assert ("**kuznetsov** · Прощание: для темы нужно не меньше 2 оценённых звонков по критерию, "
             "а у оператора 1 звонок.") in text, text

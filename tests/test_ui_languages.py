@@ -8,6 +8,7 @@ options, buttons, metrics, alerts, tabs, expanders and table headers.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -59,6 +60,8 @@ def _texts(at: AppTest) -> list[str]:
     for kind in ("button", "selectbox", "multiselect", "text_input", "number_input", "slider", "toggle", "checkbox",
                  "radio", "date_input", "text_area", "select_slider"):
         for widget in getattr(at, kind, []):
+            if widget.key == "language_switch":  # each language named in its own words, on purpose
+                continue
             add(getattr(widget, "label", None))
             add(getattr(widget, "placeholder", None))
             for option in getattr(widget, "options", []) or []:
@@ -71,8 +74,11 @@ def _texts(at: AppTest) -> list[str]:
     for expander in at.expander:
         add(expander.label)
     for table in at.dataframe:
-        for column in table.value.columns:
-            add(str(column))
+        config = json.loads(table.proto.columns or "{}")
+        for column in list(table.proto.column_order) or list(table.value.columns):
+            # The header shown: its column_config label where the page gave one, else the column's name.
+            given = next((config[k] for k in (column, f"name:{column}", f"col:{column}") if k in config), {})
+            add(str(given.get("label") or column))
     return seen
 
 
