@@ -124,11 +124,20 @@ def time_steps(chromium: str, url: str, call_id: str, criterion_id: str, repeat:
                 page.locator(f".st-key-criterion_{criterion_id}").wait_for(state="visible")
                 opened = time.perf_counter() - started
 
-                box = page.locator(f".st-key-verdict_{criterion_id}")
-                box.locator('button[aria-haspopup="listbox"]').click()  # Streamlit 1.67's select: a react-aria combobox
-                page.get_by_role("option").last.click()  # not applicable
+                page.wait_for_timeout(1000)  # the page's own follow-up run (the scorecard warming) settles
+                opener = page.locator(f".st-key-verdict_{criterion_id} button[aria-haspopup='listbox']").first
+                for _ in range(5):  # a rerun can redraw the list under the pointer: open it again
+                    try:
+                        opener.evaluate("e => e.scrollIntoView({block: 'center'})")  # out from under the player
+                        opener.click()  # Streamlit 1.67's select: a react-aria combobox
+                        page.get_by_role("option").last.click(timeout=10_000)  # not applicable
+                        break
+                    except Exception:  # playwright's TimeoutError / a detached element
+                        page.keyboard.press("Escape")
+                else:
+                    raise RuntimeError("the verdict could not be chosen")
                 started = time.perf_counter()
-                page.locator(f".st-key-save_{criterion_id} button").click()
+                page.locator(f".st-key-save_{criterion_id} button").first.click()
                 page.locator('[data-testid="stAlertContentSuccess"]').first.wait_for(state="visible")
                 saved = time.perf_counter() - started
                 page.context.close()
