@@ -176,10 +176,16 @@ def assignment_panel(db: str, a: Assignment, result: CoachingResult | None, user
                         on_click=cancel, args=(db, a.assignment_id, user.name))
         before, after = st.columns(2)
         change_pp = result.change if result else None
-        before.metric(_("Fail rate before"), result_text(result.before if result else None, after=False))
-        after.metric(_("Fail rate after"), result_text(result.after if result else None, after=True),
-                     delta=None if change_pp is None else _("{pp} pp").format(pp=ui.number(change_pp * 100, 0)),
-                     delta_color="inverse")  # fewer failures after is good: green
+        # The rate as the metric, the calls behind it (or why there is none yet) below it: a metric's big
+        # figure cuts a sentence off.
+        for column, label, side, is_after in ((before, _("Fail rate before"), result.before if result else None, False),
+                                              (after, _("Fail rate after"), result.after if result else None, True)):
+            rate = side.rate if side is not None else None
+            column.metric(label, ui.percent(rate),
+                          delta=None if not is_after or change_pp is None
+                          else _("{pp} pp").format(pp=ui.number(change_pp * 100, 0)),
+                          delta_color="inverse")  # fewer failures after is good: green
+            column.caption(result_text(side, after=is_after))
         st.caption(plural("Before: up to {n} judged call on this criterion just before the assignment; after: up to "
                           "{n} since.",
                           "Before: up to {n} judged calls on this criterion just before the assignment; after: up to "
