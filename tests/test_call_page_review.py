@@ -88,6 +88,8 @@ def test_flipping_roles_re_judges_the_call_at_once(db_copy, loopback):  # noqa: 
     assert _score(db_copy, call_id) < 100
     assert _metric(at, "Score") == f"{_score(db_copy, call_id):.0f}"
     assert "**Greeting** :red-badge[failed]" in _text(at)
+    # The reviewer's select box shows the new verdict, not the old one a Save would store as an override.
+    assert at.selectbox(key="verdict_greeting").value == "fail"
     said = " ".join(s.value for s in at.success)
     assert "Operator and customer swapped." in said and "Verdicts re-judged on the corrected roles" in said
     assert not [w for w in at.warning if "judged before the latest change" in w.value]

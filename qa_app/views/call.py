@@ -99,7 +99,8 @@ def _report(write, message: str) -> None:
     try:
         saved = write()
     except data.DatabaseUnavailable as err:
-        st.session_state[FLASH_KEY] = ("error", _("Not saved: {reason}").format(reason=ui.md(err)))
+        st.session_state[FLASH_KEY] = ("error", _("Not saved: {reason}").format(
+            reason=ui.md(err.in_words(ui.words()))))
         return
     if not saved.stored:
         message += " " + _("(the nightly load holds the database: kept in the journal, stored in a moment)")
@@ -114,8 +115,17 @@ def _score_words(score: float | None) -> str:
     return "–" if score is None else ui.number(score, 0)
 
 
+def _forget_chosen_verdicts() -> None:
+    """Re-judged verdicts: each criterion's select box shows its new verdict (or the reviewer's), not the choice
+    it held for the old one, which a Save would otherwise store as an override."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(("verdict_", "comment_"))]:
+        del st.session_state[key]
+
+
 def _roles_changed(change, done: str) -> None:
     """The flash after a flip or a one-line correction: the new score, or why the verdicts wait."""
+    if change.rejudged is not None:
+        _forget_chosen_verdicts()
     if change.busy:
         st.session_state[FLASH_KEY] = ("warning", done + " " + _(
             "The nightly load holds the database: the change is kept in the journal, and the verdicts are "
@@ -137,7 +147,8 @@ def _flip_roles() -> None:
     try:
         change = data.flip_roles_and_rejudge(db, call_id, user.name, role=user.role)
     except data.DatabaseUnavailable as err:
-        st.session_state[FLASH_KEY] = ("error", _("Not saved: {reason}").format(reason=ui.md(err)))
+        st.session_state[FLASH_KEY] = ("error", _("Not saved: {reason}").format(
+            reason=ui.md(err.in_words(ui.words()))))
         return
     _roles_changed(change, _("Operator and customer swapped."))
 
@@ -149,7 +160,8 @@ def _set_speaker(segment_idx: int, speaker: str, start: float) -> None:
     try:
         change = data.set_speaker(db, call_id, segment_idx, speaker, user.name, role=user.role)
     except data.DatabaseUnavailable as err:
-        st.session_state[FLASH_KEY] = ("error", _("Not saved: {reason}").format(reason=ui.md(err)))
+        st.session_state[FLASH_KEY] = ("error", _("Not saved: {reason}").format(
+            reason=ui.md(err.in_words(ui.words()))))
         return
     _roles_changed(change, _("The line at {time} is now the {speaker}'s.").format(
         time=ui.clock(start), speaker=ui.speaker(speaker)))
@@ -166,6 +178,7 @@ def _rejudge_now() -> None:
         st.session_state[FLASH_KEY] = ("error", ui.md(err))
         return
     if done is not None:
+        _forget_chosen_verdicts()
         st.session_state[FLASH_KEY] = ("success", _(
             "Verdicts re-judged on the corrected roles in {seconds}: score {before} → {after}.").format(
             seconds=ui.seconds(done.wall_s), before=_score_words(done.score_before),
@@ -265,6 +278,7 @@ if roles_waiting and may_review and not st.session_state.get(REJUDGE_TRIED_KEY):
         with st.spinner(_("Re-judging the verdicts on the corrected roles…")):
             _rejudged = data.rejudge_if_roles_changed(db, call_id)
         if _rejudged is not None:
+            _forget_chosen_verdicts()
             _found = data.call(db, call_id)
             call = _found if _found is not None else call
             roles_waiting = False
