@@ -31,7 +31,7 @@ from typing import Literal
 import duckdb
 
 from pipeline.text.word_forms import word_forms
-from reporting.i18n import N_, Words
+from reporting.i18n import N_, WordedError
 from storage.call_period import period_clauses
 from storage.calls import flipped_role
 from storage.db import now, one_row
@@ -46,19 +46,11 @@ _QUOTES = re.compile(r"[\"«»“”„]")
 Role = Literal["operator", "customer"]
 
 
-class SearchUnavailable(RuntimeError):
+class SearchUnavailable(WordedError, RuntimeError):
     """The fts extension cannot be loaded, or the index was never built; the message says what to do.
 
     ``message`` is an English template marked for the catalogue and ``values`` fill it, so the app
     says it in the reader's language (``in_words``); ``str()`` is the English, for the log."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        self.message = message
-        self.values = values
-        super().__init__(message.format(**values))
-
-    def in_words(self, words: Words) -> str:
-        return words(self.message).format(**self.values)
 
 
 def _stems_sql(expr: str) -> str:

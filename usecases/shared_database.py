@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 import duckdb
 
-from reporting.i18n import N_, Words
+from reporting.i18n import N_, WordedError
 from storage import pending, scrub
 from storage.db import PROCESS_LOCK, connect
 
@@ -34,19 +34,11 @@ WRITE_WAIT_S = 3.0
 CONNECTION_LOCK = PROCESS_LOCK
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(WordedError, RuntimeError):
     """The database is not configured, missing, unreadable or busy; the message says which.
 
     The message is an English template marked for the catalogue (``N_``) and its values, so a page
     shows it in the reader's language (``in_words``); ``str()`` is the English, for logs and the CLI."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        self.message = message
-        self.values = values
-        super().__init__(message.format(**values))
-
-    def in_words(self, words: Words) -> str:
-        return words(self.message).format(**self.values)
 
 
 class DatabaseBusy(DatabaseUnavailable):

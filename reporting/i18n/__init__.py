@@ -32,6 +32,7 @@ __all__ = [
     "LOCALES",
     "Locale",
     "N_",
+    "WordedError",
     "Words",
     "MISSING",
     "catalogue_path",
@@ -168,6 +169,19 @@ def _humane(identifier: str) -> str:
     """An id nobody gave words to (a site's own flag): ``long_queue_wait`` -> ``Long queue wait``."""
     text = identifier.replace("_", " ").replace(".", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+class WordedError(Exception):
+    """An error people read: ``message`` an English template marked for the catalogue (``N_``) and ``values``
+    filling it; ``in_words`` says it in the reader's language, ``str()`` in English for logs and the CLI."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message.format(**values))
+
+    def in_words(self, words: Words) -> str:
+        return words(self.message).format(**self.values)
 
 
 @dataclass(frozen=True)
