@@ -73,7 +73,17 @@ class Listed:
         return tuple(w if w.startswith(self.prefix) else f"{self.prefix}{w}" for w in words if w)
 
 
+@dataclass(frozen=True)
+class TextList:
+    """A comma-separated list (or a TOML array) of texts kept as written (team names, e-mail addresses)."""
+
+    def read(self, value: object, base: Path | None) -> object:
+        items = value.split(",") if isinstance(value, str) else value if isinstance(value, (list, tuple)) else [value]
+        return tuple(text for text in (str(i).strip() for i in items) if text)
+
+
 RetentionDays = Annotated[int, KeptForever()]
+Texts = Annotated[tuple[str, ...], TextList()]
 Extensions = Annotated[tuple[str, ...], Listed(prefix=".")]
 Language = Literal["ru", "en", "auto"]
 AsrBackend = Literal["faster-whisper", "openai-whisper"]
@@ -375,6 +385,75 @@ class InterfaceSettings:
         zone(self.time_zone)  # raises ValueError naming it
 
 
+Stratum = Literal["operator", "team", "queue", "language", "channels"]
+SmtpSecurity = Literal["none", "starttls", "ssl"]
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """The audit sample (issue #18): calls drawn at random each night, flagged or not, for reviewers to judge.
+
+    Calls of the night's period are grouped by the strata (one group per operator, by default) and
+    ``per_stratum`` calls drawn from each, so every operator is audited whatever the flags say. The draw
+    is seeded (``seed`` and the period), so the same night drawn again gives the same calls.
+    """
+
+    prefix: ClassVar[str] = "sample_"
+    per_stratum: int = 2  # calls drawn per stratum and night; 0 switches the audit sample off
+    strata: tuple[Stratum, ...] = ("operator",)  # any of operator, team, queue, language, channels (stereo/mono)
+    seed: str = "callqa"  # with the period, makes a draw reproducible; change it to draw other calls
+
+    def check(self) -> None:
+        if self.per_stratum < 0:
+            raise ValueError("sample_per_stratum must be 0 (no audit sample) or more calls")
+        allowed = get_args(Stratum)
+        wrong = [s for s in self.strata if s not in allowed]
+        if wrong:
+            raise ValueError(f"sample_strata must name some of {', '.join(allowed)}, not {', '.join(wrong)}")
+
+
+@dataclass(frozen=True)
+class CoachingSettings:
+    """Coach only what recurs (issue #18): a topic is proposed when an operator missed the criterion in at
+    least ``min_misses`` of their last ``recent_calls`` calls judged on it, not on a single miss."""
+
+    prefix: ClassVar[str] = "coach_"
+    recent_calls: int = 10
+    min_misses: int = 3
+
+    def check(self) -> None:
+        if not 1 <= self.min_misses <= self.recent_calls:
+            raise ValueError("coach_min_misses must be at least 1 and at most coach_recent_calls")
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """The morning digest (issue #18), after each night: per team, the critical calls, escalations, disputes
+    waiting and the audit sample to review. POSTed to ``webhook`` (or, when empty, ``alert_webhook``) and,
+    when ``smtp_host`` is set, e-mailed to the team's addresses in ``to``."""
+
+    prefix: ClassVar[str] = "digest_"
+    webhook: str = ""  # "" = the alert webhook; "off" = none
+    smtp_host: str = ""  # "" = no e-mail
+    smtp_port: int = 25
+    smtp_security: SmtpSecurity = "none"
+    smtp_user: str = ""
+    smtp_password: str = ""  # better given as CALLQA_DIGEST_SMTP_PASSWORD than in the file
+    sender: str = "callqa@localhost"
+    # "TEAM=address" entries; "*=address" gets the digest of every team.
+    to: Texts = ()
+
+    def check(self) -> None:
+        if self.webhook and self.webhook != "off" and not self.webhook.lower().startswith(("http://", "https://")):
+            raise ValueError("digest_webhook must be an http:// or https:// URL, off, or empty (the alert webhook)")
+        if not 1 <= self.smtp_port <= 65535:
+            raise ValueError("digest_smtp_port must be a TCP port (1-65535)")
+        for entry in self.to:
+            team, _, address = entry.partition("=")
+            if not team.strip() or "@" not in address:
+                raise ValueError(f"digest_to entries are TEAM=address (or *=address), not {entry!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -389,6 +468,9 @@ class Settings:
     login: LoginSettings = field(default_factory=LoginSettings)
     passwords: PasswordSettings = field(default_factory=PasswordSettings)
     interface: InterfaceSettings = field(default_factory=InterfaceSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    coaching: CoachingSettings = field(default_factory=CoachingSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
