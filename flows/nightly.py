@@ -30,6 +30,7 @@ from storage.results_store import ProcessingResult
 from storage.run_lock import run_lock
 from storage.run_report import RunFigures
 from storage.search import SearchUnavailable, refresh_search_index
+from usecases.audit_sampling import draw_nights_of_run
 from usecases.discovery import FoundRecordings, new_recordings
 from usecases.load import load_results
 from usecases.runs import (
@@ -77,11 +78,18 @@ def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str
 
 
 def housekeeping(settings: Settings, run_id: str) -> None:
-    """After the night's results are stored: call insights (reasons and outcomes, on the transcripts
-    retention may be about to delete), predicted satisfaction (which uses the outcome), retention,
-    then the search index (without what retention deleted). A problem here is logged; it does not
-    fail a run whose results are in."""
+    """After the night's results are stored: the audit sample of the nights the run brought in, call insights
+    (reasons and outcomes, on the transcripts retention may be about to delete), predicted satisfaction
+    (which uses the outcome), retention, then the search index (without what retention deleted). A problem
+    here is logged; it does not fail a run whose results are in."""
     logger = get_run_logger()
+    try:
+        for drawn in draw_nights_of_run(settings, run_id):
+            logger.info("audit sample %s: %d calls added (%d in it) from %d calls in %d strata",
+                        drawn.sample.sample_id, len(drawn.added), len(drawn.calls), drawn.population,
+                        drawn.strata_count)
+    except Exception as err:  # noqa: BLE001 - logged: the night's results are in, `callqa sample` draws it later
+        logger.error("audit sample not drawn: %s", err)
     try:
         refresh_insights(settings)
     except Exception as err:  # noqa: BLE001 - e.g. a broken taxonomy file: the night's results are in

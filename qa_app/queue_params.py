@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import cast, get_args
+from typing import Literal, cast, get_args
 
 from qa_app.i18n import N_, _
 from qa_app.mdtext import md
@@ -24,10 +24,12 @@ __all__ = ["KEYS", "QueueView", "Parsed", "parse", "to_params", "default_period"
 DEFAULT_DAYS = 30
 SORTS: tuple[Sort, ...] = get_args(Sort)
 REVIEWED = ("any", "no", "yes")
+QueueList = Literal["flagged", "sample"]
+QUEUE_LISTS: tuple[QueueList, ...] = get_args(QueueList)  # the flagged calls, or the audit sample (issue #18)
 # Link parameter -> the filter it sets (shown in the note when a value is ignored).
 LISTS: dict[str, str] = {"operator": N_("Operator"), "team": N_("Team"), "queue": N_("Queue"),
                          "language": N_("Language"), "flag": N_("Flag")}
-KEYS = ("from", "to", *LISTS, "score", "reviewed", "sort", "all", "page")
+KEYS = ("from", "to", *LISTS, "score", "reviewed", "sort", "all", "list", "page")
 _SCORE = re.compile(r"([0-9]{1,3})-([0-9]{1,3})")
 _PAGE = re.compile(r"[0-9]{1,6}")
 MAX_VALUES = 200  # more values than any filter offers: the link was not made by the app
@@ -50,6 +52,7 @@ class QueueView:
     sort: Sort = "priority"
     show_all: bool = False
     page: int = 1
+    queue_list: QueueList = "flagged"  # "sample": the calls of the audit samples, flagged or not
 
     def period(self, options: FilterOptions) -> tuple[date, date]:
         """The period's first and last day: as chosen, else the last 30 days of data."""
@@ -67,10 +70,11 @@ class QueueView:
             queues=self.queues,
             languages=self.languages,
             flags=self.flags,
-            flagged_only=not self.show_all,
+            flagged_only=not self.show_all and self.queue_list == "flagged",
             min_score=None if low == 0 else float(low),
             max_score=None if high == 100 else float(high),
             reviewed={"any": None, "no": False, "yes": True}[self.reviewed],
+            sampled=True if self.queue_list == "sample" else None,
         )
 
     def lists(self) -> dict[str, tuple[str, ...]]:
@@ -169,6 +173,12 @@ def parse(params: Mapping[str, Sequence[str]], options: FilterOptions) -> Parsed
             view = replace(view, show_all=shown == "1")
         else:
             problems.append(_ignored(_("Unflagged too"), shown, _("not 0 or 1")))
+    queue_list = one("list")
+    if queue_list:
+        if queue_list in QUEUE_LISTS:
+            view = replace(view, queue_list=cast(QueueList, queue_list))  # one of QueueList's values, checked above
+        else:
+            problems.append(_ignored(_("List"), queue_list, _("not a list the queue offers")))
     page = one("page")
     if page:
         if _PAGE.fullmatch(page) and int(page) >= 1:
@@ -195,6 +205,8 @@ def to_params(view: QueueView, options: FilterOptions, with_page: bool = True) -
         params["sort"] = view.sort
     if view.show_all:
         params["all"] = "1"
+    if view.queue_list != "flagged":
+        params["list"] = view.queue_list
     if with_page and view.page > 1:
         params["page"] = str(view.page)
     return params

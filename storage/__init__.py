@@ -1,7 +1,9 @@
 """The storage layer: the only code that reads or writes the DuckDB database."""
 
 __all__ = [
+    "accuracy",
     "aggregates",
+    "audit_samples",
     "auth_events",
     "calibration",
     "call_period",

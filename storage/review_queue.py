@@ -44,6 +44,7 @@ class QueueFilter:
     min_score: float | None = None
     max_score: float | None = None
     reviewed: bool | None = None
+    sampled: bool | None = None  # True: only calls in an audit sample (with flagged_only False: the sample's list)
 
     def where(self) -> tuple[str, list]:
         period, params = period_clauses(self.since, self.until)
@@ -69,6 +70,9 @@ class QueueFilter:
                 ("" if self.reviewed else "NOT ")
                 + "EXISTS (SELECT 1 FROM reviews rv WHERE rv.call_id = c.call_id AND rv.action = 'reviewed')"
             )
+        if self.sampled is not None:
+            clauses.append(("" if self.sampled else "NOT ")
+                           + "EXISTS (SELECT 1 FROM audit_samples sa WHERE sa.call_id = c.call_id)")
         return " AND ".join(clauses), params
 
 

@@ -2,9 +2,11 @@
 app call these. No Prefect, no Streamlit, no HTTP server here."""
 
 __all__ = [
+    "accuracy_sheet",
     "alerts",
     "analysis",
     "analysis_process",
+    "audit_sampling",
     "call_details",
     "call_reasons",
     "coaching_assignments",

@@ -17,7 +17,7 @@ import streamlit as st
 
 from qa_app import auth, data, downloads, periods, queue_params, ui
 from qa_app.i18n import N_, _, plural, words
-from qa_app.queue_params import QueueView
+from qa_app.queue_params import QueueList, QueueView
 from storage.review_queue import Sort
 from usecases.saved_views import MAX_NAME
 
@@ -40,10 +40,11 @@ options = data.filter_options(db)
 SORTS: dict[Sort, str] = {"priority": N_("Priority: critical first"), "newest": N_("Newest first"),
                           "oldest": N_("Oldest first"), "score": N_("Lowest score first")}
 REVIEWED: dict[str, str] = {"any": N_("Reviewed or not"), "no": N_("Not reviewed"), "yes": N_("Reviewed")}
+QUEUE_LISTS: dict[QueueList, str] = {"flagged": N_("Flagged calls"), "sample": N_("Audit sample")}
 # Session keys: the widgets', the link last applied to them, the queue as last shown (for a visit through
 # the sidebar, whose link carries no filters), a view to open (set by a callback), notes about the link.
 WIDGETS = ("f_operator", "f_team", "f_queue", "f_language", "f_flag", "f_score", "f_reviewed",
-           "f_sort", "show_all")
+           "f_sort", "show_all", "f_list")
 APPLIED, LAST, OPEN, NOTES, FLASH = "queue_applied", "queue_last", "queue_open", "queue_notes", "queue_flash"
 PERIOD = "queue_period_shown"  # (generation, days): the period widget gets a new key each time the link sets it
 
@@ -64,6 +65,7 @@ def _apply(view: QueueView) -> None:
     st.session_state["f_reviewed"] = view.reviewed
     st.session_state["f_sort"] = view.sort
     st.session_state["show_all"] = view.show_all
+    st.session_state["f_list"] = view.queue_list
     st.session_state["queue_page"] = view.page
 
 
@@ -94,6 +96,13 @@ def _first_page() -> None:
 
 
 shown_in = words()  # the format functions keep this run's language (AppTest calls them outside the run too)
+# Which list: the calls the automatic checks flagged, or the audit sample (drawn at random, flagged or not:
+# the reviews that measure what the checks miss).
+queue_list = cast(QueueList, st.radio(
+    _("List"), list(QUEUE_LISTS), format_func=lambda k: shown_in(QUEUE_LISTS[k]), key="f_list", horizontal=True,
+    on_change=_first_page,
+    help=_("The audit sample: calls drawn at random each night, flagged or not. Reviewing them shows what the "
+           "automatic checks miss (the accuracy sheet counts only these).")))
 with st.container(border=True, key="queue_filters"):
     top = st.columns([2.2, 1.6, 1.6, 1.6, 1.4], vertical_alignment="bottom")
     with top[0]:
@@ -117,12 +126,13 @@ with st.container(border=True, key="queue_filters"):
                                    key="f_reviewed", on_change=_first_page)
     sort = cast(Sort, bottom[3].selectbox(_("Sort"), list(SORTS), format_func=lambda k: shown_in(SORTS[k]),
                                           key="f_sort", on_change=_first_page))
-    show_all = bottom[4].toggle(_("Unflagged too"), key="show_all", on_change=_first_page)
+    show_all = bottom[4].toggle(_("Unflagged too"), key="show_all", on_change=_first_page,
+                                disabled=queue_list == "sample")
 
 view = QueueView(since=since.date(), until=(until - pd.Timedelta(days=1)).date(), operators=tuple(chosen_operators),
                  teams=tuple(chosen_teams), queues=tuple(chosen_queues), languages=tuple(chosen_languages),
                  flags=tuple(chosen_flags), score=(int(low), int(high)), reviewed=reviewed, sort=sort,
-                 show_all=show_all)
+                 show_all=show_all, queue_list=queue_list)
 filt = view.queue_filter(options)
 total = data.queue_size(db, filt)
 pages = max(1, math.ceil(total / data.PAGE_SIZE))
@@ -207,8 +217,12 @@ if flash:
 
 # ---- the page of calls -----------------------------------------------------------------------------------
 if total == 0:
-    st.info(_("No calls match: nothing needs review in this period.") if not show_all
-            else _("No processed calls match."))
+    if queue_list == "sample":
+        st.info(_("No calls of the audit sample match. The nightly run draws it; `callqa sample` draws one "
+                  "on demand."))
+    else:
+        st.info(_("No calls match: nothing needs review in this period.") if not show_all
+                else _("No processed calls match."))
     page_no = 1
 else:
     nav, export = st.columns([3, 1], vertical_alignment="bottom")
@@ -232,8 +246,11 @@ st.session_state[APPLIED] = st.session_state[LAST] = _normal(params)
 if total:
     offset = (page_no - 1) * data.PAGE_SIZE
     rows = data.queue(db, filt, data.PAGE_SIZE, offset, sort)
-    what = (_("Flagged calls {first}–{last} of {total}. Click a row to open the call.") if not show_all
-            else _("Processed calls {first}–{last} of {total}. Click a row to open the call."))
+    if queue_list == "sample":
+        what = _("Audit sample calls {first}–{last} of {total}. Click a row to open the call.")
+    else:
+        what = (_("Flagged calls {first}–{last} of {total}. Click a row to open the call.") if not show_all
+                else _("Processed calls {first}–{last} of {total}. Click a row to open the call."))
     st.caption(what.format(first=words().integer(offset + 1), last=words().integer(offset + len(rows)),
                            total=words().integer(total)))
     w = words()
