@@ -24,6 +24,7 @@ from callqa.commands import (
     rescore,
     retention,
     run,
+    sample,
     satisfaction,
     schedule,
     sentiment,
@@ -34,7 +35,7 @@ from callqa.commands.common import EXIT_BAD_INPUT, EXIT_INTERNAL
 
 # In the order `callqa --help` lists them.
 COMMANDS = (analyze, run, load, schedule, report, diarize, sentiment, stats, rescore, coaching, compare, retention,
-            satisfaction, app, users, models)
+            sample, satisfaction, app, users, models)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ __all__ = [
     "rescore",
     "retention",
     "run",
+    "sample",
     "satisfaction",
     "schedule",
     "sentiment",
