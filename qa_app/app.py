@@ -43,6 +43,7 @@ pages = {
         st.Page("views/call.py", title=_("Call review"), icon=":material/call:", url_path="call"),
         st.Page("views/search.py", title=_("Transcript search"), icon=":material/search:", url_path="search"),
         st.Page("views/calibration.py", title=_("Calibration"), icon=":material/balance:", url_path="calibration"),
+        st.Page("views/accuracy.py", title=_("Accuracy sheet"), icon=":material/verified:", url_path="accuracy"),
     ],
     _("Coaching"): [
         st.Page("views/operator.py", title=_("Operator dashboard"), icon=":material/person:", url_path="operator"),

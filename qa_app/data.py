@@ -44,6 +44,10 @@ from storage.insights import StoredInsight
 from storage.review_queue import FilterOptions, QueueFilter, Sort
 from storage.search import IndexStatus, SearchFilter, SearchResults, SearchUnavailable
 from usecases import (
+    accuracy_sheet as accuracy_sheets,
+)
+from usecases import (
+    audit_sampling,
     call_details,
     call_reasons,
     coaching_assignments,
@@ -53,6 +57,7 @@ from usecases import (
     shared_database,
 )
 from usecases import saved_views as saved_views_usecase
+from usecases.accuracy_sheet import AccuracySheet
 from usecases.call_details import CallView, CriterionView, LastRun, SegmentView
 from usecases.satisfaction import survey_agreement_on
 from usecases.shared_database import Saved, connection
@@ -104,6 +109,20 @@ def queue_size(db: str, filt: QueueFilter) -> int:
 def filter_options(db: str) -> FilterOptions:
     with connection(db, read_only=True) as con:
         return review_queue.filter_options(con)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def accuracy_sheet(db: str, since: datetime, until: datetime) -> AccuracySheet:
+    """The accuracy sheet of the calls of [since, until) (``usecases.accuracy_sheet``)."""
+    with connection(db, read_only=True) as con:
+        return accuracy_sheets.accuracy_sheet_of(con, since, until)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def audit_samples_of_call(db: str, call_id: str) -> list[audit_sampling.SampledCall]:
+    """The audit samples the call was drawn in (none: not sampled)."""
+    with connection(db, read_only=True) as con:
+        return audit_sampling.samples_of_call(con, call_id)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

@@ -42,7 +42,9 @@ def add_call(con, call_id: str, *, operator: str = "op.a", team: str = "team-a",
     for criterion, result in (auto or {c: "pass" for c in CRITERIA}).items():
         con.execute(
             "INSERT INTO criteria_results (call_id, scorecard_name, scorecard_version, criterion_id, result, method,"
-            " scored_at) VALUES (?, 'inbound_support', ?, ?, ?, 'rules', ?)", [call_id, version, criterion, result, at])
+            " confidence, weight, critical, scored_at)"
+            " VALUES (?, 'inbound_support', ?, ?, ?, 'rules', 0.9, 1, false, ?)",
+            [call_id, version, criterion, result, at])
 
 
 def review(con, call_id: str, criterion: str, verdict: str, reviewer: str = "qa.lead") -> None:

@@ -137,6 +137,11 @@ def draw(settings: Settings, sample: SamplePeriod, drawn_by: str) -> Draw:
         return draw_into(con, settings.sampling, sample, drawn_by)
 
 
+def samples_of_call(con: duckdb.DuckDBPyConnection, call_id: str) -> list[SampledCall]:
+    """The audit samples a call was drawn in, first drawn first (the call page says so)."""
+    return audit_samples.samples_of_call(con, call_id)
+
+
 def latest_night(settings: Settings) -> SamplePeriod | None:
     """The sample of the last day with processed calls (None: no call yet)."""
     with connect(settings.storage.db, read_only=True) as con:

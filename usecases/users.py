@@ -96,6 +96,11 @@ def can_assign_coaching(user: User | None) -> bool:
     return user is not None and user.role in (Role.TRAINER, Role.ADMIN)
 
 
+def can_read_accuracy(user: User | None) -> bool:
+    """The accuracy sheet: reviewers and admins, whose reviews make it, and trainers, who read it."""
+    return can_review(user) or can_assign_coaching(user)
+
+
 def can_see_unredacted(user: User | None) -> bool:
     return user is not None and user.role == Role.ADMIN
 

@@ -300,6 +300,23 @@ channels_col.metric(_("Channels"),
                                                                 else ui.number(call.channels, 0)))
 confidence_col.metric(_("Recognition confidence"), ui.percent(call.asr_confidence))
 st.markdown(_("**Flags:** {flags}").format(flags=ui.flag_badges(call.flags)))
+
+
+def _audit_sample_note() -> None:
+    """Says the call was drawn in the audit sample: its review counts in the accuracy sheet."""
+    try:
+        drawn = data.audit_samples_of_call(db, call_id)
+    except data.DatabaseUnavailable:  # a database not yet migrated to #18's table
+        return
+    if drawn:
+        first = drawn[0]
+        st.info(_("In the audit sample: drawn at random {when} ({by}). Your verdicts on this call count in the "
+                  "accuracy sheet.").format(when=ui.when(first.drawn_at),
+                                            by=_("nightly") if first.drawn_by == "nightly" else ui.md(first.drawn_by)),
+                icon=":material/casino:")
+
+
+_audit_sample_note()
 try:
     satisfaction = data.call_satisfaction(db, call_id)
 except data.DatabaseUnavailable:  # a database not yet migrated to #7's tables: the rest of the page still works
