@@ -24,6 +24,7 @@ from reporting.model import QAReport
 
 # The sheets in the source language; ``sheet_names`` gives them in the reader's.
 SHEETS = (N_("Summary"), N_("Trends"), N_("Worst criteria"), N_("Call reasons"), N_("Coaching"))
+ACCURACY_SHEET = N_("Accuracy")  # after the others, when the report has the accuracy sheet (usecases.reports)
 PERCENT, DECIMAL = "0%", "0.0"
 ENGLISH = Words("en", "UTC")  # the source language, for callers that name none (benchmarks, tests)
 _BOLD = Font(bold=True)
@@ -176,6 +177,31 @@ def _coaching(ws: Worksheet, report: QAReport, _: Words) -> None:
     ws.add_chart(chart, "M2")
 
 
+def _accuracy(ws: Worksheet, report: QAReport, _: Words) -> None:
+    """The accuracy of the automatic verdicts from the audit sample: each share beside its 95% interval."""
+    accuracy = report.accuracy
+    if accuracy is None or not accuracy.rows:
+        ws.append([_("No reviewed calls of the audit sample in this period: review the queue's “Audit sample” "
+                     "list to measure the automatic verdicts.")])
+        return
+    header = [_("Criterion"), _("Scorecard version"), _("Judged")]
+    for name in (_("Fail precision"), _("Fail recall"), _("Agreement"), _("Unknown")):
+        header += [name, _("{figure}: 95% interval from").format(figure=name),
+                   _("{figure}: 95% interval to").format(figure=name), _("{figure}: of").format(figure=name)]
+    header.append(_("Too few to rely on"))
+    rows = []
+    for a in accuracy.rows:
+        row: list[object] = [_.title(a.title), a.scorecard, a.reviewed]
+        for share in (a.precision, a.recall, a.agreement, a.unknown):
+            row += [share.value, share.low, share.high, share.n]
+        row.append(_("yes") if a.reviewed < accuracy.min_n else _("no"))
+        rows.append(row)
+    last = _table(ws, header, rows, {c: PERCENT for c in range(4, 20) if (c - 4) % 4 != 3})
+    ws.cell(last + 2, 1, _.plural("What the flags miss: {n} sampled call a reviewer failed had no flag.",
+                                  "What the flags miss: {n} sampled calls a reviewer failed had no flag.",
+                                  accuracy.flags_missed))
+
+
 def _texts_as_text(wb: Workbook) -> None:
     """Every formula-like text (``reporting.cells``) stored as a string, never a formula.
 
@@ -202,6 +228,8 @@ def render_xlsx(report: QAReport, words: Words = ENGLISH) -> bytes:
         wb.create_sheet(name)
     for name, write in zip(names, writers):
         write(wb[name], report, words)
+    if report.accuracy is not None:
+        _accuracy(wb.create_sheet(words(ACCURACY_SHEET)), report, words)
     _texts_as_text(wb)
     out = io.BytesIO()
     wb.save(out)

@@ -8,6 +8,7 @@ in words, dates and numbers as the locale writes them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 
 import jinja2
@@ -15,7 +16,7 @@ from markupsafe import Markup
 
 from reporting import charts, labels
 from reporting.i18n import Words
-from reporting.model import QAReport
+from reporting.model import IntervalShare, QAReport
 
 ENGLISH = Words("en", "UTC")  # the source language, for callers that name none (benchmarks, tests)
 
@@ -95,7 +96,36 @@ def _texts(report: QAReport, _: Words) -> dict[str, str]:
         "coaching_note": _("Criteria an operator fails more often than their team, ranked by how many more calls "
                            "they failed than a team-average operator would have."),
         "no_coaching": _("No operator fails a criterion more often than their team in this period."),
+        "accuracy": _("Accuracy of the automatic verdicts"),
+        "h_judged": _("Judged"),
+        "h_precision": _("Fail precision"),
+        "h_recall": _("Fail recall"),
+        "h_agreement": _("Agreement"),
+        "h_unknown_share": _("Unknown"),
+        "accuracy_note": _("Measured on reviews of the audit sample only (calls drawn at random each night, flagged "
+                           "or not, across all teams): {reviewed} of {sampled} sampled calls reviewed. In brackets "
+                           "the 95% interval; ⚠ marks a figure with fewer than {min_n} judged verdicts behind it: "
+                           "too few to rely on.").format(
+            reviewed=_.integer(report.accuracy.reviewed_calls if report.accuracy else 0),
+            sampled=_.integer(report.accuracy.sampled_calls if report.accuracy else 0),
+            min_n=report.accuracy.min_n if report.accuracy else 0),
+        "flags_missed": _.plural("What the flags miss: {n} sampled call a reviewer failed had no flag.",
+                                 "What the flags miss: {n} sampled calls a reviewer failed had no flag.",
+                                 report.accuracy.flags_missed if report.accuracy else 0),
+        "no_accuracy": _("No reviewed calls of the audit sample in this period: review the queue's “Audit sample” "
+                         "list to measure the automatic verdicts."),
     }
+
+
+def _share_with_interval(_: Words) -> Callable[[IntervalShare], str]:
+    """A share with its interval and the count behind it, e.g. «78 % (70–85 %), 45 of 58», ⚠ when too few."""
+    def shown(r: IntervalShare) -> str:
+        if r.value is None:
+            return "–"
+        return _("{value} ({low}–{high}), {hits} of {n}").format(
+            value=_.percent(r.value), low=_.percent(r.low), high=_.percent(r.high), hits=_.integer(r.hits),
+            n=_.integer(r.n)) + (" ⚠" if r.small else "")
+    return shown
 
 
 def render_html(report: QAReport, words: Words = ENGLISH) -> str:
@@ -113,4 +143,5 @@ def render_html(report: QAReport, words: Words = ENGLISH) -> str:
         trend_chart=chart(charts.trend_chart(report.trend, w)),
         criteria_chart=chart(charts.criteria_chart(report.criteria, w)),
         reasons_chart=chart(charts.reasons_chart(report.reasons, w)),
+        interval=_share_with_interval(w),
     )

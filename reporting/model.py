@@ -177,6 +177,43 @@ class CoachingRow:
 
 
 @dataclass(frozen=True)
+class IntervalShare:
+    """``hits`` of ``n`` with its 95% interval (None: n is 0); ``small``: too few behind it to rely on."""
+
+    hits: int
+    n: int
+    value: float | None
+    low: float | None
+    high: float | None
+    small: bool
+
+
+@dataclass(frozen=True)
+class AccuracyRow:
+    """A criterion's row of the accuracy sheet (``usecases.accuracy_sheet``), as the report shows it."""
+
+    criterion_id: str
+    title: str
+    scorecard: str  # "inbound_support v3"
+    reviewed: int
+    precision: IntervalShare
+    recall: IntervalShare
+    agreement: IntervalShare
+    unknown: IntervalShare
+
+
+@dataclass(frozen=True)
+class AccuracySection:
+    """The accuracy of the automatic verdicts in the period, from reviews of the audit sample (all teams)."""
+
+    sampled_calls: int
+    reviewed_calls: int
+    min_n: int
+    rows: tuple[AccuracyRow, ...]
+    flags_missed: int  # sampled calls a reviewer failed that no flag caught
+
+
+@dataclass(frozen=True)
 class QAReport:
     scope: ReportScope
     period: ReportPeriod
@@ -187,6 +224,7 @@ class QAReport:
     reasons: tuple[ReasonRow, ...]  # most frequent first; empty: no reasons computed for these calls
     outcomes: dict[str, int]  # outcome -> calls, over the calls with insights
     coaching: tuple[CoachingRow, ...]  # most excess failures first
+    accuracy: AccuracySection | None = None  # None: not measured for this report (usecases.reports adds it)
 
     @property
     def title(self) -> str:

@@ -7,17 +7,18 @@ The one function the scheduled flow (``flows.periodic_reports``), ``callqa repor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
 from pathlib import Path
 
 from pipeline.insights.taxonomy import TaxonomyError, load_taxonomy
 from reporting.excel import render_xlsx
 from reporting.files import report_path, write_atomically
 from reporting.html import render_html
-from reporting.model import PeriodKind, ReportPeriod, ReportScope
+from reporting.model import AccuracyRow, AccuracySection, IntervalShare, PeriodKind, ReportPeriod, ReportScope
 from storage.db import connect
-from storage.reports import build_reports, latest_call_day, report_scopes
+from storage.reports import build_reports, criterion_titles, latest_call_day, report_scopes
+from usecases.accuracy_sheet import MIN_N, AccuracySheet, Rate, accuracy_sheet_of
 from usecases.settings import Settings
 
 
@@ -63,6 +64,22 @@ def reason_names(settings: Settings) -> dict[str, dict[str, str]]:
     return {r.id: dict(r.labels) for r in taxonomy.reasons}
 
 
+def _interval(r: Rate) -> IntervalShare:
+    return IntervalShare(r.hits, r.n, r.value, r.low, r.high, r.small)
+
+
+def accuracy_section(sheet: AccuracySheet, titles: dict[str, str]) -> AccuracySection:
+    """The report's section of the accuracy sheet: each criterion over all sampled calls, newest scorecard
+    version first (the page and ``callqa accuracy`` have the per-language and stereo/mono rows)."""
+    rows = tuple(
+        AccuracyRow(r.criterion_id, titles.get(r.criterion_id, r.criterion_id),
+                    f"{r.scorecard_name} v{r.scorecard_version}", r.counts.reviewed, _interval(r.precision),
+                    _interval(r.recall), _interval(r.agreement), _interval(r.unknown_share))
+        for version in sheet.versions() for r in sheet.rows_of(version, "all"))
+    return AccuracySection(sheet.coverage.sampled_calls, sheet.coverage.reviewed_calls, MIN_N, rows,
+                           len(sheet.missed))
+
+
 def write_reports(settings: Settings, period: ReportPeriod,
                   scopes: list[ReportScope] | None = None) -> list[WrittenReport]:
     """Every group's report of ``period`` (``settings.reports.groups``, or ``scopes``), as HTML and
@@ -71,6 +88,9 @@ def write_reports(settings: Settings, period: ReportPeriod,
         scopes = scopes if scopes is not None else report_scopes(con, period, settings.reports.groups)
         reports = build_reports(con, scopes, period, settings.reports.trend_periods,
                                 reason_names=reason_names(settings))
+        accuracy = accuracy_section(accuracy_sheet_of(con, datetime.combine(period.start, time()),
+                                                      datetime.combine(period.end, time())), criterion_titles(con))
+    reports = [replace(r, accuracy=accuracy) for r in reports]
     words = settings.interface.words()
     reports_dir = settings.reports.dir
     assert reports_dir is not None  # load_settings puts it beside the database when not configured
