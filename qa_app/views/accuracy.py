@@ -25,7 +25,7 @@ sheet = data.accuracy_sheet(db, since, until)
 w = words()  # the format functions keep this run's language (AppTest calls them outside the run too)
 a, b, c = st.columns(3)
 a.metric(_("Sampled calls"), w.integer(sheet.coverage.sampled_calls))
-b.metric(_("Reviewed"), w.integer(sheet.coverage.reviewed_calls))
+b.metric(_("Reviewed calls"), w.integer(sheet.coverage.reviewed_calls))
 c.metric(_("Missed by the flags"), w.integer(len(sheet.missed)),
          help=_("sampled calls a reviewer failed on some criterion that no automatic check flagged"))
 

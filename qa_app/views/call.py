@@ -310,10 +310,13 @@ def _audit_sample_note() -> None:
         return
     if drawn:
         first = drawn[0]
-        st.info(_("In the audit sample: drawn at random {when} ({by}). Your verdicts on this call count in the "
-                  "accuracy sheet.").format(when=ui.when(first.drawn_at),
-                                            by=_("nightly") if first.drawn_by == "nightly" else ui.md(first.drawn_by)),
-                icon=":material/casino:")
+        if first.drawn_by == "nightly":
+            note = _("In the audit sample: drawn at random by the nightly run {when}. Your verdicts on this call "
+                     "count in the accuracy sheet.").format(when=ui.when(first.drawn_at))
+        else:
+            note = _("In the audit sample: drawn at random by {user} {when}. Your verdicts on this call count in "
+                     "the accuracy sheet.").format(user=ui.md(first.drawn_by), when=ui.when(first.drawn_at))
+        st.info(note, icon=":material/casino:")
 
 
 _audit_sample_note()
