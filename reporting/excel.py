@@ -191,7 +191,8 @@ def _accuracy(ws: Worksheet, report: QAReport, _: Words) -> None:
     header.append(_("Too few to rely on"))
     rows = []
     for a in accuracy.rows:
-        row: list[object] = [_.title(a.title), a.scorecard, a.reviewed]
+        row: list[object] = [_.title(a.title), labels.scorecard_version(a.scorecard_name, a.scorecard_version, _),
+                             a.reviewed]
         for share in (a.precision, a.recall, a.agreement, a.unknown):
             row += [share.value, share.low, share.high, share.n]
         row.append(_("yes") if a.reviewed < accuracy.min_n else _("no"))

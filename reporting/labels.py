@@ -71,3 +71,9 @@ def change(now: float | None, before: float | None, _: Words) -> str:
     points = round(100 * (now - before))
     signed = ("+" if points > 0 else "−" if points < 0 else "±") + _.integer(abs(points))
     return _("{change} pp").format(change=signed)
+
+
+def scorecard_version(name: str, version: int, _: Words) -> str:
+    """A scorecard's version in words: ``inbound_support``, 3 -> «Inbound support, version 3»."""
+    readable = name.replace("_", " ").strip()
+    return _("{scorecard}, version {version}").format(scorecard=readable[:1].upper() + readable[1:], version=version)

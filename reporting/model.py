@@ -194,7 +194,8 @@ class AccuracyRow:
 
     criterion_id: str
     title: str
-    scorecard: str  # "inbound_support v3"
+    scorecard_name: str
+    scorecard_version: int
     reviewed: int
     precision: IntervalShare
     recall: IntervalShare

@@ -138,7 +138,7 @@ def test_the_russian_report_is_russian_throughout(written, db_copy, chromium, tm
 
 def test_the_russian_workbook_names_its_sheets_and_columns_in_russian(written, db_copy):
     book = load_workbook(_all(written["ru"]).xlsx)
-    assert book.sheetnames == ["Сводка", "Динамика", "Худшие критерии", "Причины обращений", "Обучение"]
+    assert book.sheetnames == ["Сводка", "Динамика", "Худшие критерии", "Причины обращений", "Обучение", "Точность"]
     for sheet in book.worksheets:
         first = [c.value for c in sheet[1] if c.value is not None]
         header_row = 6 if sheet.title == "Сводка" else 1
@@ -170,7 +170,7 @@ def test_an_english_site_still_gets_english_reports(written, db_copy, chromium, 
     _no_ids(text, _ids(db_copy), "the English report", _names(db_copy, "en"))
     assert "None" not in text and not ISO_DAY.search(text)
     book = load_workbook(report.xlsx)
-    assert book.sheetnames == ["Summary", "Trends", "Worst criteria", "Call reasons", "Coaching"]
+    assert book.sheetnames == ["Summary", "Trends", "Worst criteria", "Call reasons", "Coaching", "Accuracy"]
     assert [c.value for c in book["Call reasons"][1]][:4] == ["Reason", "Calls", "Share", "Resolved in the call"]
 
 

@@ -73,7 +73,7 @@ def accuracy_section(sheet: AccuracySheet, titles: dict[str, str]) -> AccuracySe
     version first (the page and ``callqa accuracy`` have the per-language and stereo/mono rows)."""
     rows = tuple(
         AccuracyRow(r.criterion_id, titles.get(r.criterion_id, r.criterion_id),
-                    f"{r.scorecard_name} v{r.scorecard_version}", r.counts.reviewed, _interval(r.precision),
+                    r.scorecard_name, r.scorecard_version, r.counts.reviewed, _interval(r.precision),
                     _interval(r.recall), _interval(r.agreement), _interval(r.unknown_share))
         for version in sheet.versions() for r in sheet.rows_of(version, "all"))
     return AccuracySection(sheet.coverage.sampled_calls, sheet.coverage.reviewed_calls, MIN_N, rows,
