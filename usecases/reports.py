@@ -16,6 +16,7 @@ from reporting.excel import render_xlsx
 from reporting.files import report_path, write_atomically
 from reporting.html import render_html
 from reporting.model import PeriodKind, ReportPeriod, ReportScope
+from storage.coaching import CoachingRule
 from storage.db import connect
 from storage.reports import build_reports, latest_call_day, report_scopes
 from usecases.settings import Settings
@@ -70,7 +71,8 @@ def write_reports(settings: Settings, period: ReportPeriod,
     with connect(settings.storage.db, read_only=True) as con:
         scopes = scopes if scopes is not None else report_scopes(con, period, settings.reports.groups)
         reports = build_reports(con, scopes, period, settings.reports.trend_periods,
-                                reason_names=reason_names(settings))
+                                reason_names=reason_names(settings), coaching_rule=CoachingRule(
+                                    settings.coaching.min_misses, settings.coaching.recent_calls))
     words = settings.interface.words()
     reports_dir = settings.reports.dir
     assert reports_dir is not None  # load_settings puts it beside the database when not configured
