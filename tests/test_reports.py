@@ -28,8 +28,8 @@ from reporting.files import list_reports, scope_slug
 from reporting.html import ENGLISH, render_html
 from reporting.labels import period_title
 from reporting.model import ReportPeriod, ReportScope
-from storage.db import connect
 from storage.coaching import CoachingRule
+from storage.db import connect
 from storage.reports import build_report, report_scopes
 from usecases.settings import load_settings
 

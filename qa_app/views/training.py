@@ -1,6 +1,7 @@
 """Training needs: where operators fail more than their team (and why a red operator has no topic), topics
-to coach (criteria missed in k of the operator's last n judged calls) with the streak and the missed calls, assigning a topic with a note and due date (trainers and admins), and the
-assignments' status, undo and before/after."""
+to coach (criteria missed in k of the operator's last n judged calls) with the streak and the missed calls,
+assigning a topic with a note and due date (trainers and admins), and the assignments' status, undo and
+before/after."""
 
 from __future__ import annotations
 
