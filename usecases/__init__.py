@@ -8,6 +8,7 @@ __all__ = [
     "call_details",
     "call_reasons",
     "coaching_assignments",
+    "digest_delivery",
     "discovery",
     "exports",
     "insights",
