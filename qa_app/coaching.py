@@ -69,7 +69,7 @@ def rule_text(rule: CoachingRule) -> str:
 
 def streak_line(t: CoachingTopic) -> str:
     """Markdown: the last n outcomes, oldest first (red ✗ missed, green ✓ passed), and how many were missed."""
-    marks = "".join(f":red[{MISS_MARK}]" if c.missed else f":green[{PASS_MARK}]" for c in t.streak)
+    marks = "".join(f":red[**{MISS_MARK}**]" if c.missed else f":green[**{PASS_MARK}**]" for c in t.streak)
     missed = plural("missed {{misses}} of the last {n} judged call", "missed {{misses}} of the last {n} judged calls",
                     t.recent_calls).format(misses=ui.number(t.misses, 0))
     return _("{marks} {missed} (oldest first)").format(marks=marks, missed=missed)

@@ -238,7 +238,8 @@ def test_the_trainer_sees_the_streak_and_the_missed_calls(app_on, language):
     if language == "en":
         assert "A topic is a criterion the operator missed in at least 3 of their last 5 judged calls on it, " \
                "not once." in text
-        assert ":red[✗]:green[✓]:red[✗]:green[✓]:red[✗] missed 3 of the last 5 judged calls (oldest first)" in text
+        streak = ":red[**✗**]:green[**✓**]:red[**✗**]:green[**✓**]:red[**✗**]"
+        assert f"{streak} missed 3 of the last 5 judged calls (oldest first)" in text
         assert "**reformed** · Farewell: a topic needs at least 3 misses in the last 5 judged calls on the " \
                "criterion; this operator missed 2 of their last 5 judged calls." in text
     else:
