@@ -11,6 +11,7 @@ import streamlit as st
 
 from qa_app import data, ui
 from qa_app.i18n import N_, _, plural
+from storage.coaching import MISS_MARK, PASS_MARK, CoachingRule, CoachingTopic
 from storage.training import WORKFLOW, Assignment
 from usecases.coaching_assignments import RESULT_MIN_CALLS, CoachingResult, FailRate, NoTopic
 from usecases.users import User
@@ -58,15 +59,35 @@ def result_text(side: FailRate | None, after: bool) -> str:
     return _("{rate} ({calls})").format(rate=ui.percent(side.rate), calls=calls)
 
 
+def rule_text(rule: CoachingRule) -> str:
+    """The rule that makes a topic, in the reader's words: k of the last n judged calls, not a single miss."""
+    return plural("A topic is a criterion the operator missed in at least {{k}} of their last {n} judged call on it, "
+                  "not once.",
+                  "A topic is a criterion the operator missed in at least {{k}} of their last {n} judged calls on it, "
+                  "not once.", rule.recent_calls).format(k=ui.number(rule.min_misses, 0))
+
+
+def streak_line(t: CoachingTopic) -> str:
+    """Markdown: the last n outcomes, oldest first (red ✗ missed, green ✓ passed), and how many were missed."""
+    marks = "".join(f":red[**{MISS_MARK}**]" if c.missed else f":green[**{PASS_MARK}**]" for c in t.streak)
+    missed = plural("missed {{misses}} of the last {n} judged call", "missed {{misses}} of the last {n} judged calls",
+                    t.recent_calls).format(misses=ui.number(t.misses, 0))
+    return _("{marks} {missed} (oldest first)").format(marks=marks, missed=missed)
+
+
 def no_topic_lines(missing: list[NoTopic]) -> list[str]:
-    """Markdown: for each operator red on the heatmap without a topic, which criteria and why (too few calls)."""
+    """Markdown: for each operator red on the heatmap without a topic, which criteria and why (not repeated)."""
     lines = []
     for m in missing:
-        rule = plural("a topic needs at least {n} judged call on the criterion",
-                      "a topic needs at least {n} judged calls on the criterion", m.needed)
-        lines.append(_("**{operator}** · {criteria}: {rule}, this operator has {calls}.").format(
+        rule = plural("a topic needs at least {{needed}} misses in the last {n} judged call on the criterion",
+                      "a topic needs at least {{needed}} misses in the last {n} judged calls on the criterion",
+                      m.window).format(needed=ui.number(m.needed, 0))
+        had = plural("this operator missed {{misses}} of their last {n} judged call",
+                     "this operator missed {{misses}} of their last {n} judged calls",
+                     m.recent_calls).format(misses=ui.number(m.misses, 0))
+        lines.append(_("**{operator}** · {criteria}: {rule}; {had}.").format(
             operator=ui.md(m.operator_id), criteria=", ".join(ui.criterion(c) for c in m.criteria), rule=rule,
-            calls=plural("{n} call", "{n} calls", m.calls)))
+            had=had))
     return lines
 
 

@@ -316,8 +316,15 @@ def operator_calls(db: str, operator: str, since: datetime, until: datetime, lim
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def coaching_topics(db: str, since: datetime, until: datetime, operator: str | None = None,
                     limit: int = 20) -> list[coaching.CoachingTopic]:
+    rule = coaching_rule(db)
     with connection(db, read_only=True) as con:
-        return coaching.coaching_topics(con, since, until, operator=operator, limit=limit)
+        return coaching.coaching_topics(con, since, until, operator=operator, limit=limit, rule=rule)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def coaching_rule(db: str) -> coaching.CoachingRule:
+    """k misses of the last n judged calls, as configured (settings.coaching)."""
+    return coaching_assignments.coaching_rule_for(db)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -456,8 +463,9 @@ def generate_reports(db: str, kind: PeriodKind, end: date) -> list:
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def training_needs(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = (),
                    operator: str | None = None, limit: int = 20) -> coaching_assignments.TrainingNeeds:
-    """The heatmap, the topics and why a red operator has none (usecases.coaching_assignments)."""
-    return coaching_assignments.training_needs(db, since, until, teams, operator, limit)
+    """The heatmap, the topics and why a red operator has none (usecases.coaching_assignments), by the
+    configured rule (k misses of the last n judged calls)."""
+    return coaching_assignments.training_needs(db, since, until, teams, operator, limit, coaching_rule(db))
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

@@ -157,24 +157,26 @@ def _reasons(ws: Worksheet, report: QAReport, _: Words) -> None:
 
 def _coaching(ws: Worksheet, report: QAReport, _: Words) -> None:
     if not report.coaching:
-        ws.append([_("No operator fails a criterion more often than their team in this period.")])
+        ws.append([_("No operator keeps missing a criterion in this period.")])
         return
     rows = [[t.operator_id, t.team or "–", _.title(t.criterion_title), t.calls, t.failed, t.fail_rate,
-             t.team_fail_rate, round(t.excess_failures, 2), ", ".join(t.example_recordings)] for t in report.coaching]
+             t.team_fail_rate, round(t.excess_failures, 2), ", ".join(t.example_recordings), t.misses,
+             t.recent_calls, t.streak] for t in report.coaching]
     last = _table(ws, [_("Operator"), _("Team"), _("Criterion"), _("Judged calls"), _("Failed"), _("Fail rate"),
-                       _("Team fail rate"), _("Excess failures"), _("Example calls")], rows,
+                       _("Team fail rate"), _("Excess failures"), _("Missed calls"), _("Misses in the last calls"),
+                       _("Last calls judged"), _("Last calls, oldest first")], rows,
                   {6: PERCENT, 7: PERCENT, 8: "0.00"})
-    ws.cell(1, 11, _("Operator · criterion")).font = _BOLD  # the chart's categories
+    ws.cell(1, 14, _("Operator · criterion")).font = _BOLD  # the chart's categories
     for r in range(2, last + 1):
-        ws.cell(r, 11, f"{ws.cell(r, 1).value} · {ws.cell(r, 3).value}")
+        ws.cell(r, 14, f"{ws.cell(r, 1).value} · {ws.cell(r, 3).value}")
     chart = BarChart()
     chart.type = "bar"
     chart.title, chart.height, chart.width = _("Excess failures"), 7.5 + 0.4 * len(rows), 18
     chart.add_data(Reference(ws, min_col=8, min_row=1, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=11, min_row=2, max_row=last))
+    chart.set_categories(Reference(ws, min_col=14, min_row=2, max_row=last))
     chart.x_axis.scaling.orientation = "maxMin"
     chart.legend = None
-    ws.add_chart(chart, "M2")
+    ws.add_chart(chart, "P2")
 
 
 def _accuracy(ws: Worksheet, report: QAReport, _: Words) -> None:

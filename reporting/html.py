@@ -92,10 +92,6 @@ def _texts(report: QAReport, _: Words) -> dict[str, str]:
         "h_fail_rate": _("Fail rate"),
         "h_team_fail_rate": _("Team fail rate"),
         "h_excess": _("Excess failures"),
-        "h_examples": _("Example calls"),
-        "coaching_note": _("Criteria an operator fails more often than their team, ranked by how many more calls "
-                           "they failed than a team-average operator would have."),
-        "no_coaching": _("No operator fails a criterion more often than their team in this period."),
         "accuracy": _("Accuracy of the automatic verdicts"),
         "h_judged": _("Judged"),
         "h_precision": _("Fail precision"),
@@ -114,6 +110,12 @@ def _texts(report: QAReport, _: Words) -> dict[str, str]:
                                  report.accuracy.flags_missed if report.accuracy else 0),
         "no_accuracy": _("No reviewed calls of the audit sample in this period: review the queue's “Audit sample” "
                          "list to measure the automatic verdicts."),
+        "h_examples": _("Missed calls"),
+        "h_recent": _("Missed of the last calls"),
+        "coaching_note": _("Criteria an operator keeps missing: missed in enough of their last judged calls on the "
+                           "criterion, not once (✗ missed, ✓ passed, oldest first). Ranked by those misses, then by "
+                           "how many more calls they failed than a team-average operator would have."),
+        "no_coaching": _("No operator keeps missing a criterion in this period."),
     }
 
 

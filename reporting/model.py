@@ -173,7 +173,10 @@ class CoachingRow:
     fail_rate: float
     team_fail_rate: float
     excess_failures: float
-    example_recordings: tuple[str, ...]  # the example calls' file names, as a reviewer finds them
+    example_recordings: tuple[str, ...]  # the missed calls' file names, as a reviewer finds them
+    misses: int = 0  # misses among the operator's last ``recent_calls`` judged calls on the criterion
+    recent_calls: int = 0
+    streak: str = ""  # those calls' outcomes, oldest first: ✗ missed, ✓ passed
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from reporting.model import (
 )
 from storage import aggregates
 from storage.call_period import CALL_AT
-from storage.coaching import CoachingTopic, coaching_topics
+from storage.coaching import CoachingRule, CoachingTopic, coaching_topics
 from storage.db import now, one_row
 
 OUTCOMES = ("resolved", "follow_up", "order_placed", "transferred", "unresolved")
@@ -212,14 +212,16 @@ def _coaching(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: Report
     return tuple(
         CoachingRow(t.operator_id, t.team, t.criterion_id, titles.get(t.criterion_id, t.criterion_id), t.calls,
                     t.failed, t.fail_rate, t.team_fail_rate, t.excess_failures,
-                    tuple(recordings.get(c) or c for c, _ in t.example_calls))
+                    tuple(recordings.get(c) or c for c, _ in t.example_calls), t.misses, t.recent_calls,
+                    t.streak_marks)
         for t in topics
     )
 
 
 def build_reports(con: duckdb.DuckDBPyConnection, scopes: list[ReportScope], period: ReportPeriod,
                   trend_periods: int = 8, coaching_limit: int = 10, generated_at: datetime | None = None,
-                  reason_names: Mapping[str, Mapping[str, str]] | None = None) -> list[QAReport]:
+                  reason_names: Mapping[str, Mapping[str, str]] | None = None,
+                  coaching_rule: CoachingRule = CoachingRule()) -> list[QAReport]:
     """Everything each scope's report shows, for one period. What all scopes share (the daily
     aggregates of the trend's periods, coaching topics, criterion titles) is read once.
     ``reason_names``: reason id -> language -> label, from the call reason taxonomy."""
@@ -227,7 +229,7 @@ def build_reports(con: duckdb.DuckDBPyConnection, scopes: list[ReportScope], per
     calls = _with_period(aggregates.daily_call_stats(con, periods[0].start, period.end), period.kind)
     criteria = _with_period(aggregates.daily_criterion_stats(con, periods[0].start, period.end), period.kind)
     titles = criterion_titles(con)
-    topics = coaching_topics(con, _at(period.start), _at(period.end), limit=100_000)
+    topics = coaching_topics(con, _at(period.start), _at(period.end), limit=100_000, rule=coaching_rule)
     generated_at = generated_at or now()
     out = []
     for scope in scopes:
@@ -249,6 +251,8 @@ def build_reports(con: duckdb.DuckDBPyConnection, scopes: list[ReportScope], per
 
 def build_report(con: duckdb.DuckDBPyConnection, scope: ReportScope, period: ReportPeriod, trend_periods: int = 8,
                  coaching_limit: int = 10, generated_at: datetime | None = None,
-                 reason_names: Mapping[str, Mapping[str, str]] | None = None) -> QAReport:
+                 reason_names: Mapping[str, Mapping[str, str]] | None = None,
+                 coaching_rule: CoachingRule = CoachingRule()) -> QAReport:
     """Everything one report shows, for one scope and period."""
-    return build_reports(con, [scope], period, trend_periods, coaching_limit, generated_at, reason_names)[0]
+    return build_reports(con, [scope], period, trend_periods, coaching_limit, generated_at, reason_names,
+                         coaching_rule)[0]

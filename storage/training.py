@@ -17,7 +17,7 @@ from typing import Literal, get_args
 import duckdb
 import pandas as pd
 
-from storage.coaching import TOPIC_RULE, team_filter
+from storage.coaching import CoachingRule, recent_misses_sql, team_filter, topic_rule_sql
 from storage.current_verdicts import CURRENT_VERDICTS, RATES_VS_TEAM
 from storage.db import now
 
@@ -35,18 +35,23 @@ _ALL_TIME = [datetime(1970, 1, 1), datetime(9999, 1, 1)]
 
 
 def failure_heatmap(con: duckdb.DuckDBPyConnection, since: datetime, until: datetime,
-                    teams: tuple[str, ...] = (), min_calls: int = 1) -> pd.DataFrame:
-    """Long format: operator, team, criterion, calls, failed, fail rate, team fail rate, difference, and
-    ``is_topic``: whether the cell is a coaching topic (storage.coaching.TOPIC_RULE)."""
+                    teams: tuple[str, ...] = (), min_calls: int = 1,
+                    rule: CoachingRule = CoachingRule()) -> pd.DataFrame:
+    """Long format: operator, team, criterion, calls, failed, fail rate, team fail rate, difference, the
+    misses among the last n judged calls (``misses``, of ``recent_calls``) and ``is_topic``: whether the cell
+    is a coaching topic by ``rule`` (storage.coaching.topic_rule_sql, the rule the topics follow)."""
     return con.execute(
         f"""
         WITH v AS ({CURRENT_VERDICTS}),
         judged AS (SELECT * FROM v WHERE verdict IN ('pass', 'fail') {team_filter(teams)}),
-        {RATES_VS_TEAM}
+        {RATES_VS_TEAM},
+        {recent_misses_sql(rule)}
         SELECT o.operator_id, nullif(o.team, '') AS team, o.criterion_id, o.calls, o.failed,
                o.failed / o.calls AS fail_rate, t.team_fail_rate, o.failed / o.calls - t.team_fail_rate AS difference,
-               {TOPIC_RULE} AS is_topic
+               coalesce(s.misses, 0) AS misses, coalesce(s.recent_calls, 0) AS recent_calls,
+               {topic_rule_sql(rule)} AS is_topic
         FROM per_op o JOIN per_team t USING (team, criterion_id)
+        LEFT JOIN streaks s USING (operator_id, criterion_id)
         WHERE o.calls >= ?
         ORDER BY o.operator_id, o.criterion_id
         """,

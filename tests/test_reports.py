@@ -28,6 +28,7 @@ from reporting.files import list_reports, scope_slug
 from reporting.html import ENGLISH, render_html
 from reporting.labels import period_title
 from reporting.model import ReportPeriod, ReportScope
+from storage.coaching import CoachingRule
 from storage.db import connect
 from storage.reports import build_report, report_scopes
 from usecases.settings import load_settings
@@ -100,9 +101,14 @@ def _one(db: Path, sql: str, params: list | None = None):
         con.close()
 
 
-def _report(db: Path, scope: ReportScope, period: ReportPeriod = W47, trend: int = 8):
+# The samples have two calls per operator: this site coaches on 2 misses of the last 10 judged calls.
+SITE_RULE = CoachingRule(min_misses=2, recent_calls=10)
+
+
+def _report(db: Path, scope: ReportScope, period: ReportPeriod = W47, trend: int = 8,
+            rule: CoachingRule = SITE_RULE):
     with connect(db, read_only=True) as con:
-        return build_report(con, scope, period, trend)
+        return build_report(con, scope, period, trend, coaching_rule=rule)
 
 
 # Independent SQL: the calls of a week, with their current score, as a reader of the tables would count them.
@@ -171,9 +177,12 @@ def test_criteria_reasons_and_coaching_of_a_week(report_db):
     assert by_reason[None].label.startswith("other")
     assert report.outcomes == {"resolved": 1, "follow_up": 1, "unresolved": 2}
 
+    default = _report(report_db, ReportScope("team", "support-1"), rule=CoachingRule())  # 3 misses of the last 10
+    assert not [t for t in default.coaching if (t.operator_id, t.criterion_id) == ("op.andreev", "greeting")]
     team = _report(report_db, ReportScope("team", "support-1"))
     topic = [t for t in team.coaching if (t.operator_id, t.criterion_id) == ("op.andreev", "greeting")]
     assert topic and (topic[0].failed, topic[0].calls) == (2, 2)
+    assert (topic[0].misses, topic[0].recent_calls, topic[0].streak) == (2, 2, "✗✗")
     assert not [
         t for t in _report(report_db, ReportScope("team", "support-en")).coaching if t.operator_id == "op.andreev"
     ]

@@ -11,7 +11,7 @@ from pipeline.judging.assess import assess_transcript
 from pipeline.judging.scorecard import load_scorecard
 from pipeline.records import CallAnalysis
 from storage.calls import ScorecardConflict, SourceFile, add_review, register_scorecard, save_analysis
-from storage.coaching import coaching_topics
+from storage.coaching import CoachingRule, coaching_topics
 from storage.db import connect
 from storage.transcripts import load_stored_call
 from tests.test_scoring import seg, transcript
@@ -113,9 +113,13 @@ def test_coaching_ranks_the_operators_weak_criterion_with_example_calls(db):
 def test_a_reviewer_override_changes_the_coaching_figures(db):
     with connect(db) as con:
         add_review(con, "c00", "qa.lead", "override", "farewell", "pass", "said goodbye, ASR missed it")
-        one = coaching_topics(con, WHEN - timedelta(days=1), WHEN + timedelta(days=1), operator="ivanov")
+        # Two misses left: no longer a topic by the default rule (3 of the last 10)...
+        assert coaching_topics(con, WHEN - timedelta(days=1), WHEN + timedelta(days=1), operator="ivanov") == []
+        # ...the figures, read with a rule that proposes a topic on any miss:
+        once = CoachingRule(min_misses=1, recent_calls=10)
+        one = coaching_topics(con, WHEN - timedelta(days=1), WHEN + timedelta(days=1), operator="ivanov", rule=once)
         add_review(con, "c01", "qa.lead", "override", "farewell", "pass", "said goodbye, ASR missed it")
-        two = coaching_topics(con, WHEN - timedelta(days=1), WHEN + timedelta(days=1), operator="ivanov")
+        two = coaching_topics(con, WHEN - timedelta(days=1), WHEN + timedelta(days=1), operator="ivanov", rule=once)
     farewell = next(t for t in one if t.criterion_id == "farewell")
     assert farewell.failed == 2 and farewell.team_fail_rate == pytest.approx(3 / 10)
     assert "c00" not in {c for c, _ in farewell.example_calls}

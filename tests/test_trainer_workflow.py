@@ -18,7 +18,7 @@ from pipeline.judging.scorecard import load_scorecard
 from reporting.i18n import MISSING
 from storage import pending, training
 from storage.calls import SourceFile, add_review, save_analysis
-from storage.coaching import MIN_CALLS, coaching_topics
+from storage.coaching import coaching_topics
 from storage.db import connect
 from tests.test_rescore_and_coaching import GOOD, NO_FAREWELL, WHEN, analysis
 from tests.test_rescore_and_coaching import db as db  # noqa: F401  (the fixture: 10 known calls)
@@ -151,7 +151,9 @@ def test_a_red_operator_without_a_topic_is_explained_by_the_topic_rule(coached):
     assert [(t.operator_id, t.criterion_id) for t in needs.topics] == [("ivanov", "farewell")]
     assert needs.total_topics == 1 and cells.loc[("ivanov", "farewell"), "is_topic"]
     [why] = needs.no_topic
-    assert (why.operator_id, why.criteria, why.calls, why.needed) == ("kuznetsov", ("farewell",), 1, MIN_CALLS)
+    # One miss in one judged call: the default rule asks for 3 misses in the last 10.
+    assert (why.operator_id, why.criteria, why.misses, why.recent_calls, why.needed, why.window) == \
+        ("kuznetsov", ("farewell",), 1, 1, 3, 10)
     # The heatmap's flag and the topics agree cell by cell: the rule is written once.
     with connect(coached, read_only=True) as con:
         topics = {(t.operator_id, t.criterion_id) for t in coaching_topics(con, *DAY, limit=1000)}
@@ -217,19 +219,19 @@ def _no_developer_output(at: AppTest) -> None:
 
 
 def test_training_page_explains_and_runs_the_workflow_in_english(app_db):
-    with connect(app_db) as con:  # a reviewer failed ivanov's greeting twice: a topic with evidence to listen to
-        for cid in ("c00", "c01"):
+    with connect(app_db) as con:  # a reviewer failed ivanov's greeting 3 times: a topic with evidence to listen to
+        for cid in ("c00", "c01", "c02"):
             add_review(con, cid, "anna.qa", "override", "greeting", "fail")
     at = _page("views/training.py")
     text = "\n".join(_texts(at)).replace("\\", "")  # markdown escapes
-    assert "**kuznetsov** · Farewell: a topic needs at least 2 judged calls on the criterion, this operator has " \
-           "1 call." in text
+    assert "**kuznetsov** · Farewell: a topic needs at least 3 misses in the last 10 judged calls on the criterion; " \
+           "this operator missed 1 of their last 1 judged call." in text
     links = {e.proto.label.replace("\\", ""): e.proto.query_string for e in at.get("page_link")}
     # Examples are named by recording and local time, never by hash; with evidence, from its moment.
     assert {label.split(" · ")[0] for label in links} == {"c00.wav", "c01.wav", "c02.wav"}, links
     assert "c02.wav · 11/20/26, 3:00\u202fPM" in links  # 12:00 UTC in Moscow
     greeting = {label: query for label, query in links.items() if " at 00:00" in label}
-    assert len(greeting) == 2 and all("&t=0.0" in q for q in greeting.values()), links
+    assert len(greeting) == 3 and all("&t=0.0" in q for q in greeting.values()), links
     table = next(d.value for d in at.dataframe if "Fail rate after" in d.value.columns)
     row = table.iloc[0]
     assert (row["Operator"], row["Status"], row["Note"]) == ("ivanov", "Assigned", "role-play the goodbye")
@@ -273,8 +275,8 @@ def test_training_page_in_russian(app_db):
     at = _page("views/training.py", "ru")
     assert at.title[0].value == "Темы для обучения"
     text = "\n".join(_texts(at)).replace("\\", "")  # markdown escapes
-    assert ("**kuznetsov** · Прощание: для темы нужно не меньше 2 оценённых звонков по критерию, "
-            "а у оператора 1 звонок.") in text, text
+    assert ("**kuznetsov** · Прощание: для темы критерий должен быть не выполнен хотя бы в 3 из 10 последних "
+            "оценённых звонков; у оператора — в 1 из 1 последнего оценённого звонка.") in text, text
     table = next(d.value for d in at.dataframe if "Доля провалов после" in d.value.columns)
     assert table.iloc[0]["Статус"] == "Назначено" and table.iloc[0]["Заметка"] == "role-play the goodbye"
     assert table.iloc[0]["Срок"].startswith("01.12.2026")
@@ -291,7 +293,8 @@ def test_operator_dashboard_shows_coaching_and_why_there_is_no_topic(app_db, lan
     MISSING.clear()
     at = _page("views/operator.py", language, operator="kuznetsov")
     text = "\n".join(_texts(at)).replace("\\", "")  # markdown escapes
-    assert ("this operator has 1 call" if language == "en" else "а у оператора 1 звонок") in text
+    assert ("this operator missed 1 of their last 1 judged call" if language == "en"
+            else "у оператора — в 1 из 1 последнего оценённого звонка") in text
     _no_developer_output(at)
     at = _page("views/operator.py", language, operator="ivanov")
     after = "Fail rate after" if language == "en" else "Доля провалов после"

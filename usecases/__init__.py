@@ -10,6 +10,7 @@ __all__ = [
     "call_details",
     "call_reasons",
     "coaching_assignments",
+    "digest_delivery",
     "discovery",
     "exports",
     "insights",

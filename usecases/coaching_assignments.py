@@ -11,16 +11,33 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from storage import coaching, pending, training
+from storage.coaching import CoachingRule
 from storage.db import now
 from storage.training import Assignment, StatusChange
 from usecases.shared_database import Saved, connection, write_or_journal
 
-# A failure rate is shown once it rests on this many judged calls (the rule that makes a topic).
-RESULT_MIN_CALLS = coaching.MIN_CALLS
+if TYPE_CHECKING:
+    from usecases.settings import CoachingSettings  # imported when needed: it brings the analysis pipeline
+
+# A failure rate before/after an assignment is shown once it rests on this many judged calls.
+RESULT_MIN_CALLS = 2
+
+
+def coaching_rule(coaching_settings: CoachingSettings) -> CoachingRule:
+    """The rule that proposes topics (k misses of the last n judged calls), from ``settings.coaching``."""
+    return CoachingRule(coaching_settings.min_misses, coaching_settings.recent_calls)
+
+
+def coaching_rule_for(db: str) -> CoachingRule:
+    """The rule configured for the site that uses this database (config file and environment)."""
+    from usecases.settings import load_settings
+
+    return coaching_rule(load_settings(db=db).coaching)
 
 
 def assign_topic(db: str, operator_id: str, criterion_id: str, assigned_by: str, note: str | None = None,
@@ -135,39 +152,44 @@ def results(db: str) -> dict[str, CoachingResult]:
 
 @dataclass(frozen=True)
 class NoTopic:
-    """Criteria an operator fails more often than the team (red on the heatmap) that are not topics: too
-    few judged calls on them (``coaching.MIN_CALLS``)."""
+    """Criteria an operator fails more often than the team (red on the heatmap) that are not topics: fewer
+    than ``needed`` misses among their last ``window`` judged calls on them (``CoachingRule``)."""
 
     operator_id: str
     criteria: tuple[str, ...]
-    calls: int  # the operator's judged calls on each of these criteria
-    needed: int = coaching.MIN_CALLS
+    misses: int  # misses among the operator's last judged calls on each of these criteria
+    recent_calls: int  # judged calls in that window (``window``, or fewer)
+    needed: int  # k
+    window: int  # n
 
 
 @dataclass(frozen=True)
 class TrainingNeeds:
     cells: pd.DataFrame  # storage.training.failure_heatmap
-    topics: list[coaching.CoachingTopic]  # the first ``limit``, most excess failures first
+    topics: list[coaching.CoachingTopic]  # the first ``limit``, most misses in the window first
     total_topics: int
     no_topic: list[NoTopic]
+    rule: CoachingRule = CoachingRule()
 
 
 def training_needs(db: str, since: datetime, until: datetime, teams: tuple[str, ...] = (),
-                   operator: str | None = None, limit: int = 20) -> TrainingNeeds:
+                   operator: str | None = None, limit: int = 20,
+                   rule: CoachingRule = CoachingRule()) -> TrainingNeeds:
     with connection(db, read_only=True) as con:
-        cells = training.failure_heatmap(con, since, until, teams)
-        topics = coaching.coaching_topics(con, since, until, operator=operator, limit=limit, teams=teams)
+        cells = training.failure_heatmap(con, since, until, teams, rule=rule)
+        topics = coaching.coaching_topics(con, since, until, operator=operator, limit=limit, teams=teams, rule=rule)
     if operator is not None:
         cells = cells[cells["operator_id"] == operator]
-    return TrainingNeeds(cells, topics, int(cells["is_topic"].sum()) if len(cells) else 0, why_no_topic(cells))
+    return TrainingNeeds(cells, topics, int(cells["is_topic"].sum()) if len(cells) else 0,
+                         why_no_topic(cells, rule), rule)
 
 
-def why_no_topic(cells: pd.DataFrame) -> list[NoTopic]:
-    """The heatmap's red cells (worse than the team) that are not topics, grouped by operator and call count.
-    By ``coaching.TOPIC_RULE`` a cell worse than the team has a failure, so only its calls can be short."""
+def why_no_topic(cells: pd.DataFrame, rule: CoachingRule) -> list[NoTopic]:
+    """The heatmap's red cells (worse than the team) that are not topics, grouped by operator and by their
+    misses in the window: the miss was not repeated often enough among the last judged calls."""
     red = cells[(cells["difference"] > 0) & ~cells["is_topic"].astype(bool)]
     out = []
-    for (operator_id, calls), group in red.groupby(["operator_id", "calls"], sort=True):
-        out.append(NoTopic(str(operator_id), tuple(group["criterion_id"]), int(calls)))
+    for (operator_id, misses, recent), group in red.groupby(["operator_id", "misses", "recent_calls"], sort=True):
+        out.append(NoTopic(str(operator_id), tuple(group["criterion_id"]), int(misses), int(recent),
+                           rule.min_misses, rule.recent_calls))
     return out
-

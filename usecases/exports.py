@@ -130,16 +130,18 @@ def verdicts_csv(criteria: Iterable[CriterionView], words: Words, criterion_titl
     ))
 
 
-PLAN_HEADER = (N_("Operator"), N_("Team"), N_("Criterion"), N_("Calls judged"), N_("Failed"), N_("Fail rate, %"),
-               N_("Team's fail rate, %"), N_("Failures above the team"), N_("Example calls"), N_("Assigned by"),
-               N_("Assigned"), N_("Trainer's note"))
+PLAN_HEADER = (N_("Operator"), N_("Team"), N_("Criterion"), N_("Misses in the last calls"),
+               N_("Last calls judged"), N_("Last calls, oldest first"), N_("Calls judged"), N_("Failed"),
+               N_("Fail rate, %"), N_("Team's fail rate, %"), N_("Failures above the team"), N_("Missed calls"),
+               N_("Assigned by"), N_("Assigned"), N_("Trainer's note"))
 
 
 def coaching_plan_csv(topics: Iterable[CoachingTopic], assignments: list[Assignment], words: Words,
                       criterion_title: CriterionTitle | None = None,
                       call_name: Callable[[str], str] | None = None) -> bytes:
-    """Ranked coaching ``topics`` with their latest assignment (if any) and example calls (named by
-    ``call_name``: the recording and time, where the caller knows them)."""
+    """Ranked coaching ``topics`` with their misses among the last judged calls and the streak (``✗✓✗``), their
+    latest assignment (if any) and the missed calls (named by ``call_name``: the recording and time, where the
+    caller knows them)."""
     title = criterion_title or (lambda criterion_id: words.of("criterion", criterion_id))
     name = call_name or (lambda call_id: call_id)
     assigned = {(a.operator_id, a.criterion_id): a for a in reversed(assignments)}
@@ -148,7 +150,8 @@ def coaching_plan_csv(topics: Iterable[CoachingTopic], assignments: list[Assignm
     for t in topics:
         a = assigned.get((t.operator_id, t.criterion_id))
         rows.append((
-            t.operator_id, t.team, title(t.criterion_id), t.calls, t.failed, cell.number(100 * t.fail_rate),
+            t.operator_id, t.team, title(t.criterion_id), t.misses, t.recent_calls, t.streak_marks, t.calls, t.failed,
+            cell.number(100 * t.fail_rate),
             cell.number(100 * t.team_fail_rate), cell.number(t.excess_failures, 1),
             ", ".join(name(c) for c, _ in t.example_calls),
             a.assigned_by if a else None, cell.time(a.assigned_at) if a else None, a.note if a else None,

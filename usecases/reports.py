@@ -16,6 +16,7 @@ from reporting.excel import render_xlsx
 from reporting.files import report_path, write_atomically
 from reporting.html import render_html
 from reporting.model import AccuracyRow, AccuracySection, IntervalShare, PeriodKind, ReportPeriod, ReportScope
+from storage.coaching import CoachingRule
 from storage.db import connect
 from storage.reports import build_reports, criterion_titles, latest_call_day, report_scopes
 from usecases.accuracy_sheet import MIN_N, AccuracySheet, Rate, accuracy_sheet_of
@@ -87,7 +88,8 @@ def write_reports(settings: Settings, period: ReportPeriod,
     with connect(settings.storage.db, read_only=True) as con:
         scopes = scopes if scopes is not None else report_scopes(con, period, settings.reports.groups)
         reports = build_reports(con, scopes, period, settings.reports.trend_periods,
-                                reason_names=reason_names(settings))
+                                reason_names=reason_names(settings), coaching_rule=CoachingRule(
+                                    settings.coaching.min_misses, settings.coaching.recent_calls))
         accuracy = accuracy_section(accuracy_sheet_of(con, datetime.combine(period.start, time()),
                                                       datetime.combine(period.end, time())), criterion_titles(con))
     reports = [replace(r, accuracy=accuracy) for r in reports]

@@ -108,9 +108,8 @@ open_topics = {a.criterion_id: a for a in reversed(assigned)}
 if needs.topics:
     for t in needs.topics:
         state = open_topics.get(t.criterion_id)
-        st.markdown(_("{criterion}: fails {rate} of {calls} (team {team_rate}) {status}").format(
-            criterion=ui.criterion(t.criterion_id), rate=ui.percent(t.fail_rate),
-            calls=plural("{n} judged call", "{n} judged calls", t.calls), team_rate=ui.percent(t.team_fail_rate),
+        st.markdown(_("{criterion}: {streak} {status}").format(
+            criterion=ui.criterion(t.criterion_id), streak=coaching.streak_line(t),
             status=coaching.status_badge(state.status) if state else ui.badge(_("not assigned"), "gray")))
     st.page_link("views/training.py", label=_("Assign coaching on the training page"), icon=":material/school:")
 else:

@@ -1,6 +1,7 @@
 """Training needs: where operators fail more than their team (and why a red operator has no topic), topics
-to coach with example moments, assigning a topic with a note and due date (trainers and admins), and the
-assignments' status, undo and before/after."""
+to coach (criteria missed in k of the operator's last n judged calls) with the streak and the missed calls,
+assigning a topic with a note and due date (trainers and admins), and the assignments' status, undo and
+before/after."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import streamlit as st
 
 from qa_app import auth, coaching, data, downloads, periods, ui
 from qa_app.i18n import _, plural
-from storage.coaching import MIN_CALLS
 from usecases import users
 
 db = str(data.database_path())
@@ -25,6 +25,7 @@ chosen_teams = tuple(teams.multiselect(_("Team"), options.teams, key="training_t
 
 coaching.show_flash()
 needs = data.training_needs(db, since, until, chosen_teams)
+rule = needs.rule
 
 # ---- heatmap ---------------------------------------------------------------------------------
 st.subheader(_("Failure rate against the team"))
@@ -35,7 +36,7 @@ else:
     cells = cells.assign(criterion=[ui.criterion(c) for c in cells["criterion_id"]],
                          team_name=[t if isinstance(t, str) and t else _("no team") for t in cells["team"]],
                          fail_pct=cells["fail_rate"] * 100, diff_pp=cells["difference"] * 100,
-                         team_pct=cells["team_fail_rate"] * 100, enough=cells["calls"] >= MIN_CALLS)
+                         team_pct=cells["team_fail_rate"] * 100, enough=cells["calls"] >= rule.min_misses)
     limit = max(abs(cells["diff_pp"].min()), abs(cells["diff_pp"].max()), 1)
     heat = (
         alt.Chart(cells).mark_rect()
@@ -52,7 +53,9 @@ else:
                      alt.Tooltip("fail_pct:Q", format=".0f", title=_("Fail rate, %")),
                      alt.Tooltip("team_pct:Q", format=".0f", title=_("Team fail rate, %")),
                      alt.Tooltip("calls:Q", format="d", title=_("Judged calls")),
-                     alt.Tooltip("failed:Q", format="d", title=_("Failed"))],
+                     alt.Tooltip("failed:Q", format="d", title=_("Failed")),
+                     alt.Tooltip("misses:Q", format="d", title=_("Missed in the last calls")),
+                     alt.Tooltip("recent_calls:Q", format="d", title=_("Last calls judged"))],
         )
         .properties(height=alt.Step(26))
     )
@@ -60,7 +63,8 @@ else:
     st.caption(plural("Red: the operator fails this criterion more often than their team; blue: less often. "
                       "Pale cells rest on fewer than {n} judged call: too few for a coaching topic.",
                       "Red: the operator fails this criterion more often than their team; blue: less often. "
-                      "Pale cells rest on fewer than {n} judged calls: too few for a coaching topic.", MIN_CALLS))
+                      "Pale cells rest on fewer than {n} judged calls: too few for a coaching topic.",
+                      rule.min_misses))
     if needs.no_topic:
         with st.container(border=True, key="no_topic"):
             st.markdown(_("**Red, but not a coaching topic yet**"))
@@ -74,16 +78,14 @@ head, export = st.columns([4, 1], vertical_alignment="bottom")
 with export:
     downloads.download_button(_("Coaching plan CSV"), lambda: data.coaching_plan_csv(db, since, until),
                               file_name="coaching_plan.csv", mime="text/csv", key="export_plan")
-rule = plural("A topic is a criterion the operator fails more often than their team, on at least {n} judged call.",
-              "A topic is a criterion the operator fails more often than their team, on at least {n} judged calls.",
-              MIN_CALLS)
+rule_text = coaching.rule_text(rule)
 if not topics:
-    head.caption(_("No coaching topics in this period.") + " " + rule)
+    head.caption(_("No coaching topics in this period.") + " " + rule_text)
 elif needs.total_topics > len(topics):
-    head.caption(_("The {shown} topics with the most excess failures, of {total}; the coaching plan CSV lists all.")
-                 .format(shown=ui.number(len(topics), 0), total=ui.number(needs.total_topics, 0)) + " " + rule)
+    head.caption(_("The {shown} topics with the most misses, of {total}; the coaching plan CSV lists all.")
+                 .format(shown=ui.number(len(topics), 0), total=ui.number(needs.total_topics, 0)) + " " + rule_text)
 else:
-    head.caption(rule)
+    head.caption(rule_text)
 active = {(a.operator_id, a.criterion_id): a for a in reversed(data.coaching_list(db))}  # the newest wins
 
 
@@ -101,12 +103,14 @@ for t in topics:
     with st.container(border=True, key=f"topic_{key}"):
         what, examples, action = st.columns([3, 3, 2.4], vertical_alignment="center")
         what.markdown(f"**{ui.md(t.operator_id)}** · {ui.criterion(t.criterion_id)}")
-        what.caption(_("fails {rate} of {calls} (team {team_rate}); {excess} more failures than a team-average "
-                       "operator").format(rate=ui.percent(t.fail_rate),
-                                          calls=plural("{n} judged call", "{n} judged calls", t.calls),
-                                          team_rate=ui.percent(t.team_fail_rate),
-                                          excess=ui.number(t.excess_failures, 1)))
+        what.markdown(coaching.streak_line(t))
+        what.caption(_("in the period: fails {rate} of {calls} (team {team_rate}); {excess} more failures than a "
+                       "team-average operator").format(rate=ui.percent(t.fail_rate),
+                                                       calls=plural("{n} judged call", "{n} judged calls", t.calls),
+                                                       team_rate=ui.percent(t.team_fail_rate),
+                                                       excess=ui.number(t.excess_failures, 1)))
         with examples:
+            st.caption(_("Missed calls, latest first:"))
             for e in t.examples:
                 name = _("{recording} · {when}").format(recording=ui.md(e.recording), when=ui.when(e.call_at))
                 if e.at_s is None:
