@@ -4,6 +4,7 @@ __all__ = [
     "aggregates",
     "auth_events",
     "calibration",
+    "calibration_sessions",
     "call_period",
     "calls",
     "coaching",

@@ -5,6 +5,7 @@ __all__ = [
     "alerts",
     "analysis",
     "analysis_process",
+    "calibration_sessions",
     "call_details",
     "call_reasons",
     "coaching_assignments",
