@@ -52,9 +52,9 @@ if session.closed:
     st.info(_("This session is closed: your answers are kept and the results are on the session's page."))
 
 done = sum(1 for c in sheet.calls if sheet.answered(c.call_id) >= len(sheet.criteria.get(c.call_id, [])))
-st.caption(_("You have answered {done} of {total}. Judge by what you hear and read; nobody's verdicts are shown "
+st.caption(_("Calls answered: {done} of {total}. Judge by what you hear and read; nobody's verdicts are shown "
              "here, and nobody sees yours until the session closes.").format(
-    done=ui.words().integer(done), total=plural("{n} call", "{n} calls", len(sheet.calls))))
+    done=ui.words().integer(done), total=ui.words().integer(len(sheet.calls))))
 if not sheet.calls:
     st.stop()
 
