@@ -360,6 +360,10 @@ def calibration_progress(db: str, session_id: str, user: User) -> list[calibrati
     return calibration_sessions.progress(db, session_id, user)
 
 
+def calibration_may_read_results(db: str, session: calibration_sessions.SessionRow, user: User) -> bool:
+    return calibration_sessions.may_read_results(db, session, user)
+
+
 def calibration_results(db: str, session_id: str, user: User) -> calibration_sessions.SessionResults:
     return calibration_sessions.results(db, session_id, user)
 

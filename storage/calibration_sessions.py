@@ -41,7 +41,7 @@ class SessionRow:
     name: str
     created_by: str
     created_at: datetime
-    closed_by: str | None  # '' : closed because every reviewer had answered
+    closed_by: str | None
     closed_at: datetime | None
     reviewers: tuple[str, ...]
     calls: int

@@ -11,8 +11,8 @@ import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from storage import calibration_sessions as store
 from reporting.i18n import Words
+from storage import calibration_sessions as store
 from storage.db import connect
 from tests.test_rescore_and_coaching import db as db  # noqa: F401  (the fixture: 10 known calls)
 from usecases import calibration_sessions as sessions
@@ -104,13 +104,17 @@ def test_a_session_from_creation_to_results(db):
     progress = {p.reviewer: (p.answered, p.questions) for p in sessions.progress(str(db), sid, LEAD)}
     questions = sum(len(m) for m in machine.values())
     assert progress == {"anna": (questions, questions), "boris": (questions, questions), "vera": (0, questions)}
-    closed = [sessions.answer(str(db), sid, c, VERA, {**decided[c], "farewell": "fail"}) for c in CALLS]
-    assert closed == [False, False, True]  # the last answer closes the session
+    complete = [sessions.answer(str(db), sid, c, VERA, {**decided[c], "farewell": "fail"}) for c in CALLS]
+    assert complete == [False, False, True]  # the last answer completes the session
+    with pytest.raises(CalibrationRefused):
+        sessions.results(str(db), sid, ANNA)  # open: a participant still sees nobody's answers
+    assert sessions.results(str(db), sid, LEAD).questions == questions  # the lead reads them once all answered
+    assert sessions.close_session(str(db), sid, LEAD)
     with pytest.raises(CalibrationRefused):
         sessions.answer(str(db), sid, "c00", VERA, decided["c00"])  # closed: answers no longer change
 
     found = sessions.results(str(db), sid, ANNA)
-    assert found.session.closed and found.session.closed_by == "" and found.left_out == {} and found.few_calls
+    assert found.session.closed and found.session.closed_by == "lead" and found.left_out == {} and found.few_calls
     farewell = next(f for f in found.criteria if f.criterion_id == "farewell")
     assert farewell.method == "fleiss" and farewell.raters == ("anna", "boris", "vera") and farewell.calls == 3
     # the majority (anna and boris) is the machine's verdict wherever it decided
@@ -213,8 +217,8 @@ def test_the_blind_page_shows_no_machine_verdict_and_no_other_answer(app_db):
     # anna sees her own answers back, nothing else
     mine = _goto(_login("anna"), "views/calibration_scoring.py", session=sid)
     assert all(r.value is None for r in mine.radio)  # she lands on the call she has not answered yet
-    mine.selectbox(key=f"calibration_call:{sid}").set_value(0).run()
-    chosen = {r.key.rsplit(":", 1)[1]: r.value for r in mine.radio}
+    mine.selectbox(key=f"calibration_call_{sid}").set_value(0).run()
+    chosen = {r.key.removeprefix("blind_c00_"): r.value for r in mine.radio}
     assert chosen == opposite
 
 

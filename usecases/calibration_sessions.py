@@ -8,7 +8,8 @@ Who may do what (checked here, whatever page or URL asks):
 
 Blindness: the sheet a reviewer scores (``blind_sheet``) holds the calls' criteria ids and the reviewer's own
 answers, nothing else; the machine's verdicts and the other reviewers' answers are read only for the results,
-which exist once the session is closed (by its lead, or by itself when every reviewer answered everything).
+which exist once every reviewer has answered everything (for the lead and admins) or the lead closed the
+session (for its reviewers too). Answers can change until the session is closed.
 
 The statistics (``results``): per criterion Cohen's kappa (2 reviewers) or Fleiss' kappa (3 or more) with a
 95% percentile bootstrap interval over the calls (pipeline.stats.rater_agreement, seeded), and the pairwise
@@ -155,8 +156,8 @@ def create_session(db: str, name: str, lead: User, call_ids: list[str], reviewer
 
 
 def answer(db: str, session_id: str, call_id: str, user: User, verdicts: dict[str, str]) -> bool:
-    """Stores ``user``'s blind verdicts on one call (criterion -> pass|fail|na). Returns True when this answer
-    was the last one missing, which closes the session."""
+    """Stores ``user``'s blind verdicts on one call (criterion -> pass|fail|na). Returns True when every reviewer
+    has now answered every question (the lead can read the results and close the session)."""
     sheet = blind_sheet(db, session_id, user)
     if sheet.session.closed:
         raise CalibrationRefused(N_("The session “{session}” is closed: answers can no longer change."),
@@ -171,8 +172,7 @@ def answer(db: str, session_id: str, call_id: str, user: User, verdicts: dict[st
             store.save_answers(con, session_id, call_id, user.name, verdicts)
             questions = len(store.criteria(con, session_id))
             counts = Counter(r for _c, _k, r, _v in store.answers(con, session_id))
-            complete = all(counts.get(r, 0) >= questions for r in sheet.session.reviewers)
-            return complete and store.close(con, session_id, "")
+            return all(counts.get(r, 0) >= questions for r in sheet.session.reviewers)
     except DatabaseBusy as err:
         raise CalibrationRefused(TRY_AGAIN, path=db) from err
 
@@ -289,10 +289,20 @@ def criterion_agreement(criterion_id: str, table: dict[str, dict[str, str]], rat
         rater_agreement.percent_agreement(ratings), one_verdict, agrees, compared)
 
 
+def complete(db: str, session_id: str, user: User) -> bool:
+    """Every reviewer has answered every question of the session."""
+    return all(p.done for p in progress(db, session_id, user))
+
+
+def may_read_results(db: str, session: SessionRow, user: User) -> bool:
+    """Once closed, everyone who may open the session; before, its lead (or an admin) once all have answered."""
+    return session.closed or (may_manage(user, session) and complete(db, session.session_id, user))
+
+
 def results(db: str, session_id: str, user: User) -> SessionResults:
-    """The closed session's agreement figures; refused while it is open (answers are still blind)."""
+    """The session's agreement figures; refused while the answers must stay blind (``may_read_results``)."""
     session = open_session(db, session_id, user)
-    if not session.closed:
+    if not may_read_results(db, session, user):
         raise CalibrationRefused(N_("The results appear when the session is closed."))
     with connection(db, read_only=True) as con:
         calls = store.session_calls(con, session_id)

@@ -59,7 +59,7 @@ if not sheet.calls:
     st.stop()
 
 VERDICTS = list(data.calibration_verdicts)
-CALL_KEY = f"calibration_call:{session.session_id}"
+CALL_KEY = f"calibration_call_{session.session_id}"
 positions = list(range(len(sheet.calls)))
 if st.session_state.get(CALL_KEY) not in positions:
     st.session_state[CALL_KEY] = next(
@@ -78,7 +78,7 @@ asked = sheet.criteria.get(current.call_id, [])
 
 
 def _save() -> None:
-    chosen = {k: st.session_state.get(f"blind:{current.call_id}:{k}") for k in asked}
+    chosen = {k: st.session_state.get(f"blind_{current.call_id}_{k}") for k in asked}
     verdicts = {k: v for k, v in chosen.items() if v is not None}
     if len(verdicts) < len(asked):
         st.session_state[FLASH_KEY] = ("warning", _("Choose a verdict for every criterion before saving."))
@@ -93,7 +93,7 @@ def _save() -> None:
         return
     message = _("Your answers on call {number} are saved.").format(number=position + 1)
     if closed:
-        message += " " + _("Every reviewer has now answered: the session is closed and its results are ready.")
+        message += " " + _("Every reviewer has now answered: the lead can read the results and close the session.")
     st.session_state[FLASH_KEY] = ("success", message)
     if position + 1 < len(sheet.calls):
         st.session_state[CALL_KEY] = position + 1
@@ -128,9 +128,9 @@ st.subheader(_("Your verdicts"))
 if not asked:
     st.caption(_("This call has no criteria to score."))
 readonly = session.closed
-with st.form(f"blind_form:{current.call_id}", border=True):
+with st.form(f"blind_form_{current.call_id}", border=True):
     for k in asked:
         given = sheet.mine.get((current.call_id, k))  # the reviewer's own earlier answer, nobody else's
-        st.radio(ui.criterion(k), VERDICTS, key=f"blind:{current.call_id}:{k}", horizontal=True,
+        st.radio(ui.criterion(k), VERDICTS, key=f"blind_{current.call_id}_{k}", horizontal=True,
                  index=VERDICTS.index(given) if given in VERDICTS else None, format_func=ui.verdict, disabled=readonly)
     st.form_submit_button(_("Save my answers"), on_click=_save, type="primary", disabled=readonly or not asked)

@@ -36,8 +36,6 @@ def _flash() -> None:
 def _status(session) -> str:
     if not session.closed:
         return _("open")
-    if not session.closed_by:
-        return _("closed: every reviewer answered, {when}").format(when=ui.when(session.closed_at))
     return _("closed by {who}, {when}").format(who=ui.md(session.closed_by), when=ui.when(session.closed_at))
 
 
@@ -134,7 +132,7 @@ def _close() -> None:
     except data.DatabaseUnavailable as err:
         st.session_state[FLASH_KEY] = ("error", ui.md(err.in_words(ui.words())))
     else:
-        st.session_state[FLASH_KEY] = ("success", _("Session closed: the results are below."))
+        st.session_state[FLASH_KEY] = ("success", _("Session closed: its reviewers see the results now."))
 
 
 def _draw_session() -> None:
@@ -163,11 +161,13 @@ def _draw_session() -> None:
                             text=_("{reviewer}: {answered} of {questions} answers").format(
                                 reviewer=ui.md(p.reviewer), answered=ui.words().integer(p.answered),
                                 questions=ui.words().integer(p.questions)))
-            st.button(_("Close the session and show the results"), key="calibration_close", on_click=_close,
-                      type="primary")
-        else:
-            st.info(_("The results appear when the lead closes the session or every reviewer has answered."))
-        return
+            st.button(_("Close the session"), key="calibration_close", on_click=_close, type="primary",
+                      help=_("Reviewers can change their answers until the session is closed; then they see the "
+                             "results too."))
+        if not data.calibration_may_read_results(db, session, user):
+            st.info(_("The results appear when every reviewer has answered (for the lead) or when the lead closes "
+                      "the session (for everyone in it)."))
+            return
     _draw_results(session)
 
 

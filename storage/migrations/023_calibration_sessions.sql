@@ -1,13 +1,13 @@
 -- Reviewer calibration sessions (issue #18): a lead picks calls and reviewers; each reviewer scores every
 -- call blind, one verdict per criterion. The answers live here, never in `reviews`, so a session never
--- changes a call's verdicts. A session is open until its lead closes it or every reviewer has answered.
+-- changes a call's verdicts. A session is open (answers may change) until its lead closes it.
 
 CREATE TABLE calibration_sessions (
     session_id      VARCHAR PRIMARY KEY,
     name            VARCHAR NOT NULL,
     created_by      VARCHAR NOT NULL,
     created_at      TIMESTAMP NOT NULL,
-    closed_by       VARCHAR,              -- NULL while open; '' when it closed because everyone had answered
+    closed_by       VARCHAR,              -- NULL while open
     closed_at       TIMESTAMP
 );
 
