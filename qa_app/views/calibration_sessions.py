@@ -92,7 +92,8 @@ def _draw_results(session) -> None:
                                                          compared=ui.words().integer(f.machine_compared)),
             NOTE: note,
         })
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="calibration_kappa_table")
+    with st.container(key="calibration_kappa_table"):  # a plain table: one row per criterion, read as text
+        st.table(pd.DataFrame(rows).set_index(CRITERION))
 
     st.subheader(_("Most disagreement"))
     split_calls = [d for d in found.calls if d.split_criteria]
