@@ -255,3 +255,29 @@ def test_lead_creates_closes_and_reads_results_in_the_app(app_db):
     assert "Agreement per criterion" in text and "percentile bootstrap" in text
     assert "Only 2 calls in this session" in text  # too few calls: said plainly
     assert "boris answered 0 of" in text  # boris never answered: named
+
+
+def test_the_results_page_in_russian(app_db):
+    db = app_db
+    sid = sessions.create_session(str(db), "Неделя 49", LEAD, ["c00", "c01", "c02"], ["anna", "boris"])
+    for who, flip in ((ANNA, False), (BORIS, True)):
+        for c in ("c00", "c01", "c02"):
+            verdicts = {k: ("fail" if flip and k == "farewell" else "pass") for k in _criteria(db, c)}
+            sessions.answer(str(db), sid, c, who, verdicts)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["callqa_language"] = "ru"
+    at.run()
+    at.text_input(key="callqa_login_name").input("lead")
+    at.text_input(key="callqa_login_password").input(PASSWORD)
+    at.button(key="callqa_login_submit").click().run()
+    at = _goto(at, "views/calibration_sessions.py", session=sid)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.button(key="calibration_close").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    text = _everything(at) + "\n".join(str(t.value) for t in at.table)
+    for expected in ("Согласие по критериям", "бутстрэп", "В сессии всего 3 звонка", "Больше всего расхождений",
+                     "Автоматика рядом с большинством проверяющих", "Сессия закрыта"):
+        assert expected in text, expected
+    kappa = at.table[0].value
+    assert "(Коэн)" in " ".join(map(str, kappa["Каппа"]))  # two reviewers: Cohen's kappa
+    assert "None" not in text and "nan" not in text.lower().replace("nanos", "")

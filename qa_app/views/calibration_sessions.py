@@ -82,8 +82,8 @@ def _draw_results(session) -> None:
             note = _("fewer than two reviewers answered it on every call")
         rows.append({
             CRITERION: ui.criterion(f.criterion_id),
-            KAPPA: _kappa(f.kappa) + (" " + _("(Cohen)") if f.method == "cohen" else
-                                      " " + _("(Fleiss)") if f.method == "fleiss" and f.kappa is not None else ""),
+            KAPPA: _kappa(f.kappa) + ("" if f.kappa is None else " " + (_("(Cohen)") if f.method == "cohen"
+                                                                         else _("(Fleiss)"))),
             INTERVAL: _("{low} … {high}").format(low=_kappa(f.low), high=_kappa(f.high))
             if f.low is not None and f.high is not None else "–",
             AGREEMENT: ui.percent(f.agreement),
