@@ -85,6 +85,15 @@ def test_one_verdict_only_leaves_kappa_undefined_and_agreement_complete(raters):
     assert (figures.machine_agrees, figures.machine_compared) == (0, 6)
 
 
+def test_no_interval_under_five_calls():
+    names = ["a", "b", "c"]
+    ratings = generated(5, 5, 3, 0.4)
+    table = {f"c{i}": {n: VERDICTS[ratings[i, j]] for j, n in enumerate(names)} for i in range(5)}
+    five = criterion_agreement("greeting", table, names, {})
+    four = criterion_agreement("greeting", {k: table[k] for k in list(table)[:4]}, names, {})
+    assert five.low is not None and four.low is None and four.kappa is not None
+
+
 def test_total_disagreement_between_two_raters_is_negative():
     ratings = np.array([[0, 1], [1, 0], [0, 1], [1, 0]])
     assert kappa(ratings, K) == pytest.approx(reference(ratings), abs=1e-9) and kappa(ratings, K) == -1.0

@@ -117,6 +117,7 @@ def test_a_session_from_creation_to_results(db):
     assert found.session.closed and found.session.closed_by == "lead" and found.left_out == {} and found.few_calls
     farewell = next(f for f in found.criteria if f.criterion_id == "farewell")
     assert farewell.method == "fleiss" and farewell.raters == ("anna", "boris", "vera") and farewell.calls == 3
+    assert farewell.low is None and farewell.high is None  # three calls: no interval drawn (the page says why)
     # the majority (anna and boris) is the machine's verdict wherever it decided
     cells = [x for x in found.cells if x.criterion_id == "farewell"]
     assert all(x.consensus == decided[x.call_id]["farewell"] for x in cells)

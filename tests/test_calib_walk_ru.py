@@ -52,8 +52,8 @@ def site(flow_db, tmp_path_factory, chromium):
 class Tab:
     """One person's browser tab, with the waits a Streamlit page needs and a screenshot per step."""
 
-    def __init__(self, browser, who: str):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    def __init__(self, browser, who: str, height: int = 1000):
+        self.context = browser.new_context(viewport={"width": 1400, "height": height})
         self.page = self.context.new_page()
         self.page.set_default_timeout(WAIT_MS)
         self.who, self.step = who, 0
@@ -115,16 +115,19 @@ def _score(tab: Tab, url: str, session: str, call_ids: list[str], choices) -> No
             assert (audio.get_attribute("src") or "").startswith("data:audio/ogg"), "the recording left the session"
             tab.shot("blind_page")
         for i in range(groups.count()):
-            groups.nth(i).locator("label").nth(choices(i)).click()
+            groups.nth(i).locator("[role='radiogroup'] label").nth(choices(i)).click()
         page.get_by_role("button", name="Сохранить мои ответы").click()
-        page.locator('[data-testid="stAlertContentSuccess"]').first.wait_for()
+        saved = page.locator('[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentWarning"],'
+                             ' [data-testid="stAlertContentError"]').first
+        saved.wait_for()
+        assert "сохранены" in saved.inner_text(), saved.inner_text()
         tab.settle()
     tab.shot("answered")
 
 
 def test_a_calibration_session_with_three_reviewers_in_russian(site):
     url, browser, ids, db = site
-    lead = Tab(browser, "irina.lead")
+    lead = Tab(browser, "irina.lead", height=1800)
     page = lead.page
     lead.log_in(f"{url}/calibration-sessions", "irina.lead")
     page.get_by_role("heading", name="Сессии калибровки").first.wait_for()
@@ -142,7 +145,7 @@ def test_a_calibration_session_with_three_reviewers_in_russian(site):
         page.wait_for_timeout(200)
     session = query["session"][0]
     page.get_by_text("Ход сессии").first.wait_for()
-    assert "Результаты появятся" in lead.main_text()
+    page.get_by_text("Результаты появятся").first.wait_for()
     lead.shot("created")
 
     with duckdb.connect(str(db), read_only=True) as con:
@@ -157,7 +160,7 @@ def test_a_calibration_session_with_three_reviewers_in_russian(site):
     patterns = {"anna.qa": lambda i: 0, "boris.qa": lambda i: 1 if i == 0 else 0,
                 "vera.qa": lambda i: {0: 1, 1: 2}.get(i, 0)}
     for name, choices in patterns.items():
-        tab = Tab(browser, name)
+        tab = Tab(browser, name, height=2400)  # the call and every criterion in one screenshot
         tab.log_in(f"{url}/blind-scoring?session={session}", name)
         _score(tab, url, session, call_ids, choices)
         tab.context.close()

@@ -37,6 +37,9 @@ from usecases.users import User
 VERDICTS = store.VERDICTS
 # Below this many calls a kappa's interval is too wide to tell good agreement from chance: the page says so.
 FEW_CALLS = 10
+# Below this many calls no interval is drawn: a bootstrap over 2-4 calls draws the same few calls again and
+# again, and its interval can look narrow while it means nothing.
+MIN_INTERVAL_CALLS = 5
 
 
 class CalibrationRefused(WordedError, ValueError):
@@ -199,7 +202,7 @@ class CriterionAgreement:
     raters: tuple[str, ...]  # the reviewers who answered this criterion on every call
     method: str  # "cohen" | "fleiss" | "" (fewer than 2 raters: no kappa)
     kappa: float | None  # None: undefined (one verdict only, or fewer than 2 raters)
-    low: float | None  # the 95% bootstrap interval; None with under 2 calls
+    low: float | None  # the 95% bootstrap interval; None under MIN_INTERVAL_CALLS calls
     high: float | None
     agreement: float | None  # pairwise percent agreement (share of reviewer pairs agreeing, mean over calls)
     one_verdict: bool  # every rating was the same verdict: kappa undefined, agreement 100%
@@ -280,7 +283,8 @@ def criterion_agreement(criterion_id: str, table: dict[str, dict[str, str]], rat
     index = {v: i for i, v in enumerate(VERDICTS)}
     ratings = np.array([[index[table[c][r]] for r in full] for c in calls], dtype=int)
     value = rater_agreement.kappa(ratings, len(VERDICTS))
-    interval = rater_agreement.kappa_interval(ratings, len(VERDICTS))
+    interval = (rater_agreement.kappa_interval(ratings, len(VERDICTS)) if len(calls) >= MIN_INTERVAL_CALLS
+                else None)
     one_verdict = len(np.unique(ratings)) == 1
     return CriterionAgreement(
         criterion_id, len(calls), tuple(full), "cohen" if len(full) == 2 else "fleiss",

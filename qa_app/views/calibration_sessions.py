@@ -55,10 +55,10 @@ def _draw_results(session) -> None:
         resamples=ui.words().integer(found.resamples), seed=found.seed))
     if found.few_calls:
         st.warning(plural(
-            "Only {n} call in this session: the intervals are wide and the kappas say little. Ten calls or more "
-            "give a usable interval.",
-            "Only {n} calls in this session: the intervals are wide and the kappas say little. Ten calls or more "
-            "give a usable interval.", len(found.calls)), icon=":material/warning:")
+            "Only {n} call in this session: the intervals are wide and the kappas say little (under five calls "
+            "none is drawn). Ten calls or more give a usable interval.",
+            "Only {n} calls in this session: the intervals are wide and the kappas say little (under five calls "
+            "none is drawn). Ten calls or more give a usable interval.", len(found.calls)), icon=":material/warning:")
     for reviewer, given in found.left_out.items():
         st.info(_("{reviewer} answered {given} of {questions} questions: left out of the kappa of every criterion "
                   "they did not answer on every call.").format(
