@@ -44,6 +44,10 @@ pages = {
         st.Page("views/search.py", title=_("Transcript search"), icon=":material/search:", url_path="search"),
         st.Page("views/calibration.py", title=_("Calibration"), icon=":material/balance:", url_path="calibration"),
         st.Page("views/accuracy.py", title=_("Accuracy sheet"), icon=":material/verified:", url_path="accuracy"),
+        st.Page("views/calibration_sessions.py", title=_("Calibration sessions"), icon=":material/groups:",
+                url_path="calibration-sessions"),
+        st.Page("views/calibration_scoring.py", title=_("Blind scoring"), icon=":material/rate_review:",
+                url_path="blind-scoring"),
     ],
     _("Coaching"): [
         st.Page("views/operator.py", title=_("Operator dashboard"), icon=":material/person:", url_path="operator"),

@@ -48,6 +48,7 @@ from usecases import (
 )
 from usecases import (
     audit_sampling,
+    calibration_sessions,
     call_details,
     call_reasons,
     coaching_assignments,
@@ -61,6 +62,7 @@ from usecases.accuracy_sheet import AccuracySheet
 from usecases.call_details import CallView, CriterionView, LastRun, SegmentView
 from usecases.satisfaction import survey_agreement_on
 from usecases.shared_database import Saved, connection
+from usecases.users import User
 
 if TYPE_CHECKING:
     from usecases.settings import (
@@ -348,6 +350,62 @@ def agreement(db: str, since: datetime, until: datetime) -> pd.DataFrame:
 def overturned_calls(db: str, since: datetime, until: datetime, criterion: str | None = None) -> pd.DataFrame:
     with connection(db, read_only=True) as con:
         return calibration.overturned_calls(con, since, until, criterion)
+
+
+# ---- reviewer calibration sessions (usecases.calibration_sessions) --------------------------------
+# Sessions change with every reviewer's answer: read afresh each time (small queries), except the call list.
+CalibrationRefused = calibration_sessions.CalibrationRefused
+calibration_verdicts = calibration_sessions.VERDICTS  # what a reviewer answers in a session: pass, fail, na
+calibration_may_manage = calibration_sessions.may_manage  # close it, follow who answered how much
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def calibration_candidates(db: str) -> list[calibration_sessions.Candidate]:
+    return calibration_sessions.candidates(db)
+
+
+def calibration_reviewers() -> list[User]:
+    from usecases.users import users_path
+
+    return calibration_sessions.reviewers_to_pick(users_path())
+
+
+def calibration_sessions_for(db: str, user: User) -> list[calibration_sessions.SessionRow]:
+    return calibration_sessions.visible_sessions(db, user)
+
+
+def calibration_session(db: str, session_id: str, user: User) -> calibration_sessions.SessionRow:
+    return calibration_sessions.open_session(db, session_id, user)
+
+
+def calibration_sheet(db: str, session_id: str, user: User) -> calibration_sessions.BlindSheet:
+    return calibration_sessions.blind_sheet(db, session_id, user)
+
+
+def calibration_progress(db: str, session_id: str, user: User) -> list[calibration_sessions.Progress]:
+    return calibration_sessions.progress(db, session_id, user)
+
+
+def calibration_may_read_results(db: str, session: calibration_sessions.SessionRow, user: User) -> bool:
+    return calibration_sessions.may_read_results(db, session, user)
+
+
+def calibration_results(db: str, session_id: str, user: User) -> calibration_sessions.SessionResults:
+    return calibration_sessions.results(db, session_id, user)
+
+
+def create_calibration_session(db: str, name: str, lead: User, call_ids: list[str], reviewers: list[str]) -> str:
+    session_id = calibration_sessions.create_session(db, name, lead, call_ids, reviewers)
+    clear_cache()
+    return session_id
+
+
+def answer_calibration(db: str, session_id: str, call_id: str, user: User, verdicts: dict[str, str]) -> bool:
+    return calibration_sessions.answer(db, session_id, call_id, user, verdicts)
+
+
+def close_calibration_session(db: str, session_id: str, user: User) -> bool:
+    return calibration_sessions.close_session(db, session_id, user)
 
 
 # ---- insights: sites, vendors and teams side by side ------------------------------------------

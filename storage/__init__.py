@@ -6,6 +6,7 @@ __all__ = [
     "audit_samples",
     "auth_events",
     "calibration",
+    "calibration_sessions",
     "call_period",
     "calls",
     "coaching",

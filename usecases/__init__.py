@@ -7,6 +7,7 @@ __all__ = [
     "analysis",
     "analysis_process",
     "audit_sampling",
+    "calibration_sessions",
     "call_details",
     "call_reasons",
     "coaching_assignments",

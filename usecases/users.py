@@ -92,6 +92,11 @@ def can_review(user: User | None) -> bool:
     return user is not None and user.role in (Role.REVIEWER, Role.ADMIN)
 
 
+def can_lead_calibration(user: User | None) -> bool:
+    """Create calibration sessions (pick calls and reviewers) and close one's own."""
+    return user is not None and user.role in (Role.REVIEWER, Role.ADMIN)
+
+
 def can_assign_coaching(user: User | None) -> bool:
     return user is not None and user.role in (Role.TRAINER, Role.ADMIN)
 

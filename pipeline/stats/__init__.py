@@ -3,5 +3,6 @@
 __all__ = [
     "alerts",
     "group_comparison",
+    "rater_agreement",
     "retention",
 ]

@@ -12,6 +12,8 @@ from qa_app.i18n import _, plural
 auth.require()  # also when a view is reached without the entrypoint
 db = str(data.database_path())
 st.title(_("Calibration"))
+st.page_link("views/calibration_sessions.py", label=_("Reviewers with each other: calibration sessions"),
+             icon=":material/groups:")
 
 options = data.filter_options(db)
 since, until = periods.period_input("calibration_period", options.first, options.last, days=90)
