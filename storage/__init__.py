@@ -11,6 +11,7 @@ __all__ = [
     "csat",
     "current_verdicts",
     "dashboards",
+    "disputes",
     "db",
     "erasure_log",
     "insights",

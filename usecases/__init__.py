@@ -9,6 +9,7 @@ __all__ = [
     "call_reasons",
     "coaching_assignments",
     "discovery",
+    "disputes",
     "exports",
     "insights",
     "load",
