@@ -161,7 +161,9 @@ _DISPUTES = f"""
 
 def _dispute(r: tuple) -> Dispute:
     resolution = None if r[11] is None else Resolution(r[11], r[12], r[13], r[14], r[15])
-    return Dispute(*r[:11], resolution)
+    return Dispute(dispute_id=r[0], call_id=r[1], criterion_id=r[2], operator_id=r[3], raised_by=r[4], raised_at=r[5],
+                   comment=r[6], disputed_verdict=r[7], file_name=r[8], auto_result=r[9], review_verdict=r[10],
+                   resolution=resolution)
 
 
 def open_disputes(con: duckdb.DuckDBPyConnection) -> list[Dispute]:

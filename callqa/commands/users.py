@@ -88,7 +88,7 @@ def list_users(args: argparse.Namespace) -> int:
     users = accounts.list_users(path)
     if args.json:
         print_json([{"name": u.name, "role": u.role.value, "display_name": u.display_name, "source": u.source,
-                     "operator_id": u.operator_id} for u in users])
+                     **({"operator_id": u.operator_id} if u.operator_id else {})} for u in users])
         return EXIT_OK
     if not users:
         print(f"no users in {path}: `callqa app` runs as local admin on 127.0.0.1 only")
