@@ -39,7 +39,11 @@ st.markdown(plural("{n} dispute waits for a reviewer.", "{n} disputes wait for a
 
 
 def _age(raised_at: datetime) -> str:
-    hours = max(0, int((datetime.now(timezone.utc).replace(tzinfo=None) - raised_at).total_seconds() // 3600))
+    seconds = (datetime.now(timezone.utc).replace(tzinfo=None) - raised_at).total_seconds()
+    hours = max(0, int(seconds // 3600))
+    if hours < 1:
+        minutes = max(1, int(seconds // 60))
+        return plural("{n} minute", "{n} minutes", minutes).format(n=minutes)
     if hours < 48:
         return plural("{n} hour", "{n} hours", hours).format(n=hours)
     days = hours // 24
