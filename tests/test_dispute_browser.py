@@ -124,7 +124,6 @@ def test_an_operator_sees_no_other_operators_call_by_any_url(site):
     own = walk.body(until=mine)
     walk.shot("my_calls")
     assert any(name in own for name in mine), own
-    walk.shot("my_calls")
     paths = ["", "my", f"my?call_id={other_id}", f"?call_id={other_id}", f"call?call_id={other_id}",
              f"call?call_id={other_id}&t=3", f"search?q={word}", "search", "queue", "calibration",
              "operator?operator=op.belova", "operator?operator=op.carter", "training", "reasons", "satisfaction",
@@ -225,6 +224,8 @@ def test_an_operators_dispute_end_to_end_in_russian(site):
     page = reviewer.page
     page.goto(f"{url}/disputes")
     box = page.locator(f".st-key-dispute_{dispute_id}")
+    box.wait_for()
+    reviewer.shot("disputes_drawn")
     box.get_by_text("Я попрощался с клиентом").wait_for()
     assert "op.andreev" in box.inner_text()
     reviewer.shot("disputes")

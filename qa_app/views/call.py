@@ -278,9 +278,8 @@ def _open_disputes_note() -> None:
         return
     criteria = ", ".join(ui.criterion(d.criterion_id) for d in waiting)
     with st.container(horizontal=True, vertical_alignment="center", key="call_open_disputes"):
-        st.warning(plural("The operator disputes {n} verdict: {criteria}.", "The operator disputes {n} verdicts: "
-                          "{criteria}.", len(waiting)).format(n=len(waiting), criteria=ui.md(criteria)),
-                   icon=":material/gavel:")
+        st.warning(plural("The operator disputes {n} verdict:", "The operator disputes {n} verdicts:", len(waiting))
+                   + " " + ui.md(criteria), icon=":material/gavel:")
         if users.can_resolve_disputes(user):
             st.page_link("views/disputes.py", label=_("Disputes"), icon=":material/gavel:")
 

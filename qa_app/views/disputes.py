@@ -34,8 +34,7 @@ waiting: list[Dispute] = data.open_disputes(db, user)
 if not waiting:
     st.info(_("No dispute is waiting for a reviewer."), icon=":material/done_all:")
     st.stop()
-st.markdown(plural("{n} dispute waits for a reviewer.", "{n} disputes wait for a reviewer.", len(waiting)).format(
-    n=len(waiting)))
+st.markdown(plural("{n} dispute waits for a reviewer.", "{n} disputes wait for a reviewer.", len(waiting)))
 
 
 def _age(raised_at: datetime) -> str:
@@ -43,11 +42,11 @@ def _age(raised_at: datetime) -> str:
     hours = max(0, int(seconds // 3600))
     if hours < 1:
         minutes = max(1, int(seconds // 60))
-        return plural("{n} minute", "{n} minutes", minutes).format(n=minutes)
+        return plural("{n} minute", "{n} minutes", minutes)
     if hours < 48:
-        return plural("{n} hour", "{n} hours", hours).format(n=hours)
+        return plural("{n} hour", "{n} hours", hours)
     days = hours // 24
-    return plural("{n} day", "{n} days", days).format(n=days)
+    return plural("{n} day", "{n} days", days)
 
 
 def _comment(text: str, language: str | None = None) -> str:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from qa_app import auth, data, links, ui
 from qa_app.i18n import _
-from usecases import users
+from usecases import masking, users
 from usecases.disputes import AlreadyDisputed, Dispute, Evaluation, NotAllowed, OperatorCall
 
 db = str(data.database_path())
@@ -50,8 +50,8 @@ def _outcome_words(d: Dispute) -> str:
             verdict=ui.result_badge(r.new_verdict or ""))
     else:
         head = ui.badge(_("upheld"), "gray") + " " + _("the verdict stands")
-    return head + " · " + _("{reviewer}, {when}: “{comment}”").format(
-        reviewer=ui.md(r.resolved_by), when=ui.when(r.resolved_at), comment=ui.quote(r.comment))
+    return head + " · " + _("{reviewer}, {when}: “{comment}”").format(  # a reviewer's words may quote the customer
+        reviewer=ui.md(r.resolved_by), when=ui.when(r.resolved_at), comment=ui.quote(masking.masked(r.comment, None)))
 
 
 by_id = {c.call_id: c for c in calls}
