@@ -104,6 +104,11 @@ def _logged_in(site, who: str, received: list[bytes] | None = None, label: str =
     walk.page.locator(".st-key-callqa_login_name input").wait_for()
     walk.log_in(who)
     walk.page.locator(".st-key-callqa_logout").wait_for()
+    for _ in range(150):  # the session cookie is written by the page after the login: a reload before it logs out
+        if walk.context.cookies():
+            break
+        walk.page.wait_for_timeout(200)
+    assert walk.context.cookies(), "the login left no session cookie"
     return walk
 
 
@@ -232,7 +237,7 @@ def test_an_operators_dispute_end_to_end_in_russian(site):
     box.get_by_role("link", name="Открыть звонок").click()
     page.locator(".st-key-call_open_disputes").get_by_text("Оператор оспаривает 1 оценку").wait_for()
     reviewer.shot("call_with_dispute")
-    page.goto(f"{url}/disputes")
+    page.get_by_role("link", name="Возражения").first.click()  # the menu
     box = page.locator(f".st-key-dispute_{dispute_id}")
     box.get_by_text("Отменить: изменить оценку").click()
     page.locator(f".st-key-new_verdict_{dispute_id}").wait_for()
