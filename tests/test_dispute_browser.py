@@ -94,13 +94,15 @@ def site(flow_db, tmp_path_factory, chromium):
         browser.close()
 
 
-def _logged_in(site, who: str, received: list[bytes] | None = None, label: str = "walk") -> DisputeWalk:
-    """A new browser logged in as ``who``; every websocket frame it receives goes into ``received``."""
+def _logged_in(site, who: str, received: list[bytes] | None = None, label: str = "walk",
+               start: str = "") -> DisputeWalk:
+    """A new browser logged in as ``who`` at ``start`` (the login opens the page it interrupted); every
+    websocket frame it receives goes into ``received``."""
     walk = DisputeWalk(site["browser"], "ru", f"{label}_{who}")
     if received is not None:
         walk.page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
             payload if isinstance(payload, bytes) else payload.encode("utf-8"))))
-    walk.page.goto(site["url"] + "/")
+    walk.page.goto(site["url"] + "/" + start)
     walk.page.locator(".st-key-callqa_login_name input").wait_for()
     walk.log_in(who)
     walk.page.locator(".st-key-callqa_logout").wait_for()
@@ -186,7 +188,7 @@ def _current_verdict(db: Path, call_id: str, criterion_id: str) -> str:
 
 
 def test_an_operators_dispute_end_to_end_in_russian(site):
-    url, db = site["url"], site["db"]
+    db = site["db"]
 
     # The operator: only their calls, acknowledges the first evaluation, disputes a verdict with a comment.
     operator = _logged_in(site, OPERATOR)
@@ -225,9 +227,8 @@ def test_an_operators_dispute_end_to_end_in_russian(site):
     assert _current_verdict(db, call_id, criterion) == disputed
 
     # The reviewer: finds it in Disputes, opens the call (which says it is disputed), overturns it.
-    reviewer = _logged_in(site, REVIEWER)
+    reviewer = _logged_in(site, REVIEWER, start="disputes")
     page = reviewer.page
-    page.goto(f"{url}/disputes")
     box = page.locator(f".st-key-dispute_{dispute_id}")
     box.wait_for()
     reviewer.shot("disputes_drawn")
