@@ -48,9 +48,11 @@ from usecases.login import LOGIN_FAILED, LoginUnavailable, audit_logout, authent
 from usecases.login_sessions import Held, Refused
 from usecases.users import (
     LOCAL_ADMIN,
+    Role,
     User,
     UsersFileError,
     UserStore,
+    is_staff,
     load,
     local_admin_allowed,
     oidc_user,
@@ -64,7 +66,8 @@ _FORGET = "callqa_cookie_forget"  # the browser is to drop its session cookie (l
 _RETURN = "callqa_return_to"  # the page and query a logged-out visit asked for, opened after the login
 _LANGUAGE = "callqa_language"  # qa_app.i18n's: a logout goes back to the site's language
 LOGIN_EMPTY = N_("Enter your user name and password.")
-ROLES = {"reviewer": N_("reviewer"), "trainer": N_("trainer"), "admin": N_("administrator")}
+ROLES = {"reviewer": N_("reviewer"), "trainer": N_("trainer"), "admin": N_("administrator"),
+         "operator": N_("operator")}
 
 # Writes or drops the session cookie of the page itself (a v2 component runs in the page, not an iframe).
 # Secure and the __Host- name over HTTPS; SameSite=Strict: no other site's link or form carries it.
@@ -202,9 +205,15 @@ def gate(*, sidebar: bool = True, banner: bool = True) -> User:
         if user is None:
             st.session_state.pop(_CURRENT, None)
             who = claims.get("email") or claims.get("name") or _("this account")
-            command = "callqa users add " + (claims.get("email") or "EMAIL") + " --sso --role reviewer"
-            st.error(_("{who} has no access to callqa. Ask an administrator to grant a role ({command}).").format(
-                who=md(who), command=md(command)))
+            if store.roles.get(str(claims.get("email") or "").strip().lower()) == Role.OPERATOR:
+                # An operator over SSO sees the calls of their operator id; without one, nothing at all.
+                command = "callqa users add " + str(claims.get("email")) + " --sso --role operator --operator-id ID"
+                st.error(_("{who} is an operator without an operator id, so there are no calls to show. Ask an "
+                           "administrator to set it ({command}).").format(who=md(who), command=md(command)))
+            else:
+                command = "callqa users add " + (claims.get("email") or "EMAIL") + " --sso --role reviewer"
+                st.error(_("{who} has no access to callqa. Ask an administrator to grant a role ({command}).").format(
+                    who=md(who), command=md(command)))
             if st.button(_("Log out"), key="callqa_logout_denied"):
                 st.logout()
             st.stop()
@@ -257,6 +266,8 @@ def _password_user(store: UserStore, path: Path) -> tuple[User | None, str | Non
 def require(check: Callable[[User], bool] | None = None, what: str | None = None) -> User:
     """For the top of a page, or before an action: the user, re-checked, refused unless ``check`` passes.
 
+    Without ``check`` the page is for staff only (``users.is_staff``: reviewers, trainers, admins), so an
+    operator, who sees nothing but their own evaluations, is refused by every page that does not say otherwise.
     Runs the gate again without drawing its banner or sidebar, so a page that Streamlit runs
     without the entrypoint (its v1 ``pages/`` folder mode) still shows only the login page.
     ``what`` is the action in the reader's words (already translated).
@@ -264,7 +275,9 @@ def require(check: Callable[[User], bool] | None = None, what: str | None = None
     import streamlit as st
 
     user = gate(sidebar=False, banner=False)
-    if check is not None and not check(user):
+    if check is None:
+        check = is_staff
+    if not check(user):
         role = _(ROLES.get(user.role.value, user.role.value))
         if what is None:
             _stop_with(st.error, _("Your role ({role}) does not allow this page.").format(role=role))

@@ -52,6 +52,7 @@ from usecases import (
     call_details,
     call_reasons,
     coaching_assignments,
+    disputes,
     exports,
     reports_on_demand,
     review,
@@ -659,3 +660,47 @@ def roles_waiting(db: str, call_id: str) -> bool:
 def review_history(db: str, call_id: str) -> list[calls.ReviewEntry]:
     """Every review of the call, oldest first, journalled ones included."""
     return review.history(db, call_id)
+
+
+# ---- operators' evaluations and disputes (usecases.disputes checks who may see what) ---------------
+# Not cached: each read is per user (an operator's own calls), and small.
+
+
+def my_calls(db: str, user: User) -> list[disputes.OperatorCall]:
+    return disputes.my_calls(db, user)
+
+
+def my_disputes(db: str, user: User) -> list[disputes.Dispute]:
+    return disputes.my_disputes(db, user)
+
+
+def evaluation(db: str, user: User, call_id: str) -> disputes.Evaluation:
+    return disputes.evaluation(db, user, call_id)
+
+
+def open_disputes(db: str, user: User) -> list[disputes.Dispute]:
+    return disputes.open_disputes(db, user)
+
+
+def call_disputes(db: str, user: User, call_id: str) -> list[disputes.Dispute]:
+    return disputes.call_disputes(db, user, call_id)
+
+
+def acknowledge(db: str, user: User, call_id: str) -> None:
+    disputes.acknowledge(db, user, call_id)
+    clear_cache()
+
+
+def raise_dispute(db: str, user: User, call_id: str, criterion_id: str, comment: str) -> str:
+    dispute_id = disputes.raise_dispute(db, user, call_id, criterion_id, comment)
+    clear_cache()
+    return dispute_id
+
+
+def resolve_dispute(db: str, user: User, dispute_id: str, outcome: str, comment: str,
+                    new_verdict: str | None = None) -> None:
+    """Upheld, or overturned (a reviewer's override changes the verdict): every cached page reads it afresh."""
+    try:
+        disputes.resolve(db, user, dispute_id, outcome, comment, new_verdict)
+    finally:
+        clear_cache()  # an overturn's override may be stored even if the resolution then failed

@@ -14,6 +14,7 @@ __all__ = [
     "csat",
     "current_verdicts",
     "dashboards",
+    "disputes",
     "db",
     "erasure_log",
     "insights",

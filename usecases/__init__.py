@@ -13,6 +13,7 @@ __all__ = [
     "coaching_assignments",
     "digest_delivery",
     "discovery",
+    "disputes",
     "exports",
     "insights",
     "load",

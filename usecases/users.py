@@ -1,7 +1,10 @@
 """Who may use the QA app, and as what: roles, permissions, local users, password hashing, the users file.
 
 Roles: ``reviewer`` (reviews calls and overrides verdicts), ``trainer`` (assigns coaching,
-cannot override verdicts), ``admin`` (both, plus unredacted text and administration).
+cannot override verdicts), ``admin`` (both, plus unredacted text and administration): the staff.
+``operator``: a call-centre operator who sees only their own evaluations (masked, never
+unredacted), acknowledges them or disputes a verdict; every staff page refuses them. An operator
+is tied to the ``operator_id`` their calls carry (``calls.operator_id``).
 
 Users file
     ``$CALLQA_USERS`` when set, else ``users.toml`` beside the database (``$CALLQA_DB``, which
@@ -13,8 +16,17 @@ Users file
         display_name = "Alice Smith"
         password = "scrypt$n=16384,r=8,p=1$<salt>$<key>"   # base64, per-user random salt
 
+        [users."ivanova"]
+        role = "operator"
+        operator_id = "op.ivanova"   # required for operators: whose calls they see
+        password = "..."
+
         [roles]                      # OIDC identities (e-mail, case-insensitive) -> role
         "boss@example.com" = "admin"
+        "ivanova@example.com" = "operator"
+
+        [operators]                  # OIDC operators: e-mail -> operator id (without one, no access)
+        "ivanova@example.com" = "op.ivanova"
 
     A file that exists but cannot be read or parsed closes the app (it never falls back to
     the keyless local admin).
@@ -64,6 +76,7 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     TRAINER = "trainer"
     ADMIN = "admin"
+    OPERATOR = "operator"
 
 
 ROLES: tuple[str, ...] = tuple(r.value for r in Role)
@@ -76,6 +89,7 @@ class User:
     role: Role
     display_name: str | None = None
     source: Source = "local"
+    operator_id: str | None = None  # an operator's: the calls.operator_id of the calls they may see
 
     @property
     def label(self) -> str:
@@ -86,6 +100,33 @@ LOCAL_ADMIN = User(LOCAL_ADMIN_NAME, Role.ADMIN, "Local admin", "local-admin")
 
 
 # --- permissions: pages ask these, never compare roles themselves ---------------------
+
+STAFF: tuple[Role, ...] = (Role.REVIEWER, Role.TRAINER, Role.ADMIN)
+
+
+def is_staff(user: User | None) -> bool:
+    """Every page but an operator's own: the default of ``qa_app.auth.require``."""
+    return user is not None and user.role in STAFF
+
+
+def can_see_own_evaluations(user: User | None) -> bool:
+    """An operator tied to an operator id: their own calls, masked, to acknowledge or dispute."""
+    return user is not None and user.role == Role.OPERATOR and bool(user.operator_id)
+
+
+def may_see_call(user: User | None, call_operator_id: str | None) -> bool:
+    """Staff see every call; an operator only a call their own operator id handled."""
+    if is_staff(user):
+        return True
+    if user is None or not can_see_own_evaluations(user):
+        return False
+    return call_operator_id is not None and call_operator_id == user.operator_id
+
+
+def can_resolve_disputes(user: User | None) -> bool:
+    """Upholding or overturning an operator's dispute changes a verdict: reviewers' work."""
+    return can_review(user)
+
 
 def can_review(user: User | None) -> bool:
     """Save reviews and override verdicts."""
@@ -179,9 +220,10 @@ class LocalUser:
     password_hash: str
     display_name: str | None = None
     created_at: str | None = None
+    operator_id: str | None = None
 
     def user(self) -> User:
-        return User(self.name, self.role, self.display_name, "local")
+        return User(self.name, self.role, self.display_name, "local", self.operator_id)
 
     @property
     def credential(self) -> str:
@@ -194,6 +236,7 @@ class LocalUser:
 class UserStore:
     users: dict[str, LocalUser] = field(default_factory=dict)
     roles: dict[str, Role] = field(default_factory=dict)  # OIDC e-mail (lower case) -> role
+    operators: dict[str, str] = field(default_factory=dict)  # OIDC e-mail (lower case) -> operator id
 
     @property
     def empty(self) -> bool:
@@ -234,13 +277,16 @@ def load(path: str | os.PathLike[str]) -> UserStore:
                 password_hash=str(entry["password"]),
                 display_name=entry.get("display_name") or None,
                 created_at=entry.get("created_at"),
+                operator_id=str(entry["operator_id"]).strip() or None if entry.get("operator_id") else None,
             )
             for name, entry in data.get("users", {}).items()
         }
         roles = {str(email).lower(): parse_role(role) for email, role in data.get("roles", {}).items()}
+        operators = {str(email).lower(): str(op).strip() for email, op in data.get("operators", {}).items()
+                     if str(op).strip()}
     except (UsersError, KeyError, TypeError, AttributeError) as err:
         raise UsersFileError(f"the users file {path} is malformed: {err}") from err
-    return UserStore(users, roles)
+    return UserStore(users, roles, operators)
 
 
 def _toml_str(value: str) -> str:
@@ -255,6 +301,8 @@ def _dump(store: UserStore) -> str:
         lines.append(f"role = {_toml_str(user.role.value)}")
         if user.display_name:
             lines.append(f"display_name = {_toml_str(user.display_name)}")
+        if user.operator_id:
+            lines.append(f"operator_id = {_toml_str(user.operator_id)}")
         lines.append(f"password = {_toml_str(user.password_hash)}")
         if user.created_at:
             lines.append(f"created_at = {_toml_str(user.created_at)}")
@@ -262,6 +310,10 @@ def _dump(store: UserStore) -> str:
     lines.append("# OIDC identities (st.login): e-mail -> role. Identities not listed get no access.")
     lines.append("[roles]")
     lines.extend(f"{_toml_str(email)} = {_toml_str(role.value)}" for email, role in sorted(store.roles.items()))
+    lines.append("")
+    lines.append("# OIDC operators: e-mail -> operator id (whose calls they see). Without one, no access.")
+    lines.append("[operators]")
+    lines.extend(f"{_toml_str(email)} = {_toml_str(op)}" for email, op in sorted(store.operators.items()))
     return "\n".join(lines) + "\n"
 
 
@@ -318,25 +370,37 @@ def _check_password(password: str, name: str, display_name: str | None, policy: 
 
 def add_user(
     path: str | os.PathLike[str], name: str, role: str, password: str, display_name: str | None = None,
-    cost: ScryptCost = DEFAULT_COST, policy: PasswordPolicy = PasswordPolicy(),
+    cost: ScryptCost = DEFAULT_COST, policy: PasswordPolicy = PasswordPolicy(), operator_id: str | None = None,
 ) -> User:
-    """A new local user; refuses a name that exists, and a weak password (``usecases.password_policy``)."""
-    parsed = check_new_user(path, name, role)
+    """A new local user; refuses a name that exists, and a weak password (``usecases.password_policy``).
+    An operator needs ``operator_id`` (whose calls they see); other roles refuse one."""
+    parsed = check_new_user(path, name, role, operator_id)
     with _editing(path) as (file, store):
         _refuse_existing(store, name)
         _check_password(password, name, display_name, policy)
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        entry = LocalUser(name, parsed, hash_password(password, cost), display_name or None, created)
-        _write(file, UserStore({**store.users, name: entry}, store.roles))
+        entry = LocalUser(name, parsed, hash_password(password, cost), display_name or None, created,
+                          (operator_id or "").strip() or None)
+        _write(file, UserStore({**store.users, name: entry}, store.roles, store.operators))
     return entry.user()
 
 
-def check_new_user(path: str | os.PathLike[str], name: str, role: str) -> Role:
+def check_new_user(path: str | os.PathLike[str], name: str, role: str, operator_id: str | None = None) -> Role:
     """Everything ``add_user`` checks except the password (so the CLI can fail before prompting)."""
     _check_name(name)
     parsed = parse_role(role)
+    _check_operator_id(parsed, operator_id)
     _refuse_existing(load(path), name)
     return parsed
+
+
+def _check_operator_id(role: Role, operator_id: str | None) -> None:
+    """An operator sees the calls of one operator id; nobody else is tied to one."""
+    given = (operator_id or "").strip()
+    if role == Role.OPERATOR and not given:
+        raise UsersError("an operator needs --operator-id: the operator id their calls carry (e.g. op.ivanova)")
+    if role != Role.OPERATOR and given:
+        raise UsersError(f"--operator-id is only for the operator role, not {role.value}")
 
 
 def _refuse_existing(store: UserStore, name: str) -> None:
@@ -344,14 +408,18 @@ def _refuse_existing(store: UserStore, name: str) -> None:
         raise UsersError(f"user {name!r} already exists (change the password with `callqa users passwd {name}`)")
 
 
-def add_oidc_role(path: str | os.PathLike[str], email: str, role: str) -> None:
-    """Grant an OIDC identity (its e-mail) a role; replaces an earlier grant."""
+def add_oidc_role(path: str | os.PathLike[str], email: str, role: str, operator_id: str | None = None) -> None:
+    """Grant an OIDC identity (its e-mail) a role; replaces an earlier grant. An operator needs ``operator_id``."""
     email = email.strip().lower()
     if "@" not in email or any(c.isspace() for c in email):
         raise UsersError(f"an OIDC identity is an e-mail address, not {email!r}")
     parsed = parse_role(role)
+    _check_operator_id(parsed, operator_id)
     with _editing(path) as (file, store):
-        _write(file, UserStore(store.users, {**store.roles, email: parsed}))
+        operators = {k: v for k, v in store.operators.items() if k != email}
+        if parsed == Role.OPERATOR:
+            operators[email] = (operator_id or "").strip()
+        _write(file, UserStore(store.users, {**store.roles, email: parsed}, operators))
 
 
 def remove_user(path: str | os.PathLike[str], name: str) -> list[str]:
@@ -364,7 +432,8 @@ def remove_user(path: str | os.PathLike[str], name: str) -> list[str]:
         )
         if not removed:
             raise UsersError(f"no user {name!r} in {file}")
-        _write(file, UserStore(users, roles))
+        operators = {k: v for k, v in store.operators.items() if k in roles}
+        _write(file, UserStore(users, roles, operators))
     return removed
 
 
@@ -375,15 +444,17 @@ def set_password(path: str | os.PathLike[str], name: str, password: str, cost: S
             raise UsersError(f"no local user {name!r} in {file}")
         old = store.users[name]
         _check_password(password, name, old.display_name, policy)
-        updated = LocalUser(old.name, old.role, hash_password(password, cost), old.display_name, old.created_at)
-        _write(file, UserStore({**store.users, name: updated}, store.roles))
+        updated = LocalUser(old.name, old.role, hash_password(password, cost), old.display_name, old.created_at,
+                            old.operator_id)
+        _write(file, UserStore({**store.users, name: updated}, store.roles, store.operators))
 
 
 def list_users(path: str | os.PathLike[str]) -> list[User]:
     """Local users, then OIDC identities (source "oidc"), each sorted by name."""
     store = load(path)
     local = [u.user() for u in sorted(store.users.values(), key=lambda u: u.name)]
-    return local + [User(email, role, None, "oidc") for email, role in sorted(store.roles.items())]
+    return local + [User(email, role, None, "oidc", store.operators.get(email))
+                    for email, role in sorted(store.roles.items())]
 
 
 def verify(path: str | os.PathLike[str], name: str, password: str) -> User | None:
@@ -399,7 +470,12 @@ def oidc_user(store: UserStore, claims: dict) -> User | None:
     if not email or claims.get("email_verified") is False:
         return None
     role = store.roles.get(email)
-    return User(email, role, claims.get("name") or None, "oidc") if role else None
+    if role is None:
+        return None
+    operator_id = store.operators.get(email)
+    if role == Role.OPERATOR and not operator_id:
+        return None  # an operator tied to no operator id would see nobody's calls: no access, as unlisted
+    return User(email, role, claims.get("name") or None, "oidc", operator_id if role == Role.OPERATOR else None)
 
 
 # --- where the app listens -----------------------------------------------------------------

@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     u = users_sub.add_parser("add", parents=[users_file, password_stdin],
                              help="add a user (prompts for the password twice)")
     u.add_argument("name", help="user name, or with --sso the OIDC e-mail")
-    u.add_argument("--role", required=True, help="reviewer, trainer or admin")
+    u.add_argument("--role", required=True, help="reviewer, trainer, admin or operator")
+    u.add_argument("--operator-id", default=None,
+                   help="with --role operator (required there): the operator id their calls carry; they see only those")
     u.add_argument("--display-name", default=None)
     u.add_argument("--sso", action="store_true",
                    help="grant an OIDC identity (e-mail) a role; it logs in with st.login, no password")
@@ -68,13 +70,14 @@ def add(args: argparse.Namespace) -> int:
 
     path = _users_file(args)
     if args.sso:
-        accounts.add_oidc_role(path, args.name, args.role)
-        print(f"OIDC identity {args.name.lower()} may log in as {args.role} ({path})")
+        accounts.add_oidc_role(path, args.name, args.role, args.operator_id)
+        print(f"OIDC identity {args.name.lower()} may log in as {args.role}{_as_operator(args.operator_id)} ({path})")
         return EXIT_OK
-    accounts.check_new_user(path, args.name, args.role)  # a bad name or role, or a duplicate, fails before the prompt
+    # a bad name, role or operator id, or a duplicate, fails before the prompt
+    accounts.check_new_user(path, args.name, args.role, args.operator_id)
     user = accounts.add_user(path, args.name, args.role, _new_password(args, args.name), display_name=args.display_name,
-                         policy=_password_policy(args))
-    print(f"added {user.name} ({user.role.value}) to {path}")
+                             policy=_password_policy(args), operator_id=args.operator_id)
+    print(f"added {user.name} ({user.role.value}{_as_operator(user.operator_id)}) to {path}")
     return EXIT_OK
 
 
@@ -84,14 +87,14 @@ def list_users(args: argparse.Namespace) -> int:
     path = _users_file(args)
     users = accounts.list_users(path)
     if args.json:
-        print_json([{"name": u.name, "role": u.role.value, "display_name": u.display_name, "source": u.source}
-                    for u in users])
+        print_json([{"name": u.name, "role": u.role.value, "display_name": u.display_name, "source": u.source,
+                     **({"operator_id": u.operator_id} if u.operator_id else {})} for u in users])
         return EXIT_OK
     if not users:
         print(f"no users in {path}: `callqa app` runs as local admin on 127.0.0.1 only")
     for u in users:
         kind = "sso" if u.source == "oidc" else "password"
-        print(f"{u.name:<32} {u.role.value:<9} {kind:<9} {u.display_name or ''}".rstrip())
+        print(f"{u.name:<32} {u.role.value:<9} {kind:<9} {u.display_name or ''}{_as_operator(u.operator_id)}".rstrip())
     return EXIT_OK
 
 
@@ -214,6 +217,10 @@ def events(args: argparse.Namespace) -> int:
     if not recent:
         print("no login events")
     return EXIT_OK
+
+
+def _as_operator(operator_id: str | None) -> str:
+    return f" as operator {operator_id}" if operator_id else ""
 
 
 def _users_file(args: argparse.Namespace) -> Path:

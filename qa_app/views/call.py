@@ -266,6 +266,26 @@ if call.status != "processed":
         status=ui.words().of("call_status", call.status), reason=ui.md(call.error or _("no reason recorded"))))
     st.stop()
 
+
+
+def _open_disputes_note() -> None:
+    """Operators' disputes of this call's verdicts still waiting for a reviewer (issue #18), with the way there."""
+    try:
+        waiting = [d for d in data.call_disputes(db, user, call_id) if d.open]
+    except data.DatabaseUnavailable:  # a database from before the disputes' tables: nothing to say
+        return
+    if not waiting:
+        return
+    criteria = ", ".join(ui.criterion(d.criterion_id) for d in waiting)
+    with st.container(horizontal=True, vertical_alignment="center", key="call_open_disputes"):
+        st.warning(plural("The operator disputes {n} verdict:", "The operator disputes {n} verdicts:", len(waiting))
+                   + " " + ui.md(criteria), icon=":material/gavel:")
+        if users.can_resolve_disputes(user):
+            st.page_link("views/disputes.py", label=_("Disputes"), icon=":material/gavel:")
+
+
+_open_disputes_note()
+
 if may_review and call.scorecard_name and call.scorecard_version is not None:
     data.warm_rejudging(db, call.scorecard_name, call.scorecard_version)  # a flip then takes about a second
 
