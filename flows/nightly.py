@@ -33,6 +33,7 @@ from storage.search import SearchUnavailable, refresh_search_index
 from usecases.audit_sampling import draw_nights_of_run
 from usecases.discovery import FoundRecordings, new_recordings
 from usecases.load import load_results
+from usecases.morning_digest import send_morning_digest
 from usecases.runs import (
     batches,
     complete_run,
@@ -78,10 +79,11 @@ def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str
 
 
 def housekeeping(settings: Settings, run_id: str) -> None:
-    """After the night's results are stored: the audit sample of the nights the run brought in, call insights
-    (reasons and outcomes, on the transcripts retention may be about to delete), predicted satisfaction
-    (which uses the outcome), retention, then the search index (without what retention deleted). A problem
-    here is logged; it does not fail a run whose results are in."""
+    """After the night's results are stored: the audit sample of the nights the run brought in, the morning
+    digest (what waits for each team's reviewers), call insights (reasons and outcomes, on the transcripts
+    retention may be about to delete), predicted satisfaction (which uses the outcome), retention, then the
+    search index (without what retention deleted). A problem here is logged; it does not fail a run whose
+    results are in."""
     logger = get_run_logger()
     try:
         for drawn in draw_nights_of_run(settings, run_id):
@@ -90,6 +92,12 @@ def housekeeping(settings: Settings, run_id: str) -> None:
                         drawn.strata_count)
     except Exception as err:  # noqa: BLE001 - logged: the night's results are in, `callqa sample` draws it later
         logger.error("audit sample not drawn: %s", err)
+    try:  # after the sample, which it lists; failed deliveries are logged by the delivery itself
+        sent = send_morning_digest(settings, run_id, logger)
+        if sent:
+            logger.info("morning digest: %d of %d deliveries sent", sum(r.ok for r in sent), len(sent))
+    except Exception as err:  # noqa: BLE001 - e.g. the database locked for too long: the night's results are in
+        logger.error("morning digest not sent: %s", err)
     try:
         refresh_insights(settings)
     except Exception as err:  # noqa: BLE001 - e.g. a broken taxonomy file: the night's results are in

@@ -16,6 +16,7 @@ __all__ = [
     "dashboards",
     "disputes",
     "db",
+    "digest",
     "erasure_log",
     "insights",
     "migrations",

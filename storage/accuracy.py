@@ -144,3 +144,44 @@ def flags_missed(con: duckdb.DuckDBPyConnection, since: datetime, until: datetim
     ).fetchall()
     return [MissedCall(call_id, name, at, operator, team, language, tuple(failed))
             for call_id, name, at, operator, team, language, failed in rows]
+
+
+@dataclass(frozen=True)
+class DisputeCounts:
+    """Operators' disputes of one criterion of a scorecard version, on calls of the period, that a reviewer
+    resolved: ``overturned`` of them changed the verdict. Not a sample: operators dispute the verdicts they
+    think wrong, so these count confirmed errors and never enter precision or recall."""
+
+    scorecard_name: str
+    scorecard_version: int
+    criterion_id: str
+    resolved: int
+    overturned: int
+    overturned_auto_fails: int  # overturned while the verdict disputed was the machine's fail
+
+
+def dispute_counts(con: duckdb.DuckDBPyConnection, since: datetime, until: datetime) -> list[DisputeCounts]:
+    clauses, params = period_clauses(since, until)
+    rows = con.execute(
+        f"""
+        WITH resolved AS (
+            SELECT d.dispute_id, d.call_id, d.criterion_id, d.disputed_verdict, r.outcome
+            FROM disputes d
+            JOIN dispute_resolutions r USING (dispute_id)
+            QUALIFY row_number() OVER (PARTITION BY d.dispute_id ORDER BY r.resolved_at DESC) = 1
+        )
+        SELECT c.scorecard_name, c.scorecard_version, x.criterion_id, count(*),
+               count(*) FILTER (x.outcome = 'overturned'),
+               count(*) FILTER (x.outcome = 'overturned' AND x.disputed_verdict = 'fail' AND cr.result = 'fail')
+        FROM resolved x
+        JOIN calls c ON c.call_id = x.call_id
+        LEFT JOIN criteria_results cr ON cr.call_id = c.call_id AND cr.criterion_id = x.criterion_id
+             AND cr.scorecard_name = c.scorecard_name AND cr.scorecard_version = c.scorecard_version
+        WHERE c.status = 'processed' AND {' AND '.join(clauses)}
+        GROUP BY ALL
+        ORDER BY c.scorecard_name, c.scorecard_version DESC, x.criterion_id
+        """,
+        params,
+    ).fetchall()
+    return [DisputeCounts(name, int(version), criterion, int(n), int(over), int(over_fail))
+            for name, version, criterion, n, over, over_fail in rows]

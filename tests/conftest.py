@@ -111,3 +111,21 @@ def monkeypatch_session():
     mp = pytest.MonkeyPatch()
     yield mp
     mp.undo()
+
+
+@pytest.fixture()
+def smtp():
+    """A real SMTP server on 127.0.0.1: (its inbox, its port)."""
+    from tests.mail_servers import smtp_server
+
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture()
+def hook():
+    """A real incoming webhook on 127.0.0.1: (its URL, the JSON bodies it received)."""
+    from tests.mail_servers import webhook_server
+
+    with webhook_server() as server:
+        yield server

@@ -5,14 +5,9 @@ server receives the webhook's JSON; a server that cannot be reached gives a fail
 from __future__ import annotations
 
 import email
-import json
 import logging
-import socket
 import ssl
-import threading
 from datetime import datetime, timedelta, timezone
-from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -33,60 +28,12 @@ from usecases.settings import DigestSettings
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is a test dependency")
 from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402  (after the skip)
 
+from tests.mail_servers import Inbox, free_port  # noqa: E402  (the smtp and hook fixtures are in conftest)
+
 RU = Words("ru", "Europe/Moscow")
 UNTIL = datetime(2026, 12, 7, 3, 0)  # UTC: 06:00 in Moscow
 SINCE = UNTIL - timedelta(days=1)
 APP = "https://qa.example.org:8501/"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """aiosmtpd's handler: keeps every message with its envelope."""
-
-    def __init__(self) -> None:
-        self.mail: list[tuple[str, list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.mail.append((envelope.mail_from, list(envelope.rcpt_tos),
-                          email.message_from_bytes(envelope.original_content or envelope.content,
-                                                   policy=policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture()
-def smtp():
-    inbox = Inbox()
-    controller = aiosmtpd_controller.Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
-
-
-@pytest.fixture()
-def hook():
-    """A chat server's incoming webhook: records each POSTed JSON body."""
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's hook name
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append({"path": self.path, "type": self.headers["Content-Type"], "json": json.loads(body)})
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/secret-token", received
-    server.shutdown()
-    server.server_close()
 
 
 def _digest(team: str = "support-1") -> TeamDigest:
@@ -169,7 +116,7 @@ def test_webhook_off_and_the_choice_of_url():
 
 
 def test_unreachable_servers_give_failures_not_exceptions(caplog):
-    closed = _free_port()  # nothing listens there
+    closed = free_port()  # nothing listens there
     settings = _settings(webhook=f"http://127.0.0.1:{closed}/hook", smtp_host="127.0.0.1", smtp_port=closed,
                          to=("*=head@qa.example.org",))
     with caplog.at_level(logging.WARNING):
@@ -202,7 +149,7 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
 
 def test_login_when_a_user_is_set():
     inbox = Inbox()
-    controller = aiosmtpd_controller.Controller(inbox, hostname="127.0.0.1", port=_free_port(),
+    controller = aiosmtpd_controller.Controller(inbox, hostname="127.0.0.1", port=free_port(),
                                                 authenticator=_authenticator, auth_require_tls=False,
                                                 auth_required=True, auth_exclude_mechanism=["LOGIN"])
     controller.start()
@@ -256,7 +203,7 @@ def test_encrypted_delivery_with_login(certificate, security):
     # aiosmtpd offers AUTH only after its own STARTTLS: on an implicit TLS port it cannot tell, so it is told.
     tls = {"tls_context": server_tls, "require_starttls": True} if security == "starttls" \
         else {"ssl_context": server_tls, "auth_require_tls": False}
-    controller = aiosmtpd_controller.Controller(inbox, hostname="127.0.0.1", port=_free_port(),
+    controller = aiosmtpd_controller.Controller(inbox, hostname="127.0.0.1", port=free_port(),
                                                 authenticator=_authenticator, auth_required=True, **tls)
     controller.start()
     try:

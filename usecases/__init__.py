@@ -20,6 +20,7 @@ __all__ = [
     "login",
     "login_sessions",
     "masking",
+    "morning_digest",
     "password_policy",
     "preferences",
     "recording",

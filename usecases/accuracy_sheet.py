@@ -20,7 +20,7 @@ import duckdb
 from statsmodels.stats.proportion import proportion_confint
 
 from storage import accuracy
-from storage.accuracy import MissedCall, PairCounts, SampleCoverage
+from storage.accuracy import DisputeCounts, MissedCall, PairCounts, SampleCoverage
 from storage.db import connect
 
 MIN_N = 30  # fewer pairs behind a figure than this: "n too small" beside it
@@ -98,16 +98,36 @@ def criterion_accuracy(c: PairCounts) -> CriterionAccuracy:
 
 
 @dataclass(frozen=True)
+class DisputeTally:
+    """Operators' disputes of a criterion resolved by reviewers, and the share overturned (with its interval).
+    Beside the sample's figures, never mixed into them: disputed verdicts are chosen by the operators."""
+
+    counts: DisputeCounts
+    overturned: Rate
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.counts
+        return {"scorecard_name": c.scorecard_name, "scorecard_version": c.scorecard_version,
+                "criterion_id": c.criterion_id, "resolved": c.resolved, "overturned": c.overturned,
+                "overturned_automatic_fails": c.overturned_auto_fails, "overturned_share": self.overturned.to_json()}
+
+
+@dataclass(frozen=True)
 class AccuracySheet:
     since: datetime
     until: datetime  # exclusive
     coverage: SampleCoverage
     rows: list[CriterionAccuracy] = field(default_factory=list)
     missed: list[MissedCall] = field(default_factory=list)
+    disputes: list[DisputeTally] = field(default_factory=list)
+
+    def disputes_of(self, version: tuple[str, int]) -> list[DisputeTally]:
+        return [d for d in self.disputes if (d.counts.scorecard_name, d.counts.scorecard_version) == version]
 
     def versions(self) -> list[tuple[str, int]]:
         """The scorecard versions in the sheet, newest first within a scorecard."""
-        return list(dict.fromkeys((r.scorecard_name, r.scorecard_version) for r in self.rows))
+        return list(dict.fromkeys([*((r.scorecard_name, r.scorecard_version) for r in self.rows),
+                                   *((d.counts.scorecard_name, d.counts.scorecard_version) for d in self.disputes)]))
 
     def rows_of(self, version: tuple[str, int], slice: str = "all") -> list[CriterionAccuracy]:
         return [r for r in self.rows if (r.scorecard_name, r.scorecard_version) == version and r.slice == slice]
@@ -122,13 +142,16 @@ class AccuracySheet:
                               "call_at": None if m.call_at is None else m.call_at.isoformat(),
                               "operator_id": m.operator_id, "team": m.team, "language": m.language,
                               "failed_criteria": list(m.failed_criteria)} for m in self.missed],
+            "disputes": [d.to_json() for d in self.disputes],
         }
 
 
 def accuracy_sheet_of(con: duckdb.DuckDBPyConnection, since: datetime, until: datetime) -> AccuracySheet:
     return AccuracySheet(since, until, accuracy.coverage(con, since, until),
                          [criterion_accuracy(c) for c in accuracy.pair_counts(con, since, until)],
-                         accuracy.flags_missed(con, since, until))
+                         accuracy.flags_missed(con, since, until),
+                         [DisputeTally(d, rate(d.overturned, d.resolved))
+                          for d in accuracy.dispute_counts(con, since, until)])
 
 
 def accuracy_sheet(db: str | Path, since: datetime, until: datetime) -> AccuracySheet:

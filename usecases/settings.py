@@ -442,10 +442,13 @@ class DigestSettings:
     sender: str = "callqa@localhost"
     # "TEAM=address" entries; "*=address" gets the digest of every team.
     to: Texts = ()
+    app_url: str = ""  # the app's address as readers open it (https://qa.example.ru): the digest links the calls
 
     def check(self) -> None:
         if self.webhook and self.webhook != "off" and not self.webhook.lower().startswith(("http://", "https://")):
             raise ValueError("digest_webhook must be an http:// or https:// URL, off, or empty (the alert webhook)")
+        if self.app_url and not self.app_url.lower().startswith(("http://", "https://")):
+            raise ValueError("digest_app_url must be the app's http:// or https:// address, or empty (no links)")
         if not 1 <= self.smtp_port <= 65535:
             raise ValueError("digest_smtp_port must be a TCP port (1-65535)")
         for entry in self.to:

@@ -101,6 +101,12 @@ def accuracy(args: argparse.Namespace) -> int:
             where = "all" if r.slice == "all" else f"{r.slice}={r.value or '-'}"
             print(f"  {r.criterion_id:<22} {where:<16} n={r.counts.reviewed:<4} precision {_share(r.precision)}; "
                   f"recall {_share(r.recall)}; agreement {_share(r.agreement)}; unknown {_share(r.unknown_share)}")
+    if sheet.disputes:
+        print("\noperators' disputes resolved by reviewers (not a sample: confirmed errors, beside the figures)")
+    for d in sheet.disputes:
+        c = d.counts
+        print(f"  {c.scorecard_name} v{c.scorecard_version} {c.criterion_id:<22} {c.overturned} of {c.resolved} "
+              f"overturned ({c.overturned_auto_fails} automatic fails); {_share(d.overturned)}")
     print(f"\nwhat the flags miss: {len(sheet.missed)} sampled calls failed by a reviewer with no flag")
     for m in sheet.missed:
         at = "" if m.call_at is None else f"{m.call_at:%Y-%m-%d %H:%M} "

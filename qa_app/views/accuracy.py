@@ -29,7 +29,7 @@ b.metric(_("Reviewed calls"), w.integer(sheet.coverage.reviewed_calls))
 c.metric(_("Missed by the flags"), w.integer(len(sheet.missed)),
          help=_("sampled calls a reviewer failed on some criterion that no automatic check flagged"))
 
-if not sheet.rows:
+if not sheet.rows and not sheet.disputes:
     st.info(_("No reviewed verdicts of sampled calls in this period. Reviewers judge the audit sample from the "
               "review queue's “Audit sample” list; the sheet fills as they confirm or change verdicts."))
     st.page_link("views/queue.py", label=_("Audit sample in the review queue"), icon=":material/inbox:",
@@ -66,33 +66,37 @@ def group(r: CriterionAccuracy) -> str:
 rows = sheet.rows_of(version, shown)
 CRITERION, GROUP, JUDGED = _("Criterion"), _("Calls of"), _("Judged")
 PRECISION, RECALL, AGREEMENT, UNKNOWN = _("Fail precision"), _("Fail recall"), _("Agreement"), _("Unknown")
-table = pd.DataFrame({
-    CRITERION: [ui.criterion(r.criterion_id) for r in rows],
-    **({GROUP: [group(r) for r in rows]} if shown != "all" else {}),
-    JUDGED: [r.counts.reviewed for r in rows],
-    PRECISION: [figure(r.precision) for r in rows],
-    RECALL: [figure(r.recall) for r in rows],
-    AGREEMENT: [figure(r.agreement) for r in rows],
-    UNKNOWN: [figure(r.unknown_share) for r in rows],
-})
-st.dataframe(
-    table, hide_index=True, width="stretch", key="accuracy_table",
-    column_config={
-        CRITERION: st.column_config.TextColumn(width="medium"),
-        JUDGED: st.column_config.NumberColumn(format="%d", help=_("verdicts of sampled calls a reviewer judged")),
-        PRECISION: st.column_config.TextColumn(help=_("automatic fails the reviewer also failed")),
-        RECALL: st.column_config.TextColumn(help=_("reviewer's fails the automatic check also failed")),
-        AGREEMENT: st.column_config.TextColumn(help=_("automatic verdicts equal to the reviewer's")),
-        UNKNOWN: st.column_config.TextColumn(help=_("automatic verdicts left unknown")),
-    },
-)
-small = sum(1 for r in rows if r.small)
-if small:
-    st.warning(plural("{n} row is marked ⚠.", "{n} rows are marked ⚠.", small) + " " + _(
-        "Fewer than {min_n} judged verdicts stand behind a marked figure: too few to rely on; its wide "
-        "interval shows how uncertain it is.").format(min_n=MIN_N), icon=":material/warning:")
+if not rows:
+    st.info(_("No reviewed verdicts of sampled calls of this scorecard version in this period."))
 else:
-    st.caption(_("Every figure rests on at least {min_n} judged verdicts.").format(min_n=MIN_N))
+    table = pd.DataFrame({
+        CRITERION: [ui.criterion(r.criterion_id) for r in rows],
+        **({GROUP: [group(r) for r in rows]} if shown != "all" else {}),
+        JUDGED: [r.counts.reviewed for r in rows],
+        PRECISION: [figure(r.precision) for r in rows],
+        RECALL: [figure(r.recall) for r in rows],
+        AGREEMENT: [figure(r.agreement) for r in rows],
+        UNKNOWN: [figure(r.unknown_share) for r in rows],
+    })
+    st.dataframe(
+        table, hide_index=True, width="stretch", key="accuracy_table",
+        column_config={
+            CRITERION: st.column_config.TextColumn(width="medium"),
+            JUDGED: st.column_config.NumberColumn(format="%d",
+                                                  help=_("verdicts of sampled calls a reviewer judged")),
+            PRECISION: st.column_config.TextColumn(help=_("automatic fails the reviewer also failed")),
+            RECALL: st.column_config.TextColumn(help=_("reviewer's fails the automatic check also failed")),
+            AGREEMENT: st.column_config.TextColumn(help=_("automatic verdicts equal to the reviewer's")),
+            UNKNOWN: st.column_config.TextColumn(help=_("automatic verdicts left unknown")),
+        },
+    )
+    small = sum(1 for r in rows if r.small)
+    if small:
+        st.warning(plural("{n} row is marked ⚠.", "{n} rows are marked ⚠.", small) + " " + _(
+            "Fewer than {min_n} judged verdicts stand behind a marked figure: too few to rely on; its wide "
+            "interval shows how uncertain it is.").format(min_n=MIN_N), icon=":material/warning:")
+    else:
+        st.caption(_("Every figure rests on at least {min_n} judged verdicts.").format(min_n=MIN_N))
 
 st.subheader(_("What the flags miss"))
 if not sheet.missed:
@@ -108,3 +112,21 @@ else:
             criteria=", ".join(ui.criterion(x) for x in m.failed_criteria))
         st.page_link("views/call.py", label=label, icon=":material/call:",
                      query_params={"call_id": m.call_id, "list": "sample"})
+
+if sheet.disputes_of(version):
+    st.subheader(_("Operators' disputes"))
+    st.caption(_("Verdicts operators disputed and a reviewer resolved, on calls of the period. Not a sample: "
+                 "operators dispute what they think wrong, so these count confirmed errors beside the figures "
+                 "above and never enter them."))
+    tallies = sheet.disputes_of(version)
+    RESOLVED, OVERTURNED, AUTO = _("Resolved"), _("Overturned"), _("Overturned automatic fails")
+    st.dataframe(pd.DataFrame({
+        CRITERION: [ui.criterion(d.counts.criterion_id) for d in tallies],
+        RESOLVED: [d.counts.resolved for d in tallies],
+        OVERTURNED: [figure(d.overturned) for d in tallies],
+        AUTO: [d.counts.overturned_auto_fails for d in tallies],
+    }), hide_index=True, width="stretch", key="accuracy_disputes", column_config={
+        RESOLVED: st.column_config.NumberColumn(format="%d"),
+        AUTO: st.column_config.NumberColumn(format="%d", help=_("the machine failed the operator, the reviewer "
+                                                                "agreed with the operator")),
+    })
