@@ -572,6 +572,53 @@ def optional_steps(con: duckdb.DuckDBPyConnection, end: date) -> list[tuple[str,
             FROM range(300) o(op) CROSS JOIN crit c
             WHERE u(o.op, c.k, 31) < 0.12 AND u(o.op, c.k, 94) < 0.5
         """))
+    if ("audit_samples", "sample_id") in columns:
+        # The QA programme (issue #18): two calls per operator and night drawn for the audit sample, reviewed
+        # criterion by criterion on 80% of them (a reviewer overturns about one verdict in ten), and operators'
+        # disputes on 0.5% of failed verdicts, most resolved.
+        steps.append(("audit_samples", """
+            INSERT INTO audit_samples (sample_id, call_id, stratum, drawn_at, drawn_by, seed, period_since,
+                                       period_until)
+            SELECT 'night-' || strftime(day, '%Y-%m-%d'), call_id, 'operator=' || operator_id,
+                   day + INTERVAL 1 DAY + INTERVAL 3 HOUR, 'nightly', 'callqa', day, day + INTERVAL 1 DAY
+            FROM (SELECT call_id, operator_id, CAST(coalesce(started_at, processed_at) AS DATE)::TIMESTAMP AS day,
+                         row_number() OVER (PARTITION BY operator_id, CAST(coalesce(started_at, processed_at) AS DATE)
+                                            ORDER BY sha256('callqa' || call_id)) AS place
+                  FROM calls WHERE status = 'processed')
+            WHERE place <= 2
+        """))
+        steps.append(("audit sample reviews", """
+            INSERT INTO reviews (review_id, call_id, criterion_id, action, verdict, comment, reviewer, created_at,
+                                 reviewer_role)
+            SELECT md5('sample-review:' || r.call_id || r.criterion_id), r.call_id, r.criterion_id,
+                   CASE WHEN hash(r.call_id, r.criterion_id, 95) % 10 = 0 THEN 'override' ELSE 'confirm' END,
+                   CASE WHEN hash(r.call_id, r.criterion_id, 95) % 10 <> 0 THEN
+                        CASE WHEN r.result = 'unknown' THEN 'pass' ELSE r.result END
+                        WHEN r.result = 'fail' THEN 'pass' ELSE 'fail' END,
+                   NULL, 'qa.sample', a.drawn_at + INTERVAL 5 HOUR, 'reviewer'
+            FROM audit_samples a
+            JOIN calls c USING (call_id)
+            JOIN criteria_results r ON r.call_id = c.call_id AND r.scorecard_name = c.scorecard_name
+                 AND r.scorecard_version = c.scorecard_version
+            WHERE hash(a.call_id, 96) % 10 < 8 AND r.result IN ('pass', 'fail', 'unknown')
+        """))
+    if ("disputes", "dispute_id") in columns:
+        steps.append(("disputes", """
+            INSERT INTO disputes (dispute_id, call_id, criterion_id, operator_id, raised_by, raised_at, comment,
+                                  disputed_verdict)
+            SELECT md5('dispute:' || r.call_id || r.criterion_id), r.call_id, r.criterion_id, c.operator_id,
+                   c.operator_id, c.processed_at + INTERVAL 1 DAY, 'I said it at the start of the call', 'fail'
+            FROM criteria_results r JOIN calls c ON c.call_id = r.call_id AND c.scorecard_name = r.scorecard_name
+                 AND c.scorecard_version = r.scorecard_version
+            WHERE r.result = 'fail' AND hash(r.call_id, r.criterion_id, 97) % 200 = 0
+        """))
+        steps.append(("dispute_resolutions", """
+            INSERT INTO dispute_resolutions (dispute_id, outcome, resolved_by, resolved_at, comment, new_verdict)
+            SELECT dispute_id, CASE WHEN hash(dispute_id, 98) % 3 = 0 THEN 'overturned' ELSE 'upheld' END,
+                   'qa.lead', raised_at + INTERVAL 1 DAY, 'checked the recording',
+                   CASE WHEN hash(dispute_id, 98) % 3 = 0 THEN 'pass' END
+            FROM disputes WHERE hash(dispute_id, 99) % 10 < 8
+        """))
     return steps
 
 
@@ -718,7 +765,19 @@ def registry(p: Params) -> list[Entry]:
         q("agreement: 90 days", "storage.calibration.agreement", p.since90, p.until),
         q("overturned_calls: 90 days", "storage.calibration.overturned_calls", p.since90, p.until),
     ]
+    sample_30 = new("storage.review_queue.QueueFilter", since=p.since30, until=p.until, sampled=True,
+                    flagged_only=False)
+    programme_reads = [
+        q("accuracy sheet: 90 days", "usecases.accuracy_sheet.accuracy_sheet_of", p.since90, p.until),
+        q("queue: audit sample, 30 days, page 1", "storage.review_queue.review_queue", sample_30),
+        q("audit sample candidates: 1 night", "storage.audit_samples.candidates", p.until - timedelta(days=1),
+          p.until),
+        q("open disputes", "storage.disputes.open_disputes"),
+        q("morning digest: 1 run", "storage.digest.waiting", p.run_id, 5),
+    ]
     return [
+        # the QA programme (issue #18)
+        *programme_reads,
         # the review queue (storage.review_queue, filtered)
         *queue_reads[1:4],
         q("queue: flagged, 30 days, last page", "storage.review_queue.review_queue", flagged_30,
