@@ -253,7 +253,7 @@ def test_lead_creates_closes_and_reads_results_in_the_app(app_db):
     at.button(key="calibration_close").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     text = _everything(at)
-    assert "Agreement per criterion" in text and "percentile bootstrap" in text
+    assert "Agreement per criterion" in text and "widened for few calls" in text
     assert "Only 2 calls in this session" in text  # too few calls: said plainly
     assert "boris answered 0 of" in text  # boris never answered: named
 

@@ -12,7 +12,7 @@ which exist once every reviewer has answered everything (for the lead and admins
 session (for its reviewers too). Answers can change until the session is closed.
 
 The statistics (``results``): per criterion Cohen's kappa (2 reviewers) or Fleiss' kappa (3 or more) with a
-95% percentile bootstrap interval over the calls (pipeline.stats.rater_agreement, seeded), and the pairwise
+95% interval from a bootstrap over the calls (pipeline.stats.rater_agreement, seeded), and the pairwise
 percent agreement; per call x criterion the reviewers' majority (none on a tie) beside the machine's verdict.
 A reviewer who did not answer a criterion on every call is left out of that criterion's kappa (Fleiss and
 Cohen need every rater on every call), and the page says who.

@@ -50,8 +50,9 @@ def _draw_results(session) -> None:
     found = data.calibration_results(db, session.session_id, user)
     st.subheader(_("Agreement per criterion"))
     st.caption(_("Kappa: Cohen's for two reviewers, Fleiss' for three or more (1 = full agreement, 0 = no better "
-                 "than chance). The 95% interval is a percentile bootstrap over the calls ({resamples} resamples, "
-                 "fixed seed {seed}). Agreement: the share of reviewer pairs who gave the same verdict.").format(
+                 "than chance). The 95% interval comes from a bootstrap over the calls ({resamples} "
+                 "resamples, fixed seed {seed}), widened for few calls. Agreement: the share of reviewer pairs "
+                 "who gave the same verdict.").format(
         resamples=ui.words().integer(found.resamples), seed=found.seed))
     if found.few_calls:
         st.warning(plural(
