@@ -613,10 +613,11 @@ def optional_steps(con: duckdb.DuckDBPyConnection, end: date) -> list[tuple[str,
             WHERE r.result = 'fail' AND hash(r.call_id, r.criterion_id, 97) % 200 = 0
         """))
         steps.append(("dispute_resolutions", """
-            INSERT INTO dispute_resolutions (dispute_id, outcome, resolved_by, resolved_at, comment, new_verdict)
+            INSERT INTO dispute_resolutions (dispute_id, outcome, resolved_by, resolved_at, comment, new_verdict,
+                                             call_id)
             SELECT dispute_id, CASE WHEN hash(dispute_id, 98) % 3 = 0 THEN 'overturned' ELSE 'upheld' END,
                    'qa.lead', raised_at + INTERVAL 1 DAY, 'checked the recording',
-                   CASE WHEN hash(dispute_id, 98) % 3 = 0 THEN 'pass' END
+                   CASE WHEN hash(dispute_id, 98) % 3 = 0 THEN 'pass' END, call_id
             FROM disputes WHERE hash(dispute_id, 99) % 10 < 8
         """))
     return steps

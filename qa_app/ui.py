@@ -92,6 +92,11 @@ def quote(text: str) -> str:
     return md(text)
 
 
+
+def said(text: str | None) -> str:
+    """A person's comment, quoted as ``quote`` does; the retention policy deletes it with the transcript."""
+    return _("deleted with the transcript") if text is None else quote(text)
+
 def highlight(text: str, marks: tuple[tuple[int, int], ...] | list[tuple[int, int]] = ()) -> str:
     """A transcript quote for markdown with ``marks`` ([start, end) character ranges, sorted) highlighted."""
     out, pos = [], 0

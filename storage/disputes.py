@@ -41,7 +41,7 @@ class Resolution:
     outcome: str  # upheld | overturned
     resolved_by: str
     resolved_at: datetime
-    comment: str
+    comment: str | None  # None: deleted with the transcript (retention)
     new_verdict: str | None  # overturned: the verdict the reviewer wrote
 
 
@@ -53,7 +53,7 @@ class Dispute:
     operator_id: str
     raised_by: str
     raised_at: datetime
-    comment: str
+    comment: str | None  # None: deleted with the transcript (retention)
     disputed_verdict: str
     file_name: str
     auto_result: str | None  # the machine's verdict on the call's current scorecard
@@ -109,11 +109,12 @@ def insert_dispute(con: duckdb.DuckDBPyConnection, row: dict) -> str:
 
 def insert_resolution(con: duckdb.DuckDBPyConnection, row: dict) -> None:
     """Refuses a second resolution of the same dispute (``AlreadyResolved``) and an unknown dispute (KeyError)."""
-    if con.execute("SELECT 1 FROM disputes WHERE dispute_id = ?", [row["dispute_id"]]).fetchone() is None:
+    disputed = con.execute("SELECT call_id FROM disputes WHERE dispute_id = ?", [row["dispute_id"]]).fetchone()
+    if disputed is None:
         raise KeyError(f"no dispute {row['dispute_id']}")
     if con.execute("SELECT 1 FROM dispute_resolutions WHERE dispute_id = ?", [row["dispute_id"]]).fetchone():
         raise AlreadyResolved(f"dispute {row['dispute_id']} is already resolved")
-    _insert(con, "dispute_resolutions", row)
+    _insert(con, "dispute_resolutions", {**row, "call_id": disputed[0]})  # purged and erased with its call
 
 
 # --- reads ---------------------------------------------------------------------------------

@@ -35,11 +35,13 @@ from storage.scrub import prune_search_index
 TRANSCRIPT_TABLES = ("segments", "pii_spans", "search_utterances")
 # Free text about the call that goes with its transcript: call_insights keeps its reason and outcome, the
 # customer's words, their vector and the operator's go; a reviewer's comment may quote or describe what was
-# said, so it does not outlive the transcript (the review's verdict stays until the verdicts' term).
+# said, so it does not outlive the transcript (the review's verdict stays until the verdicts' term); so do an
+# operator's dispute and a reviewer's answer to it (their outcome, who and when stay).
 EVIDENCE_QUOTES = (("criteria_results", "evidence_text"), ("detections", "evidence_text"),
                    ("phrase_hits", "evidence_text"),
                    ("call_insights", "problem_statement"), ("call_insights", "problem_embedding"),
-                   ("call_insights", "outcome_evidence_text"), ("reviews", "comment"))
+                   ("call_insights", "outcome_evidence_text"), ("reviews", "comment"),
+                   ("disputes", "comment"), ("dispute_resolutions", "comment"))
 CALL_AT = "coalesce(started_at, processed_at, first_seen_at)"
 _IDS = "call_id IN (SELECT unnest(?::VARCHAR[]))"
 

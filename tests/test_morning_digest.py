@@ -23,8 +23,8 @@ def dispute(con, dispute_id: str, call_id: str, criterion: str, *, resolved: boo
     con.execute("INSERT INTO disputes VALUES (?, ?, ?, 'op.a', 'op.a', ?, 'I did greet the customer', 'fail')",
                 [dispute_id, call_id, criterion, AT])
     if resolved:
-        con.execute("INSERT INTO dispute_resolutions VALUES (?, 'upheld', 'qa.lead', ?, 'no greeting', NULL)",
-                    [dispute_id, AT + timedelta(hours=1)])
+        con.execute("INSERT INTO dispute_resolutions VALUES (?, 'upheld', 'qa.lead', ?, 'no greeting', NULL, ?)",
+                    [dispute_id, AT + timedelta(hours=1), call_id])
 
 
 @pytest.fixture()

@@ -49,8 +49,8 @@ def _age(raised_at: datetime) -> str:
     return plural("{n} day", "{n} days", days)
 
 
-def _comment(text: str, language: str | None = None) -> str:
-    return ui.quote(text if show_raw else masking.masked(text, language))
+def _comment(text: str | None, language: str | None = None) -> str:
+    return ui.said(text if show_raw or text is None else masking.masked(text, language))
 
 
 def _resolve(d: Dispute) -> None:

@@ -51,7 +51,8 @@ def _outcome_words(d: Dispute) -> str:
     else:
         head = ui.badge(_("upheld"), "gray") + " " + _("the verdict stands")
     return head + " · " + _("{reviewer}, {when}: “{comment}”").format(  # a reviewer's words may quote the customer
-        reviewer=ui.md(r.resolved_by), when=ui.when(r.resolved_at), comment=ui.quote(masking.masked(r.comment, None)))
+        reviewer=ui.md(r.resolved_by), when=ui.when(r.resolved_at),
+        comment=ui.said(None if r.comment is None else masking.masked(r.comment, None)))
 
 
 by_id = {c.call_id: c for c in calls}
@@ -120,7 +121,7 @@ for c in evaluation.criteria:
         if c.id in disputed:
             d = disputed[c.id]
             st.markdown(_("**Your dispute** ({when}): “{comment}” — {outcome}").format(
-                when=ui.when(d.raised_at), comment=ui.quote(d.comment), outcome=_outcome_words(d)))
+                when=ui.when(d.raised_at), comment=ui.said(d.comment), outcome=_outcome_words(d)))
 
 # ---- dispute one verdict -------------------------------------------------------------------------
 
