@@ -75,3 +75,16 @@ def test_the_page_shows_the_disputes_beside_the_sample(tmp_path, monkeypatch):
     assert any("No reviewed verdicts of sampled calls of this scorecard version" in i.value for i in at.info)
     table = next(d.value for d in at.dataframe if "Overturned" in d.value.columns)
     assert list(table["Resolved"]) == [3] and table["Overturned"][0].startswith("67% (")
+
+
+def test_a_verdict_stored_without_its_critical_mark_still_opens(tmp_path):
+    """criteria_results.critical is NULL in verdicts stored before the column was filled (and in generated
+    data): the call page's criteria read it as not critical instead of failing on pandas' NA."""
+    from usecases.call_details import criteria
+
+    db = tmp_path / "calls.duckdb"
+    with connect(db) as con:
+        add_call(con, "c0", auto={"greeting": "fail"})
+        con.execute("UPDATE criteria_results SET critical = NULL, weight = NULL, confidence = NULL")
+    (greeting,) = criteria(str(db), "c0")
+    assert (greeting.id, greeting.result, greeting.critical, greeting.weight) == ("greeting", "fail", False, None)

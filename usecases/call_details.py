@@ -112,8 +112,8 @@ class LastRun:
 
 
 def _value(v):
-    """None for SQL NULLs that pandas turned into NaN/NaT/None."""
-    if v is None:
+    """None for SQL NULLs that pandas turned into NaN/NaT/NA/None."""
+    if v is None or v is pd.NA:
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
