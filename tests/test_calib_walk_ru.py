@@ -15,12 +15,11 @@ import duckdb
 import pytest
 
 from tests.served_app import streamlit_app
-from tests.test_browser import SCREENSHOTS
+from tests.test_walkthrough import Walk
 from usecases import users
 
 pytestmark = pytest.mark.slow
 PASSWORD = "correct horse battery"
-WAIT_MS = 90_000
 CALLS = ("ru_stereo_good.flac", "ru_stereo_rude.flac")
 REVIEWERS = {"anna.qa": "Анна", "boris.qa": "Борис", "vera.qa": "Вера"}
 
@@ -49,34 +48,15 @@ def site(flow_db, tmp_path_factory, chromium):
         browser.close()
 
 
-class Tab:
-    """One person's browser tab, with the waits a Streamlit page needs and a screenshot per step."""
+class Tab(Walk):
+    """Walk's waits and screenshots (calib_<who>_<step>_<name>.png), and the session pages' controls."""
 
     def __init__(self, browser, who: str, height: int = 1000):
-        self.context = browser.new_context(viewport={"width": 1400, "height": height})
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(WAIT_MS)
-        self.who, self.step = who, 0
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        super().__init__(browser, "ru", who, height, prefix="calib")
 
-    def settle(self) -> None:
-        self.page.wait_for_timeout(300)
-        for _ in range(150):
-            if not self.page.locator('[data-stale="true"]').count():
-                break
-            self.page.wait_for_timeout(200)
-        self.page.wait_for_timeout(300)
-
-    def shot(self, name: str) -> None:
-        self.settle()
-        self.step += 1
-        self.page.screenshot(path=str(SCREENSHOTS / f"calib_{self.who}_{self.step}_{name}.png"), full_page=True)
-
-    def log_in(self, url: str, name: str) -> None:
+    def sign_in(self, url: str, name: str) -> None:
         self.page.goto(url)
-        self.page.locator(".st-key-callqa_login_name input").fill(name)
-        self.page.locator(".st-key-callqa_login_password input").fill(PASSWORD)
-        self.page.locator(".st-key-callqa_login_submit button").first.click()
+        self.log_in(name)
         self.page.locator(".st-key-callqa_login_name").wait_for(state="detached")
         self.settle()
 
@@ -129,7 +109,7 @@ def test_a_calibration_session_with_three_reviewers_in_russian(site):
     url, browser, ids, db = site
     lead = Tab(browser, "irina.lead", height=1800)
     page = lead.page
-    lead.log_in(f"{url}/calibration-sessions", "irina.lead")
+    lead.sign_in(f"{url}/calibration-sessions", "irina.lead")
     page.get_by_role("heading", name="Сессии калибровки").first.wait_for()
     page.locator(".st-key-calibration_new_name input").fill("Неделя 49: калибровка")
     for name in CALLS:
@@ -161,7 +141,7 @@ def test_a_calibration_session_with_three_reviewers_in_russian(site):
                 "vera.qa": lambda i: {0: 1, 1: 2}.get(i, 0)}
     for name, choices in patterns.items():
         tab = Tab(browser, name, height=2400)  # the call and every criterion in one screenshot
-        tab.log_in(f"{url}/blind-scoring?session={session}", name)
+        tab.sign_in(f"{url}/blind-scoring?session={session}", name)
         _score(tab, url, session, call_ids, choices)
         tab.context.close()
 

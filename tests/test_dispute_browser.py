@@ -35,10 +35,8 @@ MEDIA = re.compile(r"""(?:^|["'(=\s]|//[\w.:-]+)(/media/[^\s"'<>)]+)""")
 class DisputeWalk(Walk):
     """Walk's waits, its screenshots named dispute_<who>_<step>_<name>.png."""
 
-    def shot(self, name: str) -> None:
-        self.settle()
-        self.step += 1
-        self.page.screenshot(path=str(SCREENSHOTS / f"dispute_{self.who}_{self.step}_{name}.png"), full_page=True)
+    def __init__(self, browser, language: str, who: str):
+        super().__init__(browser, language, who, prefix="dispute")
 
     def body(self, until: tuple[str, ...] = ()) -> str:
         """The page's text once it holds one of ``until`` (a script run draws in steps; settle alone is early)."""

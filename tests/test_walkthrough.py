@@ -59,11 +59,12 @@ def site(request, flow_db, tmp_path_factory, chromium):
 class Walk:
     """One person's browser tab, with the waits a Streamlit page needs and a screenshot per step."""
 
-    def __init__(self, browser, language: str, who: str):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    def __init__(self, browser, language: str, who: str, height: int = 1000, prefix: str | None = None):
+        self.context = browser.new_context(viewport={"width": 1400, "height": height})
         self.page = self.context.new_page()
         self.page.set_default_timeout(WAIT_MS)
         self.language, self.who, self.step = language, who, 0
+        self.prefix = prefix or f"walk_{language}"  # screenshots: <prefix>_<who>_<step>_<name>.png
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def settle(self) -> None:
@@ -78,7 +79,7 @@ class Walk:
     def shot(self, name: str) -> None:
         self.settle()
         self.step += 1
-        path = SCREENSHOTS / f"walk_{self.language}_{self.who}_{self.step}_{name}.png"
+        path = SCREENSHOTS / f"{self.prefix}_{self.who}_{self.step}_{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
 
     def query(self) -> dict[str, list[str]]:
