@@ -77,7 +77,8 @@ else:  # an operator: their own evaluations and nothing else (every other page r
                     url_path="my"),
         ],
     }
-page = st.navigation(pages)
+# Every page listed: collapsed, Streamlit hides the last ones (Runs) behind "View more".
+page = st.navigation(pages, expanded=True)
 auth.return_to({p.url_path: p for section in pages.values() for p in section})  # a deep link the login interrupted
 
 try:
