@@ -45,15 +45,16 @@ from usecases.audit_sampling import draw, night
 from usecases.settings import SamplingSettings, Settings, StorageSettings
 
 PREVALENCE, RECALL, PRECISION = 0.15, 0.80, 0.75  # the simulated machine, per criterion verdict
+# How often it fails a verdict the reviewer passed, so that PRECISION of its fails are right.
+FALSE_FAIL_RATE = PREVALENCE * RECALL * (1 / PRECISION - 1) / (1 - PREVALENCE)
 
 
 def wilson_coverage(n: int, trials: int, rng: np.random.Generator) -> dict:
     """Samples of n reviewed verdicts: reviewer's fail with PREVALENCE; the machine finds RECALL of them and
-    raises false fails so that PRECISION of its fails are right."""
-    false_rate = PREVALENCE * RECALL * (1 / PRECISION - 1) / (1 - PREVALENCE)
+    raises false fails at FALSE_FAIL_RATE."""
     fails = rng.binomial(n, PREVALENCE, trials)
     caught = rng.binomial(fails, RECALL)
-    false = rng.binomial(n - fails, false_rate)
+    false = rng.binomial(n - fails, FALSE_FAIL_RATE)
     held = {"precision": 0, "recall": 0}
     widths: dict[str, list[float]] = {"precision": [], "recall": []}
     defined = {"precision": 0, "recall": 0}
@@ -95,13 +96,13 @@ def sheet_on_duckdb(calls: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     at = datetime(2026, 3, 2, 9)
     truth = {"true_fails": 0, "false_fails": 0, "missed_fails": 0, "reviewed": 0}
+    reviewer_verdicts: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "programme.duckdb"
         with connect(db) as con:
             for i in range(calls):
                 reviewer_fails = rng.random() < PREVALENCE
-                machine_fails = rng.random() < (RECALL if reviewer_fails else
-                                                PREVALENCE * RECALL * (1 / PRECISION - 1) / (1 - PREVALENCE))
+                machine_fails = rng.random() < (RECALL if reviewer_fails else FALSE_FAIL_RATE)
                 call_id = f"c{i:05d}"
                 con.execute(
                     "INSERT INTO calls (call_id, content_sha256, source_path, file_name, status, channels, language,"
@@ -118,17 +119,15 @@ def sheet_on_duckdb(calls: int, seed: int) -> dict:
                 truth["true_fails"] += machine_fails and reviewer_fails
                 truth["false_fails"] += machine_fails and not reviewer_fails
                 truth["missed_fails"] += reviewer_fails and not machine_fails
-                con.execute("CREATE TEMP TABLE IF NOT EXISTS truth (call_id VARCHAR, verdict VARCHAR)")
-                con.execute("INSERT INTO truth VALUES (?, ?)", [call_id, "fail" if reviewer_fails else "pass"])
+                reviewer_verdicts[call_id] = "fail" if reviewer_fails else "pass"
             settings = replace(Settings(), storage=replace(StorageSettings(), db=str(db)),
                                sampling=SamplingSettings(per_stratum=calls, strata=("operator",)))
-            truth_rows = dict(con.execute("SELECT call_id, verdict FROM truth").fetchall())
         started = time.perf_counter()
         drawn = draw(settings, night(at.date()), "benchmark")
         draw_s = time.perf_counter() - started
         with connect(db) as con:
             for row in drawn.calls:
-                add_review(con, row.call_id, "qa.bench", "confirm", "greeting", truth_rows[row.call_id],
+                add_review(con, row.call_id, "qa.bench", "confirm", "greeting", reviewer_verdicts[row.call_id],
                            reviewer_role="reviewer")
         started = time.perf_counter()
         sheet = accuracy_sheet(db, at - timedelta(days=1), at + timedelta(days=1))

@@ -21,6 +21,7 @@ from usecases.digest_delivery import (
     DigestSection,
     TeamDigest,
     deliver_digests,
+    webhook_url,
 )
 from usecases.settings import Settings
 
@@ -58,8 +59,7 @@ def send_morning_digest(settings: Settings, run_id: str,
 
 def _configured(settings: Settings) -> bool:
     d = settings.digest
-    webhook = d.webhook.strip().lower() != "off" and bool(d.webhook.strip() or settings.alerts.webhook.strip())
-    return webhook or bool(d.smtp_host and d.to)
+    return bool(webhook_url(d.webhook, settings.alerts.webhook)) or bool(d.smtp_host and d.to)
 
 
 

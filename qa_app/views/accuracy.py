@@ -113,12 +113,12 @@ else:
         st.page_link("views/call.py", label=label, icon=":material/call:",
                      query_params={"call_id": m.call_id, "list": "sample"})
 
-if sheet.disputes_of(version):
+tallies = sheet.disputes_of(version)
+if tallies:
     st.subheader(_("Operators' disputes"))
     st.caption(_("Verdicts operators disputed and a reviewer resolved, on calls of the period. Not a sample: "
                  "operators dispute what they think wrong, so these count confirmed errors beside the figures "
                  "above and never enter them."))
-    tallies = sheet.disputes_of(version)
     RESOLVED, OVERTURNED, AUTO = _("Resolved"), _("Overturned"), _("Overturned automatic fails")
     st.dataframe(pd.DataFrame({
         CRITERION: [ui.criterion(d.counts.criterion_id) for d in tallies],
