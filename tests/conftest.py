@@ -69,6 +69,15 @@ def analyzer(settings):
     return build_analyzer(settings)
 
 
+def copy_database(source: Path, target: Path) -> Path:
+    """A private copy of a DuckDB file with its write-ahead log (a flow's last writes may still be there)."""
+    shutil.copyfile(source, target)
+    wal = Path(str(source) + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, str(target) + ".wal")
+    return target
+
+
 def write_bad_files(folder: Path) -> dict[str, str]:
     """Files that are not usable audio, named as audio; returns name -> expected reason fragment."""
     folder.mkdir(parents=True, exist_ok=True)

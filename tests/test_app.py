@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -20,6 +19,7 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from qa_app import ui
+from tests.conftest import copy_database
 from usecases.login import LOGIN_FAILED
 from usecases.users import ScryptCost, add_user
 
@@ -133,10 +133,7 @@ def db(flow_db, monkeypatch) -> Path:
 def db_copy(flow_db, tmp_path, monkeypatch) -> Path:
     """A private copy of the flow's database, for tests that write reviews."""
     target = tmp_path / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], target)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(target) + ".wal")
+    copy_database(flow_db["db"], target)
     monkeypatch.setenv("CALLQA_DB", str(target))
     return target
 

@@ -7,13 +7,12 @@ beside the reviewers' majority, and closes the session. Screenshots: test-artifa
 from __future__ import annotations
 
 import os
-import shutil
 import urllib.parse
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.conftest import copy_database
 from tests.served_app import streamlit_app
 from tests.test_walkthrough import Walk
 from usecases import users
@@ -28,10 +27,7 @@ REVIEWERS = {"anna.qa": "Анна", "boris.qa": "Борис", "vera.qa": "Вер
 def site(flow_db, tmp_path_factory, chromium):
     root = tmp_path_factory.mktemp("calib_walk")
     db = root / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], db)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(db) + ".wal")
+    copy_database(flow_db["db"], db)
     with duckdb.connect(str(db), read_only=True) as con:
         ids = {name: con.execute("SELECT call_id FROM calls WHERE file_name = ? AND status = 'processed'",
                                  [name]).fetchone()[0] for name in CALLS}

@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from qa_app.mdtext import md
+from tests.conftest import copy_database
 from tests.test_app import (
     CALL_PAGE,
     _call_id,
@@ -39,10 +40,7 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def db_copy(flow_db, tmp_path, monkeypatch) -> Path:
     target = tmp_path / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], target)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(target) + ".wal")
+    copy_database(flow_db["db"], target)
     monkeypatch.setenv("CALLQA_DB", str(target))
     return target
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import connect
+from tests.conftest import copy_database
 from tests.served_app import streamlit_app
 from tests.test_browser import SCREENSHOTS
 from tests.test_walkthrough import Walk
@@ -54,10 +54,7 @@ class DisputeWalk(Walk):
 def site(flow_db, tmp_path_factory, chromium):
     root = tmp_path_factory.mktemp("dispute")
     db = root / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], db)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(db) + ".wal")
+    copy_database(flow_db["db"], db)
     users_file = root / "users.toml"
     cheap = users.ScryptCost(n=2**10)
     users.add_user(users_file, OPERATOR, "operator", PASSWORD, cost=cheap, operator_id="op.andreev",

@@ -17,7 +17,6 @@ import io
 import math
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from reporting.cells import FORMULA_STARTS, csv_cell, formula_like
 from reporting.model import ReportPeriod
 from storage.db import connect
 from storage.review_queue import QueueFilter
+from tests.conftest import copy_database
 from tests.served_app import free_port, wait_healthy
 from tests.test_app import CALL_PAGE, _app, _goto, _ok, loopback  # noqa: F401  (loopback: the autouse fixture)
 
@@ -75,10 +75,7 @@ def hostile_db(flow_db, tmp_path_factory) -> Path:
     from storage.training import assign_topic
 
     target = tmp_path_factory.mktemp("hostile") / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], target)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(target) + ".wal")
+    copy_database(flow_db["db"], target)
     with connect(target) as con:
         calls = dict(con.execute("SELECT file_name, call_id FROM calls WHERE status = 'processed'").fetchall())
         ids = [calls[n] for n in ANDREEV]

@@ -5,7 +5,6 @@ and the nightly step on the real sample calls (``flow_db``), retention, and the 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -14,6 +13,7 @@ import pytest
 from benchmarks.written_dialogue import dialogue_transcript
 from pipeline.insights.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy, parse_taxonomy
 from qa_app.mdtext import md
+from tests.conftest import copy_database
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -209,10 +209,7 @@ def _rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 @pytest.fixture
 def db_copy(flow_db, tmp_path) -> Path:
     target = tmp_path / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], target)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(target) + ".wal")
+    copy_database(flow_db["db"], target)
     return target
 
 

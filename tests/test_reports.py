@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 from datetime import date, datetime, timedelta
@@ -31,6 +30,7 @@ from reporting.model import ReportPeriod, ReportScope
 from storage.coaching import CoachingRule
 from storage.db import connect
 from storage.reports import build_report, report_scopes
+from tests.conftest import copy_database
 from usecases.settings import load_settings
 
 W47 = ReportPeriod.containing("week", date(2026, 11, 20))  # the sample calls' week
@@ -59,10 +59,7 @@ def report_db(flow_db, tmp_path_factory) -> Path:
     from storage.retention import purge_calls, transaction
 
     target = tmp_path_factory.mktemp("reports") / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], target)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(target) + ".wal")
+    copy_database(flow_db["db"], target)
     with connect(target) as con:
         # Two calls at site "north", the others at none (the samples' own sites are replaced).
         con.execute("UPDATE calls SET site = CASE WHEN file_name IN (SELECT unnest(?)) THEN 'north' END", [list(NORTH)])

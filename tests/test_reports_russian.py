@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 from datetime import date, datetime
@@ -28,6 +27,7 @@ from reporting.labels import period_title
 from reporting.model import ReportPeriod
 from storage.db import connect
 from storage.reports import criterion_titles
+from tests.conftest import copy_database
 from usecases.reports import last_period_with_calls, write_reports
 from usecases.settings import load_settings
 
@@ -41,10 +41,7 @@ ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{4}-W\d{2}\b")
 @pytest.fixture(scope="module")
 def db_copy(flow_db, tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("reports_ru") / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], target)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(target) + ".wal")
+    copy_database(flow_db["db"], target)
     return target
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from callqa.cli import main as callqa
 from reporting import i18n
+from tests.conftest import copy_database
 from usecases import review
 
 APP = Path(__file__).resolve().parent.parent / "qa_app" / "app.py"
@@ -53,10 +53,7 @@ SNAKE_ID = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 def reviewed_db(flow_db, tmp_path_factory) -> Path:
     """The flow's database with one overridden and one confirmed verdict, and a survey for every call."""
     db = tmp_path_factory.mktemp("views") / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], db)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(db) + ".wal")
+    copy_database(flow_db["db"], db)
     con = duckdb.connect(str(db), read_only=True)
     try:
         verdicts = con.execute(

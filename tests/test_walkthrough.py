@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import urllib.parse
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.conftest import copy_database
 from tests.served_app import streamlit_app
 from tests.test_browser import SCREENSHOTS
 from usecases import users
@@ -31,10 +30,7 @@ def site(request, flow_db, tmp_path_factory, chromium):
     language = request.param
     root = tmp_path_factory.mktemp(f"walk_{language}")
     db = root / "callqa.duckdb"
-    shutil.copyfile(flow_db["db"], db)
-    wal = Path(str(flow_db["db"]) + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, str(db) + ".wal")
+    copy_database(flow_db["db"], db)
     # Last week's reviews: op.andreev failed the farewell on both his calls, his teammate op.belova did not,
     # so the training page has a topic to assign.
     with duckdb.connect(str(db)) as con:
