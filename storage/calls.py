@@ -44,6 +44,7 @@ class SourceFile:
     customer_hash: str | None = None  # pipeline.intake.customer_id: never the number itself
     site: str | None = None    # the contact-centre site that handled it
     vendor: str | None = None  # the outsourcing company running that site (None: in-house)
+    external_id: str | None = None  # the PBX's or the CRM's own id of the call
 
     @property
     def name(self) -> str:
@@ -79,6 +80,7 @@ def _upsert_call(
         customer_hash=source.customer_hash,
         site=source.site,
         vendor=source.vendor,
+        external_id=source.external_id,
         **fields,
     )
     if row is None:

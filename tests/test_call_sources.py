@@ -98,3 +98,26 @@ def test_site_and_vendor_travel_from_metadata_to_the_calls_table(tmp_path):
     with connect(settings.storage.db) as con:
         save_problem(con, loaded, "quarantined", "not audio")
         assert con.execute("SELECT site, vendor FROM calls").fetchone() == ("Kazan-2", "CallNorth")
+
+
+def test_the_calls_own_id_elsewhere_travels_from_name_manifest_or_sidecar_to_the_calls_table(tmp_path):
+    """The PBX's unique id (in the file name or a ``uniqueid`` column) or the CRM's id (a sidecar) is kept."""
+    from storage.results_store import ProcessingResult, ResultsStore
+
+    (tmp_path / "day.csv").write_text("file,agent,uniqueid\na.wav,op.ivanova,1700000000.42\n", encoding="utf-8")
+    for name in ("a.wav", "b.wav", "q-500-1700000123.7.wav", "d.wav"):
+        (tmp_path / name).write_bytes(b"RIFF")
+    (tmp_path / "b.meta.json").write_text('{"external_id": "CRM-7781"}', encoding="utf-8")
+    assert read_call_meta(tmp_path / "a.wav").external_id == "1700000000.42"
+    assert read_call_meta(tmp_path / "b.wav").external_id == "CRM-7781"
+    named = read_call_meta(tmp_path / "q-500-1700000123.7.wav", r"q-(?P<queue>\d+)-(?P<external_id>\d+\.\d+)$")
+    assert (named.queue, named.external_id) == ("500", "1700000123.7")
+    assert read_call_meta(tmp_path / "d.wav").external_id is None
+
+    settings = load_settings(db=tmp_path / "db.duckdb", inbox=tmp_path)
+    source = SourceReader(settings, logging.getLogger("test")).source(tmp_path / "b.wav", "b1", "sha", 4)
+    store = ResultsStore(tmp_path / "results")
+    store.put(ProcessingResult(source, "quarantined", reason="not audio"))
+    with connect(settings.storage.db) as con:
+        save_problem(con, store.get("b1").source, "quarantined", "not audio")
+        assert con.execute("SELECT external_id FROM calls WHERE call_id = 'b1'").fetchone() == ("CRM-7781",)

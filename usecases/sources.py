@@ -38,7 +38,7 @@ class SourceReader:
             except ValueError as err:
                 self.logger.warning("%s: %s", path.name, err)
         return SourceFile(str(path), sha256, call_id, size, meta.operator, meta.team, meta.queue, meta.started_at,
-                          meta.direction, hashed, meta.site, meta.vendor)
+                          meta.direction, hashed, meta.site, meta.vendor, meta.external_id)
 
     def _meta(self, path: InboxPath) -> CallMeta:
         if path not in self._metas:

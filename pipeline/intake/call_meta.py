@@ -5,12 +5,17 @@ file, or a CSV manifest per day. Three sources; a later one wins field by field:
 
 1. the file name matched against ``filename_pattern`` (a regular expression with
    named groups ``operator``, ``team``, ``queue``, ``site``, ``vendor``, ``started_at``,
-   ``direction``), e.g. ``(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})``;
+   ``direction``, ``customer_number``, ``external_id``), e.g. ``(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})``;
 2. a CSV manifest in the recording's folder (any ``*.csv`` with a ``file`` column):
    ``file,operator_id,team,queue,site,vendor,direction,started_at,customer_number``;
 3. a sidecar ``NAME.meta.json`` next to ``NAME.wav`` with any of
    ``{"operator": "...", "team": "...", "queue": "...", "site": "Tver", "vendor": "ContactPro",
-   "direction": "inbound", "started_at": "2026-11-20T09:15:00", "customer_number": "+7 ..."}``.
+   "direction": "inbound", "started_at": "2026-11-20T09:15:00", "customer_number": "+7 ...",
+   "external_id": "1700000000.42"}``.
+
+``external_id`` is the call's id in the systems around us: the PBX's unique id (Asterisk's
+``uniqueid``; a manifest column ``uniqueid``, ``call_ref`` or ``crm_call_id`` means it too) or the
+CRM's own id. Call detail records and CRM requests find the call by it.
 
 ``site`` is the contact-centre site that handled the call and ``vendor`` the outsourcing
 company running it (none: in-house); the site and vendor comparison groups calls by them.
@@ -34,13 +39,15 @@ from pathlib import Path
 
 from upath import UPath
 
-FIELDS = ("operator", "team", "queue", "site", "vendor", "started_at", "direction", "customer_number")
+FIELDS = ("operator", "team", "queue", "site", "vendor", "started_at", "direction", "customer_number", "external_id")
 # Manifest columns that mean a field of FIELDS.
 _MANIFEST_ALIASES = {"operator_id": "operator", "agent": "operator", "agent_id": "operator", "phone": "customer_number",
                      "customer_phone": "customer_number", "start": "started_at", "start_time": "started_at",
                      "contact_center": "site", "contact_centre": "site", "call_center": "site", "call_centre": "site",
                      "site_id": "site", "location": "site",
-                     "outsourcer": "vendor", "vendor_id": "vendor", "vendor_name": "vendor", "bpo": "vendor"}
+                     "outsourcer": "vendor", "vendor_id": "vendor", "vendor_name": "vendor", "bpo": "vendor",
+                     "uniqueid": "external_id", "unique_id": "external_id", "call_ref": "external_id",
+                     "crm_call_id": "external_id", "external_call_id": "external_id"}
 _TIME_FORMATS = ("%Y%m%dT%H%M%S", "%Y%m%d-%H%M%S", "%Y%m%d_%H%M%S", "%Y-%m-%d_%H-%M-%S", "%Y%m%d%H%M%S")
 
 
@@ -58,6 +65,7 @@ class CallMeta:
     customer_number: str | None = None
     site: str | None = None
     vendor: str | None = None
+    external_id: str | None = None  # the PBX's or the CRM's own id of the call
 
 
 def parse_time(value: str) -> datetime:
@@ -126,4 +134,5 @@ def read_call_meta(recording: str | Path | UPath, filename_pattern: str | None =
         mtime = recording.stat().st_mtime
         started = datetime.fromtimestamp(mtime) if mtime else None  # some object stores report none
     return CallMeta(values.get("operator"), values.get("team"), values.get("queue"), started,
-                    values.get("direction"), values.get("customer_number"), values.get("site"), values.get("vendor"))
+                    values.get("direction"), values.get("customer_number"), values.get("site"), values.get("vendor"),
+                    values.get("external_id"))
