@@ -8,7 +8,6 @@ Exit codes: 0 success, 2 bad input (unreadable audio, bad arguments), 1 internal
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 
@@ -18,7 +17,9 @@ from callqa.commands import (
     coaching,
     compare,
     diarize,
+    health,
     load,
+    metrics,
     models,
     report,
     rescore,
@@ -32,10 +33,11 @@ from callqa.commands import (
     users,
 )
 from callqa.commands.common import EXIT_BAD_INPUT, EXIT_INTERNAL
+from callqa.logs import configure_logging, log_format
 
 # In the order `callqa --help` lists them.
 COMMANDS = (analyze, run, load, schedule, report, diarize, sentiment, stats, rescore, coaching, compare, retention,
-            sample, satisfaction, app, users, models)
+            sample, satisfaction, app, users, models, metrics, health)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,8 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose, log_format())
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -33,6 +33,7 @@ from storage.search import SearchUnavailable, refresh_search_index
 from usecases.audit_sampling import draw_nights_of_run
 from usecases.discovery import FoundRecordings, new_recordings
 from usecases.load import load_results
+from usecases.log_context import log_context
 from usecases.morning_digest import send_morning_digest
 from usecases.runs import (
     batches,
@@ -128,7 +129,8 @@ def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,
         logger = get_run_logger()
         started = time.perf_counter()
         run_id = start_inbox_run(settings, flow_name, lock, logger)
-        return _run(settings, run_id, logger, started, since, until)
+        with log_context(run_id=run_id):  # JSON log lines carry the run id (callqa/logs.py)
+            return _run(settings, run_id, logger, started, since, until)
 
 
 def _run(settings: Settings, run_id: str, logger, started: float, since: datetime | None,

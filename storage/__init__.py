@@ -20,6 +20,7 @@ __all__ = [
     "erasure_log",
     "insights",
     "migrations",
+    "operations",
     "pending",
     "phrase_hits",
     "preferences",

@@ -27,6 +27,7 @@ from pipeline.records import CallAnalysis
 from storage.calls import SourceFile
 from storage.results_store import ProcessingResult, ResultsStore, Status, worker_name
 from usecases.analysis_process import AnalysisCrashed, CallTimeout, analysis_process
+from usecases.log_context import log_context
 from usecases.runtime import build_analyzer
 from usecases.settings import Settings
 
@@ -43,7 +44,8 @@ def analyze_and_store(batch: list[SourceFile], settings: Settings,
     done = []
     for source in batch:
         if not store.has(source.call_id):
-            outcome = analyze_call(source, settings, logger)
+            with log_context(call_id=source.call_id):
+                outcome = analyze_call(source, settings, logger)
             store.put(outcome)
         done.append(source.call_id)
     return done

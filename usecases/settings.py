@@ -457,6 +457,33 @@ class DigestSettings:
                 raise ValueError(f"digest_to entries are TEAM=address (or *=address), not {entry!r}")
 
 
+LogFormat = Literal["text", "json"]
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """What operations watch (usecases/metrics.py, usecases/health.py) and how the command line logs
+    (callqa/logs.py): ``callqa metrics``, ``callqa health`` and, after merging, the API's /metrics and /v1/health."""
+
+    prefix: ClassVar[str] = ""
+    # "json": one JSON object per line on stderr (time, level, logger, message, run_id, call_id), for a log
+    # collector; "text": the plain lines.
+    log_format: LogFormat = "text"
+    # health fails when the latest completed run finished longer ago than this (a nightly run plus slack); 0: unchecked.
+    health_max_run_age_h: float = 26.0
+    # health fails when the disk beside the database or the inbox has less free space than this.
+    health_min_free_gb: float = 1.0
+    # A scrape waits this long for a writer (the nightly run loading results) to let go of the database,
+    # then answers callqa_up 0 instead of an error.
+    metrics_db_wait_s: float = 2.0
+
+    def check(self) -> None:
+        if self.health_max_run_age_h < 0 or self.health_min_free_gb < 0:
+            raise ValueError("health_max_run_age_h and health_min_free_gb must be 0 or more")
+        if not 0 <= self.metrics_db_wait_s <= 60:
+            raise ValueError("metrics_db_wait_s must be 0-60 seconds (a scrape must answer within its timeout)")
+
+
 @dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -474,6 +501,7 @@ class Settings:
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     coaching: CoachingSettings = field(default_factory=CoachingSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
@@ -682,5 +710,6 @@ def load_settings(**overrides: object) -> Settings:
 
 
 __all__ = ["AlertSettings", "AsrSettings", "AudioSettings", "IntakeSettings", "JudgingSettings", "LoginSettings",
-           "PasswordSettings", "REPORT_GROUPS", "REPORT_PERIODS", "ReportSettings", "RetentionSettings",
-           "RunSettings", "SETTINGS", "Settings", "StorageSettings", "coerce", "config_path", "load_settings"]
+           "OperationsSettings", "PasswordSettings", "REPORT_GROUPS", "REPORT_PERIODS", "ReportSettings",
+           "RetentionSettings", "RunSettings", "SETTINGS", "Settings", "StorageSettings", "coerce", "config_path",
+           "load_settings"]
