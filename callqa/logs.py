@@ -30,12 +30,16 @@ _LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z.])\+?\d{10,20}(?![0-9A-Za-z]|\.\d)")
 # A number written the way people write phones: +7 (916) 123-45-67, 8-916-123-45-67.
 _WRITTEN_PHONE = re.compile(r"(?<![\dA-Za-z])\+?[78][\s\-]?\(?\d{3}\)?[\s\-]?\d{3}[\s\-]?\d{2}[\s\-]?\d{2}"
                             r"(?![\dA-Za-z])")
+# A card written in groups: 4276 3800 1234 5679.
+_WRITTEN_CARD = re.compile(r"(?<![\dA-Za-z])\d{4}(?:[ \-]\d{4}){3,4}(?![\dA-Za-z])")
 _EXTRA = ("run_id", "call_id", "flow_run_id", "task_run_id")
 
 
 def redact(text: str) -> str:
     """``text`` with phone-, card- and account-like numbers replaced by ``[NUMBER]``."""
-    return _LONG_NUMBER.sub("[NUMBER]", _WRITTEN_PHONE.sub("[NUMBER]", text))
+    for pattern in (_WRITTEN_CARD, _WRITTEN_PHONE, _LONG_NUMBER):
+        text = pattern.sub("[NUMBER]", text)
+    return text
 
 
 class TextFormatter(logging.Formatter):
