@@ -23,6 +23,7 @@ from typing import Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from storage.operations import (
@@ -40,8 +41,8 @@ from usecases.settings import Settings
 
 __all__ = ["CONTENT_TYPE", "metrics_text", "Scrape", "scrape"]
 
-# What the API answers /metrics with (the text format, version 0.0.4).
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# What the API answers /metrics with: the text format generate_latest writes (version 0.0.4).
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 log = logging.getLogger(__name__)
 
