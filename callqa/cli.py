@@ -14,6 +14,7 @@ import sys
 
 from callqa.commands import (
     analyze,
+    api,
     app,
     coaching,
     compare,
@@ -29,13 +30,14 @@ from callqa.commands import (
     schedule,
     sentiment,
     stats,
+    tokens,
     users,
 )
 from callqa.commands.common import EXIT_BAD_INPUT, EXIT_INTERNAL
 
 # In the order `callqa --help` lists them.
 COMMANDS = (analyze, run, load, schedule, report, diarize, sentiment, stats, rescore, coaching, compare, retention,
-            sample, satisfaction, app, users, models)
+            sample, satisfaction, app, users, api, tokens, models)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -143,3 +143,8 @@ def operator_scores(con: duckdb.DuckDBPyConnection, since: datetime | None, unti
         [*params, limit],
     ).fetchall()
     return [OperatorScore(*r) for r in rows]
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

@@ -424,6 +424,18 @@ def runs(db: str, limit: int) -> list[dict]:
     return out
 
 
+def health(db: str) -> dict:
+    """``{"status": "ok", "schema_version": N}``, else ``{"status": "busy" | "unavailable"}`` (no path, no error
+    text: the health check needs no token); never raises."""
+    from usecases.shared_database import DatabaseUnavailable
+
+    try:
+        with connection(db, read_only=True, wait_s=2.0) as con:
+            return {"status": "ok", "schema_version": api_calls.schema_version(con)}
+    except DatabaseUnavailable as err:
+        return {"status": "busy" if isinstance(err, DatabaseBusy) else "unavailable"}
+
+
 # ---------------------------------------------------------------- writes
 
 
@@ -467,6 +479,6 @@ def erase(settings: Settings, numbers: list[str], reason: str, requested_by: str
 
 
 __all__ = ["API_FOLDER", "CallMetadata", "CallStatus", "DatabaseBusy", "NotFound", "Page", "Recording", "Refused",
-           "Submitted", "TooLarge", "coaching_topics", "decode_cursor", "encode_cursor", "erase", "import_surveys",
-           "list_calls", "operator_scores", "recording", "results", "runs", "save_verdict", "status", "submit_path",
-           "submit_upload", "transcript"]
+           "Submitted", "TooLarge", "coaching_topics", "decode_cursor", "encode_cursor", "erase", "health",
+           "import_surveys", "list_calls", "operator_scores", "recording", "results", "runs", "save_verdict", "status",
+           "submit_path", "submit_upload", "transcript"]
