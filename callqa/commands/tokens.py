@@ -16,8 +16,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("name", help="the integration it is for (crm, pbx-upload): shown in the audit")
     c.add_argument("--role", required=True, help="reviewer, trainer, admin or operator: the permissions it acts with")
     c.add_argument("--operator-id", default=None, help="an operator token's operator: the only calls it sees")
-    c.add_argument("--scope", action="append", default=[], help="repeatable: calls:read, transcripts:read, recordings:read, calls:submit, reviews:write, csat:write, "
-                        "erasure:write, reports:read (a scope the role may not hold is refused)")
+    c.add_argument("--scope", action="append", default=[],
+                   help="repeatable: calls:read, transcripts:read, recordings:read, calls:submit, reviews:write, "
+                        "csat:write, erasure:write, reports:read (a scope the role may not hold is refused)")
     c.add_argument("--expires-days", type=float, default=None, help="days until it stops working (default never)")
     c.add_argument("--by", default=None, help="who creates it (default: the login name)")
     c.add_argument("--db", default=None)
