@@ -27,7 +27,7 @@ class AuditRow:
     """One answered request; ``path`` never carries its query (a token or a number could sit there)."""
 
     request_id: str
-    at: datetime
+    requested_at: datetime
     token_name: str | None
     method: str
     path: str
@@ -79,11 +79,11 @@ def insert_audit(con: duckdb.DuckDBPyConnection, rows: list[AuditRow]) -> None:
         return
     con.executemany(
         "INSERT INTO api_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [[r.request_id, r.at, r.token_name, r.method, r.path, r.status, r.address, r.call_id, r.duration_ms]
+        [[r.request_id, r.requested_at, r.token_name, r.method, r.path, r.status, r.address, r.call_id, r.duration_ms]
          for r in rows],
     )
 
 
 def audit_rows(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> list[AuditRow]:
-    rows = con.execute("SELECT * FROM api_audit ORDER BY at DESC, request_id LIMIT ?", [limit]).fetchall()
+    rows = con.execute("SELECT * FROM api_audit ORDER BY requested_at DESC, request_id LIMIT ?", [limit]).fetchall()
     return [AuditRow(*r) for r in rows]

@@ -18,7 +18,7 @@ CREATE TABLE api_tokens (
 -- without its query), how it went (status), from where, on which call, and when.
 CREATE TABLE api_audit (
     request_id   VARCHAR PRIMARY KEY,
-    at           TIMESTAMP NOT NULL,    -- UTC
+    requested_at TIMESTAMP NOT NULL,    -- UTC
     token_name   VARCHAR,               -- NULL: no token, or an unknown one
     method       VARCHAR NOT NULL,
     path         VARCHAR NOT NULL,
@@ -27,7 +27,7 @@ CREATE TABLE api_audit (
     call_id      VARCHAR,
     duration_ms  DOUBLE
 );
-CREATE INDEX api_audit_at ON api_audit (at);
+CREATE INDEX api_audit_requested_at ON api_audit (requested_at);
 
 -- Recordings submitted through the API and not necessarily processed yet: a call id before the nightly run
 -- (or `callqa watch`) has a calls row for it says "queued", and whose it is (an operator token sees its own).
