@@ -5,6 +5,7 @@ the customer's number only hashed, an audit row per request without the query st
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from pipeline.intake.identity import call_id_from_sha256
 from storage.db import connect
 from tests.api_served import served, wait_for
 from usecases import api_tokens
@@ -74,7 +76,8 @@ def test_health_needs_no_token_and_says_the_schema_version(site):
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer cqa_not-a-token"},
-                                     {"Authorization": "Basic YWRtaW46YWRtaW4="}, {"Authorization": "Bearer cqa_" + "x" * 300}])
+                                     {"Authorization": "Basic YWRtaW46YWRtaW4="},
+                                     {"Authorization": "Bearer cqa_" + "x" * 300}])
 def test_no_token_or_a_wrong_one_gets_401(site, headers):
     r = httpx.get(f"{site['url']}/v1/calls", headers=headers)
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
@@ -127,9 +130,6 @@ def test_an_upload_is_queued_once_by_content_with_the_number_only_hashed(site):
                        files={"file": ("call.wav", wav, "audio/wav")}, data=meta)
     assert first.status_code == 202, first.text
     body = first.json()
-    from pipeline.intake.identity import call_id_from_sha256
-    import hashlib
-
     assert body == {"call_id": call_id_from_sha256(hashlib.sha256(wav).hexdigest()), "status": "queued",
                     "duplicate": False}
     again = httpx.post(f"{site['url']}/v1/calls", headers=_auth(site["tokens"]["crm"]),
