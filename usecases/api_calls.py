@@ -379,8 +379,11 @@ class Page:
 
 def list_calls(db: str, user: User, filt: QueueFilter, cursor: str | None, limit: int) -> Page:
     """Processed calls, latest first; an operator token's list holds only its own calls."""
-    if not is_staff(user):  # an operator: its own calls, whatever operators were asked for
-        filt = replace(filt, operators=(user.operator_id or "",))
+    if not is_staff(user):  # an operator: its own calls only; asking for another's gives an empty page
+        own = user.operator_id or ""
+        if filt.operators and own not in filt.operators:
+            return Page([], None)
+        filt = replace(filt, operators=(own,))
     after = None
     if cursor:
         values = decode_cursor(cursor)
