@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import duckdb
+
 from pipeline.intake.call_meta import parse_time
 from pipeline.intake.csat_file import CsatFile, LineProblem, SurveyRow, parse_score
 from pipeline.intake.customer_id import customer_hash, load_key
@@ -248,9 +250,13 @@ class CallStatus:
 def status(db: str, user: User, call_id: str) -> CallStatus:
     """The call as ``user`` may see it; ``NotFound`` for an unknown call and for one ``user`` may not see."""
     with connection(db, read_only=True) as con:
-        waiting = api_calls.submission(con, call_id)
-        context = api_calls.call_context(con, call_id)
-    view = call_details.call(db, call_id)
+        return _status_on(con, user, call_id)
+
+
+def _status_on(con: duckdb.DuckDBPyConnection, user: User, call_id: str) -> CallStatus:
+    waiting = api_calls.submission(con, call_id)
+    context = api_calls.call_context(con, call_id)
+    view = call_details.call_on(con, call_id)
     if view is None:
         if waiting is None or not Path(waiting.path).exists() or not may_see_call(user, waiting.operator_id):
             raise NotFound(call_id)
@@ -268,7 +274,12 @@ def _text(user: User, text: str | None, language: str | None) -> str | None:
 
 def results(db: str, user: User, call_id: str) -> dict:
     """The call's status and, once processed, its results, as JSON: personal data masked unless ``user`` is admin."""
-    found = status(db, user, call_id)
+    with connection(db, read_only=True) as con:  # one short connection for every part of the call
+        found = _status_on(con, user, call_id)
+        if found.view is not None and found.view.status == "processed":
+            stored = call_details.criteria_on(con, call_id)
+            analytics = queries.call_analytics(con, call_id) or {}
+            detections = queries.call_detections(con, call_id)
     out: dict = {"call_id": call_id, "status": found.status}
     ctx, view = found.context, found.view
     if found.submission is not None:
@@ -290,7 +301,7 @@ def results(db: str, user: User, call_id: str) -> dict:
         scorecard={"name": view.scorecard_name, "version": view.scorecard_version},
         asr_confidence=view.asr_confidence,
     )
-    criteria = review.with_pending_reviews(db, call_id, call_details.criteria(db, call_id))
+    criteria = review.with_pending_reviews(db, call_id, stored)
     out["verdicts"] = [{
         "criterion": c.id, "verdict": c.review.verdict if c.review else c.result, "auto_result": c.result,
         "method": c.method, "confidence": c.confidence, "weight": c.weight, "critical": c.critical,
@@ -300,9 +311,6 @@ def results(db: str, user: User, call_id: str) -> dict:
         "review": None if c.review is None else {"verdict": c.review.verdict, "reviewer": c.review.reviewer,
                                                  "at": c.review.created_at.isoformat(), "pending": c.review.pending},
     } for c in criteria]
-    with connection(db, read_only=True) as con:
-        analytics = queries.call_analytics(con, call_id) or {}
-        detections = queries.call_detections(con, call_id)
     out["escalations"] = [{
         "category": d.category, "method": d.method, "confidence": call_details._value(d.confidence),
         "evidence": {"text": _text(user, call_details._value(d.evidence_text), language),
