@@ -37,6 +37,11 @@ def insert_submission(con: duckdb.DuckDBPyConnection, row: dict) -> None:
                  row["external_id"]])
 
 
+def forget_submissions(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> None:
+    """Submissions erased before they were processed: nothing of them is kept."""
+    con.execute("DELETE FROM api_submissions WHERE call_id IN (SELECT unnest(?::VARCHAR[]))", [call_ids])
+
+
 def submission(con: duckdb.DuckDBPyConnection, call_id: str) -> Submission | None:
     row = con.execute("SELECT * FROM api_submissions WHERE call_id = ?", [call_id]).fetchone()
     return None if row is None else Submission(*row)

@@ -158,6 +158,24 @@ def test_an_upload_is_queued_once_by_content_with_the_number_only_hashed(site):
     assert other.status_code == unknown.status_code == 404 and other.json() == unknown.json()
 
 
+def test_an_erasure_also_deletes_the_customer_s_recordings_still_queued(site):
+    """Erased before the nightly run processed it: the queued recording must not bring the customer back."""
+    admin, _ = api_tokens.create(str(site["db"]), "dpo", "admin", ["erasure:write", "calls:submit", "calls:read"])
+    wav = _wav(0.6, 777.0)
+    r = httpx.post(f"{site['url']}/v1/calls", headers=_auth(admin), files={"file": ("x.wav", wav, "audio/wav")},
+                   data={"customer_number": "8 (903) 000-11-22"})
+    call_id = r.json()["call_id"]
+    assert f"{call_id}.wav" in _api_files(site["inbox"])
+    erased = httpx.post(f"{site['url']}/v1/erasures", headers=_auth(admin),
+                        json={"customer_numbers": ["+7 903 000 11 22"], "reason": "test"}, timeout=120)
+    assert erased.status_code == 200 and erased.json()["queued_deleted"] == 1, erased.text
+    assert not [n for n in _api_files(site["inbox"]) if n.startswith(call_id)]
+    assert f"{call_id_from_sha256(hashlib.sha256(_wav(1.0, 523.0)).hexdigest())}.wav" in _api_files(site["inbox"])
+    assert httpx.get(f"{site['url']}/v1/calls/{call_id}", headers=_auth(admin)).status_code == 404
+    with connection(str(site["db"]), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM api_submissions WHERE call_id = ?", [call_id]).fetchone() == (0,)
+
+
 def test_an_oversized_upload_is_refused_and_nothing_is_written(site):
     before = _api_files(site["inbox"])
     big = _wav(8.0)  # 128 kB over a 0.1 MB limit
@@ -241,7 +259,7 @@ def test_every_request_is_audited_without_its_query(site):
     assert (None, "GET", "/v1/calls", 401, "127.0.0.1", None) in found
     assert not any("secret" in r[2] or "c2VjcmV0" in r[2] or "cqa_" in r[2] or "?" in r[2] for r in found)
     submitted = [r for r in found if r[1] == "POST" and r[3] == 202]
-    assert submitted and all(r[0] == "crm" and r[5] for r in submitted)  # the call id of a submission too
+    assert submitted and all(r[0] in ("crm", "dpo") and r[5] for r in submitted)  # a submission's call id too
 
 
 def test_the_audit_waits_in_the_journal_while_another_process_writes(site, tmp_path):

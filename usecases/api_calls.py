@@ -483,10 +483,40 @@ def erase(settings: Settings, numbers: list[str], reason: str, requested_by: str
 
     with PROCESS_LOCK:  # the erasure's own connections and the file's rewrite: no reader of this process between
         batch = erase_customers(settings, numbers, reason=reason, requested_by=requested_by)
-    return {"complete": batch.complete, "rewrite_error": batch.rewrite_error,
+    hashes = {e.customer_hash for e in batch.erasures if e.customer_hash}
+    queued = _drop_queued(settings, hashes)
+    return {"complete": batch.complete, "rewrite_error": batch.rewrite_error, "queued_deleted": queued,
             "erasures": [{"customer_hash": e.customer_hash, "calls": len(e.call_ids), "call_ids": list(e.call_ids),
                           "deletion_id": e.deletion_id, "files_deleted": len(e.files),
                           "files_left": len(e.files_left), "complete": e.complete} for e in batch.erasures]}
+
+
+def _drop_queued(settings: Settings, hashes: set[str]) -> int:
+    """Delete submissions still waiting in ``<inbox>/api`` whose sidecar names one of these customers: the
+    nightly run must not bring an erased customer's call back. Returns how many recordings were deleted."""
+    folder = _inbox(settings) / API_FOLDER
+    if not hashes or not folder.is_dir():
+        return 0
+    dropped, ids = 0, []
+    with _SUBMIT_LOCK:
+        for sidecar in folder.glob("*.meta.json"):
+            try:
+                fields = json.loads(sidecar.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if not isinstance(fields, dict) or fields.get("customer_hash") not in hashes:
+                continue
+            stem = sidecar.name[: -len(".meta.json")]
+            ids.append(stem)
+            for recording in folder.glob(f"{stem}.*"):
+                if recording != sidecar:
+                    recording.unlink(missing_ok=True)
+                    dropped += 1
+            sidecar.unlink(missing_ok=True)
+    if ids:
+        with connection(str(settings.storage.db), read_only=False) as con:
+            api_calls.forget_submissions(con, ids)
+    return dropped
 
 
 __all__ = ["API_FOLDER", "CallMetadata", "CallStatus", "DatabaseBusy", "NotFound", "Page", "Recording", "Refused",

@@ -41,9 +41,10 @@ class ErasureIn(BaseModel):
         {"customer_numbers": ["+7 916 123-45-67"], "reason": "GDPR request 2026-118"}]}}
 
 
-@router.post("/erasures", summary="Erase every call of customers' numbers (as `callqa erase`), audited",
+@router.post("/erasures", summary="Erase every call of customers' numbers (as `callqa erase`), audited; their "
+                                 "recordings still queued in the inbox too",
              responses={200: {"content": {"application/json": {"example": {
-                 "complete": True, "rewrite_error": None,
+                 "complete": True, "rewrite_error": None, "queued_deleted": 0,
                  "erasures": [{"customer_hash": "9c1d...", "calls": 2, "call_ids": ["3f1c9a0be2d4475a8c11", "..."],
                                "deletion_id": "d-...", "files_deleted": 2, "files_left": 0, "complete": True}]}}}}})
 def post_erasures(request: Request, body: ErasureIn, who: Caller = Depends(needs("erasure:write"))) -> dict:
