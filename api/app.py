@@ -43,7 +43,8 @@ def create_app(settings: Settings) -> FastAPI:
             audit.close()
 
     app = FastAPI(title="callqa API", version=VERSION, description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/v1/docs", redoc_url=None, openapi_url="/v1/openapi.json")
+                  # No docs pages: FastAPI's load their scripts from a public CDN (nothing here leaves the network).
+                  docs_url=None, redoc_url=None, openapi_url="/v1/openapi.json")
     app.state.settings = settings
     app.state.db = str(settings.storage.db)
     app.state.limiter = RateLimiter(settings.api.rate_per_minute)

@@ -289,6 +289,11 @@ def test_the_audit_waits_in_the_journal_while_another_process_writes(site, tmp_p
         assert con.execute("SELECT count(*) FROM api_audit WHERE token_name = 'journalled'").fetchone() == (1,)
 
 
+def test_no_page_of_the_api_loads_anything_from_another_host(site):
+    for path in ("/docs", "/redoc", "/v1/docs", "/v1/redoc"):
+        assert httpx.get(f"{site['url']}{path}").status_code == 404
+
+
 def test_the_served_schema_is_the_one_checked_in(site):
     served_schema = httpx.get(f"{site['url']}/v1/openapi.json").json()
     checked_in = json.loads((REPO / "api" / "openapi.json").read_text(encoding="utf-8"))

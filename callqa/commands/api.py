@@ -37,7 +37,7 @@ def api(args: argparse.Namespace) -> int:
     import uvicorn
 
     print(f"REST API on http://{args.host}:{args.port}/v1 (database {settings.storage.db}; "
-          f"docs at /v1/docs)", flush=True)
+          f"its description at /v1/openapi.json)", flush=True)
     # One process: the rate limits and the audit's batches live in it. proxy_headers: behind a TLS proxy on
     # this host, the client's address comes from X-Forwarded-For (uvicorn trusts 127.0.0.1 only).
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=True,
