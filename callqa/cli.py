@@ -13,6 +13,7 @@ import sys
 
 from callqa.commands import (
     analyze,
+    api,
     app,
     coaching,
     compare,
@@ -30,6 +31,7 @@ from callqa.commands import (
     schedule,
     sentiment,
     stats,
+    tokens,
     users,
 )
 from callqa.commands.common import EXIT_BAD_INPUT, EXIT_INTERNAL
@@ -37,7 +39,7 @@ from callqa.logs import configure_logging, log_format
 
 # In the order `callqa --help` lists them.
 COMMANDS = (analyze, run, load, schedule, report, diarize, sentiment, stats, rescore, coaching, compare, retention,
-            sample, satisfaction, app, users, models, metrics, health)
+            sample, satisfaction, app, users, api, tokens, models, metrics, health)
 
 
 def build_parser() -> argparse.ArgumentParser:

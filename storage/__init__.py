@@ -3,6 +3,8 @@
 __all__ = [
     "accuracy",
     "aggregates",
+    "api_calls",
+    "api_tokens",
     "audit_samples",
     "auth_events",
     "calibration",

@@ -31,6 +31,11 @@ _TABLES = {
     "coaching_assignment_events": ("event_id", "assignment_id", "status", "changed_by", "changed_at"),
     # Login audit rows the app could not write while the flow held the file (storage.auth_events).
     "auth_events": ("event_id", "occurred_at", "user_name", "address", "outcome", "scope", "detail"),
+    # The REST API's request audit, while the flow held the file (usecases.api_audit).
+    "api_audit": ("request_id", "requested_at", "token_name", "method", "path", "status", "address", "call_id",
+                  "duration_ms"),
+    # A recording submitted through the API while the flow held the file (usecases.api_calls).
+    "api_submissions": ("call_id", "path", "submitted_at", "token_name", "operator_id", "external_id"),
 }
 
 

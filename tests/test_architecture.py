@@ -1,7 +1,7 @@
 """The layer rule, read from the imports: a wrong arrow between packages fails here.
 
     callqa (the CLI)                     top: may import everything below
-    flows (Prefect)   qa_app (Streamlit) neither imports the other, nor the CLI
+    flows (Prefect)   qa_app (Streamlit)   api (FastAPI)   none imports another, nor the CLI
     usecases          what the product does: plain functions, no Prefect, no Streamlit, no HTTP server
     storage           the only code that reads or writes DuckDB
     reporting         periodic report records and their HTML/Excel rendering
@@ -29,10 +29,11 @@ LAYERS: dict[str, int] = {
     "usecases": 4,
     "flows": 5,
     "qa_app": 5,
+    "api": 5,
     "callqa": 6,
 }
-# Same rank does not mean allowed: the two front ends on top of the use cases stay apart.
-FORBIDDEN_SIDEWAYS = {("flows", "qa_app"), ("qa_app", "flows")}
+# Same rank does not mean allowed: the three front ends on top of the use cases stay apart.
+FORBIDDEN_SIDEWAYS = {(a, b) for a in ("flows", "qa_app", "api") for b in ("flows", "qa_app", "api") if a != b}
 
 # pipeline's own order. The base modules are shared by every stage; analyze.py composes the stages.
 PIPELINE_BASE = {"records", "errors", "intervals", "record_codec", "yaml_checks"}
@@ -45,11 +46,13 @@ FRAMEWORKS: dict[str, set[str]] = {
     "prefect_dask": {"flows", "callqa"},
     "dask": {"flows", "callqa"},
     "streamlit": {"qa_app", "callqa"},
-    "uvicorn": {"flows", "callqa"},
+    "uvicorn": {"flows", "callqa"},  # the CLI serves the API with it (`callqa api`)
+    "fastapi": {"api", "callqa"},
+    "starlette": {"api", "callqa"},
 }
 # Speaking HTTP (a webhook POST, a download) is the use cases' business or above, never a stage's.
 HTTP_CLIENTS: dict[str, set[str]] = {
-    name: {"usecases", "flows", "qa_app", "callqa"}
+    name: {"usecases", "flows", "qa_app", "api", "callqa"}
     for name in ("urllib.request", "http.client", "http.server", "requests", "httpx", "aiohttp")
 }
 

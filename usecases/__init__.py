@@ -1,10 +1,13 @@
-"""What the product does, as plain functions over settings, the pipeline and storage: the CLI, flows and
-app call these. No Prefect, no Streamlit, no HTTP server here."""
+"""What the product does, as plain functions over settings, the pipeline and storage: the CLI, flows,
+app and REST API call these. No Prefect, no Streamlit, no HTTP server here."""
 
 __all__ = [
     "accuracy_sheet",
     "alerts",
     "analysis",
+    "api_audit",
+    "api_calls",
+    "api_tokens",
     "analysis_process",
     "audit_sampling",
     "calibration_sessions",

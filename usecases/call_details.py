@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import cast
 
+import duckdb
 import pandas as pd
 
 from storage import calls, phrase_hits, queries
@@ -145,7 +146,12 @@ def last_run(db: str) -> LastRun | None:
 
 def call(db: str, call_id: str) -> CallView | None:
     with connection(db, read_only=True) as con:
-        row = queries.call_detail(con, call_id)
+        return call_on(con, call_id)
+
+
+def call_on(con: duckdb.DuckDBPyConnection, call_id: str) -> CallView | None:
+    """``call`` on a connection the caller holds (the REST API reads a call's parts on one)."""
+    row = queries.call_detail(con, call_id)
     if row is None:
         return None
     flags = _value(row.get("flags"))
@@ -202,8 +208,13 @@ def _hit_view(h: phrase_hits.StoredHit) -> PhraseHitView:
 
 def criteria(db: str, call_id: str) -> list[CriterionView]:
     with connection(db, read_only=True) as con:
-        df = queries.call_criteria(con, call_id)
-        stored_hits = phrase_hits.call_hits(con, call_id)
+        return criteria_on(con, call_id)
+
+
+def criteria_on(con: duckdb.DuckDBPyConnection, call_id: str) -> list[CriterionView]:
+    """``criteria`` on a connection the caller holds."""
+    df = queries.call_criteria(con, call_id)
+    stored_hits = phrase_hits.call_hits(con, call_id)
     out = []
     for r in df.itertuples(index=False):
         evidence_text = _value(r.evidence_text)

@@ -67,11 +67,16 @@ def data_url(payload: bytes, mime: str = MIME) -> str:
     return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
 
 
-def muted_recording_url(source_path: str, muted: tuple[tuple[float, float], ...]) -> str:
-    """The recording at ``source_path`` as a ``data:`` URL for ``st.audio``, the ``muted`` spans (seconds) silenced."""
+def muted_recording(source_path: str, muted: tuple[tuple[float, float], ...]) -> bytes:
+    """The recording at ``source_path`` as Ogg Opus, the ``muted`` spans (seconds) silenced (the REST API's)."""
     from pipeline.speech.audio import decode
     from usecases.settings import load_settings
 
     audio = decode(source_path, load_settings().audio.limits())  # the limits it was analysed under
     samples = silenced(audio.samples, audio.sample_rate, muted) if muted else audio.samples
-    return data_url(to_ogg_opus(samples, audio.sample_rate))
+    return to_ogg_opus(samples, audio.sample_rate)
+
+
+def muted_recording_url(source_path: str, muted: tuple[tuple[float, float], ...]) -> str:
+    """The recording at ``source_path`` as a ``data:`` URL for ``st.audio``, the ``muted`` spans (seconds) silenced."""
+    return data_url(muted_recording(source_path, muted))

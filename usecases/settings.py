@@ -485,6 +485,27 @@ class OperationsSettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """The REST API (``callqa api``, issue #19): how often each token may call it, how large an upload may be,
+    where a submitted path may point, and how often its request audit is written."""
+
+    prefix: ClassVar[str] = "api_"
+    rate_per_minute: int = 600  # requests per token per minute (a token bucket: bursts up to this many)
+    max_upload_mb: float = 200.0  # a larger upload is refused (413) before anything is written
+    # Folders besides the inbox whose recordings may be submitted by path (POST /v1/calls {"path": ...}).
+    allowed_roots: Texts = ()
+    audit_flush_s: float = 1.0  # the request audit is written in one batch this often
+
+    def check(self) -> None:
+        if self.rate_per_minute < 1:
+            raise ValueError("api_rate_per_minute must be 1 or more")
+        if self.max_upload_mb <= 0:
+            raise ValueError("api_max_upload_mb must be more than 0")
+        if self.audit_flush_s <= 0:
+            raise ValueError("api_audit_flush_s must be more than 0 seconds")
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
@@ -502,6 +523,7 @@ class Settings:
     coaching: CoachingSettings = field(default_factory=CoachingSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
@@ -709,7 +731,7 @@ def load_settings(**overrides: object) -> Settings:
     return settings.check()
 
 
-__all__ = ["AlertSettings", "AsrSettings", "AudioSettings", "IntakeSettings", "JudgingSettings", "LoginSettings",
-           "OperationsSettings", "PasswordSettings", "REPORT_GROUPS", "REPORT_PERIODS", "ReportSettings",
-           "RetentionSettings", "RunSettings", "SETTINGS", "Settings", "StorageSettings", "coerce", "config_path",
-           "load_settings"]
+__all__ = ["AlertSettings", "ApiSettings", "AsrSettings", "AudioSettings", "IntakeSettings", "JudgingSettings",
+           "LoginSettings", "OperationsSettings", "PasswordSettings", "REPORT_GROUPS", "REPORT_PERIODS",
+           "ReportSettings", "RetentionSettings", "RunSettings", "SETTINGS", "Settings", "StorageSettings", "coerce",
+           "config_path", "load_settings"]

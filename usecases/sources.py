@@ -4,6 +4,7 @@ metadata (``pipeline.intake.call_meta``), with the customer's number hashed befo
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from pipeline.intake.call_meta import CallMeta, CallMetaError, manifest_rows, read_call_meta
@@ -11,6 +12,8 @@ from pipeline.intake.customer_id import customer_hash, load_key
 from pipeline.intake.inbox import InboxPath
 from storage.calls import SourceFile
 from usecases.settings import Settings
+
+_HASH = re.compile(r"^[0-9a-f]{32}$")  # pipeline.intake.customer_id.customer_hash's form
 
 
 class SourceReader:
@@ -29,8 +32,8 @@ class SourceReader:
 
     def source(self, path: InboxPath, call_id: str, sha256: str, size: int) -> SourceFile:
         meta = self._meta(path)
-        hashed = None
-        if meta.customer_number:
+        hashed = meta.customer_hash if meta.customer_hash and _HASH.match(meta.customer_hash) else None
+        if hashed is None and meta.customer_number:
             try:
                 if self._key is None:
                     self._key = load_key(Path(self.settings.storage.db).parent)

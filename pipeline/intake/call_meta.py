@@ -11,7 +11,8 @@ file, or a CSV manifest per day. Three sources; a later one wins field by field:
 3. a sidecar ``NAME.meta.json`` next to ``NAME.wav`` with any of
    ``{"operator": "...", "team": "...", "queue": "...", "site": "Tver", "vendor": "ContactPro",
    "direction": "inbound", "started_at": "2026-11-20T09:15:00", "customer_number": "+7 ...",
-   "external_id": "1700000000.42"}``.
+   "external_id": "1700000000.42"}``; the REST API writes ``customer_hash`` (the number hashed as below)
+   instead of ``customer_number``.
 
 ``external_id`` is the call's id in the systems around us: the PBX's unique id (Asterisk's
 ``uniqueid``; a manifest column ``uniqueid``, ``call_ref`` or ``crm_call_id`` means it too) or the
@@ -39,7 +40,8 @@ from pathlib import Path
 
 from upath import UPath
 
-FIELDS = ("operator", "team", "queue", "site", "vendor", "started_at", "direction", "customer_number", "external_id")
+FIELDS = ("operator", "team", "queue", "site", "vendor", "started_at", "direction", "customer_number", "external_id",
+          "customer_hash")
 # Manifest columns that mean a field of FIELDS.
 _MANIFEST_ALIASES = {"operator_id": "operator", "agent": "operator", "agent_id": "operator", "phone": "customer_number",
                      "customer_phone": "customer_number", "start": "started_at", "start_time": "started_at",
@@ -66,6 +68,9 @@ class CallMeta:
     site: str | None = None
     vendor: str | None = None
     external_id: str | None = None  # the PBX's or the CRM's own id of the call
+    # The number already hashed (pipeline.intake.customer_id): the REST API writes this into its sidecars, so
+    # a submitted number never lies on disk in clear.
+    customer_hash: str | None = None
 
 
 def parse_time(value: str) -> datetime:
@@ -135,4 +140,4 @@ def read_call_meta(recording: str | Path | UPath, filename_pattern: str | None =
         started = datetime.fromtimestamp(mtime) if mtime else None  # some object stores report none
     return CallMeta(values.get("operator"), values.get("team"), values.get("queue"), started,
                     values.get("direction"), values.get("customer_number"), values.get("site"), values.get("vendor"),
-                    values.get("external_id"))
+                    values.get("external_id"), values.get("customer_hash"))
