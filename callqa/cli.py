@@ -15,6 +15,7 @@ import sys
 from callqa.commands import (
     analyze,
     app,
+    cdr,
     coaching,
     compare,
     diarize,
@@ -35,7 +36,7 @@ from callqa.commands.common import EXIT_BAD_INPUT, EXIT_INTERNAL
 
 # In the order `callqa --help` lists them.
 COMMANDS = (analyze, run, load, schedule, report, diarize, sentiment, stats, rescore, coaching, compare, retention,
-            sample, satisfaction, app, users, models)
+            sample, satisfaction, cdr, app, users, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
