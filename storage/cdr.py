@@ -114,6 +114,8 @@ def cdr_values(con: duckdb.DuckDBPyConnection, dimension: CdrDimension, since: d
     if dimension not in CDR_DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}: one of {', '.join(CDR_DIMENSIONS)}")
     period = [since, since, until, until]
+    if not _has_table(con):  # a database opened read-only before migration 029 reached it: no records yet
+        return CdrData(dimension, (), {a: 0 for a in ATTRIBUTIONS}, 0)
     if dimension == "queue":
         rows = con.execute(
             f"""SELECT r.queue, 'file', r.outcome, epoch(coalesce(r.answered_at, r.ended_at) - r.entered_at),
@@ -168,8 +170,9 @@ def cdr_values(con: duckdb.DuckDBPyConnection, dimension: CdrDimension, since: d
     return CdrData(dimension, tuple(values), attribution, matched)
 
 
-def record_count(con: duckdb.DuckDBPyConnection, since: datetime | None = None, until: datetime | None = None) -> int:
-    return one_row(con.execute(f"SELECT count(*) FROM cdr_records r WHERE {_PERIOD}", [since, since, until, until]))[0]
+def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(one_row(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'cdr_records'"))[0])
 
 
 @dataclass(frozen=True)
