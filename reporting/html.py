@@ -125,9 +125,9 @@ def _contact_centre_texts(report: QAReport, _: Words) -> dict[str, str]:
     c = report.contact_centre
     if c is None:
         return {}
-    sl = _("Service level: calls answered within {seconds} s of entering the queue, of answered and abandoned "
-           "calls; target {target}.") if c.abandoned_counted else _(
-        "Service level: calls answered within {seconds} s of entering the queue, of answered calls only "
+    sl = _("Service level: calls answered within {seconds} s of entering the queue, as a share of answered and "
+           "abandoned calls; target {target}.") if c.abandoned_counted else _(
+        "Service level: calls answered within {seconds} s of entering the queue, as a share of answered calls only "
         "(abandoned calls left out); target {target}.")
     short = (_("Calls abandoned within {seconds} s are left out of every figure.").format(
         seconds=_.number(c.short_abandon_s, 0)) if c.short_abandon_s > 0 else _("Every abandoned call counts."))
