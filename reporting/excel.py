@@ -220,9 +220,8 @@ def _contact_centre(ws: Worksheet, report: QAReport, _: Words) -> None:
         header += [name, _("{figure}: 95% interval from").format(figure=name),
                    _("{figure}: 95% interval to").format(figure=name), _("{figure}: of").format(figure=name)]
     header += [_("Average speed of answer, s"), _("Average handle time, s")]
-    shown = list(c.rows) + ([c.total] if c.total is not None and len(c.rows) > 1 else [])
     rows = []
-    for r in shown:
+    for r in c.shown:
         row: list[object] = [r.group or _("Total"), r.offered, r.answered, r.abandoned, r.short_abandons, r.failed]
         for share in (r.service_level, r.abandonment):
             row += [share.value, share.low, share.high, share.n]

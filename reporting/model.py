@@ -246,6 +246,11 @@ class ContactCentreSection:
     rows: tuple[ContactCentreRow, ...]
     total: ContactCentreRow | None
 
+    @property
+    def shown(self) -> tuple[ContactCentreRow, ...]:
+        """The rows, and the total under them when there is more than one."""
+        return self.rows + ((self.total,) if self.total is not None and len(self.rows) > 1 else ())
+
 
 @dataclass(frozen=True)
 class QAReport:

@@ -63,7 +63,8 @@ def test_asterisk_master_csv_lines_as_cdr_csv_writes_them():
         "1762074000.1", "1762074000.1", "support", "1001", "answered")
     assert answered.entered_at == datetime(2026, 11, 2, 9, 0) and answered.wait_s == 12 and answered.talk_s == 240
     assert answered.key == "1762074000.1#3"  # uniqueid with newcdrcolumns' sequence
-    assert (abandoned.outcome, abandoned.answered_at, abandoned.wait_s, abandoned.agent) == ("abandoned", None, 40, None)
+    assert (abandoned.outcome, abandoned.answered_at, abandoned.wait_s, abandoned.agent) == (
+        "abandoned", None, 40, None)
     # 18 values: uniqueid and userfield, no linkedid; an old "queue|options" argument; no sequence: the start time keys
     assert (sales.queue, sales.agent, sales.linked_ref, sales.key) == ("sales", "2002", None,
                                                                        "1762077600.3@2026-11-02T10:00:00")
@@ -169,7 +170,8 @@ def test_cli_import_cdr_prints_read_skipped_matched(tmp_path, capsys):
     master.write_text("\n".join([ANSWERED_21, '"","1","600"', ABANDONED_21]) + "\n", encoding="utf-8")
     assert main(["import-cdr", str(master), "--db", str(db)]) == 0
     out = capsys.readouterr()
-    assert "Master.csv: read 3 records, skipped 1, stored 2 (2 new, 0 already there), matched 1 to recordings" in out.out
+    assert ("Master.csv: read 3 records, skipped 1, stored 2 (2 new, 0 already there), matched 1 to recordings"
+            in out.out)
     assert "line 2: 3 values" in out.err
     assert main(["import-cdr", str(master), "--db", str(db), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
