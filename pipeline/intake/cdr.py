@@ -49,6 +49,7 @@ ASTERISK_COLUMNS = ("accountcode", "src", "dst", "dcontext", "clid", "channel", 
 ASTERISK_EXTRA = {16: (), 17: ("uniqueid",), 18: ("uniqueid", "userfield"),
                   21: ("uniqueid", "userfield", "peeraccount", "linkedid", "sequence")}
 ASTERISK_TIME = "%Y-%m-%d %H:%M:%S"
+RUSSIAN_TIME = "%d.%m.%Y %H:%M:%S"  # as Russian Excel writes a date and time
 
 # Dispositions as PBXs and CRM exports write them (lower case) -> what happened to the caller.
 DISPOSITIONS: dict[str, Outcome] = {
@@ -166,8 +167,11 @@ def parse_time(value: str, time_format: str = "iso") -> datetime | None:
     try:
         if time_format == "epoch":
             return datetime.fromtimestamp(float(value.replace(",", ".")))
-        if time_format == "iso":
-            parsed = datetime.fromisoformat(value.replace(" ", "T", 1) if "T" not in value else value)
+        if time_format == "iso" or (time_format == ASTERISK_TIME and len(value) == 19):
+            # fromisoformat reads Asterisk's "YYYY-MM-DD HH:MM:SS" too, several times faster than strptime
+            parsed = datetime.fromisoformat(value)
+        elif time_format == RUSSIAN_TIME and len(value) == 19 and value[2] == value[5] == ".":
+            parsed = datetime.fromisoformat(f"{value[6:10]}-{value[3:5]}-{value[0:2]}{value[10:]}")  # same, faster
         else:
             parsed = datetime.strptime(value, time_format)
     except (ValueError, OverflowError, OSError):

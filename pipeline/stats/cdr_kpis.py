@@ -20,7 +20,9 @@ How each record counts (``KpiRules``; the defaults are the settings' defaults):
   wrap-up (after-call work), so this is talk time, holds included.
 
 Shares get Wilson intervals and Fisher's exact test, means Student's t intervals and a permutation test, all
-comparisons corrected together (Holm): ``compare_groups`` does all of it, on one value per record.
+comparisons corrected together (Holm): ``compare_groups`` does all of it, on one value per record. A PBX logs
+thousands of calls a day, so where both sides of a mean's comparison have ``WELCH_FROM_N`` values or more,
+Welch's t test stands in for the permutation test (whose cost grows with n; see ``compare_groups``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ Outcome = Literal["answered", "abandoned", "failed"]
 AbandonedRule = Literal["against", "excluded"]
 PeriodKind = Literal["day", "week", "month"]
 ABANDONED_RULES: tuple[AbandonedRule, ...] = ("against", "excluded")
+WELCH_FROM_N = 2000
 
 SERVICE_LEVEL = Metric("service_level", "Service level", "proportion", "share", "higher")
 ABANDONMENT = Metric("abandonment", "Abandonment rate", "proportion", "share", "lower")
@@ -214,4 +217,4 @@ def compare_kpis(values: Sequence[CdrValue], rules: KpiRules, groups: Sequence[s
         labelled = metric_label(metric, rules)
         samples.extend(Sample(labelled, g, tuple(metrics_per_group[g][metric.id])) for g in groups)
     return compare_groups(samples, groups, [len(per_group[g]) for g in groups], min_n=min_n, alpha=alpha,
-                          correction=correction, notes=notes)
+                          correction=correction, notes=notes, welch_from_n=WELCH_FROM_N)
