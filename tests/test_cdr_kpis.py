@@ -234,3 +234,14 @@ def test_a_teams_report_shows_its_queues(cdr_db, tmp_path):
     section = written.html.read_text(encoding="utf-8").split('id="contact-centre"')[1]
     assert "Queue" in section and "support-" in section
     assert week.end - week.start == timedelta(days=7)
+
+
+def test_means_of_thousands_are_tested_with_welch_and_fewer_by_permutation():
+    from pipeline.stats.group_comparison import Metric, Sample, compare_groups
+
+    wait = Metric("speed_of_answer", "Average speed of answer", "mean", "seconds", "lower")
+    samples = [Sample(wait, "A", tuple(float(i % 40) for i in range(60))),
+               Sample(wait, "B", tuple(float(i % 50) for i in range(60)))]
+    assert compare_groups(samples, ["A", "B"]).differences[0].test == "permutation"
+    assert compare_groups(samples, ["A", "B"], welch_from_n=60).differences[0].test == "Welch t"
+    assert compare_groups(samples, ["A", "B"], welch_from_n=61).differences[0].test == "permutation"
