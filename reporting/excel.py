@@ -258,10 +258,10 @@ def render_xlsx(report: QAReport, words: Words = ENGLISH) -> bytes:
         wb.create_sheet(name)
     for name, write in zip(names, writers):
         write(wb[name], report, words)
-    if report.contact_centre is not None:
-        _contact_centre(wb.create_sheet(words(CONTACT_CENTRE_SHEET)), report, words)
     if report.accuracy is not None:
         _accuracy(wb.create_sheet(words(ACCURACY_SHEET)), report, words)
+    if report.contact_centre is not None:
+        _contact_centre(wb.create_sheet(words(CONTACT_CENTRE_SHEET)), report, words)
     _texts_as_text(wb)
     out = io.BytesIO()
     wb.save(out)
