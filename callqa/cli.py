@@ -15,6 +15,7 @@ from callqa.commands import (
     analyze,
     api,
     app,
+    cdr,
     coaching,
     compare,
     diarize,
@@ -39,7 +40,7 @@ from callqa.logs import configure_logging, log_format
 
 # In the order `callqa --help` lists them.
 COMMANDS = (analyze, run, load, schedule, report, diarize, sentiment, stats, rescore, coaching, compare, retention,
-            sample, satisfaction, app, users, api, tokens, models, metrics, health)
+            sample, satisfaction, cdr, app, users, api, tokens, models, metrics, health)
 
 
 def build_parser() -> argparse.ArgumentParser:

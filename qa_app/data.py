@@ -38,6 +38,7 @@ from storage import (
 )
 from storage import comparison as group_comparison
 from storage import search as transcript_search
+from storage.cdr import CdrKpis
 from storage.comparison import Dimension
 from storage.dashboards import Bucket
 from storage.insights import StoredInsight
@@ -416,6 +417,16 @@ def close_calibration_session(db: str, session_id: str, user: User) -> bool:
 def comparison(db: str, dimension: Dimension, since: datetime, until: datetime) -> GroupComparison:
     with connection(db, read_only=True) as con:
         return group_comparison.compare(con, dimension, since, until)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cdr_kpis(db: str, dimension: Dimension, since: datetime, until: datetime) -> CdrKpis:
+    """Service level, abandonment, speed of answer and handle time from the PBX's records, as settings say."""
+    from storage.cdr import compare_cdr
+    from usecases.settings import load_settings
+
+    with connection(db, read_only=True) as con:
+        return compare_cdr(con, dimension, since, until, load_settings().cdr.rules())
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

@@ -25,6 +25,7 @@ from reporting.model import QAReport
 # The sheets in the source language; ``sheet_names`` gives them in the reader's.
 SHEETS = (N_("Summary"), N_("Trends"), N_("Worst criteria"), N_("Call reasons"), N_("Coaching"))
 ACCURACY_SHEET = N_("Accuracy")  # after the others, when the report has the accuracy sheet (usecases.reports)
+CONTACT_CENTRE_SHEET = N_("Service level")  # when the report has the PBX's figures (usecases.reports)
 PERCENT, DECIMAL = "0%", "0.0"
 ENGLISH = Words("en", "UTC")  # the source language, for callers that name none (benchmarks, tests)
 _BOLD = Font(bold=True)
@@ -205,6 +206,32 @@ def _accuracy(ws: Worksheet, report: QAReport, _: Words) -> None:
                                   accuracy.flags_missed))
 
 
+def _contact_centre(ws: Worksheet, report: QAReport, _: Words) -> None:
+    """The PBX's figures: each share beside its 95% interval and its count, means in seconds."""
+    c = report.contact_centre
+    if c is None or not c.rows:
+        ws.append([_("No call detail records in this period, so no service level, abandoned calls or handle time "
+                     "to show. Import the PBX's records with `callqa import-cdr`.")])
+        return
+    sl = _("Service level ({seconds} s)").format(seconds=_.number(c.service_level_s, 0))
+    header = [_("Vendor") if c.by == "vendor" else _("Queue"), _("Offered"), _("Answered"), _("Abandoned"),
+              _("Short abandons"), _("Busy or failed")]
+    for name in (sl, _("Abandonment rate")):
+        header += [name, _("{figure}: 95% interval from").format(figure=name),
+                   _("{figure}: 95% interval to").format(figure=name), _("{figure}: of").format(figure=name)]
+    header += [_("Average speed of answer, s"), _("Average handle time, s")]
+    rows = []
+    for r in c.shown:
+        row: list[object] = [r.group or _("Total"), r.offered, r.answered, r.abandoned, r.short_abandons, r.failed]
+        for share in (r.service_level, r.abandonment):
+            row += [share.value, share.low, share.high, share.n]
+        row += [r.speed_of_answer_s, r.handle_time_s]
+        rows.append(row)
+    last = _table(ws, header, rows, {7: PERCENT, 8: PERCENT, 9: PERCENT, 11: PERCENT, 12: PERCENT, 13: PERCENT,
+                                     15: "0", 16: "0"})
+    ws.cell(last + 2, 1, _("Service level target: {target}.").format(target=_.percent(c.target)))
+
+
 def _texts_as_text(wb: Workbook) -> None:
     """Every formula-like text (``reporting.cells``) stored as a string, never a formula.
 
@@ -233,6 +260,8 @@ def render_xlsx(report: QAReport, words: Words = ENGLISH) -> bytes:
         write(wb[name], report, words)
     if report.accuracy is not None:
         _accuracy(wb.create_sheet(words(ACCURACY_SHEET)), report, words)
+    if report.contact_centre is not None:
+        _contact_centre(wb.create_sheet(words(CONTACT_CENTRE_SHEET)), report, words)
     _texts_as_text(wb)
     out = io.BytesIO()
     wb.save(out)

@@ -116,6 +116,37 @@ def _texts(report: QAReport, _: Words) -> dict[str, str]:
                            "criterion, not once (✗ missed, ✓ passed, oldest first). Ranked by those misses, then by "
                            "how many more calls they failed than a team-average operator would have."),
         "no_coaching": _("No operator keeps missing a criterion in this period."),
+        **_contact_centre_texts(report, _),
+    }
+
+
+def _contact_centre_texts(report: QAReport, _: Words) -> dict[str, str]:
+    """The PBX's figures: headings, and how they were counted (the settings cdr_*)."""
+    c = report.contact_centre
+    if c is None:
+        return {}
+    sl = _("Service level: calls answered within {seconds} s of entering the queue, as a share of answered and "
+           "abandoned calls; target {target}.") if c.abandoned_counted else _(
+        "Service level: calls answered within {seconds} s of entering the queue, as a share of answered calls only "
+        "(abandoned calls left out); target {target}.")
+    short = (_("Calls abandoned within {seconds} s are left out of every figure.").format(
+        seconds=_.number(c.short_abandon_s, 0)) if c.short_abandon_s > 0 else _("Every abandoned call counts."))
+    return {
+        "cc": _("Service level, abandoned calls and handle time (from the PBX)"),
+        "cc_group": _("Vendor") if c.by == "vendor" else _("Queue"),
+        "cc_total": _("Total"),
+        "h_offered": _("Offered"),
+        "h_service_level": _("Service level ({seconds} s)").format(seconds=_.number(c.service_level_s, 0)),
+        "h_abandonment": _("Abandonment rate"),
+        "h_short": _("Short abandons"),
+        "h_asa": _("Average speed of answer"),
+        "h_aht": _("Average handle time"),
+        "cc_note": " ".join([sl.format(seconds=_.number(c.service_level_s, 0), target=_.percent(c.target)), short,
+                             _("Busy and failed calls count in none. Handle time runs from the answer to the hang-up "
+                               "(a call record has no after-call work). In brackets the 95% interval; ⚠ marks a "
+                               "share of fewer than 20 calls.")]),
+        "no_cc": _("No call detail records in this period, so no service level, abandoned calls or handle time to "
+                   "show. Import the PBX's records with `callqa import-cdr`."),
     }
 
 
@@ -146,4 +177,5 @@ def render_html(report: QAReport, words: Words = ENGLISH) -> str:
         criteria_chart=chart(charts.criteria_chart(report.criteria, w)),
         reasons_chart=chart(charts.reasons_chart(report.reasons, w)),
         interval=_share_with_interval(w),
+        seconds=lambda v: "–" if v is None else _("{value} s").format(value=w.number(v, 0)),
     )

@@ -218,6 +218,41 @@ class AccuracySection:
 
 
 @dataclass(frozen=True)
+class ContactCentreRow:
+    """One group's figures from the PBX's call detail records (``pipeline.stats.cdr_kpis``)."""
+
+    group: str  # a vendor, or a queue in a team's or site's report; "" for the total
+    offered: int
+    answered: int
+    abandoned: int  # after the short ones
+    short_abandons: int
+    failed: int  # busy, failed, congestion
+    service_level: IntervalShare
+    abandonment: IntervalShare
+    speed_of_answer_s: float | None  # None: no answered call
+    handle_time_s: float | None
+
+
+@dataclass(frozen=True)
+class ContactCentreSection:
+    """Service level, abandoned calls and handle time from the PBX beside the QA figures; no rows: the
+    period has no call detail records for this report's calls."""
+
+    by: Literal["vendor", "queue"]
+    service_level_s: float
+    target: float
+    short_abandon_s: float
+    abandoned_counted: bool  # True: abandoned calls count against the service level
+    rows: tuple[ContactCentreRow, ...]
+    total: ContactCentreRow | None
+
+    @property
+    def shown(self) -> tuple[ContactCentreRow, ...]:
+        """The rows, and the total under them when there is more than one."""
+        return self.rows + ((self.total,) if self.total is not None and len(self.rows) > 1 else ())
+
+
+@dataclass(frozen=True)
 class QAReport:
     scope: ReportScope
     period: ReportPeriod
@@ -229,6 +264,7 @@ class QAReport:
     outcomes: dict[str, int]  # outcome -> calls, over the calls with insights
     coaching: tuple[CoachingRow, ...]  # most excess failures first
     accuracy: AccuracySection | None = None  # None: not measured for this report (usecases.reports adds it)
+    contact_centre: ContactCentreSection | None = None  # None: not part of this report (usecases.reports adds it)
 
     @property
     def title(self) -> str:

@@ -11,6 +11,7 @@ __all__ = [
     "calibration_sessions",
     "call_period",
     "calls",
+    "cdr",
     "coaching",
     "comparison",
     "csat",

@@ -11,12 +11,28 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
+import duckdb
+
 from pipeline.insights.taxonomy import TaxonomyError, load_taxonomy
+from pipeline.stats.cdr_kpis import CdrValue, KpiRow, KpiRules, kpi_row, kpi_table
+from pipeline.stats.group_comparison import MIN_N as GROUP_MIN_N
+from pipeline.stats.group_comparison import Interval
 from reporting.excel import render_xlsx
 from reporting.files import report_path, write_atomically
 from reporting.html import render_html
-from reporting.model import AccuracyRow, AccuracySection, IntervalShare, PeriodKind, ReportPeriod, ReportScope
+from reporting.model import (
+    AccuracyRow,
+    AccuracySection,
+    ContactCentreRow,
+    ContactCentreSection,
+    IntervalShare,
+    PeriodKind,
+    ReportPeriod,
+    ReportScope,
+)
+from storage.cdr import cdr_values
 from storage.coaching import CoachingRule
+from storage.comparison import UNSET
 from storage.db import connect
 from storage.reports import build_reports, criterion_titles, latest_call_day, report_scopes
 from usecases.accuracy_sheet import MIN_N, AccuracySheet, Rate, accuracy_sheet_of
@@ -81,6 +97,42 @@ def accuracy_section(sheet: AccuracySheet, titles: dict[str, str]) -> AccuracySe
                            len(sheet.missed))
 
 
+def _share(interval: Interval | None, n: int) -> IntervalShare:
+    if interval is None or n == 0:
+        return IntervalShare(0, 0, None, None, None, True)
+    return IntervalShare(round(interval.estimate * n), n, interval.estimate, interval.low, interval.high,
+                         n < GROUP_MIN_N)
+
+
+def _contact_centre_row(row: KpiRow, rules: KpiRules, group: str | None = None) -> ContactCentreRow:
+    in_service_level = row.offered if rules.abandoned == "against" else row.answered
+    return ContactCentreRow(row.group if group is None else group, row.offered, row.answered, row.abandoned,
+                            row.short_abandons, row.failed, _share(row.service_level, in_service_level),
+                            _share(row.abandonment, row.offered),
+                            None if row.speed_of_answer is None else row.speed_of_answer.estimate,
+                            None if row.handle_time is None else row.handle_time.estimate)
+
+
+def contact_centre_section(con: duckdb.DuckDBPyConnection, scope: ReportScope, since: datetime, until: datetime,
+                           rules: KpiRules) -> ContactCentreSection:
+    """The PBX's figures for a report: by vendor in the report over all calls; by queue in a team's or a site's,
+    over the records that count for that team or site (``storage.cdr``: the file's column, the matched
+    recording, else the agent's calls)."""
+    if scope.kind == "all":
+        values: list[CdrValue] = list(cdr_values(con, "vendor", since, until).values)
+        by = "vendor"
+    else:
+        queues = cdr_values(con, "queue", since, until).values
+        owners = cdr_values(con, scope.kind, since, until).values  # the same records in the same order
+        wanted = scope.value or UNSET[scope.kind]
+        values = [q for q, o in zip(queues, owners) if o.group == wanted]
+        by = "queue"
+    rows = tuple(_contact_centre_row(r, rules) for r in kpi_table(values, rules))
+    total = _contact_centre_row(kpi_row("", values, rules), rules) if values else None
+    return ContactCentreSection("vendor" if by == "vendor" else "queue", rules.service_level_s, rules.target,
+                                rules.short_abandon_s, rules.abandoned == "against", rows, total)
+
+
 def write_reports(settings: Settings, period: ReportPeriod,
                   scopes: list[ReportScope] | None = None) -> list[WrittenReport]:
     """Every group's report of ``period`` (``settings.reports.groups``, or ``scopes``), as HTML and
@@ -90,9 +142,10 @@ def write_reports(settings: Settings, period: ReportPeriod,
         reports = build_reports(con, scopes, period, settings.reports.trend_periods,
                                 reason_names=reason_names(settings), coaching_rule=CoachingRule(
                                     settings.coaching.min_misses, settings.coaching.recent_calls))
-        accuracy = accuracy_section(accuracy_sheet_of(con, datetime.combine(period.start, time()),
-                                                      datetime.combine(period.end, time())), criterion_titles(con))
-    reports = [replace(r, accuracy=accuracy) for r in reports]
+        since, until = datetime.combine(period.start, time()), datetime.combine(period.end, time())
+        accuracy = accuracy_section(accuracy_sheet_of(con, since, until), criterion_titles(con))
+        contact_centre = [contact_centre_section(con, r.scope, since, until, settings.cdr.rules()) for r in reports]
+    reports = [replace(r, accuracy=accuracy, contact_centre=cc) for r, cc in zip(reports, contact_centre)]
     words = settings.interface.words()
     reports_dir = settings.reports.dir
     assert reports_dir is not None  # load_settings puts it beside the database when not configured

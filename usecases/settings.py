@@ -32,6 +32,7 @@ from pipeline.speech.audio import AudioLimits
 from pipeline.speech.speakers import MonoSpeakerOptions
 from pipeline.speech.transcribe import OperatorChannel, TranscribeOptions
 from pipeline.stats.alerts import AlertRule, default_rules
+from pipeline.stats.cdr_kpis import AbandonedRule, KpiRules
 from pipeline.stats.retention import RetentionPolicy
 from reporting.i18n import Words, zone
 from reporting.model import PeriodKind, ScopeKind
@@ -506,6 +507,30 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class CdrSettings:
+    """Contact-centre KPIs from call detail records (issue #19, ``pipeline.stats.cdr_kpis``): how service level
+    and abandoned calls are counted."""
+
+    prefix: ClassVar[str] = "cdr_"
+    service_level_s: float = 20.0  # answered within this many seconds of entering the queue counts as in time
+    service_level_target: float = 0.8  # the target shown beside it (80/20)
+    short_abandon_s: float = 5.0  # abandoned sooner than this: left out of every KPI (0: every abandon counts)
+    abandoned_in_service_level: AbandonedRule = "against"  # against: abandoned calls count as not in time; excluded
+
+    def rules(self) -> KpiRules:
+        return KpiRules(self.service_level_s, self.service_level_target, self.short_abandon_s,
+                        self.abandoned_in_service_level)
+
+    def check(self) -> None:
+        if self.service_level_s <= 0:
+            raise ValueError("cdr_service_level_s must be a number of seconds above 0 (20 for 80/20)")
+        if not 0 < self.service_level_target <= 1:
+            raise ValueError("cdr_service_level_target must be a share above 0 and at most 1 (0.8 for 80/20)")
+        if self.short_abandon_s < 0:
+            raise ValueError("cdr_short_abandon_s must be 0 (every abandoned call counts) or more seconds")
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
@@ -524,6 +549,7 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    cdr: CdrSettings = field(default_factory=CdrSettings)
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(

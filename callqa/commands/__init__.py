@@ -5,6 +5,7 @@ what they share."""
 __all__ = [
     "analyze",
     "app",
+    "cdr",
     "coaching",
     "common",
     "compare",

@@ -2,6 +2,7 @@
 
 __all__ = [
     "call_meta",
+    "cdr",
     "csat_file",
     "customer_id",
     "identity",
