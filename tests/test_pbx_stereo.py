@@ -71,6 +71,7 @@ def test_the_operator_on_the_right_is_judged_with_the_operators_words(operator_r
     source, wrong = _analyse(outbound, settings)
     assert source.direction == "outbound" and source.operator_channel == "left"
     misread = word_error_rate(_words(truth, "operator"), _spoken(wrong.analysis, "operator"))
-    print(f"same audio read as outbound (operator left): operator WER {misread:.3f}, score {wrong.analysis.score.value}")
+    print(f"same audio read as outbound (operator left): operator WER {misread:.3f}, "
+          f"score {wrong.analysis.score.value}")
     assert misread > 0.7  # the customer's words taken for the operator's
     assert wrong.analysis.score.value < result.analysis.score.value

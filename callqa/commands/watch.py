@@ -24,13 +24,13 @@ def watch(args: argparse.Namespace) -> int:
 
     from usecases.watch import Watcher
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logger = logging.getLogger("callqa.watch")
+    logger.setLevel(logging.INFO)  # what it takes and stores, without -v (which also logs the models' loading)
     settings = load_settings(inbox=args.inbox, db=args.db, watch_poll_s=args.poll, settle_s=args.settle)
-    watcher = Watcher(settings, logging.getLogger("callqa.watch"))
+    watcher = Watcher(settings, logger)
 
     def stop(signum: int, _frame: object) -> None:
-        logging.getLogger("callqa.watch").info("%s: stopping after the call in flight",
-                                               signal.Signals(signum).name)
+        logger.info("%s: stopping after the call in flight", signal.Signals(signum).name)
         watcher.stop()
 
     signal.signal(signal.SIGINT, stop)
