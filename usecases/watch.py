@@ -79,11 +79,15 @@ class Watcher:
         """Poll until stopped; every error is logged and the next poll goes on."""
         self.logger.info("watching %s every %.1f s (settle %.1f s)", self.settings.intake.inbox,
                          self.settings.run.watch_poll_s, self.settings.intake.settle_s)
+        waiting = False
         while not self.stopping.is_set():
             try:
                 self.poll()
+                waiting = False
             except RunLocked as err:
-                self.logger.info("waiting: %s", err)
+                if not waiting:  # once per night's run, not at every poll
+                    self.logger.info("waiting for the other run: %s", err)
+                waiting = True
             except Exception as err:  # noqa: BLE001 - a broken inbox or database must not end the watch
                 self.logger.error("watch poll failed (tried again in %.1f s): %s: %s", self.settings.run.watch_poll_s,
                                   type(err).__name__, err, exc_info=True)
