@@ -58,6 +58,7 @@ def _publish(source: Path, target: Path) -> float:
 
 
 def watcher(calls: list[Path], settle_s: float, poll_s: float) -> dict:
+    _fresh(WORK / "watch")  # a fresh database, results store and quarantine too
     inbox, db = _fresh(WORK / "watch" / "inbox"), WORK / "watch" / "callqa.duckdb"
     env = dict(os.environ, PYTHONPATH=str(REPO), CALLQA_SAMPLE_PER_STRATUM="0")
     log = open(WORK / "watch" / "watch.log", "w")
@@ -88,6 +89,7 @@ def watcher(calls: list[Path], settle_s: float, poll_s: float) -> dict:
 def nightly(calls: list[Path]) -> dict:
     import duckdb
 
+    _fresh(WORK / "night")
     inbox, db = _fresh(WORK / "night" / "inbox"), WORK / "night" / "callqa.duckdb"
     for call in calls[1:]:
         shutil.copyfile(call, inbox / call.name)
