@@ -22,7 +22,7 @@ from pipeline.judging.scorecard import Scorecard
 from pipeline.judging.scoring import ScorecardJudge
 from pipeline.records import CallAnalysis
 from pipeline.speech.audio import AudioLimits, decode
-from pipeline.speech.transcribe import TranscribeOptions, transcribe_call
+from pipeline.speech.transcribe import OperatorChannel, TranscribeOptions, transcribe_call
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,20 @@ class CallAnalyzer:
             load_sentiment(language)
         load_diarizer(options.transcribe.speakers.diarization_pipeline)
 
-    def analyze(self, path: str | os.PathLike, sha256: str | None = None) -> CallAnalysis:
+    def analyze(self, path: str | os.PathLike, sha256: str | None = None,
+                operator_channel: OperatorChannel | None = None) -> CallAnalysis:
+        """``operator_channel``: this call's stereo channel of the operator (its recorder and direction
+        say it); None: the analyzer's own setting."""
         path = Path(path)
+        transcribe = self.options.transcribe
+        if operator_channel is not None and operator_channel != transcribe.operator_channel:
+            transcribe = replace(transcribe, operator_channel=operator_channel)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         sha256 = sha256 or content_sha256(path)
         audio = decode(path, self.options.limits)
         t1 = time.perf_counter()
-        transcript = transcribe_call(audio, self.recognizer, self.options.transcribe)
+        transcript = transcribe_call(audio, self.recognizer, transcribe)
         t2 = time.perf_counter()
         assessment = assess_transcript(transcript, audio.duration_s, self.judge, redact=self.options.redact_pii)
         t3 = time.perf_counter()

@@ -45,6 +45,9 @@ class SourceFile:
     site: str | None = None    # the contact-centre site that handled it
     vendor: str | None = None  # the outsourcing company running that site (None: in-house)
     external_id: str | None = None  # the PBX's or the CRM's own id of the call
+    # The stereo channel of the operator on this call (the recorder preset's rule for its direction, or the
+    # sidecar/manifest); None: the global operator_channel setting. Read by the analysis, not stored.
+    operator_channel: str | None = None
 
     @property
     def name(self) -> str:

@@ -24,6 +24,7 @@ from pipeline.analyze import CallAnalyzer
 from pipeline.errors import BadRecording
 from pipeline.intake.inbox import as_path, local_copy
 from pipeline.records import CallAnalysis
+from pipeline.speech.transcribe import OperatorChannel
 from storage.calls import SourceFile
 from storage.results_store import ProcessingResult, ResultsStore, Status, worker_name
 from usecases.analysis_process import AnalysisCrashed, CallTimeout, analysis_process
@@ -83,11 +84,15 @@ def analyze_call(source: SourceFile, settings: Settings,
 
 
 def _analyze(source: SourceFile, settings: Settings) -> CallAnalysis:
+    # The recorder preset's (or the sidecar's) channel for this call, else the global setting.
+    channel: OperatorChannel | None = "left" if source.operator_channel == "left" else (
+        "right" if source.operator_channel == "right" else None)
     with local_copy(as_path(source.path)) as path:
         if settings.run.call_timeout_s > 0:
-            analysis = analysis_process().analyze(settings, str(path), source.sha256, settings.run.call_timeout_s)
+            analysis = analysis_process().analyze(settings, str(path), source.sha256, settings.run.call_timeout_s,
+                                                  channel)
         else:
-            analysis = _in_process_analyzer(settings).analyze(path, sha256=source.sha256)
+            analysis = _in_process_analyzer(settings).analyze(path, sha256=source.sha256, operator_channel=channel)
     return replace(analysis, source_path=source.path)  # the recording's place, not a temporary copy
 
 

@@ -54,7 +54,7 @@ def serve(fd: int) -> None:
                 analyzers.clear()
                 analyzers[settings] = build_analyzer(settings)
             analyzer = analyzers[settings]
-            result: Any = analyzer.analyze(args[0], sha256=args[1]) if kind == "analyze" else None
+            result: Any = analyzer.analyze(*args) if kind == "analyze" else None
             conn.send(("ok", result, ""))
         except BaseException as err:  # noqa: BLE001 - every error goes back to the parent
             detail = traceback.format_exc()
@@ -73,12 +73,14 @@ class AnalysisProcess:
         self._conn: Connection | None = None
         self._loaded: Settings | None = None
 
-    def analyze(self, settings: Settings, path: str, sha256: str | None, timeout_s: float) -> CallAnalysis:
+    def analyze(self, settings: Settings, path: str, sha256: str | None, timeout_s: float,
+                operator_channel: str | None = None) -> CallAnalysis:
+        """``operator_channel``: this call's (None: the settings'); the loaded models serve either."""
         with self._lock:
             if self._loaded != settings:
                 self._ask("load", settings, (), LOAD_TIMEOUT_S)
                 self._loaded = settings
-            return self._ask("analyze", settings, (path, sha256), timeout_s)
+            return self._ask("analyze", settings, (path, sha256, operator_channel), timeout_s)
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair()

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin, get_type_hints
 
 from pipeline.analyze import AnalyzeOptions
+from pipeline.intake.recorder_presets import RecorderPresetName
 from pipeline.speech.audio import AudioLimits
 from pipeline.speech.speakers import MonoSpeakerOptions
 from pipeline.speech.transcribe import OperatorChannel, TranscribeOptions
@@ -125,6 +126,9 @@ class IntakeSettings:
     # Operator/team/queue/site/vendor/time from file names, e.g. "(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})";
     # a NAME.meta.json sidecar next to a recording overrides it (pipeline/intake/call_meta.py).
     filename_pattern: str = ""
+    # The recorder whose file naming to read (pipeline/intake/recorder_presets.py): asterisk (FreePBX MixMonitor),
+    # freeswitch, 3cx; "" = none. filename_pattern, manifests and sidecars still win field by field.
+    recorder_preset: RecorderPresetName = ""
     # A recording that failed (internal errors, timeouts) in this many runs is quarantined with its last error.
     max_attempts: int = 3
 
@@ -227,6 +231,8 @@ class RunSettings:
     # times, after retry_backoff_s, then twice that, and so on.
     call_retries: int = 2
     retry_backoff_s: float = 5.0
+    # `callqa watch` looks at the inbox this often (seconds); a file is taken once it has not changed for settle_s.
+    watch_poll_s: float = 2.0
 
     def check(self) -> None:
         if self.batch_size < 1:
@@ -241,6 +247,8 @@ class RunSettings:
             raise ValueError("call_timeout_s and retry_backoff_s must be 0 or more seconds")
         if self.call_retries < 0:
             raise ValueError("call_retries must be 0 or more, max_attempts at least 1")
+        if self.watch_poll_s <= 0:
+            raise ValueError("watch_poll_s must be more than 0 seconds")
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class SourceReader:
             except ValueError as err:
                 self.logger.warning("%s: %s", path.name, err)
         return SourceFile(str(path), sha256, call_id, size, meta.operator, meta.team, meta.queue, meta.started_at,
-                          meta.direction, hashed, meta.site, meta.vendor, meta.external_id)
+                          meta.direction, hashed, meta.site, meta.vendor, meta.external_id, meta.operator_channel)
 
     def _meta(self, path: InboxPath) -> CallMeta:
         if path not in self._metas:
@@ -58,7 +58,8 @@ class SourceReader:
                 self.logger.warning("%s", err)
                 self._manifests[path.parent] = {}
         try:
-            return read_call_meta(path, self.settings.intake.filename_pattern or None, self._manifests[path.parent])
+            return read_call_meta(path, self.settings.intake.filename_pattern or None, self._manifests[path.parent],
+                                  self.settings.intake.recorder_preset)
         except CallMetaError as err:
             self.logger.warning("%s", err)
             return CallMeta()

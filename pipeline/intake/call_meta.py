@@ -1,8 +1,10 @@
 """Who handled a call and when: read from the recording's metadata.
 
 Call-centre recorders name files after the agent and the time, write a sidecar
-file, or a CSV manifest per day. Three sources; a later one wins field by field:
+file, or a CSV manifest per day. Four sources; a later one wins field by field:
 
+0. a recorder preset (``recorder_preset``: Asterisk/FreePBX, FreeSWITCH, 3CX; ``pipeline.intake.recorder_presets``),
+   which also says which stereo channel holds the operator for the call's direction;
 1. the file name matched against ``filename_pattern`` (a regular expression with
    named groups ``operator``, ``team``, ``queue``, ``site``, ``vendor``, ``started_at``,
    ``direction``, ``customer_number``, ``external_id``), e.g. ``(?P<operator>[^_]+)_(?P<started_at>\\d{8}T\\d{6})``;
@@ -11,8 +13,12 @@ file, or a CSV manifest per day. Three sources; a later one wins field by field:
 3. a sidecar ``NAME.meta.json`` next to ``NAME.wav`` with any of
    ``{"operator": "...", "team": "...", "queue": "...", "site": "Tver", "vendor": "ContactPro",
    "direction": "inbound", "started_at": "2026-11-20T09:15:00", "customer_number": "+7 ...",
-   "external_id": "1700000000.42"}``; the REST API writes ``customer_hash`` (the number hashed as below)
-   instead of ``customer_number``.
+   "external_id": "1700000000.42", "operator_channel": "right"}``; the REST API writes ``customer_hash``
+   (the number hashed as below) instead of ``customer_number``.
+
+``operator_channel`` (``left`` or ``right``; manifest column or sidecar key) is the stereo channel of the
+operator on this call; without it the preset's rule for the call's direction decides, and without that the
+global ``operator_channel`` setting.
 
 ``external_id`` is the call's id in the systems around us: the PBX's unique id (Asterisk's
 ``uniqueid``; a manifest column ``uniqueid``, ``call_ref`` or ``crm_call_id`` means it too) or the
@@ -36,12 +42,16 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from upath import UPath
 
+from pipeline.intake.recorder_presets import operator_channel as preset_operator_channel
+from pipeline.intake.recorder_presets import preset_fields
+
 FIELDS = ("operator", "team", "queue", "site", "vendor", "started_at", "direction", "customer_number", "external_id",
-          "customer_hash")
+          "customer_hash", "operator_channel")
+CHANNELS = ("left", "right")
 # Manifest columns that mean a field of FIELDS.
 _MANIFEST_ALIASES = {"operator_id": "operator", "agent": "operator", "agent_id": "operator", "phone": "customer_number",
                      "customer_phone": "customer_number", "start": "started_at", "start_time": "started_at",
@@ -71,6 +81,7 @@ class CallMeta:
     # The number already hashed (pipeline.intake.customer_id): the REST API writes this into its sidecars, so
     # a submitted number never lies on disk in clear.
     customer_hash: str | None = None
+    operator_channel: str | None = None  # left | right on a stereo call; None: the global setting
 
 
 def parse_time(value: str) -> datetime:
@@ -113,12 +124,12 @@ def manifest_rows(folder: Path | UPath) -> dict[str, dict[str, str]]:
 
 
 def read_call_meta(recording: str | Path | UPath, filename_pattern: str | None = None,
-                   manifests: dict[str, dict[str, str]] | None = None) -> CallMeta:
+                   manifests: dict[str, dict[str, str]] | None = None, recorder_preset: str = "") -> CallMeta:
     """Metadata of one recording; a malformed sidecar raises :class:`CallMetaError` naming the file.
     ``manifests``: the folder's manifest rows when the caller read them already (one read per folder)."""
     # A UPath (an fsspec URL) is not os.PathLike, and is read the same way as a local Path.
     recording = Path(recording) if isinstance(recording, (str, os.PathLike)) else recording
-    values: dict[str, str] = {}
+    values: dict[str, str] = dict(preset_fields(recorder_preset, PurePath(str(recording)))) if recorder_preset else {}
     if filename_pattern:
         m = re.search(filename_pattern, recording.stem)
         if m:
@@ -134,10 +145,16 @@ def read_call_meta(recording: str | Path | UPath, filename_pattern: str | None =
         if not isinstance(raw, dict):
             raise CallMetaError(f"{sidecar}: expected a JSON object")
         values.update({k: str(v) for k, v in raw.items() if k in FIELDS and v not in (None, "")})
+    channel = values.get("operator_channel", "").strip().lower() or None
+    if channel is not None and channel not in CHANNELS:
+        raise CallMetaError(f"{recording.name}: operator_channel {values['operator_channel']!r}, "
+                            "expected left or right")
+    if channel is None and recorder_preset:
+        channel = preset_operator_channel(recorder_preset, values.get("direction"))
     started = parse_time(values["started_at"]) if "started_at" in values else None
     if started is None and recording.exists():
         mtime = recording.stat().st_mtime
         started = datetime.fromtimestamp(mtime) if mtime else None  # some object stores report none
     return CallMeta(values.get("operator"), values.get("team"), values.get("queue"), started,
                     values.get("direction"), values.get("customer_number"), values.get("site"), values.get("vendor"),
-                    values.get("external_id"), values.get("customer_hash"))
+                    values.get("external_id"), values.get("customer_hash"), channel)

@@ -12,7 +12,7 @@ from qa_app import auth, data, ui
 from qa_app.i18n import N_, _
 
 # Stored ids of flows, deletions and entries the call table does not know, in words (translated on display).
-FLOWS = {"nightly": N_("nightly"), "backfill": N_("backfill")}
+FLOWS = {"nightly": N_("nightly"), "backfill": N_("backfill"), "watch": N_("watcher")}
 DELETED = {"audio": N_("audio"), "transcripts": N_("transcripts"), "verdicts": N_("verdicts"),
            "aggregates": N_("daily totals"), "erasure": N_("erasure")}
 WHY_DELETED = {"retention": N_("retention"), "erasure": N_("erasure")}
