@@ -14,9 +14,9 @@ __all__ = [
     "csat",
     "current_verdicts",
     "dashboards",
-    "disputes",
     "db",
     "digest",
+    "disputes",
     "erasure_log",
     "insights",
     "migrations",
@@ -37,4 +37,5 @@ __all__ = [
     "sessions",
     "training",
     "transcripts",
+    "webhooks",
 ]

@@ -157,7 +157,7 @@ def test_every_setting_has_one_flat_name_and_the_settings_travel_to_other_proces
     assert {(s.section, s.name) for s in SETTINGS.values()} == sections  # none unreachable, none twice
     # the 62 flat settings of the architecture change, plus ui_language, ui_time_zone, login_session_hours and
     # login_session_idle_hours (issue #17), the audit sample's 3, coaching's 2 and the digest's 9 (issue #18)
-    assert len(SETTINGS) == 80
+    assert len(SETTINGS) == 85
     settings = load_settings()
     assert pickle.loads(pickle.dumps(settings)) == settings  # to the analysis process and Dask workers
     assert hash(settings) == hash(replace(settings))  # the key of the per-process recognizer cache

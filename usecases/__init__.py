@@ -15,6 +15,7 @@ __all__ = [
     "discovery",
     "disputes",
     "exports",
+    "http_post",
     "insights",
     "load",
     "login",
@@ -38,4 +39,5 @@ __all__ = [
     "shared_database",
     "sources",
     "users",
+    "webhook_delivery",
 ]

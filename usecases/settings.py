@@ -36,6 +36,7 @@ from pipeline.stats.retention import RetentionPolicy
 from reporting.i18n import Words, zone
 from reporting.model import PeriodKind, ScopeKind
 from storage.auth_events import Limit, LoginLimits
+from storage.webhooks import EVENT_TYPES, Endpoint
 
 # ---------------------------------------------------------------- how a text value is read
 
@@ -457,6 +458,54 @@ class DigestSettings:
                 raise ValueError(f"digest_to entries are TEAM=address (or *=address), not {entry!r}")
 
 
+def _hook_entry(entry: str) -> tuple[str, str]:
+    """A ``webhook_urls`` entry as (event type, URL): a bare URL (its query may hold "=") is for every type."""
+    if entry.lower().startswith(("http://", "https://")):
+        return "", entry
+    kind, _, url = entry.partition("=")
+    return kind, url
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Webhooks for the CRM (issue #19, usecases/webhook_delivery.py): events POSTed as signed JSON to each URL
+    in ``urls``, retried with backoff; delivered after each nightly run and by `callqa webhooks deliver`."""
+
+    prefix: ClassVar[str] = "webhook_"
+    # "URL" gets every event; "TYPE=URL" only that type (call.flagged=https://crm/hooks/qa); repeat for several.
+    urls: Texts = ()
+    secret: str = ""  # the HMAC key; "" = the key in webhook.key beside the database (created once, mode 0600)
+    timeout_s: float = 5.0  # per try
+    max_attempts: int = 10  # tries in all before a delivery is marked failed
+    backoff_s: float = 60.0  # wait before the next pass's try, doubled per pass (with jitter)
+
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        """The receivers, one per URL, with the event types each gets (none named: all)."""
+        types: dict[str, list[str]] = {}
+        for entry in self.urls:
+            kind, url = _hook_entry(entry)
+            wanted = types.setdefault(url.strip(), [])
+            if kind.strip() in ("", "*"):
+                wanted.append("*")
+            elif kind.strip() not in wanted:
+                wanted.append(kind.strip())
+        return tuple(Endpoint(url, () if "*" in kinds else tuple(kinds)) for url, kinds in types.items())
+
+    def check(self) -> None:
+        for entry in self.urls:
+            kind, url = _hook_entry(entry)
+            if not url.strip().lower().startswith(("http://", "https://")):
+                raise ValueError(f"webhook_urls entries are URL or TYPE=URL with an http(s) URL, not {entry!r}")
+            if kind.strip() not in ("", "*", *EVENT_TYPES):
+                raise ValueError(f"webhook_urls: unknown event type {kind.strip()!r} (known: {', '.join(EVENT_TYPES)})")
+        if self.timeout_s <= 0:
+            raise ValueError("webhook_timeout_s must be more than 0 seconds")
+        if self.max_attempts < 1:
+            raise ValueError("webhook_max_attempts must be at least 1")
+        if self.backoff_s < 0:
+            raise ValueError("webhook_backoff_s must be 0 or more seconds")
+
+
 @dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -474,6 +523,7 @@ class Settings:
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     coaching: CoachingSettings = field(default_factory=CoachingSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
@@ -683,4 +733,5 @@ def load_settings(**overrides: object) -> Settings:
 
 __all__ = ["AlertSettings", "AsrSettings", "AudioSettings", "IntakeSettings", "JudgingSettings", "LoginSettings",
            "PasswordSettings", "REPORT_GROUPS", "REPORT_PERIODS", "ReportSettings", "RetentionSettings",
-           "RunSettings", "SETTINGS", "Settings", "StorageSettings", "coerce", "config_path", "load_settings"]
+           "RunSettings", "SETTINGS", "Settings", "StorageSettings", "WebhookSettings", "coerce", "config_path",
+           "load_settings"]
