@@ -30,12 +30,13 @@ from callqa.commands import (
     sentiment,
     stats,
     users,
+    webhooks,
 )
 from callqa.commands.common import EXIT_BAD_INPUT, EXIT_INTERNAL
 
 # In the order `callqa --help` lists them.
 COMMANDS = (analyze, run, load, schedule, report, diarize, sentiment, stats, rescore, coaching, compare, retention,
-            sample, satisfaction, app, users, models)
+            sample, satisfaction, app, users, webhooks, models)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,7 +40,7 @@ CREATE TABLE webhook_attempts (
     endpoint     VARCHAR NOT NULL,
     delivery_id  VARCHAR NOT NULL,      -- sent as X-Callqa-Delivery: one per try
     attempt      INTEGER NOT NULL,
-    at           TIMESTAMP NOT NULL,    -- UTC
+    tried_at     TIMESTAMP NOT NULL,    -- UTC
     status_code  INTEGER,
     error        VARCHAR,
     duration_ms  DOUBLE
