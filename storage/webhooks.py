@@ -173,16 +173,23 @@ def known_event_ids(con: duckdb.DuckDBPyConnection, event_ids: Sequence[str]) ->
 
 # --- deliveries ----------------------------------------------------------------------------------------------
 
-def _queue(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], at: datetime) -> None:
-    """(event, endpoint) pending from ``at``, tries counted afresh (a replay resets a delivered or failed one)."""
-    if pairs:
+def _queue(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str | None, str]], at: datetime) -> None:
+    """(event, call, endpoint) pending from ``at``, tries counted afresh (a replay resets a delivered or failed
+    one)."""
+    if rows:
         con.executemany(
-            "INSERT INTO webhook_deliveries (event_id, endpoint, status, attempts, next_attempt_at, queued_at)"
-            " VALUES (?, ?, 'pending', 0, ?, ?) ON CONFLICT (event_id, endpoint) DO UPDATE SET status = 'pending',"
-            " attempts = 0, next_attempt_at = excluded.next_attempt_at, queued_at = excluded.queued_at,"
-            " delivered_at = NULL",
-            [[event_id, url, at, at] for event_id, url in pairs],
+            "INSERT INTO webhook_deliveries (event_id, call_id, endpoint, status, attempts, next_attempt_at,"
+            " queued_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (event_id, endpoint) DO UPDATE SET"
+            " status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at,"
+            " queued_at = excluded.queued_at, delivered_at = NULL",
+            [[event_id, call_id, url, at, at] for event_id, call_id, url in rows],
         )
+
+
+def _pairs(rows: list[tuple], endpoints: Sequence[Endpoint]) -> list[tuple[str, str | None, str]]:
+    """Each event (id, type, call) with each endpoint that wants its type."""
+    return [(event_id, call_id, e.url) for event_id, event_type, call_id in rows for e in endpoints
+            if e.wants(event_type)]
 
 
 def dispatch(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoint]) -> int:
@@ -192,9 +199,9 @@ def dispatch(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoint]) -> i
     at = now()
     con.execute("BEGIN TRANSACTION")
     try:
-        rows = con.execute("SELECT event_id, event_type FROM webhook_events WHERE dispatched_at IS NULL"
+        rows = con.execute("SELECT event_id, event_type, call_id FROM webhook_events WHERE dispatched_at IS NULL"
                            " ORDER BY created_at, event_id").fetchall()
-        pairs = [(event_id, e.url) for event_id, event_type in rows for e in endpoints if e.wants(event_type)]
+        pairs = _pairs(rows, endpoints)
         _queue(con, pairs, at)
         if rows:
             con.execute("UPDATE webhook_events SET dispatched_at = ? WHERE event_id IN (SELECT unnest(?))",
@@ -208,9 +215,9 @@ def dispatch(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoint]) -> i
 
 def requeue(con: duckdb.DuckDBPyConnection, event_ids: Sequence[str], endpoints: Sequence[Endpoint]) -> int:
     """Queue events again for every endpoint that wants them (delivered, failed or pending alike); how many."""
-    rows = con.execute("SELECT event_id, event_type FROM webhook_events WHERE event_id IN (SELECT unnest(?))"
+    rows = con.execute("SELECT event_id, event_type, call_id FROM webhook_events WHERE event_id IN (SELECT unnest(?))"
                        " ORDER BY created_at, event_id", [list(event_ids)]).fetchall()
-    pairs = [(event_id, e.url) for event_id, event_type in rows for e in endpoints if e.wants(event_type)]
+    pairs = _pairs(rows, endpoints)
     at = now()
     con.execute("BEGIN TRANSACTION")
     try:
@@ -246,10 +253,12 @@ def claim_due(con: duckdb.DuckDBPyConnection, at: datetime, lease_until: datetim
     return [Due(_event(r[:5]), r[5], r[6]) for r in rows]
 
 
-def record_attempt(con: duckdb.DuckDBPyConnection, event_id: str, endpoint: str, delivery_id: str, attempt: int,
+def record_attempt(con: duckdb.DuckDBPyConnection, event: Event, endpoint: str, delivery_id: str, attempt: int,
                    at: datetime, status_code: int | None, error: str | None, duration_ms: float) -> None:
-    con.execute("INSERT INTO webhook_attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [event_id, endpoint, delivery_id, attempt, at, status_code, error or None, duration_ms])
+    con.execute("INSERT INTO webhook_attempts (event_id, call_id, endpoint, delivery_id, attempt, tried_at,"
+                " status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [event.event_id, event.call_id, endpoint, delivery_id, attempt, at, status_code, error or None,
+                 duration_ms])
 
 
 def settle(con: duckdb.DuckDBPyConnection, event_id: str, endpoint: str, status: DeliveryStatus, attempts: int,

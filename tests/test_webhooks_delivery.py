@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from callqa.cli import main
+from pipeline.intake.customer_id import customer_hash, load_key
 from storage import webhooks
 from storage.calls import save_analysis
 from storage.db import connect
 from tests.mail_servers import free_port
 from tests.test_webhooks_outbox import angry_call
 from tests.webhooks_receiver import receiver
+from usecases.retention import erase_customer
 from usecases.settings import load_settings
 from usecases.webhook_delivery import KEY_FILE, QUICK_TRIES, deliver_pending, delivery_log, replay, webhook_secret
 
@@ -165,3 +168,21 @@ def test_no_endpoint_marks_events_dispatched_and_replay_needs_one(db):
         load_settings(db=db, webhook_urls="ftp://crm/hook")
     with pytest.raises(ValueError, match="unknown event type"):
         load_settings(db=db, webhook_urls="call.finished=https://crm/hook")
+
+
+def test_erasing_a_customer_removes_their_events_and_log_and_stops_pending_deliveries(tmp_path):
+    db = tmp_path / "qa.duckdb"
+    source, result = angry_call("e01")
+    source = replace(source, customer_hash=customer_hash("89161234567", load_key(db.parent)))
+    with connect(db) as con:
+        save_analysis(con, source, result)
+    with receiver(b"k", script=[500] * QUICK_TRIES) as crm:
+        settings = load_settings(db=db, webhook_urls=crm.url, webhook_secret="k", webhook_backoff_s=0)
+        assert deliver_pending(settings, sleep=no_sleep).retrying == 1
+        erase_customer(settings, "8 916 123 45 67", "the customer asked", "dpo")
+        after = deliver_pending(settings, sleep=no_sleep)
+    assert after.attempted == after.deferred == 0 and crm.accepted == []
+    with connect(db, read_only=True) as con:
+        left = {t: con.execute(f"SELECT count(*) FROM {t} WHERE call_id = 'e01'").fetchone()[0]
+                for t in ("webhook_events", "webhook_deliveries", "webhook_attempts")}
+    assert left == {"webhook_events": 0, "webhook_deliveries": 0, "webhook_attempts": 0}

@@ -134,7 +134,7 @@ def _try(due: Due, config: WebhookSettings, secret: bytes, app_url: str, db: str
                       _headers(due.event, delivery_id, timestamp, sign(secret, timestamp, body)))
         attempts, tries = attempts + 1, tries + 1
         with connect(db) as con:
-            outbox.record_attempt(con, due.event.event_id, due.endpoint, delivery_id, attempts, at, result.status,
+            outbox.record_attempt(con, due.event, due.endpoint, delivery_id, attempts, at, result.status,
                                   result.error, (time.perf_counter() - started) * 1000)
         if result.ok:
             return _Tried("delivered", tries, result, at)

@@ -16,9 +16,11 @@ CREATE TABLE webhook_events (
 CREATE INDEX webhook_events_created ON webhook_events (created_at);
 CREATE INDEX webhook_events_call ON webhook_events (call_id);
 
--- One row per event and endpoint: its state now (pending until delivered or given up).
+-- One row per event and endpoint: its state now (pending until delivered or given up). The call_id columns let
+-- retention and erasure (storage.retention.per_call_tables) delete a call's events, deliveries and log with it.
 CREATE TABLE webhook_deliveries (
     event_id         VARCHAR NOT NULL,
+    call_id          VARCHAR,           -- the event's call (NULL for run events)
     endpoint         VARCHAR NOT NULL,  -- the URL POSTed to
     status           VARCHAR NOT NULL,  -- pending | delivered | failed
     attempts         INTEGER NOT NULL,  -- tries since it was (re)queued
@@ -37,6 +39,7 @@ CREATE TABLE webhook_deliveries (
 -- Every try, appended: the delivery log.
 CREATE TABLE webhook_attempts (
     event_id     VARCHAR NOT NULL,
+    call_id      VARCHAR,
     endpoint     VARCHAR NOT NULL,
     delivery_id  VARCHAR NOT NULL,      -- sent as X-Callqa-Delivery: one per try
     attempt      INTEGER NOT NULL,
