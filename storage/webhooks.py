@@ -20,10 +20,10 @@ import duckdb
 from pipeline.records import CallAnalysis
 from storage.db import now
 
-__all__ = ["CALL_PROCESSED", "CALL_FLAGGED", "CALL_ESCALATION", "DISPUTE_RAISED", "DISPUTE_RESOLVED", "DeliveryRow",
-           "Due", "EVENT_TYPES", "Endpoint", "Event", "RUN_FINISHED", "add_call_events", "add_event", "claim_due",
-           "delivery_log", "dispatch", "event_ids_since", "events", "known_event_ids", "record_attempt", "requeue",
-           "settle"]
+__all__ = ["Attempt", "CALL_PROCESSED", "CALL_FLAGGED", "CALL_ESCALATION", "DISPUTE_RAISED", "DISPUTE_RESOLVED",
+           "DeliveryRow", "Due", "EVENT_TYPES", "Endpoint", "Event", "RUN_FINISHED", "add_call_events", "add_event",
+           "claim_due", "delivery_log", "dispatch", "event_ids_since", "events", "known_event_ids", "record_attempts",
+           "requeue", "Settled", "settle"]
 
 CALL_PROCESSED = "call.processed"
 CALL_FLAGGED = "call.flagged"
@@ -176,13 +176,13 @@ def known_event_ids(con: duckdb.DuckDBPyConnection, event_ids: Sequence[str]) ->
 def _queue(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str | None, str]], at: datetime) -> None:
     """(event, call, endpoint) pending from ``at``, tries counted afresh (a replay resets a delivered or failed
     one)."""
-    if rows:
-        con.executemany(
+    if rows:  # one statement: DuckDB runs executemany row by row (10 ms a row here)
+        con.execute(
             "INSERT INTO webhook_deliveries (event_id, call_id, endpoint, status, attempts, next_attempt_at,"
-            " queued_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (event_id, endpoint) DO UPDATE SET"
-            " status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at,"
-            " queued_at = excluded.queued_at, delivered_at = NULL",
-            [[event_id, call_id, url, at, at] for event_id, call_id, url in rows],
+            " queued_at) SELECT unnest($1), unnest($2::VARCHAR[]), unnest($3), 'pending', 0, $4, $4"
+            " ON CONFLICT (event_id, endpoint) DO UPDATE SET status = 'pending', attempts = 0,"
+            " next_attempt_at = excluded.next_attempt_at, queued_at = excluded.queued_at, delivered_at = NULL",
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], at],
         )
 
 
@@ -244,8 +244,10 @@ def claim_due(con: duckdb.DuckDBPyConnection, at: datetime, lease_until: datetim
             " LIMIT ?", [at, limit],
         ).fetchall()
         if rows:
-            con.executemany("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE event_id = ? AND endpoint = ?",
-                            [[lease_until, r[0], r[5]] for r in rows])
+            # numbered: DuckDB binds an UPDATE's FROM before its SET
+            con.execute("UPDATE webhook_deliveries d SET next_attempt_at = $1 FROM (SELECT unnest($2) AS e,"
+                        " unnest($3) AS u) k WHERE d.event_id = k.e AND d.endpoint = k.u",
+                        [lease_until, [r[0] for r in rows], [r[5] for r in rows]])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -253,25 +255,64 @@ def claim_due(con: duckdb.DuckDBPyConnection, at: datetime, lease_until: datetim
     return [Due(_event(r[:5]), r[5], r[6]) for r in rows]
 
 
-def record_attempt(con: duckdb.DuckDBPyConnection, event: Event, endpoint: str, delivery_id: str, attempt: int,
-                   at: datetime, status_code: int | None, error: str | None, duration_ms: float) -> None:
-    con.execute("INSERT INTO webhook_attempts (event_id, call_id, endpoint, delivery_id, attempt, tried_at,"
-                " status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [event.event_id, event.call_id, endpoint, delivery_id, attempt, at, status_code, error or None,
-                 duration_ms])
+@dataclass(frozen=True)
+class Attempt:
+    """One try, for the delivery log."""
+
+    event: Event
+    endpoint: str
+    delivery_id: str  # sent as X-Callqa-Delivery
+    attempt: int  # its number since the delivery was (re)queued
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: float
 
 
-def settle(con: duckdb.DuckDBPyConnection, event_id: str, endpoint: str, status: DeliveryStatus, attempts: int,
-           last_attempt_at: datetime | None, last_status: int | None, last_error: str | None,
-           next_attempt_at: datetime | None) -> None:
+def record_attempts(con: duckdb.DuckDBPyConnection, attempts: Sequence[Attempt]) -> None:
+    """Append tries to the log, in one statement (DuckDB runs ``executemany`` row by row)."""
+    if attempts:
+        columns = [[a.event.event_id for a in attempts], [a.event.call_id for a in attempts],
+                   [a.endpoint for a in attempts], [a.delivery_id for a in attempts], [a.attempt for a in attempts],
+                   [a.at for a in attempts], [a.status_code for a in attempts], [a.error or None for a in attempts],
+                   [a.duration_ms for a in attempts]]
+        con.execute(
+            "INSERT INTO webhook_attempts (event_id, call_id, endpoint, delivery_id, attempt, tried_at, status_code,"
+            " error, duration_ms) SELECT unnest(?), unnest(?), unnest(?), unnest(?), unnest(?::INTEGER[]),"
+            " unnest(?::TIMESTAMP[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[])",
+            columns,
+        )
+
+
+@dataclass(frozen=True)
+class Settled:
     """A delivery's state after a pass's tries: delivered, failed (gave up), or pending until ``next_attempt_at``."""
+
+    event_id: str
+    endpoint: str
+    status: DeliveryStatus
+    attempts: int
+    last_attempt_at: datetime | None  # None: not tried in this pass (the stored one stays)
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+
+def settle(con: duckdb.DuckDBPyConnection, settled: Sequence[Settled]) -> None:
+    """Write the deliveries' new states, in one statement."""
+    if not settled:
+        return
     con.execute(
-        "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_attempt_at = coalesce(?, last_attempt_at),"
-        " last_status = ?, last_error = ?, next_attempt_at = ?,"
-        " delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END"
-        " WHERE event_id = ? AND endpoint = ?",
-        [status, attempts, last_attempt_at, last_status, last_error or None, next_attempt_at, status, last_attempt_at,
-         event_id, endpoint],
+        "UPDATE webhook_deliveries d SET status = k.status, attempts = k.attempts,"
+        " last_attempt_at = coalesce(k.at, d.last_attempt_at), last_status = k.code, last_error = k.error,"
+        " next_attempt_at = k.next_at,"
+        " delivered_at = CASE WHEN k.status = 'delivered' THEN k.at ELSE d.delivered_at END"
+        " FROM (SELECT unnest(?) AS e, unnest(?) AS u, unnest(?) AS status, unnest(?::INTEGER[]) AS attempts,"
+        " unnest(?::TIMESTAMP[]) AS at, unnest(?::INTEGER[]) AS code, unnest(?::VARCHAR[]) AS error,"
+        " unnest(?::TIMESTAMP[]) AS next_at) k WHERE d.event_id = k.e AND d.endpoint = k.u",
+        [[x.event_id for x in settled], [x.endpoint for x in settled], [x.status for x in settled],
+         [x.attempts for x in settled], [x.last_attempt_at for x in settled], [x.last_status for x in settled],
+         [x.last_error or None for x in settled], [x.next_attempt_at for x in settled]],
     )
 
 

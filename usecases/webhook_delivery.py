@@ -33,8 +33,8 @@ from typing import Any, Callable, Sequence
 
 from pipeline.intake.customer_id import load_key
 from storage import webhooks as outbox
-from storage.db import connect, now
-from storage.webhooks import DeliveryRow, Due, Endpoint, Event
+from storage.db import connect, now, transaction
+from storage.webhooks import Attempt, DeliveryRow, Due, Endpoint, Event
 from usecases.digest_delivery import call_link
 from usecases.http_post import WebhookResult, post
 from usecases.settings import Settings, WebhookSettings
@@ -48,7 +48,7 @@ KEY_FILE = "webhook.key"  # beside the database, like customer.key
 QUICK_TRIES = 3  # tries of one delivery within a pass
 QUICK_PAUSE_S = 0.5  # before the second quick try; doubled for the third, with jitter
 MAX_BACKOFF_S = 24 * 3600.0
-CLAIM_BATCH = 20  # deliveries claimed at a time (their lease covers this many deliveries' tries)
+CLAIM_BATCH = 100  # deliveries claimed, tried, then written down at a time (the lease covers their tries)
 USER_AGENT = "callqa-webhooks/1"
 
 
@@ -115,30 +115,38 @@ def next_attempt_delay(config: WebhookSettings, attempts: int) -> float:
 @dataclass
 class _Tried:
     status: outbox.DeliveryStatus
-    tries: int
+    tries: list[Attempt]
     result: WebhookResult
-    at: datetime | None
 
 
-def _try(due: Due, config: WebhookSettings, secret: bytes, app_url: str, db: str,
-         sleep: Callable[[float], None]) -> _Tried:
+def _try(due: Due, config: WebhookSettings, secret: bytes, app_url: str, sleep: Callable[[float], None]) -> _Tried:
+    """A delivery's quick tries (no database connection is held meanwhile: the app keeps reading)."""
     body = json.dumps(envelope(due.event, app_url), ensure_ascii=False).encode("utf-8")
-    attempts, tries = due.attempts, 0
-    result, at = WebhookResult(False, error="not tried"), None
-    while attempts < config.max_attempts and tries < QUICK_TRIES:
+    attempts, tries = due.attempts, list[Attempt]()
+    result = WebhookResult(False, error="not tried")
+    while attempts < config.max_attempts and len(tries) < QUICK_TRIES:
         if tries:
-            sleep(QUICK_PAUSE_S * 2 ** (tries - 1) * random.uniform(0.5, 1.5))
+            sleep(QUICK_PAUSE_S * 2 ** (len(tries) - 1) * random.uniform(0.5, 1.5))
         delivery_id, timestamp = uuid.uuid4().hex, str(int(time.time()))
         at, started = now(), time.perf_counter()
         result = post(due.endpoint, body, config.timeout_s,
                       _headers(due.event, delivery_id, timestamp, sign(secret, timestamp, body)))
-        attempts, tries = attempts + 1, tries + 1
-        with connect(db) as con:
-            outbox.record_attempt(con, due.event, due.endpoint, delivery_id, attempts, at, result.status,
-                                  result.error, (time.perf_counter() - started) * 1000)
+        attempts += 1
+        tries.append(Attempt(due.event, due.endpoint, delivery_id, attempts, at, result.status, result.error,
+                             (time.perf_counter() - started) * 1000))
         if result.ok:
-            return _Tried("delivered", tries, result, at)
-    return _Tried("failed" if attempts >= config.max_attempts else "pending", tries, result, at)
+            return _Tried("delivered", tries, result)
+    return _Tried("failed" if attempts >= config.max_attempts else "pending", tries, result)
+
+
+@dataclass(frozen=True)
+class _Settled:
+    due: Due
+    status: outbox.DeliveryStatus
+    attempts: int
+    at: datetime | None
+    result: WebhookResult
+    next_at: datetime | None
 
 
 def deliver_pending(settings: Settings, logger: logging.Logger | logging.LoggerAdapter | None = None,
@@ -148,35 +156,47 @@ def deliver_pending(settings: Settings, logger: logging.Logger | logging.LoggerA
     logger = logger or log
     config, db = settings.webhooks, str(settings.storage.db)
     endpoints = config.endpoints()
-    with connect(db) as con:
-        queued = outbox.dispatch(con, endpoints)
-    report = DeliveryReport(queued=queued)
     if not endpoints:
-        return report
+        with connect(db) as con:
+            return DeliveryReport(queued=outbox.dispatch(con, endpoints))
     configured = {e.url for e in endpoints}
     secret, app_url = webhook_secret(settings), settings.digest.app_url
-    pass_started = now()  # deliveries put back during this pass are due after it: never tried twice in one pass
     lease = timedelta(seconds=CLAIM_BATCH * QUICK_TRIES * (config.timeout_s + 2 * QUICK_PAUSE_S) + 60)
     down: dict[str, str] = {}  # endpoint -> the error that stopped it this pass
     counts = dict.fromkeys(("attempted", "delivered", "retrying", "failed", "tries", "deferred"), 0)
+    queued, settled, tries = 0, list[_Settled](), list[Attempt]()
+    pass_started = None
     while True:
+        # One short connection per batch: write down the last batch's tries, claim the next. No connection is
+        # held while POSTing (the app keeps reading), and one per try would cost more than the POSTs themselves.
         with connect(db) as con:
+            if pass_started is None:
+                queued = outbox.dispatch(con, endpoints)
+                pass_started = now()  # deliveries put back in this pass are due after it: never tried twice in it
+            with transaction(con):
+                outbox.record_attempts(con, tries)
+                outbox.settle(con, [outbox.Settled(s.due.event.event_id, s.due.endpoint, s.status, s.attempts, s.at,
+                                                   s.result.status, None if s.result.ok else s.result.error,
+                                                   s.next_at) for s in settled])
             claimed = outbox.claim_due(con, pass_started, now() + lease, CLAIM_BATCH)
         if not claimed:
             break
+        settled, tries = [], []
         for due in claimed:
             if due.endpoint not in configured:  # removed from the settings since it was queued
-                _settle(db, due, "failed", due.attempts, None, WebhookResult(False, error="endpoint no longer "
-                                                                                         "configured"), None)
+                gone = WebhookResult(False, error="endpoint no longer configured")
+                settled.append(_Settled(due, "failed", due.attempts, None, gone, None))
                 counts["failed"] += 1
                 continue
             if due.endpoint in down:
                 wait = now() + timedelta(seconds=next_attempt_delay(config, max(due.attempts, 1)))
-                _settle(db, due, "pending", due.attempts, None, WebhookResult(False, error=down[due.endpoint]), wait)
+                settled.append(_Settled(due, "pending", due.attempts, None, WebhookResult(False, error=down[
+                    due.endpoint]), wait))
                 counts["deferred"] += 1
                 continue
-            tried = _try(due, config, secret, app_url, db, sleep)
-            attempts = due.attempts + tried.tries
+            tried = _try(due, config, secret, app_url, sleep)
+            tries += tried.tries
+            attempts = due.attempts + len(tried.tries)
             retry_at: datetime | None = None
             if tried.status == "pending":
                 retry_at = now() + timedelta(seconds=next_attempt_delay(config, attempts))
@@ -185,20 +205,14 @@ def deliver_pending(settings: Settings, logger: logging.Logger | logging.LoggerA
                 down[due.endpoint] = tried.result.error
                 logger.warning("webhook %s %s to %s failed for good after %d tries: %s", due.event.event_type,
                                due.event.event_id, host(due.endpoint), attempts, tried.result.error)
-            _settle(db, due, tried.status, attempts, tried.at, tried.result, retry_at)
+            settled.append(_Settled(due, tried.status, attempts, tried.tries[-1].at if tried.tries else None,
+                                    tried.result, retry_at))
             counts["attempted"] += 1
-            counts["tries"] += tried.tries
+            counts["tries"] += len(tried.tries)
             counts[{"delivered": "delivered", "pending": "retrying", "failed": "failed"}[tried.status]] += 1
     for url, error in down.items():
         logger.warning("webhook receiver at %s failing: %s (its deliveries wait for a later pass)", host(url), error)
     return DeliveryReport(queued=queued, **counts)
-
-
-def _settle(db: str, due: Due, status: outbox.DeliveryStatus, attempts: int, at: datetime | None,
-            result: WebhookResult, next_at: datetime | None) -> None:
-    with connect(db) as con:
-        outbox.settle(con, due.event.event_id, due.endpoint, status, attempts, at, result.status,
-                      None if result.ok else result.error, next_at)
 
 
 # --- the delivery log and replays ----------------------------------------------------------------------------------
