@@ -77,16 +77,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Everything inside commits together, or nothing does. Inside a transaction the caller already began,
-    it joins that one (the caller commits or rolls back)."""
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Everything inside commits together, or nothing does. Not inside another transaction: DuckDB has no nested
+    ones, and a refused BEGIN aborts the one already open."""
+    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:  # "cannot start a transaction within a transaction"
-        yield
-        return
-    try:
-        yield
+        yield con
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
