@@ -123,7 +123,7 @@ def _try(due: Due, config: WebhookSettings, secret: bytes, app_url: str, sleep: 
     """A delivery's quick tries (no database connection is held meanwhile: the app keeps reading)."""
     body = json.dumps(envelope(due.event, app_url), ensure_ascii=False).encode("utf-8")
     attempts, tries = due.attempts, list[Attempt]()
-    result = WebhookResult(False, error="not tried")
+    result = WebhookResult(False, error="webhook_max_attempts reached")  # lowered since it was queued
     while attempts < config.max_attempts and len(tries) < QUICK_TRIES:
         if tries:
             sleep(QUICK_PAUSE_S * 2 ** (len(tries) - 1) * random.uniform(0.5, 1.5))
@@ -202,7 +202,8 @@ def deliver_pending(settings: Settings, logger: logging.Logger | logging.LoggerA
                 retry_at = now() + timedelta(seconds=next_attempt_delay(config, attempts))
                 down[due.endpoint] = tried.result.error
             elif tried.status == "failed":
-                down[due.endpoint] = tried.result.error
+                if tried.tries:
+                    down[due.endpoint] = tried.result.error
                 logger.warning("webhook %s %s to %s failed for good after %d tries: %s", due.event.event_type,
                                due.event.event_id, host(due.endpoint), attempts, tried.result.error)
             settled.append(_Settled(due, tried.status, attempts, tried.tries[-1].at if tried.tries else None,
