@@ -35,13 +35,14 @@ from callqa.commands import (
     tokens,
     users,
     watch,
+    webhooks,
 )
 from callqa.commands.common import EXIT_BAD_INPUT, EXIT_INTERNAL
 from callqa.logs import configure_logging, log_format
 
 # In the order `callqa --help` lists them.
 COMMANDS = (analyze, run, watch, load, schedule, report, diarize, sentiment, stats, rescore, coaching, compare,
-            retention, sample, satisfaction, cdr, app, users, api, tokens, models, metrics, health)
+            retention, sample, satisfaction, cdr, app, users, api, tokens, webhooks, models, metrics, health)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -45,6 +45,7 @@ from usecases.runs import (
     tally,
 )
 from usecases.settings import Settings, load_settings
+from usecases.webhook_delivery import deliver_after_run
 
 __all__ = ["ProcessingResult", "FoundRecordings", "RunFigures", "backfill", "nightly", "run_inbox"]
 
@@ -82,9 +83,9 @@ def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str
 def housekeeping(settings: Settings, run_id: str) -> None:
     """After the night's results are stored: the audit sample of the nights the run brought in, the morning
     digest (what waits for each team's reviewers), call insights (reasons and outcomes, on the transcripts
-    retention may be about to delete), predicted satisfaction (which uses the outcome), retention, then the
-    search index (without what retention deleted). A problem here is logged; it does not fail a run whose
-    results are in."""
+    retention may be about to delete), predicted satisfaction (which uses the outcome), retention, the search
+    index (without what retention deleted), then the webhooks (usecases.webhook_delivery). A problem here is
+    logged; it does not fail a run whose results are in."""
     logger = get_run_logger()
     try:
         for drawn in draw_nights_of_run(settings, run_id):
@@ -119,6 +120,7 @@ def housekeeping(settings: Settings, run_id: str) -> None:
         logger.warning("transcript search not refreshed: %s", err)
     except Exception as err:  # noqa: BLE001 - e.g. the database locked for too long
         logger.error("transcript search not refreshed: %s", err)
+    deliver_after_run(settings, logger)  # last: the run's events (calls, run finished) are all in the outbox by now
 
 
 def run_inbox(settings: Settings, flow_name: str, since: datetime | None = None,

@@ -17,9 +17,9 @@ __all__ = [
     "csat",
     "current_verdicts",
     "dashboards",
-    "disputes",
     "db",
     "digest",
+    "disputes",
     "erasure_log",
     "insights",
     "migrations",
@@ -41,4 +41,5 @@ __all__ = [
     "sessions",
     "training",
     "transcripts",
+    "webhooks",
 ]

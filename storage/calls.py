@@ -18,7 +18,7 @@ import duckdb
 
 from pipeline.judging.scorecard import Scorecard
 from pipeline.records import CallAnalysis, CriterionResult, Detection, Score, Segment, Speaker
-from storage import phrase_hits
+from storage import phrase_hits, webhooks
 from storage.db import now, one_row
 from storage.run_lock import RunLock
 
@@ -97,6 +97,13 @@ def _upsert_call(
         con.execute(f"UPDATE calls SET {assignments} WHERE call_id = ?", [*values.values(), source.call_id])
 
 
+def _who(source: SourceFile) -> dict:
+    """What a webhook may say of who handled the call: never the customer's number (or hash), nor the file."""
+    return dict(external_id=source.external_id, operator_id=source.operator_id, team=source.team,
+                queue=source.queue, site=source.site, vendor=source.vendor, direction=source.direction,
+                started_at=source.started_at)
+
+
 def _purged(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     row = con.execute("SELECT status FROM calls WHERE call_id = ?", [call_id]).fetchone()
     return row is not None and row[0] == "purged"
@@ -136,6 +143,8 @@ def save_analysis(con: duckdb.DuckDBPyConnection, source: SourceFile, analysis: 
         _replace_analytics(con, analysis)
         _replace_verdicts(con, source.call_id, analysis.scorecard_name, analysis.scorecard_version,
                           analysis.criteria, analysis.score, analysis.detections, ts)
+        # The webhook events of this result, in its transaction: stored twice, they still happen once.
+        webhooks.add_call_events(con, _who(source), analysis)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

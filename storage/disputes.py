@@ -13,8 +13,9 @@ from datetime import datetime
 
 import duckdb
 
+from storage import webhooks
 from storage.current_verdicts import CALLS_WITH_CURRENT_SCORE, LATEST_REVIEW
-from storage.db import now
+from storage.db import now, transaction
 
 OUTCOMES: tuple[str, ...] = ("upheld", "overturned")
 
@@ -103,18 +104,33 @@ def insert_acknowledgement(con: duckdb.DuckDBPyConnection, row: dict) -> None:
 
 
 def insert_dispute(con: duckdb.DuckDBPyConnection, row: dict) -> str:
-    _insert(con, "disputes", row)
+    """The dispute and its ``dispute.raised`` webhook event, in one transaction (never the operator's comment)."""
+    with transaction(con):
+        _insert(con, "disputes", row)
+        webhooks.add_event(con, webhooks.DISPUTE_RAISED, f"{webhooks.DISPUTE_RAISED}:{row['dispute_id']}", {
+            "dispute_id": row["dispute_id"], "call_id": row["call_id"], "criterion_id": row["criterion_id"],
+            "operator_id": row["operator_id"], "disputed_verdict": row["disputed_verdict"],
+            "raised_at": row["raised_at"].isoformat(),
+        }, row["call_id"])
     return row["dispute_id"]
 
 
 def insert_resolution(con: duckdb.DuckDBPyConnection, row: dict) -> None:
     """Refuses a second resolution of the same dispute (``AlreadyResolved``) and an unknown dispute (KeyError)."""
-    disputed = con.execute("SELECT call_id FROM disputes WHERE dispute_id = ?", [row["dispute_id"]]).fetchone()
+    disputed = con.execute("SELECT call_id, criterion_id, operator_id, disputed_verdict FROM disputes"
+                           " WHERE dispute_id = ?", [row["dispute_id"]]).fetchone()
     if disputed is None:
         raise KeyError(f"no dispute {row['dispute_id']}")
     if con.execute("SELECT 1 FROM dispute_resolutions WHERE dispute_id = ?", [row["dispute_id"]]).fetchone():
         raise AlreadyResolved(f"dispute {row['dispute_id']} is already resolved")
-    _insert(con, "dispute_resolutions", {**row, "call_id": disputed[0]})  # purged and erased with its call
+    call_id, criterion_id, operator_id, disputed_verdict = disputed
+    with transaction(con):
+        _insert(con, "dispute_resolutions", {**row, "call_id": call_id})  # purged and erased with its call
+        webhooks.add_event(con, webhooks.DISPUTE_RESOLVED, f"{webhooks.DISPUTE_RESOLVED}:{row['dispute_id']}", {
+            "dispute_id": row["dispute_id"], "call_id": call_id, "criterion_id": criterion_id,
+            "operator_id": operator_id, "disputed_verdict": disputed_verdict, "outcome": row["outcome"],
+            "new_verdict": row["new_verdict"], "resolved_at": row["resolved_at"].isoformat(),
+        }, call_id)
 
 
 # --- reads ---------------------------------------------------------------------------------

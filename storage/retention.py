@@ -10,7 +10,7 @@ and no query counts it (they count ``status = 'processed'``). The columns that c
 at a person (customer hash, direction, file name and path) stay until the recording is gone
 too, so that retention or an erasure can still find and delete it.
 
-Callers run each kind's deletion and its audit row in one transaction (``transaction``):
+Callers run each kind's deletion and its audit row in one transaction (``storage.db.transaction``):
 a crash leaves a kind either done or not started, and the next pass finishes it.
 """
 
@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator
 
 import duckdb
 import pandas as pd
 
 from storage import aggregates
 from storage.db import now, one_row
+from storage.db import transaction as transaction  # kept here for its callers; one helper, in storage.db
 from storage.scrub import prune_search_index
 
 # search_utterances: the search index's copy of the text goes with the transcript, not at the next refresh
@@ -74,17 +73,6 @@ class Deletion:
     run_id: str | None = None
     customer_hash: str | None = None
     cutoff: datetime | None = None
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield con
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def per_call_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

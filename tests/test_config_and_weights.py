@@ -160,8 +160,10 @@ def test_every_setting_has_one_flat_name_and_the_settings_travel_to_other_proces
     # operations' 4 (issue #19: log_format, health_max_run_age_h, health_min_free_gb, metrics_db_wait_s),
     # the REST API's 4 (issue #19: api_rate_per_minute, api_max_upload_mb, api_allowed_roots, api_audit_flush_s),
     # call detail records' 4 (issue #19: cdr_service_level_s, cdr_service_level_target, cdr_short_abandon_s,
-    # cdr_abandoned_in_service_level), and recorder_preset, watch_poll_s (issue #19, the PBX presets and `callqa watch`)
-    assert len(SETTINGS) == 94
+    # cdr_abandoned_in_service_level), recorder_preset, watch_poll_s (issue #19, the PBX presets and `callqa watch`)
+    # and the webhooks' 5 (issue #19: webhook_urls, webhook_secret, webhook_timeout_s, webhook_max_attempts,
+    # webhook_backoff_s)
+    assert len(SETTINGS) == 99
     settings = load_settings()
     assert pickle.loads(pickle.dumps(settings)) == settings  # to the analysis process and Dask workers
     assert hash(settings) == hash(replace(settings))  # the key of the per-process recognizer cache

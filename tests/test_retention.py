@@ -72,8 +72,9 @@ def _ids(db: Path) -> dict[str, str]:
 def _rows(db: Path) -> dict[str, dict[str, int]]:
     """Rows per per-call table per call, and every calls column but the retention marks."""
     with duckdb.connect(str(db), read_only=True) as con:
-        out = {t: dict(con.execute(f"SELECT call_id, count(*) FROM {t} GROUP BY 1").fetchall())
-               for t in per_call_tables(con)}
+        # rows of no call (a run's webhook event) are not per-call rows: a rerun adds its own
+        out = {t: dict(con.execute(f"SELECT call_id, count(*) FROM {t} WHERE call_id IS NOT NULL GROUP BY 1")
+                       .fetchall()) for t in per_call_tables(con)}
         out["quotes"] = dict(
             con.execute("SELECT call_id, count(evidence_text) FROM criteria_results GROUP BY 1").fetchall()
         )

@@ -19,6 +19,7 @@ __all__ = [
     "disputes",
     "exports",
     "health",
+    "http_post",
     "insights",
     "load",
     "log_context",
@@ -44,4 +45,5 @@ __all__ = [
     "shared_database",
     "sources",
     "users",
+    "webhook_delivery",
 ]

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
 import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from pipeline.stats.alerts import Alert
 from storage.run_report import RunReport
+from usecases.http_post import WebhookResult, post
 from usecases.settings import Settings
 
 WEBHOOK_TIMEOUT_S = 5.0
@@ -22,31 +20,12 @@ WEBHOOK_TIMEOUT_S = 5.0
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class WebhookResult:
-    ok: bool
-    status: int | None = None  # the HTTP status, when the server answered
-    error: str = ""
-
-
 def post_webhook(url: str, payload: Mapping, timeout: float = 5.0,
                  logger: logging.Logger | logging.LoggerAdapter | None = None) -> WebhookResult:
     """POST ``payload`` as JSON. Never raises: a failure is logged (a warning) and returned, so an
     unreachable chat server cannot fail the nightly run."""
     logger = logger or log
-    if not url.lower().startswith(("http://", "https://")):
-        result = WebhookResult(False, error="not an http(s) URL")
-    else:
-        body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
-        request = urllib.request.Request(url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json; charset=utf-8"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                result = WebhookResult(True, response.status)
-        except urllib.error.HTTPError as err:
-            result = WebhookResult(False, err.code, f"HTTP {err.code} {err.reason}")
-        except Exception as err:  # refused, timed out, bad host, TLS: all the same to the flow
-            result = WebhookResult(False, error=f"{type(err).__name__}: {err}")
+    result = post(url, json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8"), timeout)
     if not result.ok:
         # Only the host: a webhook's path often is its secret (chat servers put the token there).
         logger.warning("alert webhook at %s failed: %s", urllib.parse.urlsplit(url).netloc or "?", result.error)

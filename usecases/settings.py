@@ -38,6 +38,7 @@ from pipeline.stats.retention import RetentionPolicy
 from reporting.i18n import Words, zone
 from reporting.model import PeriodKind, ScopeKind
 from storage.auth_events import Limit, LoginLimits
+from storage.webhooks import EVENT_TYPES, Endpoint
 
 # ---------------------------------------------------------------- how a text value is read
 
@@ -536,6 +537,52 @@ class CdrSettings:
             raise ValueError("cdr_service_level_target must be a share above 0 and at most 1 (0.8 for 80/20)")
         if self.short_abandon_s < 0:
             raise ValueError("cdr_short_abandon_s must be 0 (every abandoned call counts) or more seconds")
+def _hook_entry(entry: str) -> tuple[str, str]:
+    """A ``webhook_urls`` entry as (event type, URL): a bare URL (its query may hold "=") is for every type."""
+    if entry.lower().startswith(("http://", "https://")):
+        return "", entry
+    kind, _, url = entry.partition("=")
+    return kind, url
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Webhooks for the CRM (issue #19, usecases/webhook_delivery.py): events POSTed as signed JSON to each URL
+    in ``urls``, retried with backoff; delivered after each nightly run and by `callqa webhooks deliver`."""
+
+    prefix: ClassVar[str] = "webhook_"
+    # "URL" gets every event; "TYPE=URL" only that type (call.flagged=https://crm/hooks/qa); repeat for several.
+    urls: Texts = ()
+    secret: str = ""  # the HMAC key; "" = the key in webhook.key beside the database (created once, mode 0600)
+    timeout_s: float = 5.0  # per try
+    max_attempts: int = 10  # tries in all before a delivery is marked failed
+    backoff_s: float = 60.0  # wait before the next pass's try, doubled per pass (with jitter)
+
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        """The receivers, one per URL, with the event types each gets (none named: all)."""
+        types: dict[str, list[str]] = {}
+        for entry in self.urls:
+            kind, url = _hook_entry(entry)
+            wanted = types.setdefault(url.strip(), [])
+            if kind.strip() in ("", "*"):
+                wanted.append("*")
+            elif kind.strip() not in wanted:
+                wanted.append(kind.strip())
+        return tuple(Endpoint(url, () if "*" in kinds else tuple(kinds)) for url, kinds in types.items())
+
+    def check(self) -> None:
+        for entry in self.urls:
+            kind, url = _hook_entry(entry)
+            if not url.strip().lower().startswith(("http://", "https://")):
+                raise ValueError(f"webhook_urls entries are URL or TYPE=URL with an http(s) URL, not {entry!r}")
+            if kind.strip() not in ("", "*", *EVENT_TYPES):
+                raise ValueError(f"webhook_urls: unknown event type {kind.strip()!r} (known: {', '.join(EVENT_TYPES)})")
+        if self.timeout_s <= 0:
+            raise ValueError("webhook_timeout_s must be more than 0 seconds")
+        if self.max_attempts < 1:
+            raise ValueError("webhook_max_attempts must be at least 1")
+        if self.backoff_s < 0:
+            raise ValueError("webhook_backoff_s must be 0 or more seconds")
 
 
 @dataclass(frozen=True)
@@ -558,6 +605,7 @@ class Settings:
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     cdr: CdrSettings = field(default_factory=CdrSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     def analyze_options(self) -> AnalyzeOptions:
         return AnalyzeOptions(
@@ -765,7 +813,7 @@ def load_settings(**overrides: object) -> Settings:
     return settings.check()
 
 
-__all__ = ["AlertSettings", "ApiSettings", "AsrSettings", "AudioSettings", "IntakeSettings", "JudgingSettings",
-           "LoginSettings", "OperationsSettings", "PasswordSettings", "REPORT_GROUPS", "REPORT_PERIODS",
-           "ReportSettings", "RetentionSettings", "RunSettings", "SETTINGS", "Settings", "StorageSettings", "coerce",
-           "config_path", "load_settings"]
+__all__ = ["AlertSettings", "ApiSettings", "AsrSettings", "AudioSettings", "CdrSettings", "IntakeSettings",
+           "JudgingSettings", "LoginSettings", "OperationsSettings", "PasswordSettings", "REPORT_GROUPS",
+           "REPORT_PERIODS", "ReportSettings", "RetentionSettings", "RunSettings", "SETTINGS", "Settings",
+           "StorageSettings", "WebhookSettings", "coerce", "config_path", "load_settings"]

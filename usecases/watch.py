@@ -39,6 +39,7 @@ from usecases.run_report import report_with_alerts
 from usecases.runs import complete_run, fail_run, new_counts, note_unreadable, start_inbox_run, tally
 from usecases.settings import Settings
 from usecases.sources import SourceReader
+from usecases.webhook_delivery import deliver_after_run
 
 __all__ = ["FLOW", "Watcher", "WatchedCall"]
 
@@ -193,8 +194,7 @@ class Watcher:
             send_alerts(self.settings, report, alerts, self.logger)
         except Exception as err:  # noqa: BLE001 - the calls are stored; the report is for people
             self.logger.error("the report of run %s failed (the run itself is stored): %s", run_id, err)
-        # WEBHOOKS (issue #19): the lead adds `usecases.webhook_delivery.deliver_pending(self.settings)` here after
-        # merging the webhooks helper's branch, inside this try/except style: a failed delivery is retried later.
+        deliver_after_run(self.settings, self.logger)  # the batch's events (calls, run finished) are in the outbox
 
 
 def _duplicate(path: InboxPath, sources: dict[str, SourceFile]) -> bool:

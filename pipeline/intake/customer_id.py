@@ -28,9 +28,9 @@ def normalise_number(number: str) -> str:
     return digits
 
 
-def load_key(folder: str | os.PathLike) -> bytes:
-    """The installation's secret key (created once, readable by its owner only)."""
-    path = Path(folder) / KEY_FILE
+def load_key(folder: str | os.PathLike, name: str = KEY_FILE) -> bytes:
+    """The installation's secret key ``name`` (created once, readable by its owner only)."""
+    path = Path(folder) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
