@@ -27,7 +27,8 @@ from typing import Literal
 
 import duckdb
 
-from pipeline.intake.cdr import CdrFile, LineProblem
+from pipeline.intake.cdr import CdrFile
+from pipeline.intake.spreadsheet_csv import LineProblem
 from pipeline.stats.cdr_kpis import CdrValue, KpiRow, KpiRules, compare_kpis, kpi_table
 from pipeline.stats.group_comparison import ALPHA, MIN_N, Correction, GroupComparison
 from reporting.i18n import N_

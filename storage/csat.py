@@ -14,7 +14,8 @@ from datetime import datetime
 
 import duckdb
 
-from pipeline.intake.csat_file import CsatFile, LineProblem
+from pipeline.intake.csat_file import CsatFile
+from pipeline.intake.spreadsheet_csv import LineProblem
 from storage.db import now, one_row
 from storage.satisfaction import period_where
 

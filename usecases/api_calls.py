@@ -27,10 +27,11 @@ from typing import BinaryIO
 import duckdb
 
 from pipeline.intake.call_meta import parse_time
-from pipeline.intake.csat_file import CsatFile, LineProblem, SurveyRow, parse_score
+from pipeline.intake.csat_file import CsatFile, SurveyRow, parse_score
 from pipeline.intake.customer_id import customer_hash, load_key
 from pipeline.intake.identity import call_id_from_sha256, content_sha256
 from pipeline.intake.inbox import is_url
+from pipeline.intake.spreadsheet_csv import LineProblem
 from storage import api_calls, coaching, csat, queries
 from storage.api_calls import CallContext, ListedCall, OperatorScore, Submission
 from storage.coaching import CoachingTopic

@@ -7,4 +7,6 @@ __all__ = [
     "customer_id",
     "identity",
     "inbox",
+    "recorder_presets",
+    "spreadsheet_csv",
 ]

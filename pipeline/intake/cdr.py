@@ -39,6 +39,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from pipeline.intake.spreadsheet_csv import LineProblem, delimiter, read_text
+
 CdrFormat = Literal["asterisk", "csv"]
 Outcome = Literal["answered", "abandoned", "failed"]
 FORMATS: tuple[CdrFormat, ...] = ("asterisk", "csv")
@@ -69,15 +71,6 @@ FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
 class CdrFileError(ValueError):
     """The file as a whole cannot be read (no such columns, a bad mapping, not a CSV)."""
-
-
-@dataclass(frozen=True)
-class LineProblem:
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -272,17 +265,12 @@ def _csv_record(line: int, cells: list[str], at: dict[str, int], mapping: CdrMap
                      _text(get("team")), _text(get("site")), _text(get("vendor")))
 
 
-def _delimiter(first_line: str) -> str:
-    # Spreadsheets set to Russian write ";" between columns (the comma is their decimal mark).
-    return ";" if first_line.count(";") > first_line.count(",") else ","
-
-
 def read_cdr_text(text: str, fmt: CdrFormat = "asterisk", mapping: CdrMapping | None = None) -> CdrFile:
     if fmt not in FORMATS:
         raise CdrFileError(f"unknown format {fmt!r}: asterisk or csv")
     text = text.lstrip("\ufeff")
     first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter="," if fmt == "asterisk" else _delimiter(first))
+    reader = csv.reader(io.StringIO(text), delimiter="," if fmt == "asterisk" else delimiter(first))
     at: dict[str, int] = {}
     mapping = mapping or CdrMapping()
     if fmt == "csv":
@@ -324,10 +312,4 @@ def read_cdr_text(text: str, fmt: CdrFormat = "asterisk", mapping: CdrMapping | 
 
 
 def read_cdr_file(path: str | Path, fmt: CdrFormat = "asterisk", mapping: CdrMapping | None = None) -> CdrFile:
-    path = Path(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1251")  # Russian Excel's "CSV" is often Windows-1251
-    return read_cdr_text(text, fmt, mapping)
+    return read_cdr_text(read_text(path), fmt, mapping)

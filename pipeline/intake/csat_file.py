@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pipeline.intake.spreadsheet_csv import LineProblem, delimiter, read_text
+
 KEY_COLUMNS = ("call_id", "file")
 SCORE_COLUMNS = ("csat", "score")
 KeyKind = Literal["call_id", "file"]
@@ -35,15 +37,6 @@ class SurveyRow:
     line: int
     key: str
     score: int
-
-
-@dataclass(frozen=True)
-class LineProblem:
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -76,8 +69,7 @@ def read_csat_text(text: str) -> CsatFile:
     text = text.lstrip("\ufeff")
     first = text.split("\n", 1)[0]
     # Spreadsheets set to Russian write ";" between columns (the comma is their decimal mark).
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter(first))
     try:
         header_row = next(reader)
     except StopIteration:
@@ -123,9 +115,4 @@ def read_csat_text(text: str) -> CsatFile:
 
 
 def read_csat_file(path: str | Path) -> CsatFile:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="cp1251")  # Russian Excel's "CSV" is often Windows-1251
-    return read_csat_text(text)
+    return read_csat_text(read_text(path))
