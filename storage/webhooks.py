@@ -18,7 +18,7 @@ from typing import Any, Literal, Mapping, Sequence
 import duckdb
 
 from pipeline.records import CallAnalysis
-from storage.db import now
+from storage.db import now, transaction
 
 __all__ = ["Attempt", "CALL_PROCESSED", "CALL_FLAGGED", "CALL_ESCALATION", "DISPUTE_RAISED", "DISPUTE_RESOLVED",
            "DeliveryRow", "Due", "EVENT_TYPES", "Endpoint", "Event", "RUN_FINISHED", "add_call_events", "add_event",
@@ -196,39 +196,28 @@ def dispatch(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoint]) -> i
     """Give every new event a pending delivery per endpoint that wants its type; returns how many were queued.
     With no endpoint the events are marked dispatched all the same: an endpoint configured later gets what
     happens from then on (``requeue`` sends it older ones on purpose)."""
-    at = now()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         rows = con.execute("SELECT event_id, event_type, call_id FROM webhook_events WHERE dispatched_at IS NULL"
                            " ORDER BY created_at, event_id").fetchall()
-        pairs = _pairs(rows, endpoints)
-        _queue(con, pairs, at)
-        if rows:
-            con.execute("UPDATE webhook_events SET dispatched_at = ? WHERE event_id IN (SELECT unnest(?))",
-                        [at, [r[0] for r in rows]])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return len(pairs)
+        return _queue_events(con, rows, endpoints)
 
 
 def requeue(con: duckdb.DuckDBPyConnection, event_ids: Sequence[str], endpoints: Sequence[Endpoint]) -> int:
     """Queue events again for every endpoint that wants them (delivered, failed or pending alike); how many."""
     rows = con.execute("SELECT event_id, event_type, call_id FROM webhook_events WHERE event_id IN (SELECT unnest(?))"
                        " ORDER BY created_at, event_id", [list(event_ids)]).fetchall()
-    pairs = _pairs(rows, endpoints)
+    with transaction(con):
+        return _queue_events(con, rows, endpoints)
+
+
+def _queue_events(con: duckdb.DuckDBPyConnection, rows: list, endpoints: Sequence[Endpoint]) -> int:
+    """A pending delivery of each event (id, type, call) per endpoint that wants it, the events marked dispatched."""
     at = now()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        _queue(con, pairs, at)
-        if rows:
-            con.execute("UPDATE webhook_events SET dispatched_at = ? WHERE event_id IN (SELECT unnest(?))",
-                        [at, [r[0] for r in rows]])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    pairs = _pairs(rows, endpoints)
+    _queue(con, pairs, at)
+    if rows:
+        con.execute("UPDATE webhook_events SET dispatched_at = ? WHERE event_id IN (SELECT unnest(?))",
+                    [at, [r[0] for r in rows]])
     return len(pairs)
 
 
