@@ -66,6 +66,7 @@ class OperationsFigures:
     analysis_s: TimeHistogram  # the analyser's own time per processed call (calls.stage_s)
     worker_s: TimeHistogram  # the worker's time per processed call, with its process and retries (calls.worker_s)
     retry_waiting: int  # failed calls the next run tries again (fewer attempts than max_attempts)
+    submitted_waiting: int  # recordings submitted through the REST API that no run has stored yet
     review_backlog: int  # flagged processed calls no reviewer has marked reviewed
     schema_version: int
 
@@ -131,12 +132,15 @@ def operations_figures(con: duckdb.DuckDBPyConnection, max_attempts: int) -> Ope
         "GROUP BY flow ORDER BY flow").fetchall())
     retry = one_row(con.execute("SELECT count(*) FROM calls WHERE status = 'failed' AND attempts < ?",
                                 [max_attempts]))[0]
+    submitted = one_row(con.execute("SELECT count(*) FROM api_submissions s WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM calls c WHERE c.call_id = s.call_id)"))[0]
     return OperationsFigures(
         calls=calls, audio_s=audio, runs=runs,
         outcomes={"processed": int(processed), "quarantined": int(quarantined), "failed": int(failed)},
         run_audio_s=float(run_audio), latest=latest, last_completed=last_completed,
         analysis_s=_histogram(con, "stage_s"), worker_s=_histogram(con, "worker_s"),
-        retry_waiting=int(retry), review_backlog=queue_size(con, QueueFilter(flagged_only=True, reviewed=False)),
+        retry_waiting=int(retry), submitted_waiting=int(submitted),
+        review_backlog=queue_size(con, QueueFilter(flagged_only=True, reviewed=False)),
         schema_version=schema_version(con),
     )
 

@@ -3,8 +3,12 @@ a token with ``metrics:read`` only; what they say matches the database they read
 
 from __future__ import annotations
 
+import io
+
 import httpx
+import numpy as np
 import pytest
+import soundfile as sf
 from prometheus_client.parser import text_string_to_metric_families
 
 from storage.db import connect
@@ -22,7 +26,8 @@ def site(tmp_path_factory):
         pass
     settings = load_settings(db=db, inbox=inbox, api_audit_flush_s=0.2)
     tokens = {name: api_tokens.create(str(db), name, "reviewer", scopes)[0]
-              for name, scopes in (("prometheus", ["metrics:read"]), ("crm", ["calls:read", "reports:read"]))}
+              for name, scopes in (("prometheus", ["metrics:read"]),
+                                   ("crm", ["calls:read", "reports:read", "calls:submit"]))}
     with served(settings) as url:
         yield url, db, tokens
 
@@ -52,6 +57,20 @@ def test_metrics_are_prometheus_text_matching_the_database(site):
     failed = [v for (name, labels), v in samples.items()
               if name == "callqa_runs_total" and ("status", "failed") in labels]
     assert failed == [1], "the failed run is counted"
+    assert samples[("callqa_queue_recordings", (("kind", "submitted"),))] == 0
+
+
+def test_a_submitted_recording_waits_in_the_queue_depth(site):
+    url, _db, tokens = site
+    wav = io.BytesIO()
+    sf.write(wav, 0.2 * np.sin(np.arange(8000) / 8000 * 2 * np.pi * 300), 8000, format="WAV")
+    sent = httpx.post(f"{url}/v1/calls", headers={"Authorization": f"Bearer {tokens['crm']}"},
+                      files={"file": ("call.wav", wav.getvalue(), "audio/wav")})
+    assert sent.status_code in (200, 201, 202), sent.text
+    text = _get(f"{url}/metrics", tokens["prometheus"]).text
+    waiting = [s.value for family in text_string_to_metric_families(text) for s in family.samples
+               if s.name == "callqa_queue_recordings" and s.labels == {"kind": "submitted"}]
+    assert waiting == [1]
 
 
 def test_health_checks_say_what_fails_and_answer_503(site):

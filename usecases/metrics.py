@@ -153,10 +153,12 @@ class _Collector(Collector):
         yield from self._latest_runs(f, at)
         queue = GaugeMetricFamily("callqa_queue_recordings", "Recordings waiting: results analysed but not stored "
                                   "yet (results_waiting, local results stores only), failed calls the next run "
-                                  "retries (retry)", labels=["kind"])
+                                  "retries (retry), recordings submitted through the REST API and not stored yet "
+                                  "(submitted)", labels=["kind"])
         if results_waiting is not None:
             queue.add_metric(["results_waiting"], results_waiting)
         queue.add_metric(["retry"], f.retry_waiting)
+        queue.add_metric(["submitted"], f.submitted_waiting)
         yield queue
         backlog = GaugeMetricFamily("callqa_review_backlog_calls", "Flagged calls no reviewer has marked reviewed")
         backlog.add_metric([], f.review_backlog)
