@@ -385,6 +385,8 @@ def test_unknown_language_uses_both_vocabularies():
         ("Телефон 8.916.123.45.67, и всё", "ru", "Телефон [PHONE], и всё"),
         # card security code and expiry
         ("Срок 12/27, код 321.", "ru", "Срок [EXPIRY], код [CODE]."),
+        # "на обороте" as Whisper sometimes writes it, in one word
+        ("Да, наобороте 978.", "ru", "Да, наобороте [CODE]."),
         ("срок действия двенадцать двадцать семь, CVV три два один", "ru", "срок действия [EXPIRY], CVV [CODE]"),
         (
             "It expires oh nine twenty six and the security code is 123.",

@@ -48,7 +48,11 @@ def test_no_dictated_number_is_readable_in_what_is_stored(dictated):
         for group in _digit_groups(item["value"]):
             assert group not in shown, f"{item['kind']} {item['text']!r}: {group} readable"
     customer = " ".join(s.text for s in analysis.segments if s.speaker == "customer")
-    assert "[PHONE]" in customer and "[CODE]" in customer and "[NAME]" in customer
+    assert "[PHONE]" in customer and "[NAME]" in customer
+    # The code on the card's back: masked after its keyword however Whisper heard the digits. A short run is a
+    # [CODE]; this recording's 978 has also come out as "9700 -8400 -147178" (a run that long is masked as a
+    # phone), depending on the CPU's and the libraries' arithmetic, so the label is not what is checked here.
+    assert re.search(r"на ?обороте,? \[(CODE|PHONE|ACCOUNT)\]", customer), customer
 
 
 def test_every_dictated_item_is_muted(dictated):

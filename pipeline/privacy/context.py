@@ -32,8 +32,9 @@ from pipeline.records import PiiKind
 
 Found = tuple[PiiKind, int, int]  # (kind, char start, char end)
 
+# Whisper often writes a preposition and its word as one ("наобороте" for "на обороте"): both are keywords.
 _CVV_WORDS = {"cvv", "cvc", "cvv2", "cvc2", "код", "кода", "коду", "кодом", "code", "пин", "pin", "пинкод",
-              "обороте", "оборотной", "обратной", "back", "security"}
+              "обороте", "оборотной", "обратной", "наобороте", "наоборотной", "back", "security"}
 # "area code 212", "код города 495" are parts of a phone, not secrets of their own.
 _CODE_NOT_BEFORE = {"area", "zip", "postal", "country", "post", "почтовый", "почтового"}
 _CODE_NOT_AFTER = {"города", "региона", "страны", "города"}
