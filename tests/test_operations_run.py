@@ -112,7 +112,8 @@ def test_the_exposition_parses_back_and_matches_the_database(night):
     assert text.count("# TYPE ") == len(families)
     label_values = {v for f in families for s in f.samples for v in s.labels.values()}
     assert label_values <= {"processed", "quarantined", "failed", "completed", "running", "interrupted", "nightly",
-                            "discovered", "new", "unreadable", "retry", "results_waiting", "database", "release",
+                            "discovered", "new", "unreadable", "retry", "results_waiting", "submitted", "database",
+                            "release",
                             *(s.labels.get("le") for f in families for s in f.samples if "le" in s.labels)}
     assert not any(call_id in text for call_id in call_ids)
     assert "op.petrova" not in text and CALLER not in text and run_id not in text
