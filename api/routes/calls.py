@@ -4,6 +4,7 @@ token's role may see them), the list of calls (filters, cursor paging) and revie
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import datetime
 from typing import Literal
 
@@ -23,6 +24,7 @@ router = APIRouter(tags=["calls"])
 META_EXAMPLE = {"operator": "op.ivanova", "team": "retail", "queue": "cards", "site": "Tver", "vendor": "ContactPro",
                 "direction": "inbound", "started_at": "2026-12-07T09:15:00", "customer_number": "+7 916 123-45-67",
                 "external_id": "CRM-000123"}
+META_FIELDS = tuple(f.name for f in fields(CallMetadata))  # what a submission may say of its call
 SUBMITTED_EXAMPLE = {"call_id": "3f1c9a0be2d4475a8c11", "status": "queued", "duplicate": False}
 RESULTS_EXAMPLE = {
     "call_id": "3f1c9a0be2d4475a8c11", "status": "processed", "external_id": "CRM-000123", "operator": "op.ivanova",
@@ -76,7 +78,7 @@ async def submit(request: Request, who: Caller = Depends(needs("calls:submit")))
     settings = request.app.state.settings
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=len(META_EXAMPLE) + 1)
+        form = await request.form(max_files=1, max_fields=len(META_FIELDS) + 1)
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise Refused("file: a multipart part named 'file' with the recording is required")
@@ -89,8 +91,8 @@ async def submit(request: Request, who: Caller = Depends(needs("calls:submit")))
             body = PathSubmission.model_validate(json.loads(await request.body()))
         except ValueError as err:
             raise Refused(f"a JSON object with a path is expected: {err}".splitlines()[0]) from None
-        fields = body.model_dump(exclude={"path"})
-        done = await run_in_threadpool(api_calls.submit_path, settings, body.path, CallMetadata(**fields),
+        given = body.model_dump(exclude={"path"})
+        done = await run_in_threadpool(api_calls.submit_path, settings, body.path, CallMetadata(**given),
                                        who.token_name)
     else:
         return JSONResponse({"error": "unsupported_media_type",
@@ -101,11 +103,11 @@ async def submit(request: Request, who: Caller = Depends(needs("calls:submit")))
                         status_code=202, headers={"Location": f"/v1/calls/{done.call_id}"})
 
 
-def _metadata(fields: dict[str, str]) -> CallMetadata:
-    unknown = set(fields) - set(META_EXAMPLE)
+def _metadata(given: dict[str, str]) -> CallMetadata:
+    unknown = set(given) - set(META_FIELDS)
     if unknown:
-        raise Refused(f"unknown fields {sorted(unknown)}; known: {', '.join(META_EXAMPLE)}")
-    return CallMetadata(**{k: (v or None) for k, v in fields.items()})
+        raise Refused(f"unknown fields {sorted(unknown)}; known: {', '.join(META_FIELDS)}")
+    return CallMetadata(**{k: (v or None) for k, v in given.items()})
 
 
 @router.get("/calls/{call_id}", summary="A call's status and results",
