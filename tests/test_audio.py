@@ -118,3 +118,22 @@ def test_silence_is_cut_at_two_seconds_on_one_partys_channel_and_eight_on_mono()
     assert [(p.original_start, p.duration) for p in channel.pieces] == [(9.5, 2.0), (15.5, 2.0)]
     assert [(p.original_start, p.duration) for p in mono.pieces] == [(9.5, 8.0)]
     assert channel.to_original(channel.pieces[1].packed_start + 0.5) == 16.0
+
+
+def test_a_packed_span_maps_back_to_the_original_split_at_each_cut():
+    from models.diarization import SpeakerTurn
+    from models.vad import SpeechRegion
+    from pipeline.speech.speakers import _turns_to_original
+    from pipeline.speech.timeline import JOIN_GAP_S, SpeechTimeline
+
+    # Speech at 10-11 s and 100-102 s of a 600 s recording: packed, the second piece follows the first
+    # after a 1 s joining gap.
+    timeline = SpeechTimeline([SpeechRegion(10.0, 11.0), SpeechRegion(100.0, 102.0)], 600.0)
+    first, second = timeline.pieces
+    assert second.packed_start == first.duration + JOIN_GAP_S
+    # a diarizer's turn across the cut is two turns in the original, the joining gap belongs to neither
+    turn = SpeakerTurn(first.packed_start + 1.0, second.packed_start + 1.0, "SPEAKER_00")
+    assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in _turns_to_original([turn], timeline)] == [
+        (10.5, 11.5, "SPEAKER_00"), (99.5, 100.5, "SPEAKER_00")]
+    assert timeline.original_spans(first.duration + 0.1, first.duration + 0.9) == []
+    assert timeline.total_s == 600.0

@@ -38,6 +38,7 @@ class Piece:
 
 class SpeechTimeline:
     def __init__(self, regions: Sequence[SpeechRegion], total_s: float, merge_gap_s: float = MERGE_GAP_S) -> None:
+        self.total_s = total_s  # the original recording's length
         merged: list[list[float]] = []
         for r in regions:
             start, end = max(0.0, r.start - PAD_S), min(total_s, r.end + PAD_S)
@@ -81,6 +82,15 @@ class SpeechTimeline:
                 return nxt.original_start
             return piece.original_start + piece.duration
         return piece.original_start + max(0.0, offset)
+
+    def original_spans(self, start: float, end: float) -> list[tuple[float, float]]:
+        """The original times of packed span ``start``-``end``, split where it crosses a cut (joining gaps dropped)."""
+        spans = []
+        for p in self.pieces:
+            a, b = max(start, p.packed_start), min(end, p.packed_start + p.duration)
+            if b > a:
+                spans.append((p.original_start + a - p.packed_start, p.original_start + b - p.packed_start))
+        return spans
 
     def map_segments(self, segments: Sequence[AsrSegment]) -> list[AsrSegment]:
         out = []

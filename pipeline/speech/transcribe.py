@@ -318,7 +318,8 @@ def transcribe_call(audio: DecodedAudio, recognizer: SpeechRecognizer, options: 
     text = recognize_speech(speech, recognizer, asr_options, options)
     unlabelled = to_segments(text.segments, "unknown", None, 0.0, options.turn_pause_s)
     clock.lap("asr")
-    labelled, method = label_mono_speakers(mono, audio.sample_rate, unlabelled, language, options=options.speakers)
+    labelled, method = label_mono_speakers(speech.packed, SAMPLE_RATE, unlabelled, language,
+                                           options=options.speakers, timeline=speech.timeline)
     clock.lap("speakers")
     return Transcript(language, tuple(labelled), recognizer.name, method, len(text.dropped), clock.totals,
                       (_region_times(speech),))
