@@ -20,7 +20,7 @@ from pipeline.intake.identity import call_id_from_sha256, content_sha256
 from pipeline.judging.assess import assess_transcript
 from pipeline.judging.scorecard import Scorecard
 from pipeline.judging.scoring import ScorecardJudge
-from pipeline.records import CallAnalysis
+from pipeline.records import CallAnalysis, DecodedAudio
 from pipeline.speech.audio import AudioLimits, decode
 from pipeline.speech.transcribe import OperatorChannel, TranscribeOptions, transcribe_call
 
@@ -58,9 +58,10 @@ class CallAnalyzer:
         load_diarizer(options.transcribe.speakers.diarization_pipeline)
 
     def analyze(self, path: str | os.PathLike, sha256: str | None = None,
-                operator_channel: OperatorChannel | None = None) -> CallAnalysis:
+                operator_channel: OperatorChannel | None = None, audio: DecodedAudio | None = None) -> CallAnalysis:
         """``operator_channel``: this call's stereo channel of the operator (its recorder and direction
-        say it); None: the analyzer's own setting."""
+        say it); None: the analyzer's own setting. ``audio``: the recording already decoded (within
+        ``options.limits``) by a caller that checked it before the models were loaded."""
         path = Path(path)
         transcribe = self.options.transcribe
         if operator_channel is not None and operator_channel != transcribe.operator_channel:
@@ -68,7 +69,8 @@ class CallAnalyzer:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         sha256 = sha256 or content_sha256(path)
-        audio = decode(path, self.options.limits)
+        if audio is None:
+            audio = decode(path, self.options.limits)
         t1 = time.perf_counter()
         transcript = transcribe_call(audio, self.recognizer, transcribe)
         t2 = time.perf_counter()

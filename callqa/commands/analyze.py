@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def analyze(args: argparse.Namespace) -> int:
     from pipeline.errors import BadRecording
+    from pipeline.speech.audio import decode
     from usecases.runtime import build_analyzer
 
     path = existing_file(args.path)
@@ -27,12 +28,13 @@ def analyze(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     settings = load_settings(language=args.language, scorecard=args.scorecard, operator_channel=args.operator_channel,
                              db=None)
-    analyzer = build_analyzer(settings)
+    # The recording is read before the models are loaded: a file that is not one is refused in a second.
     try:
-        analysis = analyzer.analyze(path)
+        audio = decode(path, settings.audio.limits())
     except BadRecording as err:
         print(f"callqa: error: {path}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    analysis = build_analyzer(settings).analyze(path, audio=audio)
     if args.json:
         print_json(analysis.to_json(), indent=2)
         return EXIT_OK
