@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from models.levels import block_db, loud_level_db
 from models.sample_rate import SAMPLE_RATE
 
 
@@ -37,11 +38,10 @@ def _loud_stretches(audio: np.ndarray, pad_s: float = 0.5) -> list[tuple[int, in
     n = len(audio) // block
     if n == 0:
         return [(0, len(audio))]
-    rms = np.sqrt((audio[: n * block].reshape(n, block).astype(np.float64) ** 2).mean(axis=1) + 1e-12)
-    level = 20 * np.log10(rms)
+    level = block_db(audio, block)
     # Plainly silent is relative to the channel's own loud blocks: a party recorded 25 dB below the
     # other speaks below an absolute floor, and its words must still reach the VAD.
-    floor = min(ENERGY_FLOOR_DBFS, float(np.percentile(level, 98)) - ENERGY_RANGE_DB)
+    floor = min(ENERGY_FLOOR_DBFS, loud_level_db(level, ENERGY_BLOCK_S) - ENERGY_RANGE_DB)
     loud = level > floor
     if len(audio) > n * block:
         loud = np.append(loud, True)  # the tail is short: just look at it

@@ -137,3 +137,22 @@ def test_a_packed_span_maps_back_to_the_original_split_at_each_cut():
         (10.5, 11.5, "SPEAKER_00"), (99.5, 100.5, "SPEAKER_00")]
     assert timeline.original_spans(first.duration + 0.1, first.duration + 0.9) == []
     assert timeline.total_s == 600.0
+
+
+def test_the_loud_level_of_a_long_mostly_silent_recording_is_its_speech_not_its_silence():
+    from models.levels import block_db, loud_level_db
+    from models.vad import _loud_stretches
+
+    rate, minutes = 16000, 30
+    samples = np.zeros(minutes * 60 * rate, dtype=np.float32)
+    # 30 s of speech-like noise at about -20 dBFS: less than 2% of the recording
+    talk = slice(20 * 60 * rate, (20 * 60 + 30) * rate)
+    samples[talk] = (np.random.default_rng(1).standard_normal(30 * rate) * 0.1).astype(np.float32)
+    levels = block_db(samples, 320)
+    assert loud_level_db(levels, 0.02) == pytest.approx(-20.0, abs=1.0)
+    # the VAD looks only at the talk (and its padding), not at half an hour of silence
+    stretches = _loud_stretches(samples)
+    assert sum(b - a for a, b in stretches) / rate < 32
+    # a call with its share of speech keeps the 98th percentile, as before
+    short = block_db(samples[talk], 320)
+    assert loud_level_db(short, 0.02) == pytest.approx(float(np.percentile(short, 98)))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.levels import block_db
+
 FRAME_S = 0.02
 # A channel this much quieter than the other in a frame is taken for bleed there.
 BLEED_MARGIN_DB = 15.0
@@ -20,10 +22,7 @@ SPEECH_FLOOR_DBFS = -45.0
 
 def frame_db(x: np.ndarray, frame: int) -> np.ndarray:
     """RMS level of each whole frame of ``frame`` samples, dBFS."""
-    n = len(x) // frame
-    frames = x[: n * frame].reshape(n, frame).astype(np.float64)
-    rms = np.sqrt((frames**2).mean(axis=1) + 1e-12)
-    return 20 * np.log10(rms)
+    return block_db(x, frame)
 
 
 def _smooth_mask(mute: np.ndarray, frame: int, length: int) -> np.ndarray:

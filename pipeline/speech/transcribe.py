@@ -15,6 +15,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from models.asr import AsrOptions, AsrSegment, SpeechRecognizer
+from models.levels import loud_level_db
 from models.sample_rate import SAMPLE_RATE
 from models.vad import SpeechRegion, VadOptions, load_vad
 from pipeline.records import DecodedAudio, Segment, Speaker, Transcript, Word
@@ -174,7 +175,7 @@ def vad_options_for(levels: np.ndarray, options: VadOptions) -> VadOptions:
     """``options`` with the lower threshold when the channel (its ``frame_levels``) is noisy."""
     if levels.size == 0:
         return options
-    background_db = float(np.percentile(levels, 98) - np.percentile(levels, 50))
+    background_db = loud_level_db(levels, FRAME_S) - float(np.percentile(levels, 50))
     if background_db >= NOISY_CHANNEL_DB:
         return options
     return replace(options, threshold=min(options.threshold, NOISY_VAD_THRESHOLD))
@@ -183,7 +184,7 @@ def vad_options_for(levels: np.ndarray, options: VadOptions) -> VadOptions:
 def _for_vad(samples: np.ndarray, levels: np.ndarray) -> np.ndarray:
     if levels.size == 0:
         return samples
-    gain_db = min(SPEECH_LEVEL_DBFS - float(np.percentile(levels, 98)), MAX_GAIN_DB)
+    gain_db = min(SPEECH_LEVEL_DBFS - loud_level_db(levels, FRAME_S), MAX_GAIN_DB)
     return _raised(samples, gain_db) if gain_db >= VAD_LEVEL_MIN_GAIN_DB else samples
 
 
