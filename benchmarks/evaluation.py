@@ -150,3 +150,29 @@ def coverage(turns: list[tuple[float, float]], spans: list[tuple[float, float]])
     """(seconds of ``turns`` covered by any of ``spans``, seconds of ``turns``), each counted once."""
     said = merge_intervals(turns)
     return total(intersect(said, merge_intervals(spans))), total(said)
+
+
+def analyze_heard(analyzer, path) -> tuple:
+    """``analyzer.analyze(path)``, and its segments as recognised, before personal data was masked.
+
+    The product judges and stores the masked transcript ("my name is [NAME]"); a mask is not a
+    recognition error, so a WER is measured on what was heard. ``assess`` masks segment by segment,
+    in order: the i-th segment heard is the i-th segment of the analysis (same speaker and times).
+    """
+    import pipeline.judging.assess as assess
+
+    masking = assess.redact_segments
+    heard: list = []
+
+    def recording(segments, *args, **kwargs):
+        heard[:] = segments
+        return masking(segments, *args, **kwargs)
+
+    assess.redact_segments = recording
+    try:
+        analysis = analyzer.analyze(path)
+    finally:
+        assess.redact_segments = masking
+    if len(heard) != len(analysis.segments):  # nothing was masked (redaction off, no speech)
+        heard = list(analysis.segments)
+    return analysis, heard

@@ -67,7 +67,7 @@ def main() -> int:
 
     import whisper
 
-    from benchmarks.evaluation import word_error_rate
+    from benchmarks.evaluation import analyze_heard, word_error_rate
     from models.weights import openai_whisper_checkpoint, resolve_whisper
     from models.whisper_convert import convert_ct2_to_openai
     from pipeline.speech.audio import decode
@@ -104,11 +104,11 @@ def main() -> int:
     for path, lang, refs, turns in items:
         audio = decode(path)
         t = time.perf_counter()
-        a = analyzer.analyze(path)
+        a, heard = analyze_heard(analyzer, path)
         wall = time.perf_counter() - t
-        texts = {"all": " ".join(s.text for s in a.segments)}
+        texts = {"all": " ".join(s.text for s in heard)}
         for role in ("operator", "customer"):
-            texts[role] = " ".join(s.text for s in a.segments if s.speaker == role)
+            texts[role] = " ".join(s.text for s in heard if s.speaker == role)
         row = {
             "file": path.name,
             "language": lang,
