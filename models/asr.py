@@ -133,10 +133,8 @@ class FasterWhisperRecognizer:
             str(weights.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
         self.batch_size = resolve_batch_size(batch_size, device)
-        # Batching pays off on a GPU only; the CPU path stays the sequential one it has always been.
-        self._batched = (
-            BatchedInferencePipeline(self._model) if device == "cuda" and self.batch_size > 1 else None
-        )
+        # A batch size over 1 decodes speech chunks in batches, on a GPU by default, on a CPU when asked.
+        self._batched = BatchedInferencePipeline(self._model) if self.batch_size > 1 else None
         log.info("loaded %s on %s (%s, batch %d)", weights.name, device, compute_type, self.batch_size)
 
     def detect_language(self, audio: np.ndarray, languages: Sequence[str]) -> LanguageGuess:
