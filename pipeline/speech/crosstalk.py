@@ -20,11 +20,6 @@ BLEED_MARGIN_DB = 15.0
 SPEECH_FLOOR_DBFS = -45.0
 
 
-def frame_db(x: np.ndarray, frame: int) -> np.ndarray:
-    """RMS level of each whole frame of ``frame`` samples, dBFS."""
-    return block_db(x, frame)
-
-
 def _smooth_mask(mute: np.ndarray, frame: int, length: int) -> np.ndarray:
     """Per-sample gain: 0 in muted frames, with 10 ms ramps so no clicks are introduced."""
     gain = np.repeat((~mute).astype(np.float32), frame)
@@ -65,7 +60,7 @@ def gate_crosstalk(
     Returns the gated channels and the share of frames muted in each.
     """
     frame = int(FRAME_S * sample_rate)
-    db_l, db_r = frame_db(left, frame), frame_db(right, frame)
+    db_l, db_r = block_db(left, frame), block_db(right, frame)
     # Bleed lags and smears a little: compare against the other channel's local maximum.
     def local_max(db: np.ndarray) -> np.ndarray:
         padded = np.pad(db, 2, mode="edge")

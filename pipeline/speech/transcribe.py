@@ -15,11 +15,11 @@ from typing import Literal, Sequence
 import numpy as np
 
 from models.asr import AsrOptions, AsrSegment, SpeechRecognizer
-from models.levels import loud_level_db
+from models.levels import block_db, loud_level_db
 from models.sample_rate import SAMPLE_RATE
 from models.vad import SpeechRegion, VadOptions, load_vad
 from pipeline.records import DecodedAudio, Segment, Speaker, Transcript, Word
-from pipeline.speech.crosstalk import FRAME_S, frame_db, gate_crosstalk
+from pipeline.speech.crosstalk import FRAME_S, gate_crosstalk
 from pipeline.speech.guards import DroppedText, GuardOptions, guard_segments
 from pipeline.speech.heard_speech import MIN_WORD_PROBABILITY
 from pipeline.speech.speakers import MonoSpeakerOptions, label_mono_speakers
@@ -168,7 +168,7 @@ NOISY_VAD_THRESHOLD = 0.35
 
 def frame_levels(samples: np.ndarray) -> np.ndarray:
     """The channel's 20 ms frame levels in dBFS (the crosstalk gate's frames)."""
-    return frame_db(samples, int(FRAME_S * SAMPLE_RATE))
+    return block_db(samples, int(FRAME_S * SAMPLE_RATE))
 
 
 def vad_options_for(levels: np.ndarray, options: VadOptions) -> VadOptions:
