@@ -127,9 +127,9 @@ def run_product(analyzer, path: Path) -> PathResult:
                            _words(s.start, s.end, s.text, [(w.start, w.end, w.text) for w in s.words]))
                 for s in heard]
     extra = {"flags": list(analysis.score.flags)}
-    heard = getattr(analysis.metrics, "speech_heard_share", None)  # None from versions before it was measured
-    if heard is not None:
-        extra["speech_heard_share"] = heard
+    heard_share = getattr(analysis.metrics, "speech_heard_share", None)  # None before it was measured
+    if heard_share is not None:
+        extra["speech_heard_share"] = heard_share
     return PathResult(segments, wall, {c.id: c.result for c in analysis.criteria},
                       {c.id: c.reason for c in analysis.criteria}, extra)
 
