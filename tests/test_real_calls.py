@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.evaluation import coverage, load_real_calls, word_errors
+from benchmarks.evaluation import analyze_heard, coverage, load_real_calls, word_errors
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -33,28 +33,21 @@ def real_calls(eval_dir):
 
 @pytest.fixture(scope="module")
 def analysed(real_calls, settings):
-    """(the product's analyzer, [(call, analysis as stored)], {call id: transcript before masking}).
+    """(the product's analyzer, [(call, analysis as stored)], {call id: segments before masking}).
 
-    Each call is recognised once; what the product stores is the masked re-assessment of it,
-    and the words lost are measured on the unmasked text (a name masked is not a word lost)."""
+    Each call is analysed once, as the product stores it (masked); the words lost are measured on
+    the segments as recognised, before masking (a name masked is not a word lost)."""
     from dataclasses import replace
 
-    from pipeline.analyze import CallAnalyzer
-    from pipeline.judging.assess import assess_transcript
     from usecases.runtime import build_analyzer
 
-    raw_analyzer = build_analyzer(replace(settings, asr=replace(settings.asr, language="en"),
-                                          judging=replace(settings.judging, redact_pii=False)))
-    analyzer = CallAnalyzer(raw_analyzer.recognizer, raw_analyzer.scorecard,
-                            replace(raw_analyzer.options, redact_pii=True))
-    outputs, raw = [], {}
+    analyzer = build_analyzer(replace(settings, asr=replace(settings.asr, language="en"),
+                                      judging=replace(settings.judging, redact_pii=True)))
+    outputs, heard = [], {}
     for call in real_calls:
-        unmasked = raw_analyzer.analyze(call.path)
-        raw[call.call_id] = unmasked.transcript
-        a = assess_transcript(unmasked.transcript, unmasked.duration_s, analyzer.judge)
-        outputs.append((call, replace(unmasked, transcript=a.transcript, criteria=a.criteria, score=a.score,
-                                      detections=a.detections, metrics=a.metrics, sentiment=a.sentiment, pii=a.pii)))
-    return analyzer, outputs, raw
+        analysis, heard[call.call_id] = analyze_heard(analyzer, call.path)
+        outputs.append((call, analysis))
+    return analyzer, outputs, heard
 
 
 def _benchmark(script: str):
@@ -74,7 +67,7 @@ def test_no_partys_words_are_lost_on_stereo(analysed):
     for call, analysis in analysed[1]:
         assert analysis.transcript.speaker_method == "stereo_channels"
         for party in ("operator", "customer"):
-            mine = [s for s in analysed[2][call.call_id].segments if s.speaker == party]
+            mine = [s for s in analysed[2][call.call_id] if s.speaker == party]
             said = [(t.start, t.end) for t in call.turns if t.speaker == party]
             covered, speech = coverage(said, [(s.start, s.end) for s in mine])
             # Before the guards judged words one by one, a caller's channel lost up to all its words.
