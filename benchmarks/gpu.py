@@ -142,34 +142,27 @@ def recognition(calls, weights: Path, batch_size: int) -> dict:
 
 
 def product(calls, settings_for) -> dict:
-    from benchmarks.evaluation import analyze_heard, word_errors
+    """``benchmarks/real_calls.py``'s product path and measures, once per device."""
+    from benchmarks.real_calls import measure, run_product, summarise
+    from pipeline.speech.audio import decode
     from usecases.runtime import build_analyzer
 
-    out: dict = {}
-    verdicts: dict[str, dict] = {}
+    durations = {call.call_id: decode(call.path).duration_s for call in calls}
+    rows = [{"call": call.call_id, "audio_s": durations[call.call_id], "labels": call.labels} for call in calls]
     for device in ("cpu", "cuda"):
         analyzer = build_analyzer(settings_for(device))
         analyzer.analyze(calls[0].path)  # warm
-        edits = words = 0
-        audio_s = wall = 0.0
-        verdicts[device] = {}
-        for call in calls:
-            t = time.perf_counter()
-            analysis, heard = analyze_heard(analyzer, call.path)
-            wall += time.perf_counter() - t
-            audio_s += analysis.duration_s
-            verdicts[device][call.call_id] = {c.id: c.result for c in analysis.criteria}
-            for party in ("operator", "customer"):
-                e, n = word_errors(call.reference(party), " ".join(s.text for s in heard if s.speaker == party), "en")
-                edits, words = edits + e, words + n
-        out[device] = {"speed_x": round(audio_s / wall, 1), "wer_by_party": round(edits / words, 3) if words else None}
-        print(f"  product on {device:<5} {audio_s / wall:7.1f}x real time   WER {out[device]['wer_by_party']}",
+        for call, row in zip(calls, rows):
+            row[device] = measure(call, run_product(analyzer, call.path), durations[call.call_id])
+    out: dict = {device: summarise(rows, device) for device in ("cpu", "cuda")}
+    for device in ("cpu", "cuda"):
+        print(f"  product on {device:<5} {out[device]['speed_x']:7.1f}x real time   WER {out[device]['wer']}",
               flush=True)
     out["cuda_vs_cpu"] = round(out["cuda"]["speed_x"] / out["cpu"]["speed_x"], 2)
     out["verdicts_that_differ"] = [
-        (call_id, criterion, got, verdicts["cuda"][call_id].get(criterion))
-        for call_id, by_criterion in verdicts["cpu"].items() for criterion, got in by_criterion.items()
-        if verdicts["cuda"][call_id].get(criterion) != got]
+        (row["call"], criterion, got, row["cuda"]["verdicts"].get(criterion))
+        for row in rows for criterion, got in row["cpu"]["verdicts"].items()
+        if row["cuda"]["verdicts"].get(criterion) != got]
     return out
 
 

@@ -14,7 +14,6 @@ from tests.conftest import REPO
 
 
 def test_without_a_gpu_it_says_the_gpu_path_stays_unmeasured(tmp_path):
-    sys.path.insert(0, str(REPO))
     from benchmarks.gpu import cuda_problem
 
     if cuda_problem() is None:
@@ -28,7 +27,6 @@ def test_without_a_gpu_it_says_the_gpu_path_stays_unmeasured(tmp_path):
 
 
 def test_the_gpu_memory_sampler_gives_none_without_nvidia_smi(monkeypatch):
-    sys.path.insert(0, str(REPO))
     from benchmarks.gpu import GpuMemory
 
     monkeypatch.setenv("PATH", "/nonexistent")
