@@ -20,6 +20,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from models.sample_rate import SAMPLE_RATE
+from models.threads import analysis_threads
 from models.weights import ResolvedWeights, resolve_openai_whisper, resolve_whisper
 
 log = logging.getLogger(__name__)
@@ -101,11 +102,15 @@ def _best_among(probs: dict[str, float], languages: Sequence[str]) -> LanguageGu
 
 
 def resolve_batch_size(batch_size: int, device: str) -> int:
-    """``0`` means automatic: one chunk at a time on CPU, 16 speech chunks per batch on CUDA."""
+    """``0`` means automatic: 8 speech chunks per batch on CPU, 16 on CUDA.
+
+    On the CPU, 8 against 1 (README, *Measured figures*): real calls 1.14x faster with 2 threads,
+    1.3x with 1 thread (two calls at once on 2 cores), word error rate equal or lower on the real
+    and the sample calls, the same verdicts."""
     if batch_size < 0:
         raise ValueError(f"batch size must be 0 (auto) or positive, not {batch_size}")
     if batch_size == 0:
-        return 16 if device == "cuda" else 1
+        return 16 if device == "cuda" else 8
     return batch_size
 
 
@@ -117,9 +122,10 @@ class FasterWhisperRecognizer:
         weights: ResolvedWeights,
         device: str = "auto",
         compute_type: str = "auto",
-        cpu_threads: int = 0,
+        cpu_threads: int | None = None,
         batch_size: int = 0,
     ) -> None:
+        """``cpu_threads``: None, this process' analysis threads (``models.threads``); 0, CTranslate2's default (4)."""
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         if device == "auto":
@@ -129,13 +135,17 @@ class FasterWhisperRecognizer:
         self.device = device
         self.compute_type = compute_type
         self.name = f"{weights.name}:{compute_type}"
+        if cpu_threads is None:
+            cpu_threads = analysis_threads()
+        self.cpu_threads = cpu_threads
         self._model = WhisperModel(
             str(weights.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
         self.batch_size = resolve_batch_size(batch_size, device)
         # A batch size over 1 decodes speech chunks in batches, on a GPU by default, on a CPU when asked.
         self._batched = BatchedInferencePipeline(self._model) if self.batch_size > 1 else None
-        log.info("loaded %s on %s (%s, batch %d)", weights.name, device, compute_type, self.batch_size)
+        log.info("loaded %s on %s (%s, batch %d, %s threads)", weights.name, device, compute_type, self.batch_size,
+                 cpu_threads or "default")
 
     def detect_language(self, audio: np.ndarray, languages: Sequence[str]) -> LanguageGuess:
         """Most likely language among ``languages`` (free detection confuses short Russian with Polish)."""
@@ -312,11 +322,13 @@ def load_recognizer(
     allow_download: bool = False,
     backend: str = "faster-whisper",
     batch_size: int = 0,
+    cpu_threads: int | None = None,
 ) -> SpeechRecognizer:
     """The recognizer for ``backend``; raises ``WeightsNotFound`` (saying what to do) when its weights are missing."""
     if backend == "faster-whisper":
         weights = resolve_whisper(size, models_dir, allow_download=allow_download)
-        return FasterWhisperRecognizer(weights, device=device, compute_type=compute_type, batch_size=batch_size)
+        return FasterWhisperRecognizer(weights, device=device, compute_type=compute_type, batch_size=batch_size,
+                                       cpu_threads=cpu_threads)
     if backend == "openai-whisper":
         return OpenAIWhisperRecognizer(resolve_openai_whisper(size, models_dir), device=device)
     raise ValueError(f"unknown ASR backend {backend!r} (known: {', '.join(BACKENDS)})")

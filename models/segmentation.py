@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from models.sample_rate import SAMPLE_RATE
+from models.threads import analysis_threads
 from models.weights import WeightsNotFound, file_sha256
 
 CHUNK_S = 10.0
@@ -104,12 +105,13 @@ def _onnx_segmentation_class():
     class OnnxSegmentation(Model):
         """pyannote segmentation-3.0 run by onnxruntime, behind pyannote.audio's ``Model`` interface."""
 
-        def __init__(self, path: str, num_threads: int = 0) -> None:
+        def __init__(self, path: str, num_threads: int | None = None) -> None:
             super().__init__(sample_rate=SAMPLE_RATE, num_channels=1)
             import onnxruntime as ort
 
             options = ort.SessionOptions()
-            options.intra_op_num_threads = num_threads  # 0: onnxruntime decides
+            # None: this process' analysis threads (models.threads); 0: onnxruntime decides.
+            options.intra_op_num_threads = analysis_threads() if num_threads is None else num_threads
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
             self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
