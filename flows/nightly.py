@@ -35,6 +35,7 @@ from usecases.discovery import FoundRecordings, new_recordings
 from usecases.load import load_results
 from usecases.log_context import log_context
 from usecases.morning_digest import send_morning_digest
+from usecases.parallelism import analyses_at_once, batch_size_for, with_threads
 from usecases.runs import (
     batches,
     complete_run,
@@ -50,11 +51,16 @@ from usecases.webhook_delivery import deliver_after_run
 __all__ = ["ProcessingResult", "FoundRecordings", "RunFigures", "backfill", "nightly", "run_inbox"]
 
 
-def one_at_a_time() -> TaskRunner[PrefectFuture[Any]]:
-    """The default runner: one batch at a time in this process (``callqa run`` swaps in Dask when asked)."""
+def local_threads() -> TaskRunner[PrefectFuture[Any]]:
+    """The default runner: batches in threads of this process, each thread's calls in an analysis process of
+    its own. The flow keeps no more batches in flight than the calls analysed at once (``workers``);
+    ``callqa run`` swaps in Dask when asked."""
     # Prefect types a flow's runner over its base future; the thread runner's futures are such futures,
     # but TaskRunner is invariant in its future type, so mypy needs telling.
-    return cast(TaskRunner[PrefectFuture[Any]], ThreadPoolTaskRunner(max_workers=1))
+    return cast(TaskRunner[PrefectFuture[Any]], ThreadPoolTaskRunner(max_workers=MAX_LOCAL_AT_ONCE))
+
+
+MAX_LOCAL_AT_ONCE = 256  # threads the runner may start; the flow's own limit (``workers``) is what binds
 
 
 @task(cache_policy=NO_CACHE)
@@ -65,13 +71,13 @@ def find_new_recordings(settings: Settings, since: datetime | None = None,
     return new_recordings(settings, get_run_logger(), since, until)
 
 
-@flow(name="nightly", task_runner=one_at_a_time(), log_prints=True)
+@flow(name="nightly", task_runner=local_threads(), log_prints=True)
 def nightly(inbox: str | None = None, db: str | None = None, batch_size: int | None = None) -> RunFigures:
     """Every new recording in the inbox."""
     return run_inbox(load_settings(inbox=inbox, db=db, batch_size=batch_size), "nightly")
 
 
-@flow(name="backfill", task_runner=one_at_a_time(), log_prints=True)
+@flow(name="backfill", task_runner=local_threads(), log_prints=True)
 def backfill(since: datetime, until: datetime, inbox: str | None = None, db: str | None = None,
              batch_size: int | None = None) -> RunFigures:
     """The new recordings of calls that took place in [since, until): an archive loaded a period at a time."""
@@ -151,8 +157,18 @@ def _run(settings: Settings, run_id: str, logger, started: float, since: datetim
                     len(found.unreadable))
         total_bytes, done_bytes = sum(s.size for s in new), 0
         publish(Progress(len(new), 0, 0.0, total_bytes, 0))
-        futures = [analyze_batch.submit(b, settings) for b in batches(new, settings.run.batch_size)]
-        for future in as_completed(futures):
+        at_once = analyses_at_once(settings)
+        # Each analysis process computes with its share of the cores; the settings carry the count to it.
+        analysis_settings = with_threads(settings, at_once) if at_once else settings
+        waiting = batches(new, batch_size_for(len(new), settings, at_once))
+        in_flight: set[PrefectFuture[list[str]]] = set()
+        logger.info("analysing %d calls in %d batches, %s at once, %s threads each", len(new), len(waiting),
+                    at_once or "as many as the cluster runs", analysis_settings.asr.cpu_threads or "default")
+        while waiting or in_flight:
+            while waiting and (not at_once or len(in_flight) < at_once):
+                in_flight.add(analyze_batch.submit(waiting.pop(0), analysis_settings))
+            future = next(as_completed(list(in_flight)))  # the first batch done, whichever it is
+            in_flight.discard(future)
             outcomes = load_results(settings, run_id, logger, future.result())
             audio_s += tally(outcomes, counts)
             done_bytes += sum(o.source.size for o in outcomes)

@@ -9,8 +9,7 @@ reach the recordings and the results store at the same paths or URLs (shared sto
 
 from __future__ import annotations
 
-from prefect.task_runners import ThreadPoolTaskRunner
-
+from flows.nightly import local_threads
 from usecases.settings import Settings
 
 
@@ -28,4 +27,4 @@ def task_runner_for(settings: Settings):
         dask.config.set({"distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536}})
         return DaskTaskRunner(cluster_kwargs={"n_workers": settings.run.dask_workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
-    return ThreadPoolTaskRunner(max_workers=1)
+    return local_threads()  # the flow keeps `workers` batches in flight (usecases.parallelism)

@@ -1,5 +1,6 @@
 """The analysis on a local Dask cluster of 2 worker processes stores the same results as the
-default runner: the flow alone writes DuckDB, workers only analyse."""
+default runner with 2 calls analysed at once: the flow alone writes DuckDB, workers only analyse,
+and each analysis computes with the same share of the cores (usecases/parallelism.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from storage.db import connect
 from tests.conftest import write_bad_files
+from usecases import analysis_process
 
 pytestmark = pytest.mark.slow
 CONTENT = [
@@ -39,6 +41,9 @@ def test_two_dask_workers_store_what_the_default_runner_stores(
 
     monkeypatch.setenv("CALLQA_MODELS_DIR", str(settings.asr.models_dir))
     monkeypatch.setenv("CALLQA_SETTLE_S", "0")
+    monkeypatch.setenv("CALLQA_WORKERS", "2")  # two calls at once, whatever this machine's cores
+    pool = analysis_process.AnalysisPool()  # this test's own analysis processes, counted and stopped below
+    monkeypatch.setattr(analysis_process, "_pool", pool)
     # Dask spawns its workers, and spawning re-runs the parent's __main__ file: in a test session
     # that may be a script an earlier AppTest left there. `callqa` itself is a guarded console script.
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
@@ -58,6 +63,9 @@ def test_two_dask_workers_store_what_the_default_runner_stores(
         summary = nightly.with_options(task_runner=chosen)(inbox=str(inbox), db=str(db), batch_size=1)
         assert (summary.processed, summary.quarantined, summary.failed) == (2, 3, 0)
         results[runner] = _content(db, inbox)
+        if runner == "threads":  # a second child is started only while the first is busy
+            assert pool.idle() == 2, "the default runner analysed two calls at once"
+            pool.stop_all()
     diffs = [(i, [r for r in a if r not in b][:3], [r for r in b if r not in a][:3])
              for i, (a, b) in enumerate(zip(results["threads"], results["dask"])) if a != b]
     assert not diffs, diffs

@@ -27,7 +27,7 @@ from pipeline.records import CallAnalysis
 from pipeline.speech.transcribe import OperatorChannel
 from storage.calls import SourceFile
 from storage.results_store import ProcessingResult, ResultsStore, Status, worker_name
-from usecases.analysis_process import AnalysisCrashed, CallTimeout, analysis_process
+from usecases.analysis_process import AnalysisCrashed, CallTimeout, analysis_processes
 from usecases.log_context import log_context
 from usecases.runtime import build_analyzer
 from usecases.settings import Settings
@@ -89,8 +89,8 @@ def _analyze(source: SourceFile, settings: Settings) -> CallAnalysis:
         "right" if source.operator_channel == "right" else None)
     with local_copy(as_path(source.path)) as path:
         if settings.run.call_timeout_s > 0:
-            analysis = analysis_process().analyze(settings, str(path), source.sha256, settings.run.call_timeout_s,
-                                                  channel)
+            with analysis_processes().lease() as child:
+                analysis = child.analyze(settings, str(path), source.sha256, settings.run.call_timeout_s, channel)
         else:
             analysis = _in_process_analyzer(settings).analyze(path, sha256=source.sha256, operator_channel=channel)
     return replace(analysis, source_path=source.path)  # the recording's place, not a temporary copy

@@ -7,6 +7,9 @@ The child is a fresh interpreter (``python -c``, not multiprocessing's spawn, wh
 the parent's main script, and not fork, which copies a process that already runs threads). It
 talks over a socket pair, loads the models once on its first call, and is restarted after a
 timeout or a crash. A daemonic parent (a Dask worker) may start it too.
+
+Several calls analysed at once (``workers``) each lease a child of their own from the process'
+pool; a child goes back to the pool, models loaded, for the next call.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import subprocess
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -135,10 +140,40 @@ class AnalysisProcess:
             conn.close()
 
 
-_shared = AnalysisProcess()
+class AnalysisPool:
+    """The children of this process: a call leases an idle one, or starts one when all are busy."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[AnalysisProcess] = []
+
+    @contextmanager
+    def lease(self) -> Iterator[AnalysisProcess]:
+        with self._lock:
+            child = self._idle.pop() if self._idle else AnalysisProcess()
+        try:
+            yield child
+        finally:
+            with self._lock:
+                self._idle.append(child)  # the last one back is the next one out: its models are warm
+
+    def idle(self) -> int:
+        """Children waiting for a call: as many as the most calls this process analysed at once."""
+        with self._lock:
+            return len(self._idle)
+
+    def stop_all(self) -> None:
+        """Stop the idle children (their models' memory is freed); a later call starts a fresh one."""
+        with self._lock:
+            children, self._idle = self._idle, []
+        for child in children:
+            child.stop()
 
 
-def analysis_process() -> AnalysisProcess:
-    """The process-wide child: tasks of one worker process reuse it and its loaded models."""
-    return _shared
+_pool = AnalysisPool()
+
+
+def analysis_processes() -> AnalysisPool:
+    """The process-wide pool: tasks of one worker process reuse its children and their loaded models."""
+    return _pool
 

@@ -149,7 +149,10 @@ class AsrSettings:
     device: str = "auto"  # auto | cpu | cuda
     compute_type: str = "auto"  # auto: int8 on CPU, float16 on CUDA
     backend: AsrBackend = "faster-whisper"  # openai-whisper needs `callqa models prepare`
-    batch_size: int = 0  # faster-whisper speech chunks per batch; 0 = auto (1 on CPU, 16 on CUDA)
+    batch_size: int = 0  # faster-whisper speech chunks per batch; 0 = auto (8 on CPU, 16 on CUDA)
+    # CPU threads of one analysis (recognition, diarization); 0 = auto: the machine's cores shared among
+    # the calls analysed at once (usecases/parallelism.py).
+    cpu_threads: int = 0
     models_dir: Path = known_as("models_dir", Path("data/models"))
     allow_download: bool = known_as("allow_download", False)  # never fetch weights from the internet unless asked to
     language: Language = known_as("language", "auto")
@@ -180,6 +183,8 @@ class AsrSettings:
             raise ValueError("num_speakers must be 0 (estimate) or a count of voices")
         if self.batch_size < 0:
             raise ValueError("asr_batch_size must be 0 (auto) or more")
+        if self.cpu_threads < 0:
+            raise ValueError("asr_cpu_threads must be 0 (auto) or more")
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,10 @@ class RunSettings:
     # existing cluster's scheduler address ("tcp://host:8786"); neither: threads in this process.
     dask_workers: int = 0
     dask_address: str = ""
+    # Calls analysed at once on this machine when Dask is not used: that many analysis processes, each
+    # with its share of the cores (asr_cpu_threads). 0 = auto: one per core on a CPU, fewer when memory
+    # is short (about 2.5 GB each), one on a GPU. Two at once on 2 cores: 1.5x the audio per hour of one.
+    workers: int = 0
     # A call's analysis is stopped after this many seconds (usecases/analysis_process.py); 0 = no
     # limit, and the analysis runs in the task's own process.
     call_timeout_s: float = 1800.0
@@ -240,6 +249,8 @@ class RunSettings:
             raise ValueError("batch_size must be at least 1")
         if self.dask_workers < 0:
             raise ValueError("dask_workers must be 0 (no Dask) or a number of worker processes")
+        if self.workers < 0:
+            raise ValueError("workers must be 0 (auto) or a number of calls analysed at once")
         if self.lock_wait_s < 0:
             raise ValueError("run_lock_wait_s must be 0 (do not wait) or more seconds")
         if self.prefect_startup_timeout_s <= 0:
