@@ -1,7 +1,7 @@
 """The speech layer on real phone calls: words lost, WER per party, roles, and verdicts against a reviewer.
 
     .venv/bin/python benchmarks/real_calls.py [--dir ../shared/eval/hvb_dev] [--calls ID ...] [--no-baseline]
-                                              [--brand NAME] [--json benchmarks/results/real_calls.json]
+                                              [--threads N] [--brand NAME] [--json benchmarks/results/real_calls.json]
 
 ``--brand 'Harper Valley National Bank'`` judges as that bank's call centre would: its name as the
 scorecard's English brands (phrases of the company, and a hint to recognition). Without it the
@@ -200,6 +200,10 @@ def main() -> int:
                         help="judge as a centre that answers for this name (the scorecard's English brands "
                              "replaced by it, as a deployment lists its own), "
                              "e.g. --brand 'Harper Valley National Bank'")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="CPU threads of the analysis (asr_cpu_threads; 0: every core). The nightly flow "
+                             "gives each of its analyses its share of the cores: 1 each on 2 cores")
+    parser.add_argument("--batch-size", type=int, default=0, help="asr_batch_size (0: auto, 8 on a CPU)")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "real_calls.json"))
     args = parser.parse_args()
 
@@ -215,7 +219,7 @@ def main() -> int:
         print(f"no real calls at {folder} (../shared/eval/hvb_dev beside the repository)", file=sys.stderr)
         return 2
     calls = [c for c in load_real_calls(folder) if not args.calls or c.call_id in args.calls]
-    settings = load_settings(language="en")
+    settings = load_settings(language="en", asr_cpu_threads=args.threads, asr_batch_size=args.batch_size)
     deployment = tempfile.TemporaryDirectory()
     if args.brand:
         card = scorecard_with_brands(settings.judging.scorecard, {"en": args.brand}, Path(deployment.name),
