@@ -116,6 +116,18 @@ def test_both_backends_agree_on_a_sample_call(recognizer, models_dir, samples_di
             assert abs(a.start - b.start) < 0.5 and abs(a.end - b.end) < 0.5
 
 
+def test_two_voices_are_decoded_one_chunk_at_a_time_with_whisper_s_sentence_times(models_dir, samples_dir):
+    """A batch gives one segment per speech chunk; a mono call's turns need Whisper's own sentence times."""
+    audio = decode(samples_dir / "ru_stereo_good.flac").samples[0][: 16 * 16_000]  # two turns, a pause between
+    weights = resolve_whisper("base", models_dir)
+    batching = FasterWhisperRecognizer(weights, device="cpu", compute_type="int8", batch_size=8, cpu_threads=2)
+    one_at_a_time = FasterWhisperRecognizer(weights, device="cpu", compute_type="int8", batch_size=1, cpu_threads=2)
+    batched = batching.transcribe(audio, AsrOptions(language="ru"))
+    unbatched = batching.transcribe(audio, AsrOptions(language="ru", batched=False))
+    assert len(batched.segments) < len(unbatched.segments)
+    assert unbatched == one_at_a_time.transcribe(audio, AsrOptions(language="ru"))
+
+
 def test_silence_gives_no_segments(recognizer):
     result = recognizer.transcribe(np.zeros(5 * 16_000, dtype=np.float32), AsrOptions(language="ru"))
     assert result.segments == ()
@@ -171,7 +183,7 @@ def test_backend_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("CALLQA_ASR_BACKEND", "whisper.cpp")
     with pytest.raises(ValueError, match="asr_backend"):
         load_settings()
-    assert (resolve_batch_size(0, "cpu"), resolve_batch_size(0, "cuda"), resolve_batch_size(4, "cpu")) == (8, 16, 4)
+    assert (resolve_batch_size(0, "cpu"), resolve_batch_size(0, "cuda"), resolve_batch_size(4, "cpu")) == (1, 16, 4)
 
 
 def test_cli_models_prepare(checkpoint, models_dir):

@@ -149,7 +149,7 @@ class AsrSettings:
     device: str = "auto"  # auto | cpu | cuda
     compute_type: str = "auto"  # auto: int8 on CPU, float16 on CUDA
     backend: AsrBackend = "faster-whisper"  # openai-whisper needs `callqa models prepare`
-    batch_size: int = 0  # faster-whisper speech chunks per batch; 0 = auto (8 on CPU, 16 on CUDA)
+    batch_size: int = 0  # faster-whisper speech chunks per batch; 0 = auto (1 on CPU, 16 on CUDA)
     # CPU threads of one analysis (recognition, diarization); 0 = auto: the machine's cores shared among
     # the calls analysed at once (usecases/parallelism.py).
     cpu_threads: int = 0

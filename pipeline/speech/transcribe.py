@@ -315,7 +315,9 @@ def transcribe_call(audio: DecodedAudio, recognizer: SpeechRecognizer, options: 
     speech = find_speech(mono, options, MONO_MERGE_GAP_S)
     clock.lap("vad")
     language = options.language or _detect_language([speech], recognizer, options)
-    asr_options = options.asr_options(language)
+    # Two voices in one channel: Whisper's own sentence timestamps, which a batch would not give, split
+    # turns that diarization misses (models/asr.AsrOptions.batched).
+    asr_options = replace(options.asr_options(language), batched=False)
     text = recognize_speech(speech, recognizer, asr_options, options)
     unlabelled = to_segments(text.segments, "unknown", None, 0.0, options.turn_pause_s)
     clock.lap("asr")
