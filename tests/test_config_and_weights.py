@@ -162,8 +162,8 @@ def test_every_setting_has_one_flat_name_and_the_settings_travel_to_other_proces
     # call detail records' 4 (issue #19: cdr_service_level_s, cdr_service_level_target, cdr_short_abandon_s,
     # cdr_abandoned_in_service_level), recorder_preset, watch_poll_s (issue #19, the PBX presets and `callqa watch`)
     # and the webhooks' 5 (issue #19: webhook_urls, webhook_secret, webhook_timeout_s, webhook_max_attempts,
-    # webhook_backoff_s)
-    assert len(SETTINGS) == 99
+    # webhook_backoff_s), and issue #20's workers and asr_cpu_threads (calls at once, and each one's threads)
+    assert len(SETTINGS) == 101
     settings = load_settings()
     assert pickle.loads(pickle.dumps(settings)) == settings  # to the analysis process and Dask workers
     assert hash(settings) == hash(replace(settings))  # the key of the per-process recognizer cache
