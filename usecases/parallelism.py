@@ -1,8 +1,8 @@
 """How many calls a machine analyses at once, and how many threads each of them gets.
 
 On 2 cores, two calls at once with one thread each analyse 1.5x the audio per hour of one call
-with two threads (README, *Measured figures*): a decoder that waits on memory or on the other
-thread leaves a core idle, and a second call fills it. Each analysis process holds its own
+with two threads (README, *Measured figures*): one call does not keep two cores busy, and a
+second call fills the idle one. Each analysis process holds its own
 models (about 2.5 GB at peak on a mono call, with diarization), so memory bounds the count, and
 a GPU, which already runs one call's batches in parallel, takes one call at a time.
 """
