@@ -201,9 +201,9 @@ def main() -> int:
                              "replaced by it, as a deployment lists its own), "
                              "e.g. --brand 'Harper Valley National Bank'")
     parser.add_argument("--threads", type=int, default=0,
-                        help="CPU threads of the analysis (asr_cpu_threads; 0: every core). The nightly flow "
-                             "gives each of its analyses its share of the cores: 1 each on 2 cores")
-    parser.add_argument("--batch-size", type=int, default=0, help="asr_batch_size (0: auto, 8 on a CPU)")
+                        help="CPU threads of the analysis (asr_cpu_threads; 0: as configured, else every core). "
+                             "The nightly flow gives each of its analyses its share of the cores: 1 each on 2 cores")
+    parser.add_argument("--batch-size", type=int, default=0, help="asr_batch_size (0: the configured value)")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "results" / "real_calls.json"))
     args = parser.parse_args()
 
@@ -219,7 +219,9 @@ def main() -> int:
         print(f"no real calls at {folder} (../shared/eval/hvb_dev beside the repository)", file=sys.stderr)
         return 2
     calls = [c for c in load_real_calls(folder) if not args.calls or c.call_id in args.calls]
-    settings = load_settings(language="en", asr_cpu_threads=args.threads, asr_batch_size=args.batch_size)
+    # 0 (not given): the configuration's own values stand (load_settings skips None).
+    settings = load_settings(language="en", asr_cpu_threads=args.threads or None,
+                             asr_batch_size=args.batch_size or None)
     deployment = tempfile.TemporaryDirectory()
     if args.brand:
         card = scorecard_with_brands(settings.judging.scorecard, {"en": args.brand}, Path(deployment.name),

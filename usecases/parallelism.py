@@ -3,7 +3,7 @@
 On 2 cores, two calls at once with one thread each analyse 1.5x the audio per hour of one call
 with two threads (README, *Measured figures*): one call does not keep two cores busy, and a
 second call fills the idle one. Each analysis process holds its own
-models (about 2.5 GB at peak on a mono call, with diarization), so memory bounds the count, and
+models (2.3 GB measured at peak on a mono call, with diarization), so memory bounds the count, and
 a GPU, which already runs one call's batches in parallel, takes one call at a time.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from usecases.settings import Settings
 
-WORKER_MEMORY_BYTES = int(2.5 * 2**30)  # peak of one analysis process (mono call with diarization), measured
+WORKER_MEMORY_BYTES = int(2.5 * 2**30)  # one analysis process: 2.3 GB measured at peak (mono call, diarization)
 
 
 def machine_cores() -> int:
