@@ -21,7 +21,7 @@ import numpy as np
 
 from models.sample_rate import SAMPLE_RATE
 from models.threads import analysis_threads
-from models.weights import ResolvedWeights, resolve_openai_whisper, resolve_whisper
+from models.weights import ResolvedWeights, WeightsNotFound, resolve_openai_whisper, resolve_whisper
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,22 @@ def resolve_batch_size(batch_size: int, device: str) -> int:
     return batch_size
 
 
+def refuse_unrunnable(weights: ResolvedWeights) -> None:
+    """Raise ``WeightsNotFound`` before faster-whisper reaches for the network (no tokenizer.json) or feeds a
+    128-mel model 80-mel features; a folder placed by hand is checked here, one added by `callqa models add`
+    was checked when it was installed."""
+    from models.whisper_inspect import NotAWhisperModel, inspect_ct2_dir
+
+    try:
+        problems = inspect_ct2_dir(weights.path).problems
+    except NotAWhisperModel as err:
+        raise WeightsNotFound(str(err)) from err
+    if problems:
+        raise WeightsNotFound(f"{weights.path} cannot run offline as it is: " + "; ".join(problems)
+                              + f". `callqa models add {weights.path} --name <name> --replace` checks it and "
+                              "mends what it can")
+
+
 class FasterWhisperRecognizer:
     """faster-whisper over 16 kHz mono float32 arrays."""
 
@@ -143,6 +159,8 @@ class FasterWhisperRecognizer:
         if cpu_threads is None:
             cpu_threads = analysis_threads()
         self.cpu_threads = cpu_threads
+        if weights.source != "download":
+            refuse_unrunnable(weights)
         self._model = WhisperModel(
             str(weights.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
@@ -216,6 +234,7 @@ class OpenAIWhisperRecognizer:
         from whisper.model import ModelDimensions, Whisper
 
         from models.whisper_convert import alignment_heads_dump
+        from models.whisper_import import read_manifest
 
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -224,8 +243,10 @@ class OpenAIWhisperRecognizer:
         checkpoint = torch.load(weights.path, map_location="cpu", weights_only=True)
         model = Whisper(ModelDimensions(**checkpoint["dims"]))
         model.load_state_dict(checkpoint["model_state_dict"])
-        if checkpoint.get("alignment_heads"):
-            model.set_alignment_heads(alignment_heads_dump(checkpoint["alignment_heads"], checkpoint["dims"]))
+        # A site's own checkpoint (large-v3.pt) carries none: `callqa models add` recorded its architecture's.
+        heads = checkpoint.get("alignment_heads") or (read_manifest(weights.path) or {}).get("alignment_heads")
+        if heads:
+            model.set_alignment_heads(alignment_heads_dump(heads, checkpoint["dims"]))
         del checkpoint
         self._model = model.to(device).eval()
         self.device = device

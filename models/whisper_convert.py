@@ -85,55 +85,89 @@ class PreparedCheckpoint:
     seconds: float
 
 
-def read_ct2_model(path: str | os.PathLike) -> Ct2Model:
-    """Parse a CTranslate2 ``model.bin`` into numpy arrays (copies; the file is not kept open)."""
-    data = memoryview(Path(path).read_bytes())
+def read_ct2_model(path: str | os.PathLike, header_only: bool = False) -> Ct2Model:
+    """Parse a CTranslate2 ``model.bin`` into numpy arrays (copies; the file is not kept open).
+
+    ``header_only`` reads names, shapes and types and skips the weights: a large model is then looked at
+    in milliseconds without its gigabytes in memory. Each skipped variable is a zero-size broadcast of its
+    shape (``.shape`` and ``.dtype`` are right, its values are not); only tiny ones (head counts) are read.
+    """
+    path = Path(path)
+    file_size = path.stat().st_size
     pos = 0
+    with open(path, "rb") as f:
 
-    def take(fmt: str):
-        nonlocal pos
-        (value,) = struct.unpack_from("<" + fmt, data, pos)
-        pos += struct.calcsize("<" + fmt)
-        return value
+        def read(count: int) -> bytes:
+            nonlocal pos
+            raw = f.read(count)
+            if len(raw) != count:
+                raise ConversionError(f"{path} is truncated at byte {pos + len(raw)} of {file_size}")
+            pos += count
+            return raw
 
-    def take_str() -> str:
-        nonlocal pos
-        length = take("H")
-        raw = bytes(data[pos : pos + length])
-        pos += length
-        return raw.rstrip(b"\0").decode("utf-8")
+        def take(fmt: str):
+            (value,) = struct.unpack("<" + fmt, read(struct.calcsize("<" + fmt)))
+            return value
 
-    try:
-        version = take("I")
-        if not 1 <= version <= SUPPORTED_BINARY_VERSION:
-            raise ConversionError(f"{path}: unsupported CTranslate2 binary version {version}")
-        spec, revision = (take_str(), take("I")) if version >= 2 else ("", 1)
-        variables: dict[str, np.ndarray] = {}
-        for _ in range(take("I")):
-            name = take_str()
-            shape = tuple(take("I") for _ in range(take("B")))
-            if version >= 4:
-                dtype, num_bytes = _DTYPES[take("B")], take("I")
-            else:
-                item_size = take("B")
-                dtype, num_bytes = _DTYPE_FROM_ITEM_SIZE[item_size], take("I") * item_size
-            raw = data[pos : pos + num_bytes]
-            if len(raw) != num_bytes:
-                raise ConversionError(f"{path} is truncated (variable {name})")
-            pos += num_bytes
-            if dtype == "bfloat16":  # numpy has no bfloat16: widen the 16 bits to float32
-                array = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
-            else:
-                array = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).copy()
-            variables[name] = array.reshape(shape)
-        aliases = {}
-        if version >= 3:
+        def take_str() -> str:
+            return read(take("H")).rstrip(b"\0").decode("utf-8")
+
+        try:
+            version = take("I")
+            if not 1 <= version <= SUPPORTED_BINARY_VERSION:
+                raise ConversionError(f"{path}: unsupported CTranslate2 binary version {version}")
+            spec, revision = (take_str(), take("I")) if version >= 2 else ("", 1)
+            variables: dict[str, np.ndarray] = {}
             for _ in range(take("I")):
-                alias = take_str()
-                aliases[alias] = take_str()
-    except (struct.error, KeyError) as err:
-        raise ConversionError(f"{path} is not a readable CTranslate2 model ({err!r} at byte {pos})") from err
+                name = take_str()
+                shape = tuple(take("I") for _ in range(take("B")))
+                if version >= 4:
+                    dtype, num_bytes = _DTYPES[take("B")], take("I")
+                else:
+                    item_size = take("B")
+                    dtype, num_bytes = _DTYPE_FROM_ITEM_SIZE[item_size], take("I") * item_size
+                if header_only and num_bytes > 64:
+                    if pos + num_bytes > file_size:
+                        raise ConversionError(f"{path} is truncated (variable {name})")
+                    f.seek(num_bytes, os.SEEK_CUR)
+                    pos += num_bytes
+                    stored = np.dtype("float32" if dtype == "bfloat16" else dtype)
+                    variables[name] = np.broadcast_to(np.zeros((), dtype=stored), shape)
+                    continue
+                raw = read(num_bytes)
+                if dtype == "bfloat16":  # numpy has no bfloat16: widen the 16 bits to float32
+                    array = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+                else:
+                    array = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).copy()
+                variables[name] = array.reshape(shape)
+            aliases = {}
+            if version >= 3:
+                for _ in range(take("I")):
+                    alias = take_str()
+                    aliases[alias] = take_str()
+        except (struct.error, KeyError, UnicodeDecodeError, ValueError) as err:
+            raise ConversionError(f"{path} is not a readable CTranslate2 model ({err!r} at byte {pos})") from err
     return Ct2Model(version, spec, revision, variables, aliases)
+
+
+def write_ct2_model(model: Ct2Model, path: str | os.PathLike) -> None:
+    """The inverse of :func:`read_ct2_model` (binary version 6): models of a given shape for tests and
+    benchmarks, which CTranslate2 loads."""
+    type_ids = {dtype: type_id for type_id, dtype in _DTYPES.items()}
+
+    def string(text: str) -> bytes:
+        return struct.pack("<H", len(text) + 1) + text.encode() + b"\0"
+
+    with open(path, "wb") as out:
+        out.write(struct.pack("<I", 6) + string(model.spec) + struct.pack("<II", model.revision, len(model.variables)))
+        for name, value in model.variables.items():
+            array = np.asarray(value, order="C")  # (ascontiguousarray would make a scalar 1-d)
+            out.write(string(name) + struct.pack("<B", array.ndim) + struct.pack(f"<{array.ndim}I", *array.shape)
+                      + struct.pack("<BI", type_ids[str(array.dtype)], array.nbytes))
+            out.write(array.tobytes())
+        out.write(struct.pack("<I", len(model.aliases)))
+        for alias, target in model.aliases.items():
+            out.write(string(alias) + string(target))
 
 
 def _float32(model: Ct2Model, name: str) -> np.ndarray:
