@@ -65,7 +65,7 @@ def test_a_ctranslate2_folder_is_installed_under_its_name_and_transcribes_as_the
     assert not [p for p in models.iterdir() if p.name.startswith(".")]  # no staging folder left behind
     assert oct(installed.stat().st_mode & 0o777) != oct(0o700)  # an ordinary folder, not mkdtemp's private one
 
-    shown = callqa(models, CALLQA_ASR_MODEL="site-base")
+    shown = callqa(models, CALLQA_ASR_MODEL="site-base", CALLQA_ASR_DEVICE="cpu")
     assert shown.returncode == 0, shown.stderr
     assert str(installed) in shown.stdout and "every file matches its sha256" in shown.stdout
     assert "weights in memory at int8: 0.07 GB" in shown.stdout
