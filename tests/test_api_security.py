@@ -269,9 +269,18 @@ def test_the_audit_waits_in_the_journal_while_another_process_writes(site, tmp_p
     from usecases.api_audit import AuditLog, new_row
 
     # The holder keeps the file until told to let go (a fixed sleep let a slow machine release it mid-test).
+    # It takes the file when it is free: an earlier test's audit writer may be flushing at that moment
+    # (a full CI run once caught it there, and the holder died before holding anything).
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import duckdb, sys
-        con = duckdb.connect({str(site['db'])!r})
+        import duckdb, sys, time
+        for attempt in range(600):
+            try:
+                con = duckdb.connect({str(site['db'])!r})
+                break
+            except duckdb.IOException:
+                time.sleep(0.1)
+        else:
+            sys.exit("the file stayed locked for 60 s")
         print("holding", flush=True)
         sys.stdin.readline()
     """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
