@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from models.weights import file_sha256
 from models.whisper_inspect import (
     DEFAULT_N_MELS,
     NotAWhisperModel,
@@ -110,8 +111,7 @@ def _install_ct2(info: WhisperModelInfo, models_dir: Path, name: str, replace: b
             config = {"feature_size": info.dims["n_mels"], "sampling_rate": 16000, "hop_length": 160,
                       "chunk_length": 30, "n_fft": 400}
             (staging / "preprocessor_config.json").write_text(json.dumps(config, indent=2) + "\n")
-            files["preprocessor_config.json"] = hashlib.sha256(
-                (staging / "preprocessor_config.json").read_bytes()).hexdigest()
+            files["preprocessor_config.json"] = file_sha256(staging / "preprocessor_config.json")
             notes.append(f"wrote preprocessor_config.json (feature_size {info.dims['n_mels']}): the folder had none, "
                          "and faster-whisper would have computed 80 mel bins")
         _write_manifest(staging / MANIFEST, name, info, files, {})
@@ -213,8 +213,6 @@ def verify_installed(installed: str | os.PathLike) -> list[str]:
 
     Weights placed by hand have no manifest: then only the shapes and files are checked
     (:func:`models.whisper_inspect.inspect_whisper`)."""
-    from models.weights import file_sha256
-
     installed = Path(installed)
     manifest = read_manifest(installed)
     if manifest is None:
